@@ -1,0 +1,6 @@
+export {
+  MemoryTableStore,
+  type MemoryTableStoreOptions,
+  type StoreStats,
+  toAppwriteDate,
+} from './memory-table-store.ts';

@@ -1,0 +1,55 @@
+/**
+ * Table declarations in code, in the shape of appwrite.json's `tables[]` entries (appwrite-cli 12).
+ * Each service declares the tables it reads and writes in its own `tables.ts`; `src/tables.ts` lists them
+ * all; appwrite.json must declare each with compatible columns (checked by `npm test`), so code and config
+ * cannot drift. Column keys equal the TypeScript field names.
+ */
+
+/** The one database every table lives in. */
+export const DATABASE_ID = 'resilience';
+
+export type ColumnType = 'string' | 'integer' | 'double' | 'boolean' | 'datetime';
+
+export interface ColumnSpec {
+  key: string;
+  type: ColumnType;
+  /** Maximum characters, for `string`. */
+  size?: number;
+  required: boolean;
+  array?: boolean;
+  /** Only allowed when `required` is false. */
+  default?: string | number | boolean | null;
+  min?: number;
+  max?: number;
+  /** `enum` needs `elements`. */
+  format?: 'enum' | 'email' | 'url' | 'ip';
+  elements?: string[];
+}
+
+export interface IndexSpec {
+  key: string;
+  type: 'key' | 'unique' | 'fulltext';
+  columns: string[];
+  orders?: ('ASC' | 'DESC')[];
+}
+
+export interface TableSpec {
+  $id: string;
+  name: string;
+  columns: ColumnSpec[];
+  indexes: IndexSpec[];
+  /** Row-level permissions on (rows carry their own `$permissions`). Default false. */
+  rowSecurity?: boolean;
+  /** Table-level permissions. Default `[]`: only API keys (the functions) can touch it. */
+  $permissions?: string[];
+}
+
+/** The unique indexes of each table, in the form `MemoryTableStore` takes. */
+export function uniqueIndexesOf(specs: readonly TableSpec[]): Record<string, string[][]> {
+  const out: Record<string, string[][]> = {};
+  for (const spec of specs) {
+    const unique = spec.indexes.filter((i) => i.type === 'unique').map((i) => i.columns);
+    if (unique.length) out[spec.$id] = unique;
+  }
+  return out;
+}
