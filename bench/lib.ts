@@ -60,7 +60,9 @@ export async function compare(
   const samples: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(candidates)) {
-      (samples[name] ??= []).push(await timePerCall(fn, ms, r === 0 ? 2000 : 200));
+      const list = samples[name] ?? [];
+      list.push(await timePerCall(fn, ms, r === 0 ? 2000 : 200));
+      samples[name] = list;
     }
   }
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
