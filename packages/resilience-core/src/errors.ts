@@ -19,6 +19,8 @@ export const errorStatus = {
   /** A dependency is temporarily unavailable (429/5xx/network); safe to retry with backoff. */
   RETRYABLE: 503,
   CIRCUIT_OPEN: 503,
+  /** A dependency answered with an error that retrying will not fix (e.g. a webhook's 4xx); `details.status`. */
+  DEPENDENCY_ERROR: 502,
   TIMEOUT: 504,
   INTERNAL: 500,
 } as const;

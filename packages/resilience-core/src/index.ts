@@ -1,6 +1,13 @@
+export * from './app/index.ts';
+export * from './circuit-breaker/index.ts';
+export * from './deployment/index.ts';
 export * from './errors.ts';
 export * from './ids.ts';
+export * from './jobs/index.ts';
 export * from './ports/clock.ts';
+export * from './ports/org-directory.ts';
 export * from './ports/table-store.ts';
+export * from './quota/index.ts';
+export * from './retry/index.ts';
 export * from './schema/table-spec.ts';
 export { allTables } from './tables.ts';

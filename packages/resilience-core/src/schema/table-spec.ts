@@ -5,6 +5,8 @@
  * cannot drift. Column keys equal the TypeScript field names.
  */
 
+import type { ZodObject } from 'zod';
+
 /** The one database every table lives in. */
 export const DATABASE_ID = 'resilience';
 
@@ -42,6 +44,13 @@ export interface TableSpec {
   rowSecurity?: boolean;
   /** Table-level permissions. Default `[]`: only API keys (the functions) can touch it. */
   $permissions?: string[];
+  /**
+   * Optional zod schema of the row's columns (without `$`-metadata). When given, `npm test` checks that every
+   * field it declares is a declared column of a compatible type (string/enum ↔ string, number ↔ integer or
+   * double, boolean, arrays, nullable ↔ not required), so code and appwrite.json cannot drift. Never written to
+   * appwrite.json.
+   */
+  rowSchema?: ZodObject;
 }
 
 /** The unique indexes of each table, in the form `MemoryTableStore` takes. */

@@ -4,3 +4,4 @@ export {
   type StoreStats,
   toAppwriteDate,
 } from './memory-table-store.ts';
+export { MemoryOrgDirectory } from './memory-org-directory.ts';

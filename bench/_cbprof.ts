@@ -1,0 +1,12 @@
+import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import { CircuitBreaker } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { compare } from './lib.ts';
+const noop = async () => undefined;
+const ours = new CircuitBreaker('bench', {}, { store: new MemoryTableStore() });
+await ours.execute(noop);
+const ck = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
+const which = process.argv[2];
+const c: Record<string, () => unknown> = { bare: () => noop(), ours: () => ours.execute(noop), cockatiel: () => ck.execute(noop) };
+const r = await compare(which === 'order' ? { cockatiel: c.cockatiel!, ours: c.ours!, bare: c.bare! } : c, 5, 200);
+console.log(r);

@@ -1,0 +1,241 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAppwriteLocal } from 'appwrite-local';
+import {
+  DATABASE_ID,
+  forgetKnownAlerts,
+  MAX_QUOTA_AMOUNT,
+  QUOTA_TABLES,
+  QuotaService,
+  quotaTables,
+  type TableStore,
+  uniqueIndexesOf,
+  updateQuotaSettings,
+  usageRowId,
+} from 'resilience-core';
+import { type AppwriteTableStore, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { type Bench, compare, type Figure } from './lib.ts';
+
+const CONCURRENCY = 50;
+const THROUGHPUT_CONSUMES = 2_000;
+const ORG = 'org-bench';
+
+/** Sets an org's limits as an operator would. */
+async function limits(store: TableStore, orgId: string, overrides: Record<string, number>): Promise<void> {
+  await updateQuotaSettings(store, { userId: null, orgId, isAdmin: true }, { overrides }, Date.now());
+}
+
+/**
+ * Quotas: (1) storage round trips per consume — memory adapter call counter, Appwrite adapter round trips and the
+ * local server's request counter (target 1 once the window row exists); (2) consumes/s at concurrency 50 against
+ * the local server, with the seed's check-then-record design beside it (and how far it over-admits);
+ * (3) the in-memory decision cost of QuotaService.consume over MemoryTableStore beside rate-limiter-flexible's
+ * RateLimiterMemory.consume, interleaved in the same run.
+ */
+const bench: Bench = {
+  name: 'quota',
+  async run(ctx) {
+    const figures: Figure[] = [];
+    forgetKnownAlerts();
+
+    // --- (3) in-memory decision cost ---------------------------------------------------------------------
+    const memory = new MemoryTableStore({ unique: uniqueIndexesOf(quotaTables) });
+    await limits(memory, ORG, { api_calls_per_hour: MAX_QUOTA_AMOUNT });
+    const ours = new QuotaService({ store: memory });
+    await ours.consume(ORG, 'api_calls_per_hour'); // resolves limits, creates the window row
+    const rlf = new RateLimiterMemory({ points: MAX_QUOTA_AMOUNT, duration: 3600 });
+    const callsBefore = memory.stats.calls;
+    let oursCalls = 0;
+    const ns = await compare(
+      {
+        ours: () => {
+          oursCalls++;
+          return ours.consume(ORG, 'api_calls_per_hour');
+        },
+        'rate-limiter-flexible': () => rlf.consume(ORG, 1),
+      },
+      5,
+      200,
+    );
+    const memoryTrips = (memory.stats.calls - callsBefore) / oursCalls;
+    const ratio = ns.ours! / ns['rate-limiter-flexible']!;
+    ctx.table('in-memory decision cost (admit path, median of 5 interleaved rounds)', [
+      { candidate: 'QuotaService.consume over MemoryTableStore', 'ns/decision': Math.round(ns.ours!), 'x peer': round(ratio) },
+      { candidate: 'rate-limiter-flexible 11 RateLimiterMemory.consume', 'ns/decision': Math.round(ns['rate-limiter-flexible']!), 'x peer': 1 },
+    ]);
+    figures.push({
+      name: 'quota.memory.decision',
+      value: ns.ours!,
+      unit: 'ns/decision',
+      peer: 'rate-limiter-flexible RateLimiterMemory',
+      peerValue: ns['rate-limiter-flexible']!,
+    });
+    figures.push({
+      name: 'quota.memory.round-trips-per-consume',
+      value: memoryTrips,
+      unit: 'round-trips/op',
+      target: '1',
+      pass: memoryTrips === 1,
+    });
+
+    // --- local server ------------------------------------------------------------------------------------
+    const dir = mkdtempSync(join(tmpdir(), 'quota-bench-'));
+    const config = join(dir, 'appwrite.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        projectId: 'bench',
+        tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
+        tables: quotaTables.map((t) => ({
+          ...t,
+          databaseId: DATABASE_ID,
+          enabled: true,
+          rowSecurity: false,
+          $permissions: [],
+          columns: t.columns.map((c) => ({ array: false, ...c })),
+        })),
+      }),
+    );
+    const server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'bench', apiKey: 'key', config });
+    const client = (): AppwriteTableStore =>
+      createAppwriteTableStore({ endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey });
+    try {
+      const admin = client();
+      await limits(admin, ORG, { api_calls_per_hour: MAX_QUOTA_AMOUNT, recognitions_per_day: MAX_QUOTA_AMOUNT });
+
+      // (1) round trips per consume, counted by the adapter and by the server.
+      const single = new QuotaService({ store: client() });
+      const s = single.store as AppwriteTableStore;
+      const firstTrips = s.stats.roundTrips;
+      await single.consume('org-trips', 'api_calls_per_hour');
+      const firstUse = s.stats.roundTrips - firstTrips; // limit resolution (2 reads) + the window's first consume
+      const n = 200;
+      const tripsBefore = s.stats.roundTrips;
+      const requestsBefore = server.stats.requests;
+      for (let i = 0; i < n; i++) await single.consume('org-trips', 'api_calls_per_hour');
+      const adapterTrips = (s.stats.roundTrips - tripsBefore) / n;
+      const serverTrips = (server.stats.requests - requestsBefore) / n;
+      const multiBefore = s.stats.roundTrips;
+      for (let i = 0; i < 20; i++) {
+        await single.consumeMany('org-trips', [{ quotaType: 'recognitions_per_day' }, { quotaType: 'api_calls_per_hour' }]);
+      }
+      const multiTrips = (s.stats.roundTrips - multiBefore) / 20;
+      ctx.table('storage round trips per consume (local Appwrite server, warm window row)', [
+        { operation: 'consume (1 quota)', 'adapter round trips': adapterTrips, 'server requests': serverTrips },
+        { operation: 'first call of an execution (limits + window create)', 'adapter round trips': firstUse, 'server requests': '' },
+        { operation: 'consumeMany (2 quotas, transaction + reads)', 'adapter round trips': multiTrips, 'server requests': '' },
+      ]);
+      figures.push({
+        name: 'quota.local.round-trips-per-consume',
+        value: serverTrips,
+        unit: 'round-trips/op',
+        target: '1',
+        pass: serverTrips === 1 && adapterTrips === 1,
+      });
+      figures.push({ name: 'quota.local.round-trips-per-multi-consume', value: multiTrips, unit: 'round-trips/op' });
+
+      // (2) throughput at concurrency 50: each worker is one execution consuming repeatedly.
+      const workers = Array.from({ length: CONCURRENCY }, () => new QuotaService({ store: client() }));
+      await Promise.all(workers.map((w) => w.context(ORG)));
+      let next = 0;
+      let admitted = 0;
+      const t0 = process.hrtime.bigint();
+      await Promise.all(
+        workers.map(async (w) => {
+          while (next++ < THROUGHPUT_CONSUMES) if ((await w.consume(ORG, 'api_calls_per_hour')).allowed) admitted++;
+        }),
+      );
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const perSecond = THROUGHPUT_CONSUMES / seconds;
+
+      // The seed's design for comparison: read usage, compare, then write usage + 1 (two round trips, racy).
+      const seedStores = Array.from({ length: CONCURRENCY }, client);
+      const seedId = usageRowId('org-seed', 'api_calls_per_hour', 'bench');
+      await admin.create(QUOTA_TABLES.usage, seedId, {
+        orgId: 'org-seed',
+        quotaType: 'api_calls_per_hour',
+        windowKey: 'bench',
+        windowStart: null,
+        windowEnd: null,
+        timeZone: 'UTC',
+        used: 0,
+        reserved: 0,
+      });
+      next = 0;
+      const t1 = process.hrtime.bigint();
+      await Promise.all(
+        seedStores.map(async (st) => {
+          while (next++ < THROUGHPUT_CONSUMES) {
+            const row = await st.get<{ used: number }>(QUOTA_TABLES.usage, seedId);
+            if (row && row.used + 1 <= MAX_QUOTA_AMOUNT) await st.update(QUOTA_TABLES.usage, seedId, { used: row.used + 1 });
+          }
+        }),
+      );
+      const seedPerSecond = THROUGHPUT_CONSUMES / (Number(process.hrtime.bigint() - t1) / 1e9);
+
+      // Over-admission at the limit: 100 concurrent requests against 37, ours vs the seed's check-then-record.
+      await limits(admin, 'org-race', { exports_per_day: 37 });
+      const race = await Promise.all(
+        Array.from({ length: 100 }, () => new QuotaService({ store: client() }).consume('org-race', 'exports_per_day')),
+      );
+      const seedRaceId = usageRowId('org-seed-race', 'exports_per_day', 'bench');
+      await admin.create(QUOTA_TABLES.usage, seedRaceId, {
+        orgId: 'org-seed-race',
+        quotaType: 'exports_per_day',
+        windowKey: 'bench',
+        windowStart: null,
+        windowEnd: null,
+        timeZone: 'UTC',
+        used: 0,
+        reserved: 0,
+      });
+      const seedRace = await Promise.all(
+        Array.from({ length: 100 }, async () => {
+          const st = client();
+          const row = await st.get<{ used: number }>(QUOTA_TABLES.usage, seedRaceId);
+          if (!row || row.used + 1 > 37) return false;
+          await st.update(QUOTA_TABLES.usage, seedRaceId, { used: row.used + 1 });
+          return true;
+        }),
+      );
+      ctx.table(`throughput at concurrency ${CONCURRENCY} (local server, ${THROUGHPUT_CONSUMES} consumes)`, [
+        { design: 'ours: one bounded increment', 'consumes/s': Math.round(perSecond), admitted },
+        { design: "seed: read, compare, write (racy)", 'consumes/s': Math.round(seedPerSecond), admitted: '' },
+      ]);
+      ctx.table('100 concurrent requests against a limit of 37 (local server)', [
+        { design: 'ours', admitted: race.filter((r) => r.allowed).length },
+        { design: 'seed check-then-record', admitted: seedRace.filter(Boolean).length },
+      ]);
+      figures.push({
+        name: 'quota.local.consumes-per-second.c50',
+        value: perSecond,
+        unit: 'ops/s',
+        peer: 'seed check-then-record',
+        peerValue: seedPerSecond,
+      });
+      const oursAdmitted = race.filter((r) => r.allowed).length;
+      figures.push({
+        name: 'quota.local.admitted-100-vs-limit-37',
+        value: oursAdmitted,
+        unit: 'requests',
+        peer: 'seed check-then-record',
+        peerValue: seedRace.filter(Boolean).length,
+        target: '= 37',
+        pass: oursAdmitted === 37,
+      });
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+export default bench;

@@ -1,0 +1,174 @@
+import {
+  decideIncreaseRequest,
+  errors,
+  getIncreaseRequest,
+  INCREASE_STATUSES,
+  increaseDecisionInputSchema,
+  increaseRequestInputSchema,
+  listIncreaseRequests,
+  ORG_ADMIN_ROLES,
+  type QuotaActor,
+  type QuotaLogger,
+  QuotaService,
+  quotaRecognitionHooks,
+  quotaSettingsInputSchema,
+  quotaTypeSchema,
+  REPORT_PAST_MAX,
+  type RecognitionHooks,
+  submitIncreaseRequest,
+  updateQuotaSettings,
+  usageReport,
+} from 'resilience-core';
+import type { Caller, SetupContext } from 'resilience-core/runtime';
+import { z } from 'zod';
+import { type AppDeps, route } from '../deps.ts';
+
+/**
+ * Quota routes of the app API, and the recognition quota hook.
+ *
+ * | route | who | what |
+ * |---|---|---|
+ * | `GET /orgs/:orgId/quotas[?quotaType=&past=]` | member | usage report: every quota's limit, current window and past windows |
+ * | `GET /orgs/:orgId/quotas/:quotaType[?past=]` | member | the same for one quota |
+ * | `GET /orgs/:orgId/quota-requests[?status=&limit=&cursor=]` | member | increase requests, newest first |
+ * | `POST /orgs/:orgId/quota-requests` | member | submit `{ quotaType, amount, durationDays \| permanent: true, reason }` → 201 |
+ * | `GET /orgs/:orgId/quota-requests/:requestId` | member | one request |
+ * | `POST /orgs/:orgId/quota-requests/:requestId/approve` | admin | approve (body `{}` or `{ note }`) |
+ * | `POST /orgs/:orgId/quota-requests/:requestId/reject` | admin | reject (body `{}` or `{ note }`) |
+ * | `PUT /orgs/:orgId/quota-settings` | key | operators: `{ plan?, timeZone?, overrides?, shadow? }` |
+ *
+ * Membership and admin role are checked by the kit (403); a request id of another org is 403 too.
+ */
+
+/** The quota service of one execution (limits are cached for its lifetime). */
+export function quotaServiceFor(deps: Pick<AppDeps, 'store' | 'clock'>, log: QuotaLogger): QuotaService {
+  return new QuotaService({ store: deps.store, clock: deps.clock, log });
+}
+
+/** The hook factory for `hooks.ts`: recognitions consume their quotas atomically before the write. */
+export function quotaHooks(ctx: SetupContext): RecognitionHooks {
+  return quotaRecognitionHooks(new QuotaService({ store: ctx.store(), clock: ctx.clock, log: ctx.log }));
+}
+
+function actorOf(caller: Caller): QuotaActor {
+  return {
+    userId: caller.userId,
+    orgId: caller.orgId!,
+    isAdmin: caller.kind === 'server' || caller.roles.some((r) => ORG_ADMIN_ROLES.includes(r)),
+  };
+}
+
+const pastSchema = z.coerce.number().int().min(0).max(REPORT_PAST_MAX).optional();
+const reportQuery = z.object({ quotaType: quotaTypeSchema.optional(), past: pastSchema });
+const typeReportQuery = z.object({ past: pastSchema });
+const listQuery = z.object({
+  status: z.enum(INCREASE_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/).optional(),
+});
+
+/** The quota routes (spread into create-recognition's `routes`). */
+export const quotaRoutes = [
+  route({
+    method: 'GET',
+    path: '/orgs/:orgId/quotas',
+    auth: 'member',
+    summary: "The org's usage report: limits, current and past windows per quota",
+    query: reportQuery,
+    handler: async ({ params, query, deps, log }) => ({
+      body: await usageReport(quotaServiceFor(deps, log), params.orgId!, {
+        ...(query.quotaType ? { quotaType: query.quotaType } : {}),
+        ...(query.past === undefined ? {} : { past: query.past }),
+      }),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/orgs/:orgId/quotas/:quotaType',
+    auth: 'member',
+    summary: 'The usage report of one quota',
+    query: typeReportQuery,
+    handler: async ({ params, query, deps, log }) => {
+      const quotaType = quotaTypeSchema.safeParse(params.quotaType);
+      if (!quotaType.success) {
+        throw errors.invalidInput(`Unknown quota type "${params.quotaType}"`, [
+          { path: 'quotaType', message: quotaType.error.issues[0]?.message ?? 'unknown' },
+        ]);
+      }
+      const report = await usageReport(quotaServiceFor(deps, log), params.orgId!, {
+        quotaType: quotaType.data,
+        ...(query.past === undefined ? {} : { past: query.past }),
+      });
+      return { body: { ...report.quotas[0], orgId: report.orgId, timeZone: report.timeZone, plan: report.plan } };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/orgs/:orgId/quota-requests',
+    auth: 'member',
+    summary: "The org's increase requests, newest first",
+    query: listQuery,
+    handler: async ({ query, caller, deps }) => ({
+      body: await listIncreaseRequests(deps.store, actorOf(caller), {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.limit ? { limit: query.limit } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      }),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/orgs/:orgId/quota-requests',
+    auth: 'member',
+    summary: 'A member asks for a higher limit',
+    body: increaseRequestInputSchema,
+    handler: async ({ body, caller, deps, clock }) => ({
+      status: 201,
+      body: await submitIncreaseRequest(deps.store, actorOf(caller), body, clock.now()),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/orgs/:orgId/quota-requests/:requestId',
+    auth: 'member',
+    summary: 'One increase request',
+    handler: async ({ params, caller, deps }) => ({
+      body: await getIncreaseRequest(deps.store, actorOf(caller), params.requestId!),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/orgs/:orgId/quota-requests/:requestId/approve',
+    auth: 'admin',
+    summary: 'An org admin approves a pending request: the effective limit rises',
+    body: increaseDecisionInputSchema,
+    handler: async ({ params, body, caller, deps, clock }) => ({
+      body: await decideIncreaseRequest(deps.store, actorOf(caller), params.requestId!, 'approved', body.note, clock.now()),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/orgs/:orgId/quota-requests/:requestId/reject',
+    auth: 'admin',
+    summary: 'An org admin rejects a pending request',
+    body: increaseDecisionInputSchema,
+    handler: async ({ params, body, caller, deps, clock }) => ({
+      body: await decideIncreaseRequest(deps.store, actorOf(caller), params.requestId!, 'rejected', body.note, clock.now()),
+    }),
+  }),
+  route({
+    method: 'PUT',
+    path: '/orgs/:orgId/quota-settings',
+    auth: 'key',
+    summary: "Operators set an org's plan, time zone, limit overrides and shadow quotas",
+    body: quotaSettingsInputSchema,
+    handler: async ({ params, body, caller, deps, clock }) => ({
+      body: await updateQuotaSettings(
+        deps.store,
+        { userId: caller.userId, orgId: params.orgId!, isAdmin: true },
+        body,
+        clock.now(),
+      ),
+    }),
+  }),
+];

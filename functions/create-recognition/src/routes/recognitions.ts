@@ -1,0 +1,38 @@
+import {
+  createRecognition,
+  createRecognitionInputSchema,
+  listRecognitions,
+  listRecognitionsQuerySchema,
+} from 'resilience-core';
+import { route } from '../deps.ts';
+
+/** The recognition routes: give one (201, or 200 for a repeated `requestId`), and list an org's. */
+export const recognitionRoutes = [
+  route({
+    method: 'POST',
+    path: '/recognitions',
+    auth: 'member',
+    summary: 'A member recognizes another member of the org',
+    body: createRecognitionInputSchema,
+    handler: async ({ body, caller, deps, log, traceId }) => {
+      const { row, created } = await createRecognition(body, caller, {
+        store: deps.store,
+        orgs: deps.orgs,
+        hooks: deps.hooks,
+        log,
+        traceId,
+      });
+      return { status: created ? 201 : 200, body: row };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/orgs/:orgId/recognitions',
+    auth: 'member',
+    summary: "A page of the org's recognitions, newest first",
+    query: listRecognitionsQuerySchema,
+    handler: async ({ params, query, deps }) => ({
+      body: await listRecognitions(params.orgId!, query, deps.store),
+    }),
+  }),
+];

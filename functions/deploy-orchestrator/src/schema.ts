@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * Request bodies of the deploy-orchestrator routes. Code travels base64-encoded in the JSON body (an execution
+ * body is at most 10 MB on Appwrite, so archives up to ~7 MB; larger code: upload it first and pass its
+ * `deploymentId`). Thresholds are validated by the core (`rolloutPolicySchema`), not here.
+ */
+
+const id = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/, 'must be an Appwrite id');
+
+/** Code as sent over the wire. */
+export const wireCodeSchema = z
+  .object({
+    /** The tar.gz archive, base64. */
+    archiveBase64: z
+      .string()
+      .min(1)
+      .max(10 * 1024 * 1024),
+    entrypoint: z.string().min(1).max(1024),
+    commands: z.string().max(8000).optional(),
+  })
+  .strict();
+
+/** Run-time budget of one execution, ms (capped by the function's env). */
+const maxRunMs = z.number().int().min(1_000).max(900_000).optional();
+
+/** `POST /rollouts`. */
+export const startBodySchema = z
+  .object({
+    functionId: id,
+    code: wireCodeSchema.optional(),
+    deploymentId: id.optional(),
+    standbyFunctionId: id.optional(),
+    skipHealthCheck: z.boolean().optional(),
+    autoRollback: z.boolean().optional(),
+    policy: z.record(z.string(), z.unknown()).optional(),
+    maxRunMs,
+  })
+  .strict();
+
+/** `POST /rollouts/resume`. */
+export const resumeBodySchema = z
+  .object({ functionId: id, code: wireCodeSchema.optional(), maxRunMs })
+  .strict();
+
+/** `POST /rollouts/rollback`. */
+export const rollbackBodySchema = z
+  .object({ functionId: id, reason: z.string().min(1).max(500).default('manual rollback'), maxRunMs })
+  .strict();
+
+/** `GET /functions/:functionId/rollouts` query. */
+export const historyQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: id.optional(),
+  })
+  .strict();
+
+export type StartBody = z.output<typeof startBodySchema>;
+export type ResumeBody = z.output<typeof resumeBodySchema>;
+export type RollbackBody = z.output<typeof rollbackBodySchema>;
+export type HistoryQuery = z.output<typeof historyQuerySchema>;

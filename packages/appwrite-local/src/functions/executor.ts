@@ -1,0 +1,200 @@
+/**
+ * Running executions: records them (waiting/scheduled → processing → completed | failed), sends the request to
+ * the function's warm process with Appwrite's `x-appwrite-*` headers and a dynamic key, and stores status,
+ * response code, whitelisted response headers, logs, errors and duration. `failed` means
+ * `responseStatusCode >= 500`, as Appwrite decides it.
+ */
+import { AppwriteError, SERVER_VERSION } from '../errors.ts';
+import { uniqueId } from '../wire.ts';
+import { buildDir, type FunctionsDeps, inBackground } from './deps.ts';
+import { runtimeEnv } from './env.ts';
+import type { ExecutionRecord, FunctionRecord } from './records.ts';
+import type { RuntimeResponse } from './runtime/runtime-process.ts';
+import { ROOT } from './store.ts';
+
+/** Characters of logs and errors kept per execution (Appwrite's source constant). */
+export const MAX_LOG_CHARS = 1_000_000;
+/** Response headers an execution record keeps. */
+const KEPT_RESPONSE_HEADERS = new Set(['content-type', 'content-length']);
+
+/** One request to a function, before it becomes an execution. */
+export interface ExecutionInput {
+  trigger: 'http' | 'schedule' | 'event';
+  /** Upper-case HTTP method. */
+  method: string;
+  /** Path with optional query string, starting with `/`. */
+  path: string;
+  /** Caller headers (validated by the route for http triggers). */
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The event name for event triggers. */
+  event?: string;
+}
+
+/** The outcome of a synchronous execution. */
+export interface SyncResult {
+  record: ExecutionRecord;
+  responseBody: string;
+}
+
+/**
+ * The active deployment of `fn`, ready to run. 404 `deployment_not_found` when there is none (or it vanished),
+ * 400 `build_not_ready` when it is not ready.
+ */
+export function activeDeployment(deps: FunctionsDeps, fn: FunctionRecord): string {
+  if (!fn.deploymentId) throw new AppwriteError('deployment_not_found');
+  const dep = deps.store.deployments.get(fn.$id, fn.deploymentId);
+  if (!dep) throw new AppwriteError('deployment_not_found');
+  if (dep.status !== 'ready') throw new AppwriteError('build_not_ready');
+  return dep.$id;
+}
+
+/** Creates the execution record (not yet run). `scheduledAt` (epoch ms) makes it `scheduled`. */
+export function recordExecution(
+  deps: FunctionsDeps,
+  fn: FunctionRecord,
+  input: ExecutionInput,
+  options: { status: 'waiting' | 'processing' | 'scheduled'; deploymentId: string; scheduledAt?: number },
+): ExecutionRecord {
+  const now = deps.ctx.clock.now();
+  const record: ExecutionRecord = {
+    $id: uniqueId(),
+    $createdAt: now,
+    $updatedAt: now,
+    $permissions: [],
+    functionId: fn.$id,
+    deploymentId: options.deploymentId,
+    trigger: input.trigger,
+    status: options.status,
+    requestMethod: input.method,
+    requestPath: input.path,
+    requestHeaders: Object.entries(input.headers).map(([name, value]) => ({ name, value })),
+    responseStatusCode: 0,
+    responseHeaders: [],
+    logs: '',
+    errors: '',
+    duration: 0,
+    scheduledAt: options.scheduledAt ?? null,
+    event: input.event ?? '',
+  };
+  if (options.status !== 'processing') {
+    record.pendingBody = input.body.toString('base64');
+    record.pendingHeaders = input.headers;
+  }
+  deps.store.executions.insert(fn.$id, record);
+  return record;
+}
+
+/**
+ * Runs a recorded execution on `deploymentId` and stores the outcome. Never throws: a missing deployment, a
+ * runtime that cannot start, a crash or a timeout all end as a `failed` execution with the reason in `errors`.
+ */
+export async function runExecution(
+  deps: FunctionsDeps,
+  record: ExecutionRecord,
+  input: ExecutionInput,
+  deploymentId: string,
+): Promise<SyncResult> {
+  const started = deps.ctx.clock.now();
+  const startedHr = performance.now();
+  let current: ExecutionRecord = { ...record, deploymentId, status: 'processing', $updatedAt: started };
+  delete current.pendingBody;
+  delete current.pendingHeaders;
+  deps.store.executions.put(record.functionId, current);
+
+  const response = await invoke(deps, current, input).catch(
+    (e: unknown): RuntimeResponse => failure(`Runtime failed to start: ${(e as Error).message}`),
+  );
+  const fn = deps.store.functions.get(ROOT, record.functionId);
+  const logging = fn?.logging ?? true;
+  current = {
+    ...current,
+    $updatedAt: deps.ctx.clock.now(),
+    status: response.statusCode >= 500 ? 'failed' : 'completed',
+    responseStatusCode: response.statusCode,
+    responseHeaders: Object.entries(response.headers)
+      .filter(([name]) => KEPT_RESPONSE_HEADERS.has(name))
+      .map(([name, value]) => ({ name, value })),
+    logs: logging ? response.logs.slice(-MAX_LOG_CHARS) : '',
+    errors: logging ? response.errors.slice(-MAX_LOG_CHARS) : '',
+    duration: Math.round(performance.now() - startedHr) / 1000,
+  };
+  // The function (and so its executions) may have been deleted while it ran.
+  deps.store.executions.put(record.functionId, current);
+  return { record: current, responseBody: response.body.toString('utf8') };
+}
+
+/** Queues a recorded execution to run in the background on `deploymentId` (async http, cron, events). */
+export function runInBackground(
+  deps: FunctionsDeps,
+  record: ExecutionRecord,
+  input: ExecutionInput,
+  deploymentId: string,
+): void {
+  inBackground(deps, `execution ${record.$id}`, () => runExecution(deps, record, input, deploymentId));
+}
+
+async function invoke(
+  deps: FunctionsDeps,
+  execution: ExecutionRecord,
+  input: ExecutionInput,
+): Promise<RuntimeResponse> {
+  const fn = deps.store.functions.get(ROOT, execution.functionId);
+  if (!fn) return failure('Function was deleted before the execution ran.');
+  const deployment = deps.store.deployments.get(fn.$id, execution.deploymentId);
+  if (deployment?.status !== 'ready') return failure('Deployment not found or not ready.');
+  const proc = await deps.pool.acquire({
+    functionId: fn.$id,
+    deploymentId: deployment.$id,
+    codeDir: buildDir(deps, deployment.$id),
+    entrypoint: deployment.entrypoint,
+    env: runtimeEnv(deps, fn, deployment.$id),
+  });
+  const key = deps.ctx.keys.issueDynamicKey({
+    functionId: fn.$id,
+    executionId: execution.$id,
+    scopes: fn.scopes,
+    ttlSeconds: fn.timeout + 60,
+  });
+  const headers: Record<string, string> = { host: 'localhost:3000' };
+  for (const [name, value] of Object.entries(input.headers)) headers[name.toLowerCase()] = value;
+  if (input.trigger === 'event') {
+    headers['content-type'] = 'application/json';
+    headers['user-agent'] = `Appwrite/${SERVER_VERSION}`;
+  }
+  Object.assign(headers, {
+    'x-appwrite-trigger': input.trigger,
+    'x-appwrite-event': input.event ?? '',
+    'x-appwrite-execution-id': execution.$id,
+    'x-appwrite-key': key,
+    'x-appwrite-user-id': '',
+    'x-appwrite-user-jwt': '',
+    'x-appwrite-client-ip': input.trigger === 'http' ? '127.0.0.1' : '',
+    'x-appwrite-country-code': '',
+    'x-appwrite-continent-code': '',
+    'x-appwrite-continent-eu': 'false',
+  });
+  return proc.execute({
+    method: input.method,
+    url: input.path,
+    headers,
+    body: input.body,
+    timeoutSeconds: fn.timeout,
+  });
+}
+
+function failure(errors: string): RuntimeResponse {
+  return { statusCode: 500, headers: {}, body: Buffer.alloc(0), logs: '', errors };
+}
+
+/** The input stored with a queued or scheduled execution. */
+export function pendingInput(record: ExecutionRecord): ExecutionInput {
+  return {
+    trigger: record.trigger,
+    method: record.requestMethod,
+    path: record.requestPath,
+    headers: record.pendingHeaders ?? {},
+    body: Buffer.from(record.pendingBody ?? '', 'base64'),
+    event: record.event || undefined,
+  };
+}

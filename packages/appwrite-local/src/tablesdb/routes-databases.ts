@@ -1,0 +1,66 @@
+/** `/tablesdb` database routes: create, list, get, update, delete. */
+import { attr, listResponse } from '../list.ts';
+import type { Router } from '../server-context.ts';
+import { formatDate, optionalBoolean, requireString, resolveId } from '../wire.ts';
+import type { DatabaseRecord } from './schema-store.ts';
+import type { TablesDbService } from './service.ts';
+
+/** The database model. */
+export function renderDatabase(d: DatabaseRecord): Record<string, unknown> {
+  return {
+    $id: d.id,
+    name: d.name,
+    $createdAt: formatDate(d.createdAt),
+    $updatedAt: formatDate(d.updatedAt),
+    enabled: d.enabled,
+    type: 'tablesdb',
+  };
+}
+
+const ATTRIBUTES = { $id: attr.string, name: attr.string, enabled: attr.boolean, $createdAt: attr.datetime, $updatedAt: attr.datetime };
+
+/** Registers the database routes. */
+export function databaseRoutes(router: Router, svc: TablesDbService): void {
+  router.add({
+    method: 'POST',
+    path: '/tablesdb',
+    scope: 'databases.write',
+    handler: (req) => {
+      const id = resolveId(req.body.databaseId, 'databaseId');
+      const name = requireString(req.body, 'name');
+      const enabled = optionalBoolean(req.body.enabled, 'enabled', true);
+      return { status: 201, json: renderDatabase(svc.schemas.createDatabase(id, name, enabled)) };
+    },
+  });
+  router.add({
+    method: 'GET',
+    path: '/tablesdb',
+    scope: 'databases.read',
+    handler: (req) => listResponse(req, 'databases', svc.schemas.listDatabases().map(renderDatabase), ATTRIBUTES),
+  });
+  router.add({
+    method: 'GET',
+    path: '/tablesdb/:databaseId',
+    scope: 'databases.read',
+    handler: (req) => ({ status: 200, json: renderDatabase(svc.schemas.getDatabase(req.params.databaseId as string)) }),
+  });
+  router.add({
+    method: 'PUT',
+    path: '/tablesdb/:databaseId',
+    scope: 'databases.write',
+    handler: (req) => {
+      const name = requireString(req.body, 'name');
+      const enabled = req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true);
+      return { status: 200, json: renderDatabase(svc.schemas.updateDatabase(req.params.databaseId as string, name, enabled)) };
+    },
+  });
+  router.add({
+    method: 'DELETE',
+    path: '/tablesdb/:databaseId',
+    scope: 'databases.write',
+    handler: (req) => {
+      svc.schemas.deleteDatabase(req.params.databaseId as string);
+      return { status: 204 };
+    },
+  });
+}

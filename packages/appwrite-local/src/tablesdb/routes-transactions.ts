@@ -1,0 +1,70 @@
+/** `/tablesdb/transactions` routes: create, list, get, stage operations, commit/rollback, delete. */
+import { invalidArgument } from '../errors.ts';
+import { attr, listResponse } from '../list.ts';
+import type { Router } from '../server-context.ts';
+import type { TablesDbService } from './service.ts';
+import { renderTransaction } from './transactions.ts';
+
+const READ = ['rows.read', 'documents.read'];
+const WRITE = ['rows.write', 'documents.write'];
+const ATTRIBUTES = { $id: attr.string, status: attr.string, operations: attr.integer, expiresAt: attr.datetime, $createdAt: attr.datetime, $updatedAt: attr.datetime };
+
+/** Registers the transaction routes. */
+export function transactionRoutes(router: Router, svc: TablesDbService): void {
+  router.add({
+    method: 'POST',
+    path: '/tablesdb/transactions',
+    scope: WRITE,
+    handler: (req) => {
+      const ttl = req.body.ttl ?? 300;
+      if (typeof ttl !== 'number') throw invalidArgument('Invalid `ttl` param: Value must be a valid integer');
+      return { status: 201, json: renderTransaction(svc.transactions.create(ttl)) };
+    },
+  });
+  router.add({
+    method: 'GET',
+    path: '/tablesdb/transactions',
+    scope: READ,
+    handler: (req) => listResponse(req, 'transactions', svc.transactions.list().map(renderTransaction), ATTRIBUTES),
+  });
+  router.add({
+    method: 'GET',
+    path: '/tablesdb/transactions/:transactionId',
+    scope: READ,
+    handler: (req) => ({ status: 200, json: renderTransaction(svc.transactions.get(req.params.transactionId as string)) }),
+  });
+  router.add({
+    method: 'DELETE',
+    path: '/tablesdb/transactions/:transactionId',
+    scope: WRITE,
+    handler: (req) => {
+      svc.transactions.delete(req.params.transactionId as string);
+      return { status: 204 };
+    },
+  });
+  router.add({
+    method: 'POST',
+    path: '/tablesdb/transactions/:transactionId/operations',
+    scope: WRITE,
+    handler: (req) => {
+      const ops = req.body.operations;
+      if (!Array.isArray(ops)) throw invalidArgument('Param "operations" is not optional.');
+      return { status: 201, json: renderTransaction(svc.transactions.stage(req.params.transactionId as string, ops)) };
+    },
+  });
+  router.add({
+    method: 'PATCH',
+    path: '/tablesdb/transactions/:transactionId',
+    scope: WRITE,
+    handler: (req) => {
+      const commit = req.body.commit === true;
+      const rollback = req.body.rollback === true;
+      if (commit === rollback) throw invalidArgument('Exactly one of `commit` or `rollback` must be true.');
+      const id = req.params.transactionId as string;
+      if (rollback) return { status: 200, json: renderTransaction(svc.transactions.rollback(id)) };
+      const { tx, writes } = svc.transactions.commit(id);
+      for (const w of writes) svc.emitRow(w.action, w.table, w.row);
+      return { status: 200, json: renderTransaction(tx) };
+    },
+  });
+}

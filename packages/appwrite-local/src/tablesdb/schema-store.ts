@@ -1,0 +1,402 @@
+/**
+ * Databases, tables, columns and indexes in SQLite, with an in-memory cache of each table's schema (the server
+ * is the only writer, so the cache is invalidated exactly where the schema changes). Schema changes are
+ * applied synchronously: columns and indexes are `available` as soon as they are created.
+ */
+import type { Database } from 'better-sqlite3';
+import { AppwriteError, invalidArgument } from '../errors.ts';
+import type { ServerClock } from '../server-context.ts';
+import type { ColumnDef } from './columns.ts';
+
+/** Which family of error types a route raises: TablesDB (`table_*`, `column_*`) or legacy (`collection_*`…). */
+export type Dialect = 'tables' | 'legacy';
+
+/** A database record. */
+export interface DatabaseRecord {
+  id: string;
+  name: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A column with its timestamps (ms). */
+export interface ColumnRecord {
+  def: ColumnDef;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An index definition. */
+export interface IndexRecord {
+  key: string;
+  type: 'key' | 'unique' | 'fulltext';
+  columns: string[];
+  orders: string[];
+  lengths: number[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A table with its columns (in creation order) and indexes. */
+export interface TableSchema {
+  databaseId: string;
+  id: string;
+  name: string;
+  enabled: boolean;
+  rowSecurity: boolean;
+  permissions: string[];
+  createdAt: number;
+  updatedAt: number;
+  columns: Map<string, ColumnRecord>;
+  indexes: IndexRecord[];
+}
+
+/** Error types per dialect. */
+export const ERRORS = {
+  tables: {
+    tableNotFound: 'table_not_found',
+    tableExists: 'table_already_exists',
+    columnNotFound: 'column_not_found',
+    columnExists: 'column_already_exists',
+    columnUnknown: 'column_unknown',
+    indexNotFound: 'column_index_not_found',
+    indexExists: 'column_index_already_exists',
+    indexInvalid: 'column_index_invalid',
+    indexDependency: 'column_index_dependency',
+    rowNotFound: 'row_not_found',
+    rowExists: 'row_already_exists',
+  },
+  legacy: {
+    tableNotFound: 'collection_not_found',
+    tableExists: 'collection_already_exists',
+    columnNotFound: 'attribute_not_found',
+    columnExists: 'attribute_already_exists',
+    columnUnknown: 'attribute_unknown',
+    indexNotFound: 'index_not_found',
+    indexExists: 'index_already_exists',
+    indexInvalid: 'index_invalid',
+    indexDependency: 'index_dependency',
+    rowNotFound: 'document_not_found',
+    rowExists: 'document_already_exists',
+  },
+} as const;
+
+interface TableRow {
+  database_id: string;
+  id: string;
+  name: string;
+  enabled: number;
+  row_security: number;
+  permissions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The schema side of TablesDB. All methods are synchronous and throw `AppwriteError`. */
+export class SchemaStore {
+  private readonly cache = new Map<string, TableSchema>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: ServerClock,
+  ) {}
+
+  // --- databases -------------------------------------------------------------------------------------------
+
+  createDatabase(id: string, name: string, enabled: boolean): DatabaseRecord {
+    const now = this.clock.now();
+    const info = this.db
+      .prepare('INSERT OR IGNORE INTO tdb_databases (id, name, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, name, enabled ? 1 : 0, now, now);
+    if (info.changes === 0) throw new AppwriteError('database_already_exists', undefined, id);
+    return { id, name, enabled, createdAt: now, updatedAt: now };
+  }
+
+  getDatabase(id: string): DatabaseRecord {
+    const row = this.db.prepare('SELECT * FROM tdb_databases WHERE id = ?').get(id) as
+      | { id: string; name: string; enabled: number; created_at: number; updated_at: number }
+      | undefined;
+    if (!row) throw new AppwriteError('database_not_found', undefined, id);
+    return { id: row.id, name: row.name, enabled: row.enabled === 1, createdAt: row.created_at, updatedAt: row.updated_at };
+  }
+
+  listDatabases(): DatabaseRecord[] {
+    const rows = this.db.prepare('SELECT id FROM tdb_databases ORDER BY created_at, id').all() as { id: string }[];
+    return rows.map((r) => this.getDatabase(r.id));
+  }
+
+  updateDatabase(id: string, name: string, enabled: boolean | undefined): DatabaseRecord {
+    const current = this.getDatabase(id);
+    const now = this.clock.now();
+    const next = enabled ?? current.enabled;
+    this.db.prepare('UPDATE tdb_databases SET name = ?, enabled = ?, updated_at = ? WHERE id = ?').run(name, next ? 1 : 0, now, id);
+    return { ...current, name, enabled: next, updatedAt: now };
+  }
+
+  deleteDatabase(id: string): void {
+    this.getDatabase(id);
+    this.db.prepare('DELETE FROM tdb_databases WHERE id = ?').run(id);
+    for (const key of [...this.cache.keys()]) if (key.startsWith(`${id}/`)) this.cache.delete(key);
+  }
+
+  // --- tables ----------------------------------------------------------------------------------------------
+
+  createTable(
+    dialect: Dialect,
+    databaseId: string,
+    t: { id: string; name: string; permissions: string[]; rowSecurity: boolean; enabled: boolean },
+  ): TableSchema {
+    this.getDatabase(databaseId);
+    const now = this.clock.now();
+    const info = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO tdb_tables (database_id, id, name, enabled, row_security, permissions, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(databaseId, t.id, t.name, t.enabled ? 1 : 0, t.rowSecurity ? 1 : 0, JSON.stringify(t.permissions), now, now);
+    if (info.changes === 0) throw new AppwriteError(ERRORS[dialect].tableExists, undefined, t.id);
+    return this.getTable(dialect, databaseId, t.id);
+  }
+
+  /** The cached schema; 404 database/table not found. */
+  getTable(dialect: Dialect, databaseId: string, tableId: string): TableSchema {
+    const cached = this.cache.get(`${databaseId}/${tableId}`);
+    if (cached) return cached;
+    const row = this.db.prepare('SELECT * FROM tdb_tables WHERE database_id = ? AND id = ?').get(databaseId, tableId) as
+      | TableRow
+      | undefined;
+    if (!row) {
+      this.getDatabase(databaseId);
+      throw new AppwriteError(ERRORS[dialect].tableNotFound, undefined, tableId);
+    }
+    const columns = new Map<string, ColumnRecord>();
+    const cols = this.db
+      .prepare('SELECT spec, created_at, updated_at FROM tdb_columns WHERE database_id = ? AND table_id = ? ORDER BY position')
+      .all(databaseId, tableId) as { spec: string; created_at: number; updated_at: number }[];
+    for (const c of cols) {
+      const def = JSON.parse(c.spec) as ColumnDef;
+      columns.set(def.key, { def, createdAt: c.created_at, updatedAt: c.updated_at });
+    }
+    const idx = this.db
+      .prepare('SELECT * FROM tdb_indexes WHERE database_id = ? AND table_id = ? ORDER BY created_at, key')
+      .all(databaseId, tableId) as {
+      key: string;
+      type: IndexRecord['type'];
+      columns: string;
+      orders: string;
+      lengths: string;
+      created_at: number;
+      updated_at: number;
+    }[];
+    const schema: TableSchema = {
+      databaseId,
+      id: row.id,
+      name: row.name,
+      enabled: row.enabled === 1,
+      rowSecurity: row.row_security === 1,
+      permissions: JSON.parse(row.permissions) as string[],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      columns,
+      indexes: idx.map((i) => ({
+        key: i.key,
+        type: i.type,
+        columns: JSON.parse(i.columns) as string[],
+        orders: JSON.parse(i.orders) as string[],
+        lengths: JSON.parse(i.lengths) as number[],
+        createdAt: i.created_at,
+        updatedAt: i.updated_at,
+      })),
+    };
+    this.cache.set(`${databaseId}/${tableId}`, schema);
+    return schema;
+  }
+
+  listTables(dialect: Dialect, databaseId: string): TableSchema[] {
+    this.getDatabase(databaseId);
+    const rows = this.db
+      .prepare('SELECT id FROM tdb_tables WHERE database_id = ? ORDER BY created_at, id')
+      .all(databaseId) as { id: string }[];
+    return rows.map((r) => this.getTable(dialect, databaseId, r.id));
+  }
+
+  updateTable(
+    dialect: Dialect,
+    databaseId: string,
+    tableId: string,
+    patch: { name: string; permissions?: string[]; rowSecurity?: boolean; enabled?: boolean },
+  ): TableSchema {
+    const t = this.getTable(dialect, databaseId, tableId);
+    this.db
+      .prepare('UPDATE tdb_tables SET name = ?, permissions = ?, row_security = ?, enabled = ?, updated_at = ? WHERE database_id = ? AND id = ?')
+      .run(
+        patch.name,
+        JSON.stringify(patch.permissions ?? t.permissions),
+        (patch.rowSecurity ?? t.rowSecurity) ? 1 : 0,
+        (patch.enabled ?? t.enabled) ? 1 : 0,
+        this.clock.now(),
+        databaseId,
+        tableId,
+      );
+    return this.invalidate(dialect, databaseId, tableId);
+  }
+
+  deleteTable(dialect: Dialect, databaseId: string, tableId: string): void {
+    this.getTable(dialect, databaseId, tableId);
+    this.db.prepare('DELETE FROM tdb_tables WHERE database_id = ? AND id = ?').run(databaseId, tableId);
+    this.cache.delete(`${databaseId}/${tableId}`);
+  }
+
+  // --- columns ---------------------------------------------------------------------------------------------
+
+  addColumn(dialect: Dialect, databaseId: string, tableId: string, def: ColumnDef): ColumnRecord {
+    const t = this.getTable(dialect, databaseId, tableId);
+    if (t.columns.has(def.key)) throw new AppwriteError(ERRORS[dialect].columnExists, undefined, def.key);
+    const now = this.clock.now();
+    this.db
+      .prepare(
+        `INSERT INTO tdb_columns (database_id, table_id, key, spec, position, created_at, updated_at)
+         VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM tdb_columns WHERE database_id = ? AND table_id = ?), ?, ?)`,
+      )
+      .run(databaseId, tableId, def.key, JSON.stringify(def), databaseId, tableId, now, now);
+    // Existing rows get the default (or null) for the new column, as Appwrite's ALTER TABLE ADD COLUMN does.
+    if (def.default !== null && def.default !== undefined) {
+      this.db
+        .prepare(
+          `UPDATE tdb_rows SET data = json_set(data, '$."' || ? || '"', json(?)) WHERE database_id = ? AND table_id = ?`,
+        )
+        .run(def.key, JSON.stringify(def.default), databaseId, tableId);
+    }
+    this.invalidate(dialect, databaseId, tableId);
+    return { def, createdAt: now, updatedAt: now };
+  }
+
+  /** Replaces a column's definition (PATCH …/columns/{type}/{key}): required, default, size, min/max, elements. */
+  updateColumn(dialect: Dialect, databaseId: string, tableId: string, def: ColumnDef): ColumnRecord {
+    const t = this.getTable(dialect, databaseId, tableId);
+    const current = t.columns.get(def.key);
+    if (!current) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, def.key);
+    if (current.def.type !== def.type || (current.def.format ?? '') !== (def.format ?? '')) {
+      throw new AppwriteError(ERRORS[dialect].columnNotFound === 'column_not_found' ? 'column_type_invalid' : 'attribute_type_invalid', undefined, def.key);
+    }
+    const now = this.clock.now();
+    const next = { ...def, array: current.def.array };
+    this.db
+      .prepare('UPDATE tdb_columns SET spec = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND key = ?')
+      .run(JSON.stringify(next), now, databaseId, tableId, def.key);
+    this.invalidate(dialect, databaseId, tableId);
+    return { def: next, createdAt: current.createdAt, updatedAt: now };
+  }
+
+  deleteColumn(dialect: Dialect, databaseId: string, tableId: string, key: string): void {
+    const t = this.getTable(dialect, databaseId, tableId);
+    if (!t.columns.has(key)) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, key);
+    if (t.indexes.some((i) => i.columns.includes(key))) {
+      throw new AppwriteError(ERRORS[dialect].indexDependency, undefined, key);
+    }
+    const tx = this.db.transaction(() => {
+      this.db.prepare('DELETE FROM tdb_columns WHERE database_id = ? AND table_id = ? AND key = ?').run(databaseId, tableId, key);
+      this.db
+        .prepare(`UPDATE tdb_rows SET data = json_remove(data, '$."' || ? || '"') WHERE database_id = ? AND table_id = ?`)
+        .run(key, databaseId, tableId);
+    });
+    tx();
+    this.invalidate(dialect, databaseId, tableId);
+  }
+
+  // --- indexes ---------------------------------------------------------------------------------------------
+
+  /**
+   * Adds an index. A unique index over rows that already hold duplicates fails with 409 (the index is not
+   * created), like Appwrite's failed index build, reported synchronously.
+   */
+  addIndex(
+    dialect: Dialect,
+    databaseId: string,
+    tableId: string,
+    idx: { key: string; type: string; columns: string[]; orders: string[]; lengths: number[] },
+  ): IndexRecord {
+    const t = this.getTable(dialect, databaseId, tableId);
+    if (t.indexes.some((i) => i.key === idx.key)) throw new AppwriteError(ERRORS[dialect].indexExists, undefined, idx.key);
+    if (idx.type !== 'key' && idx.type !== 'unique' && idx.type !== 'fulltext') {
+      throw invalidArgument('Invalid `type` param: Value must be one of (key, fulltext, unique, spatial)');
+    }
+    if (idx.columns.length === 0) throw new AppwriteError(ERRORS[dialect].indexInvalid, 'Index must have at least one column.');
+    const meta = new Set(['$id', '$createdAt', '$updatedAt', '$sequence']);
+    for (const c of idx.columns) {
+      if (!t.columns.has(c) && !meta.has(c)) throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
+    }
+    const now = this.clock.now();
+    const record: IndexRecord = {
+      key: idx.key,
+      type: idx.type,
+      columns: idx.columns,
+      orders: idx.orders,
+      lengths: idx.lengths,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO tdb_indexes (database_id, table_id, key, type, columns, orders, lengths, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(databaseId, tableId, idx.key, idx.type, JSON.stringify(idx.columns), JSON.stringify(idx.orders), JSON.stringify(idx.lengths), now, now);
+      if (idx.type === 'unique') {
+        const rows = this.db
+          .prepare('SELECT id, data FROM tdb_rows WHERE database_id = ? AND table_id = ?')
+          .all(databaseId, tableId) as { id: string; data: string }[];
+        const insert = this.db.prepare(
+          'INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)',
+        );
+        for (const r of rows) {
+          const value = uniqueValue(record, r.id, JSON.parse(r.data) as Record<string, unknown>);
+          if (value === null) continue;
+          if (insert.run(databaseId, tableId, idx.key, value, r.id).changes === 0) {
+            throw new AppwriteError(ERRORS[dialect].indexInvalid, `Unique index "${idx.key}" cannot be created: duplicate values exist.`);
+          }
+        }
+      }
+    });
+    tx();
+    this.invalidate(dialect, databaseId, tableId);
+    return record;
+  }
+
+  deleteIndex(dialect: Dialect, databaseId: string, tableId: string, key: string): void {
+    const t = this.getTable(dialect, databaseId, tableId);
+    if (!t.indexes.some((i) => i.key === key)) throw new AppwriteError(ERRORS[dialect].indexNotFound, undefined, key);
+    const tx = this.db.transaction(() => {
+      this.db.prepare('DELETE FROM tdb_indexes WHERE database_id = ? AND table_id = ? AND key = ?').run(databaseId, tableId, key);
+      this.db.prepare('DELETE FROM tdb_unique WHERE database_id = ? AND table_id = ? AND index_key = ?').run(databaseId, tableId, key);
+    });
+    tx();
+    this.invalidate(dialect, databaseId, tableId);
+  }
+
+  /** Drops a table's cached schema (after a rolled-back SQLite transaction that touched it). */
+  forget(databaseId: string, tableId: string): void {
+    this.cache.delete(`${databaseId}/${tableId}`);
+  }
+
+  private invalidate(dialect: Dialect, databaseId: string, tableId: string): TableSchema {
+    this.cache.delete(`${databaseId}/${tableId}`);
+    return this.getTable(dialect, databaseId, tableId);
+  }
+}
+
+/**
+ * The value a row contributes to a unique index (JSON of the indexed values), or null when any of them is
+ * null: MariaDB lets any number of rows hold NULL in a unique index.
+ */
+export function uniqueValue(index: IndexRecord, rowId: string, data: Record<string, unknown>): string | null {
+  const values: unknown[] = [];
+  for (const c of index.columns) {
+    const v = c === '$id' ? rowId : data[c];
+    if (v === null || v === undefined) return null;
+    values.push(v);
+  }
+  return JSON.stringify(values);
+}

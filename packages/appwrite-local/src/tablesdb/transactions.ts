@@ -1,0 +1,334 @@
+/**
+ * TablesDB transactions (platform notes §C2, §D1): operations are staged with their staging time; commit replays
+ * them in order inside one SQLite transaction, so all apply or none do. Conflict detection is Appwrite's: an
+ * update, upsert or delete of a row whose `$updatedAt` is later than the operation's staging time fails with
+ * 409 `transaction_conflict` (rows created or written earlier in the same commit are exempt); increments are not
+ * timestamp-checked but bound-checked (400 `attribute_limit_exceeded`). Duplicate ids and unique violations at
+ * commit are 409 `transaction_conflict`; a staged write to a missing row is 404 `document_not_found`.
+ * A failed commit marks the transaction `failed`.
+ */
+import type { Database } from 'better-sqlite3';
+import { AppwriteError, invalidArgument } from '../errors.ts';
+import { parseQueries } from '../queries.ts';
+import type { ServerClock } from '../server-context.ts';
+import { formatDate, resolveId, uniqueId } from '../wire.ts';
+import { listRows, rowAttributes } from './row-query.ts';
+import type { RowStore, StoredRow } from './row-store.ts';
+import type { SchemaStore, TableSchema } from './schema-store.ts';
+
+/** Actions an operation may carry. */
+export const TRANSACTION_ACTIONS = [
+  'create',
+  'update',
+  'upsert',
+  'delete',
+  'increment',
+  'decrement',
+  'bulkCreate',
+  'bulkUpdate',
+  'bulkUpsert',
+  'bulkDelete',
+] as const;
+
+/** One staged operation (persisted as JSON in tdb_transactions.operations). */
+export interface StagedOperation {
+  action: (typeof TRANSACTION_ACTIONS)[number];
+  databaseId: string;
+  tableId: string;
+  rowId?: string;
+  /** create/update/upsert: column values (may hold `$permissions`); increment: {column, value, max};
+   * decrement: {column, value, min}; bulkCreate/bulkUpsert: row objects; bulkUpdate: {data, queries};
+   * bulkDelete: {queries}. */
+  data?: unknown;
+  /** Staging time, epoch ms (from the row store's write clock). */
+  stagedAt: number;
+}
+
+/** A transaction record. */
+export interface TransactionRecord {
+  id: string;
+  status: 'pending' | 'committing' | 'committed' | 'rolled_back' | 'failed';
+  operations: StagedOperation[];
+  createdAt: number;
+  updatedAt: number;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** A row write that a commit applied (for events). */
+export interface AppliedWrite {
+  action: 'create' | 'update' | 'delete';
+  table: TableSchema;
+  row: StoredRow;
+}
+
+/** Maximum operations per transaction (self-hosted Appwrite's limit). */
+export const MAX_TRANSACTION_OPERATIONS = 100;
+
+const ROLLBACK = Symbol('rollback');
+
+/** Transaction storage and commit. */
+export class TransactionStore {
+  constructor(
+    private readonly db: Database,
+    private readonly schemas: SchemaStore,
+    private readonly rows: RowStore,
+    private readonly clock: ServerClock,
+  ) {}
+
+  /** Creates a pending transaction; `ttl` seconds in 60..3600 (default 300). */
+  create(ttl: number): TransactionRecord {
+    if (!Number.isInteger(ttl) || ttl < 60 || ttl > 3600) {
+      throw invalidArgument('Invalid `ttl` param: Value must be a valid range between 60 and 3,600');
+    }
+    const now = this.clock.now();
+    const tx: TransactionRecord = { id: uniqueId(), status: 'pending', operations: [], createdAt: now, updatedAt: now, expiresAt: now + ttl * 1000 };
+    this.db
+      .prepare('INSERT INTO tdb_transactions (id, status, operations, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(tx.id, tx.status, '[]', now, now, tx.expiresAt);
+    return tx;
+  }
+
+  /** 404 transaction_not_found when missing. */
+  get(id: string): TransactionRecord {
+    const r = this.db.prepare('SELECT * FROM tdb_transactions WHERE id = ?').get(id) as
+      | { id: string; status: TransactionRecord['status']; operations: string; created_at: number; updated_at: number; expires_at: number }
+      | undefined;
+    if (!r) throw new AppwriteError('transaction_not_found', undefined, id);
+    return {
+      id: r.id,
+      status: r.status,
+      operations: JSON.parse(r.operations) as StagedOperation[],
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      expiresAt: r.expires_at,
+    };
+  }
+
+  list(): TransactionRecord[] {
+    const ids = this.db.prepare('SELECT id FROM tdb_transactions ORDER BY created_at, id').pluck().all() as string[];
+    return ids.map((id) => this.get(id));
+  }
+
+  delete(id: string): void {
+    this.get(id);
+    this.db.prepare('DELETE FROM tdb_transactions WHERE id = ?').run(id);
+  }
+
+  /** A transaction that can take operations: pending (400 transaction_not_ready) and alive (410). */
+  pending(id: string): TransactionRecord {
+    const tx = this.get(id);
+    if (tx.status !== 'pending') {
+      throw new AppwriteError('transaction_not_ready', `The transaction is ${tx.status.replace('_', ' ')}, not pending.`);
+    }
+    if (tx.expiresAt <= this.clock.now()) throw new AppwriteError('transaction_expired');
+    return tx;
+  }
+
+  /** Validates and appends operations (all or none); returns the updated record. */
+  stage(id: string, ops: unknown[]): TransactionRecord {
+    const tx = this.pending(id);
+    const staged = ops.map((op) => this.validate(op));
+    const count = [...tx.operations, ...staged].reduce((n, op) => n + weight(op), 0);
+    if (count > MAX_TRANSACTION_OPERATIONS) throw new AppwriteError('transaction_limit_exceeded');
+    tx.operations.push(...staged);
+    tx.updatedAt = this.clock.now();
+    this.db
+      .prepare('UPDATE tdb_transactions SET operations = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(tx.operations), tx.updatedAt, id);
+    return tx;
+  }
+
+  /** Marks a pending transaction rolled back. */
+  rollback(id: string): TransactionRecord {
+    const tx = this.pending(id);
+    return this.setStatus(tx, 'rolled_back');
+  }
+
+  /**
+   * Replays the operations atomically; on success the transaction is `committed` and the applied writes are
+   * returned (for events); on failure it is `failed` and the error is rethrown.
+   */
+  commit(id: string): { tx: TransactionRecord; writes: AppliedWrite[] } {
+    const tx = this.pending(id);
+    let writes: AppliedWrite[];
+    try {
+      writes = this.db.transaction(() => this.replay(tx.operations, true))();
+    } catch (e) {
+      this.setStatus(tx, 'failed');
+      throw e;
+    }
+    return { tx: this.setStatus(tx, 'committed'), writes };
+  }
+
+  /**
+   * Runs `read` against the transaction's staged state (read-your-writes), then discards it. Conflict checks
+   * are skipped: this shows what the caller staged, not whether the commit would succeed.
+   */
+  readStaged<T>(id: string, read: () => T): T {
+    const tx = this.pending(id);
+    let result: T | undefined;
+    try {
+      this.db.transaction(() => {
+        this.replay(tx.operations, false);
+        result = read();
+        throw ROLLBACK;
+      })();
+    } catch (e) {
+      if (e !== ROLLBACK) throw e;
+    }
+    return result as T;
+  }
+
+  private setStatus(tx: TransactionRecord, status: TransactionRecord['status']): TransactionRecord {
+    const now = this.clock.now();
+    this.db.prepare('UPDATE tdb_transactions SET status = ?, updated_at = ? WHERE id = ?').run(status, now, tx.id);
+    return { ...tx, status, updatedAt: now };
+  }
+
+  private validate(raw: unknown): StagedOperation {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidArgument('Invalid `operations` param: each operation must be an object');
+    const op = raw as Record<string, unknown>;
+    const action = op.action as StagedOperation['action'];
+    if (!TRANSACTION_ACTIONS.includes(action)) {
+      throw invalidArgument(`Invalid \`operations\` param: action must be one of (${TRANSACTION_ACTIONS.join(', ')})`);
+    }
+    if (typeof op.databaseId !== 'string' || typeof op.tableId !== 'string') {
+      throw invalidArgument('Invalid `operations` param: databaseId and tableId are required');
+    }
+    this.schemas.getTable('tables', op.databaseId, op.tableId);
+    const needsRow = ['update', 'upsert', 'delete', 'increment', 'decrement'].includes(action);
+    let rowId: string | undefined;
+    if (needsRow || op.rowId !== undefined) rowId = action === 'create' ? resolveId(op.rowId ?? 'unique()', 'rowId') : resolveId(op.rowId, 'rowId');
+    if (action === 'create' && rowId === undefined) rowId = uniqueId();
+    const data = op.data;
+    if (action === 'increment' || action === 'decrement') {
+      const d = (data ?? {}) as Record<string, unknown>;
+      if (typeof d.column !== 'string') throw invalidArgument('Invalid `operations` param: increment/decrement data needs a column');
+      const value = d.value ?? 1;
+      if (typeof value !== 'number' || !(value > 0)) throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
+    } else if (action === 'bulkCreate' || action === 'bulkUpsert') {
+      if (!Array.isArray(data)) throw invalidArgument(`Invalid \`operations\` param: ${action} data must be an array of rows`);
+    } else if (action !== 'delete' && action !== 'bulkDelete') {
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('Invalid `operations` param: data must be an object');
+    }
+    return { action, databaseId: op.databaseId, tableId: op.tableId, ...(rowId ? { rowId } : {}), ...(data !== undefined ? { data } : {}), stagedAt: this.rows.tick() };
+  }
+
+  private replay(ops: StagedOperation[], checkConflicts: boolean): AppliedWrite[] {
+    const writes: AppliedWrite[] = [];
+    const touched = new Set<string>();
+    const mark = (t: TableSchema, id: string) => touched.add(`${t.databaseId}/${t.id}/${id}`);
+    const guard = (t: TableSchema, id: string, stagedAt: number) => {
+      const row = this.rows.get(t, id);
+      if (checkConflicts && row && !touched.has(`${t.databaseId}/${t.id}/${id}`) && row.updatedAt > stagedAt) {
+        throw new AppwriteError('transaction_conflict', `Row '${id}' was modified after it was staged in this transaction.`);
+      }
+      return row;
+    };
+    const conflictOnDuplicate = <T>(fn: () => T): T => {
+      try {
+        return fn();
+      } catch (e) {
+        if (e instanceof AppwriteError && e.type === 'document_already_exists') {
+          throw new AppwriteError('transaction_conflict', e.message);
+        }
+        throw e;
+      }
+    };
+    for (const op of ops) {
+      const t = this.schemas.getTable('tables', op.databaseId, op.tableId);
+      const data = (op.data ?? {}) as Record<string, unknown>;
+      switch (op.action) {
+        case 'create':
+        case 'bulkCreate': {
+          const items = op.action === 'create' ? [{ ...data, $id: op.rowId }] : (op.data as Record<string, unknown>[]);
+          for (const item of items) {
+            const id = resolveId(item.$id ?? 'unique()', '$id');
+            const row = conflictOnDuplicate(() => this.rows.create('legacy', t, id, item, permissionsOf(item) ?? []));
+            mark(t, id);
+            writes.push({ action: 'create', table: t, row });
+          }
+          break;
+        }
+        case 'upsert':
+        case 'bulkUpsert': {
+          const items = op.action === 'upsert' ? [{ ...data, $id: op.rowId }] : (op.data as Record<string, unknown>[]);
+          for (const item of items) {
+            const id = resolveId(item.$id ?? 'unique()', '$id');
+            guard(t, id, op.stagedAt);
+            const { row, created } = conflictOnDuplicate(() => this.rows.upsert('legacy', t, id, item, permissionsOf(item)));
+            mark(t, id);
+            writes.push({ action: created ? 'create' : 'update', table: t, row });
+          }
+          break;
+        }
+        case 'update': {
+          const id = op.rowId as string;
+          if (!guard(t, id, op.stagedAt)) throw new AppwriteError('document_not_found', undefined, id);
+          const row = conflictOnDuplicate(() => this.rows.update('legacy', t, id, data, permissionsOf(data)));
+          mark(t, id);
+          writes.push({ action: 'update', table: t, row });
+          break;
+        }
+        case 'delete': {
+          const id = op.rowId as string;
+          if (!guard(t, id, op.stagedAt)) throw new AppwriteError('document_not_found', undefined, id);
+          writes.push({ action: 'delete', table: t, row: this.rows.delete('legacy', t, id) });
+          mark(t, id);
+          break;
+        }
+        case 'increment':
+        case 'decrement': {
+          const id = op.rowId as string;
+          if (!this.rows.get(t, id)) throw new AppwriteError('document_not_found', undefined, id);
+          const value = (data.value as number | undefined) ?? 1;
+          const bound = op.action === 'increment' ? { max: data.max as number | undefined } : { min: data.min as number | undefined };
+          const row = this.rows.increment(t, id, data.column as string, op.action === 'increment' ? value : -value, bound, 'attribute_limit_exceeded');
+          mark(t, id);
+          writes.push({ action: 'update', table: t, row });
+          break;
+        }
+        case 'bulkUpdate':
+        case 'bulkDelete': {
+          const q = parseQueries(data.queries, rowAttributes(t));
+          const matched = listRows(this.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER, offset: 0 }, false).rows;
+          for (const current of matched) {
+            guard(t, current.id, op.stagedAt);
+            if (op.action === 'bulkDelete') {
+              writes.push({ action: 'delete', table: t, row: this.rows.delete('legacy', t, current.id) });
+            } else {
+              const patch = (data.data ?? {}) as Record<string, unknown>;
+              writes.push({ action: 'update', table: t, row: conflictOnDuplicate(() => this.rows.update('legacy', t, current.id, patch, permissionsOf(patch))) });
+            }
+            mark(t, current.id);
+          }
+          break;
+        }
+      }
+    }
+    return writes;
+  }
+}
+
+/** `$permissions` carried inside operation data, if any. */
+export function permissionsOf(data: Record<string, unknown>): string[] | undefined {
+  const p = data.$permissions;
+  return Array.isArray(p) && p.every((x) => typeof x === 'string') ? (p as string[]) : undefined;
+}
+
+function weight(op: StagedOperation): number {
+  return Array.isArray(op.data) ? op.data.length : 1;
+}
+
+/** The transaction model. */
+export function renderTransaction(tx: TransactionRecord): Record<string, unknown> {
+  return {
+    $id: tx.id,
+    $createdAt: formatDate(tx.createdAt),
+    $updatedAt: formatDate(tx.updatedAt),
+    status: tx.status,
+    operations: tx.operations.reduce((n, op) => n + weight(op), 0),
+    expiresAt: formatDate(tx.expiresAt),
+  };
+}

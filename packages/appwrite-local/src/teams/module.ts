@@ -1,0 +1,199 @@
+/**
+ * Users, teams and memberships routes — organisations are teams, roles are membership roles. With an API key
+ * a membership is created confirmed (no invitation e-mail), as Appwrite does for server callers.
+ */
+import { invalidArgument } from '../errors.ts';
+import { attr, listResponse } from '../list.ts';
+import type { ApiRequest, ServerModule } from '../server-context.ts';
+import { optionalStringArray, requireString, resolveId, uniqueId } from '../wire.ts';
+import { membershipModel, teamModel, userModel } from './models.ts';
+import { IamStore } from './store.ts';
+
+const USER_ATTRIBUTES = { $id: attr.string, name: attr.string, email: attr.string, phone: attr.string, status: attr.boolean, labels: attr.strings, $createdAt: attr.datetime, $updatedAt: attr.datetime };
+const TEAM_ATTRIBUTES = { $id: attr.string, name: attr.string, total: attr.integer, $createdAt: attr.datetime, $updatedAt: attr.datetime };
+const MEMBERSHIP_ATTRIBUTES = { $id: attr.string, userId: attr.string, teamId: attr.string, userName: attr.string, userEmail: attr.string, roles: attr.strings, confirm: attr.boolean, $createdAt: attr.datetime };
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const ROLE_RE = /^[a-zA-Z0-9._-]{1,32}$/;
+
+function rolesParam(value: unknown): string[] {
+  const roles = optionalStringArray(value, 'roles');
+  if (!roles) throw invalidArgument('Param "roles" is not optional.');
+  for (const r of roles) {
+    if (!ROLE_RE.test(r)) throw invalidArgument(`Invalid \`roles\` param: Role "${r}" must contain at most 32 chars a-z, A-Z, 0-9, period, hyphen, underscore`);
+  }
+  return roles;
+}
+
+function optionalEmail(body: Record<string, unknown>): string {
+  const email = body.email;
+  if (email === undefined || email === null || email === '') return '';
+  if (typeof email !== 'string' || !EMAIL_RE.test(email)) throw invalidArgument('Invalid `email` param: Value must be a valid email address');
+  return email.toLowerCase();
+}
+
+function optionalName(body: Record<string, unknown>): string {
+  const name = body.name ?? '';
+  if (typeof name !== 'string' || name.length > 128) throw invalidArgument('Invalid `name` param: Value must be a valid string and at least 1 chars and no longer than 128 chars');
+  return name;
+}
+
+/** The users and teams module. */
+export const teamsModule: ServerModule = {
+  name: 'teams',
+  install(ctx) {
+    const store = new IamStore(ctx.db, ctx.clock);
+    const r = ctx.router;
+    const p = (req: ApiRequest, k: string) => req.params[k] as string;
+
+    // --- users -----------------------------------------------------------------------------------------------
+    r.add({
+      method: 'POST',
+      path: '/users',
+      scope: 'users.write',
+      handler: (req) => {
+        const id = resolveId(req.body.userId, 'userId');
+        const phone = req.body.phone ?? '';
+        if (typeof phone !== 'string' || (phone !== '' && !/^\+[1-9]\d{6,14}$/.test(phone))) throw invalidArgument('Invalid `phone` param: Phone number must start with a \'+\' can have a maximum of fifteen digits.');
+        const user = store.createUser({ id, name: optionalName(req.body), email: optionalEmail(req.body), phone });
+        return { status: 201, json: userModel(user) };
+      },
+    });
+    r.add({ method: 'GET', path: '/users', scope: 'users.read', handler: (req) => listResponse(req, 'users', store.listUsers().map(userModel), USER_ATTRIBUTES) });
+    r.add({ method: 'GET', path: '/users/:userId', scope: 'users.read', handler: (req) => ({ status: 200, json: userModel(store.getUser(p(req, 'userId'))) }) });
+    r.add({
+      method: 'DELETE',
+      path: '/users/:userId',
+      scope: 'users.write',
+      handler: (req) => {
+        store.deleteUser(p(req, 'userId'));
+        return { status: 204 };
+      },
+    });
+    r.add({
+      method: 'PATCH',
+      path: '/users/:userId/status',
+      scope: 'users.write',
+      handler: (req) => {
+        if (typeof req.body.status !== 'boolean') throw invalidArgument('Param "status" is not optional.');
+        return { status: 200, json: userModel(store.updateUser(p(req, 'userId'), { status: req.body.status })) };
+      },
+    });
+    r.add({
+      method: 'PATCH',
+      path: '/users/:userId/name',
+      scope: 'users.write',
+      handler: (req) => ({ status: 200, json: userModel(store.updateUser(p(req, 'userId'), { name: requireString(req.body, 'name') })) }),
+    });
+    r.add({
+      method: 'PUT',
+      path: '/users/:userId/labels',
+      scope: 'users.write',
+      handler: (req) => {
+        const labels = optionalStringArray(req.body.labels, 'labels');
+        if (!labels) throw invalidArgument('Param "labels" is not optional.');
+        return { status: 200, json: userModel(store.updateUser(p(req, 'userId'), { labels })) };
+      },
+    });
+    r.add({
+      method: 'GET',
+      path: '/users/:userId/memberships',
+      scope: 'users.read',
+      handler: (req) => {
+        store.getUser(p(req, 'userId'));
+        const docs = store.listMemberships({ userId: p(req, 'userId') }).map((m) => membershipModel(m, store));
+        return listResponse(req, 'memberships', docs, MEMBERSHIP_ATTRIBUTES);
+      },
+    });
+
+    // --- teams -----------------------------------------------------------------------------------------------
+    r.add({
+      method: 'POST',
+      path: '/teams',
+      scope: 'teams.write',
+      handler: (req) => {
+        const id = resolveId(req.body.teamId, 'teamId');
+        const name = requireString(req.body, 'name');
+        return { status: 201, json: teamModel(store.createTeam(id, name), store) };
+      },
+    });
+    r.add({ method: 'GET', path: '/teams', scope: 'teams.read', handler: (req) => listResponse(req, 'teams', store.listTeams().map((t) => teamModel(t, store)), TEAM_ATTRIBUTES) });
+    r.add({ method: 'GET', path: '/teams/:teamId', scope: 'teams.read', handler: (req) => ({ status: 200, json: teamModel(store.getTeam(p(req, 'teamId')), store) }) });
+    r.add({
+      method: 'PUT',
+      path: '/teams/:teamId',
+      scope: 'teams.write',
+      handler: (req) => ({ status: 200, json: teamModel(store.renameTeam(p(req, 'teamId'), requireString(req.body, 'name')), store) }),
+    });
+    r.add({
+      method: 'DELETE',
+      path: '/teams/:teamId',
+      scope: 'teams.write',
+      handler: (req) => {
+        store.deleteTeam(p(req, 'teamId'));
+        return { status: 204 };
+      },
+    });
+
+    // --- memberships -----------------------------------------------------------------------------------------
+    r.add({
+      method: 'POST',
+      path: '/teams/:teamId/memberships',
+      scope: 'teams.write',
+      handler: (req) => {
+        const teamId = p(req, 'teamId');
+        store.getTeam(teamId);
+        const roles = rolesParam(req.body.roles);
+        const email = optionalEmail(req.body);
+        let userId = req.body.userId;
+        if (userId === undefined || userId === null || userId === '') {
+          if (!email) throw invalidArgument('At least one of userId, email, or phone is required');
+          // Appwrite creates the user when an e-mail invite names an unknown address.
+          userId = store.findUserByEmail(email)?.id ?? store.createUser({ id: uniqueId(), name: optionalName(req.body), email, phone: '' }).id;
+        } else {
+          userId = resolveId(userId, 'userId');
+        }
+        const m = store.addMembership({ id: uniqueId(), teamId, userId: userId as string, roles });
+        return { status: 201, json: membershipModel(m, store) };
+      },
+    });
+    r.add({
+      method: 'GET',
+      path: '/teams/:teamId/memberships',
+      scope: 'teams.read',
+      handler: (req) => {
+        store.getTeam(p(req, 'teamId'));
+        const docs = store.listMemberships({ teamId: p(req, 'teamId') }).map((m) => membershipModel(m, store));
+        return listResponse(req, 'memberships', docs, MEMBERSHIP_ATTRIBUTES);
+      },
+    });
+    r.add({
+      method: 'GET',
+      path: '/teams/:teamId/memberships/:membershipId',
+      scope: 'teams.read',
+      handler: (req) => {
+        store.getTeam(p(req, 'teamId'));
+        return { status: 200, json: membershipModel(store.getMembership(p(req, 'teamId'), p(req, 'membershipId')), store) };
+      },
+    });
+    r.add({
+      method: 'PATCH',
+      path: '/teams/:teamId/memberships/:membershipId',
+      scope: 'teams.write',
+      handler: (req) => {
+        store.getTeam(p(req, 'teamId'));
+        const m = store.updateRoles(p(req, 'teamId'), p(req, 'membershipId'), rolesParam(req.body.roles));
+        return { status: 200, json: membershipModel(m, store) };
+      },
+    });
+    r.add({
+      method: 'DELETE',
+      path: '/teams/:teamId/memberships/:membershipId',
+      scope: 'teams.write',
+      handler: (req) => {
+        store.getTeam(p(req, 'teamId'));
+        store.deleteMembership(p(req, 'teamId'), p(req, 'membershipId'));
+        return { status: 204 };
+      },
+    });
+  },
+};

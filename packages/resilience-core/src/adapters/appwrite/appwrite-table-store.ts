@@ -1,0 +1,426 @@
+import { Client } from 'node-appwrite';
+import { errors, hasCode } from '../../errors.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type {
+  IncrementBound,
+  ListOptions,
+  ListResult,
+  Row,
+  RowData,
+  TableStore,
+  WriteOp,
+  WriteOptions,
+} from '../../ports/table-store.ts';
+import { DATABASE_ID } from '../../schema/table-spec.ts';
+import { type AppwriteFailure, isTransient, readFailure, translateAppwriteError } from './errors.ts';
+import { createTablesDbApi } from './lean-services.ts';
+import { fillSelected, fromAppwriteRow, listQueries, toAppwriteData } from './rows.ts';
+
+/** Where to reach Appwrite when no ready `Client` is passed. */
+export interface AppwriteConnection {
+  /** e.g. `https://cloud.appwrite.io/v1` (must end in `/v1`). */
+  endpoint: string;
+  projectId: string;
+  /** An API key or a function's dynamic `x-appwrite-key`. Never logged. */
+  key: string;
+}
+
+/** Bounded exponential backoff with full jitter for transient failures (429, 5xx, network). */
+export interface RetryOptions {
+  /** Total tries per call, first included. Default 4. 1 disables retries. */
+  attempts?: number;
+  /** Delay before the first retry, before jitter, in ms. Default 100. */
+  baseDelayMs?: number;
+  /** Upper bound of any one delay, in ms. Default 2000. */
+  maxDelayMs?: number;
+  /** Source of randomness in [0, 1) for jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** One round trip to Appwrite, reported to `onRequest` (for logs, metrics, breakers). No secrets. */
+export interface AppwriteRequestInfo {
+  /** The SDK method, e.g. `createRow`. */
+  method: string;
+  table?: string;
+  /** 1 for the first try. */
+  attempt: number;
+  durationMs: number;
+  ok: boolean;
+  /** HTTP status of a failure (0 = network). */
+  status?: number;
+  /** Appwrite error type of a failure. */
+  type?: string;
+}
+
+/**
+ * Options of {@link createAppwriteTableStore}. Give either `client` or the connection fields
+ * (`endpoint`, `projectId`, `key`).
+ */
+export interface AppwriteTableStoreOptions extends Partial<AppwriteConnection> {
+  /** A configured node-appwrite `Client` (endpoint, project and key set). Wins over the connection fields. */
+  client?: Client;
+  /** Database every table lives in. Default {@link DATABASE_ID}. */
+  databaseId?: string;
+  retry?: RetryOptions;
+  /** Time source for backoff sleeps. Default the system clock. */
+  clock?: Clock;
+  onRequest?: (info: AppwriteRequestInfo) => void;
+  /**
+   * The TablesDB calls to use (tests inject a fake). Default: the same endpoints as node-appwrite's `TablesDB`,
+   * sent through the client's `call` (see lean-services.ts). Typed loosely so fakes need not reproduce the
+   * SDK's overloads.
+   */
+  tablesDB?: TablesDbApi;
+}
+
+type AnyParams = Record<string, unknown>;
+/** The subset of node-appwrite's `TablesDB` the adapter calls, object-form only. */
+export interface TablesDbApi {
+  createRow(params: AnyParams): Promise<unknown>;
+  getRow(params: AnyParams): Promise<unknown>;
+  updateRow(params: AnyParams): Promise<unknown>;
+  upsertRow(params: AnyParams): Promise<unknown>;
+  deleteRow(params: AnyParams): Promise<unknown>;
+  listRows(params: AnyParams): Promise<unknown>;
+  incrementRowColumn(params: AnyParams): Promise<unknown>;
+  decrementRowColumn(params: AnyParams): Promise<unknown>;
+  createTransaction(params: AnyParams): Promise<unknown>;
+  createOperations(params: AnyParams): Promise<unknown>;
+  updateTransaction(params: AnyParams): Promise<unknown>;
+}
+
+/** Counters of port calls and of Appwrite round trips (retries included). */
+export interface AppwriteStoreStats {
+  /** Port method calls. */
+  calls: number;
+  byMethod: Record<string, number>;
+  /** HTTP round trips to Appwrite, retries included. */
+  roundTrips: number;
+  /** Round trips by SDK method. */
+  bySdkMethod: Record<string, number>;
+  /** Retries performed after transient failures. */
+  retries: number;
+}
+
+/** A {@link TableStore} over Appwrite TablesDB, with call counters. */
+export interface AppwriteTableStore extends TableStore {
+  readonly stats: AppwriteStoreStats;
+  readonly databaseId: string;
+}
+
+/**
+ * Whether a call may be sent again after a transient failure whose outcome is unknown (a 5xx or a dropped
+ * connection may come after Appwrite applied the write). `idempotent` calls always may; `once` calls
+ * (create, increment, commit) only when the failure proves nothing was applied (429, connection refused).
+ */
+type RetryKind = 'idempotent' | 'once';
+
+/** Builds a node-appwrite `Client` from a connection (endpoint, project, key). */
+export function createAppwriteClient(connection: AppwriteConnection): Client {
+  return new Client()
+    .setEndpoint(connection.endpoint)
+    .setProject(connection.projectId)
+    .setKey(connection.key);
+}
+
+/**
+ * Creates the Appwrite TablesDB adapter of the storage port.
+ *
+ * Port → SDK: `create` → `createRow`, `get` → `getRow` (404 → null), `update` → `updateRow`, `upsert` →
+ * `upsertRow`, `delete` → `deleteRow` (404 → false), `list` → `listRows` with Query strings (`$sequence`
+ * tiebreak, `cursorAfter`, `limit + 1` to find the next page, `total: false`), `increment` →
+ * `incrementRowColumn` with `max` (positive `by`) or `decrementRowColumn` with `min` (negative), and
+ * `transaction` → `createTransaction` + one `createOperations` + `updateTransaction({commit})`, rolled back when
+ * staging fails. Errors are translated by {@link translateAppwriteError}; transient ones are retried with
+ * backoff (see {@link RetryOptions}; non-idempotent calls only when provably not applied) and then surface
+ * as `RETRYABLE`.
+ *
+ * Row permissions in a transaction's create/upsert are sent as `$permissions` inside the operation's data
+ * (the staged operation format carries the row document; not verified against Appwrite Cloud).
+ */
+export function createAppwriteTableStore(options: AppwriteTableStoreOptions): AppwriteTableStore {
+  const databaseId = options.databaseId ?? DATABASE_ID;
+  const clock = options.clock ?? systemClock;
+  const attempts = Math.max(1, Math.floor(options.retry?.attempts ?? 4));
+  const baseDelayMs = options.retry?.baseDelayMs ?? 100;
+  const maxDelayMs = options.retry?.maxDelayMs ?? 2000;
+  const random = options.retry?.random ?? Math.random;
+  const tables = options.tablesDB ?? createTablesDbApi(resolveClient(options));
+  const stats: AppwriteStoreStats = { calls: 0, byMethod: {}, roundTrips: 0, bySdkMethod: {}, retries: 0 };
+
+  const count = (method: string) => {
+    stats.calls++;
+    stats.byMethod[method] = (stats.byMethod[method] ?? 0) + 1;
+  };
+
+  /** One SDK call with retries; returns the raw result or throws the raw failure. */
+  async function send<R>(
+    sdkMethod: keyof TablesDbApi,
+    params: AnyParams,
+    kind: RetryKind,
+    table?: string,
+  ): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      const started = clock.now();
+      stats.roundTrips++;
+      stats.bySdkMethod[sdkMethod] = (stats.bySdkMethod[sdkMethod] ?? 0) + 1;
+      try {
+        const result = (await tables[sdkMethod](params)) as R;
+        options.onRequest?.({
+          method: sdkMethod,
+          ...(table ? { table } : {}),
+          attempt,
+          durationMs: clock.now() - started,
+          ok: true,
+        });
+        return result;
+      } catch (error) {
+        const failure: AppwriteFailure = readFailure(error);
+        options.onRequest?.({
+          method: sdkMethod,
+          ...(table ? { table } : {}),
+          attempt,
+          durationMs: clock.now() - started,
+          ok: false,
+          status: failure.status,
+          type: failure.type,
+        });
+        const retryable = isTransient(failure) && (kind === 'idempotent' || failure.notApplied);
+        if (!retryable || attempt >= attempts) throw error;
+        stats.retries++;
+        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+        await clock.sleep(Math.floor(random() * ceiling));
+      }
+    }
+  }
+
+  /** `send` plus translation into port errors. */
+  async function call<R>(
+    operation: string,
+    sdkMethod: keyof TablesDbApi,
+    params: AnyParams,
+    kind: RetryKind,
+    table?: string,
+    id?: string,
+  ): Promise<R> {
+    try {
+      return await send<R>(sdkMethod, params, kind, table);
+    } catch (error) {
+      throw translateAppwriteError(error, {
+        operation,
+        ...(table ? { table } : {}),
+        ...(id ? { id } : {}),
+      });
+    }
+  }
+
+  const rowParams = (table: string, id: string) => ({ databaseId, tableId: table, rowId: id });
+
+  function incrementCall(table: string, id: string, column: string, by: number, bound: IncrementBound = {}) {
+    if (!Number.isFinite(by) || by === 0) {
+      throw errors.invalidInput('Increment must be a non-zero finite number', [
+        { path: 'by', message: 'must be a non-zero finite number' },
+      ]);
+    }
+    if (by > 0) {
+      return {
+        sdkMethod: 'incrementRowColumn' as const,
+        params: {
+          ...rowParams(table, id),
+          column,
+          value: by,
+          ...(bound.max !== undefined ? { max: bound.max } : {}),
+        },
+      };
+    }
+    return {
+      sdkMethod: 'decrementRowColumn' as const,
+      params: {
+        ...rowParams(table, id),
+        column,
+        value: -by,
+        ...(bound.min !== undefined ? { min: bound.min } : {}),
+      },
+    };
+  }
+
+  function toOperation(op: WriteOp): AnyParams {
+    const base = { databaseId, tableId: op.table, rowId: op.id };
+    switch (op.action) {
+      case 'create':
+      case 'upsert':
+        return {
+          ...base,
+          action: op.action,
+          data: {
+            ...toAppwriteData(op.data),
+            ...(op.permissions ? { $permissions: [...op.permissions] } : {}),
+          },
+        };
+      case 'update':
+        return { ...base, action: 'update', data: toAppwriteData(op.data) };
+      case 'delete':
+        return { ...base, action: 'delete' };
+      case 'increment': {
+        const { sdkMethod, params } = incrementCall(op.table, op.id, op.column, op.by, op.bound);
+        const { column, value, max, min } = params as AnyParams;
+        return {
+          ...base,
+          action: sdkMethod === 'incrementRowColumn' ? 'increment' : 'decrement',
+          data: {
+            column,
+            value,
+            ...(max !== undefined ? { max } : {}),
+            ...(min !== undefined ? { min } : {}),
+          },
+        };
+      }
+    }
+  }
+
+  const store: AppwriteTableStore = {
+    stats,
+    databaseId,
+
+    async create<T extends RowData>(table: string, id: string, data: T, opts?: WriteOptions) {
+      count('create');
+      const raw = await call(
+        'create',
+        'createRow',
+        {
+          ...rowParams(table, id),
+          data: toAppwriteData(data),
+          ...(opts?.permissions ? { permissions: [...opts.permissions] } : {}),
+        },
+        'once',
+        table,
+        id,
+      );
+      return fromAppwriteRow(raw) as Row<T>;
+    },
+
+    async get<T extends RowData>(table: string, id: string) {
+      count('get');
+      try {
+        return fromAppwriteRow(
+          await call('get', 'getRow', rowParams(table, id), 'idempotent', table, id),
+        ) as Row<T>;
+      } catch (error) {
+        if (hasCode(error, 'NOT_FOUND')) return null;
+        throw error;
+      }
+    },
+
+    async update<T extends RowData>(table: string, id: string, patch: Partial<T>) {
+      count('update');
+      const raw = await call(
+        'update',
+        'updateRow',
+        { ...rowParams(table, id), data: toAppwriteData(patch) },
+        'idempotent',
+        table,
+        id,
+      );
+      return fromAppwriteRow(raw) as Row<T>;
+    },
+
+    async upsert<T extends RowData>(table: string, id: string, data: T, opts?: WriteOptions) {
+      count('upsert');
+      const raw = await call(
+        'upsert',
+        'upsertRow',
+        {
+          ...rowParams(table, id),
+          data: toAppwriteData(data),
+          ...(opts?.permissions ? { permissions: [...opts.permissions] } : {}),
+        },
+        'idempotent',
+        table,
+        id,
+      );
+      return fromAppwriteRow(raw) as Row<T>;
+    },
+
+    async delete(table: string, id: string) {
+      count('delete');
+      try {
+        await call('delete', 'deleteRow', rowParams(table, id), 'idempotent', table, id);
+        return true;
+      } catch (error) {
+        if (hasCode(error, 'NOT_FOUND')) return false;
+        throw error;
+      }
+    },
+
+    async list<T extends RowData>(table: string, listOptions: ListOptions = {}): Promise<ListResult<T>> {
+      count('list');
+      const { queries, limit } = listQueries(listOptions);
+      const raw = await call<{ rows?: unknown[] }>(
+        'list',
+        'listRows',
+        { databaseId, tableId: table, queries, total: false },
+        'idempotent',
+        table,
+      );
+      const all = (raw.rows ?? []).map((r) => fillSelected(fromAppwriteRow(r), listOptions.select));
+      const rows = all.slice(0, limit) as Row<T>[];
+      const nextCursor = all.length > limit ? (rows[rows.length - 1]?.$id ?? null) : null;
+      return { rows, nextCursor };
+    },
+
+    async increment<T extends RowData>(
+      table: string,
+      id: string,
+      column: string,
+      by: number,
+      bound?: IncrementBound,
+    ) {
+      count('increment');
+      const { sdkMethod, params } = incrementCall(table, id, column, by, bound);
+      return fromAppwriteRow(
+        await call(`increment ${column}`, sdkMethod, params, 'once', table, id),
+      ) as Row<T>;
+    },
+
+    async transaction(ops: readonly WriteOp[]) {
+      count('transaction');
+      if (ops.length === 0) return;
+      const operations = ops.map(toOperation);
+      const tx = await call<{ $id: string }>('transaction begin', 'createTransaction', {}, 'idempotent');
+      const transactionId = tx.$id;
+      try {
+        await call('transaction stage', 'createOperations', { transactionId, operations }, 'idempotent');
+      } catch (error) {
+        await rollback(transactionId);
+        throw error;
+      }
+      try {
+        await call('transaction commit', 'updateTransaction', { transactionId, commit: true }, 'once');
+      } catch (error) {
+        // A failed commit marks the transaction failed; roll back anyway so a still-pending one is released
+        // (Appwrite refuses to roll back a committed one, so this can never undo a commit).
+        await rollback(transactionId);
+        throw error;
+      }
+    },
+  };
+
+  async function rollback(transactionId: string): Promise<void> {
+    try {
+      await send('updateTransaction', { transactionId, rollback: true }, 'idempotent');
+    } catch {
+      // Best effort: an uncommitted transaction expires on its own after its TTL (default 300 s).
+    }
+  }
+
+  return store;
+}
+
+function resolveClient(options: AppwriteTableStoreOptions): Client {
+  if (options.client) return options.client;
+  const { endpoint, projectId, key } = options;
+  if (endpoint && projectId && key) return createAppwriteClient({ endpoint, projectId, key });
+  throw errors.invalidInput('createAppwriteTableStore needs `client` or `endpoint`, `projectId` and `key`', [
+    { path: 'client', message: 'required unless endpoint, projectId and key are given' },
+  ]);
+}

@@ -1,0 +1,73 @@
+import type { Row } from '../ports/table-store.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { RecognitionData } from './tables.ts';
+
+/** What a hook learns about the recognition being created. */
+export interface RecognitionDraft extends RecognitionData {
+  /** The row id it will be stored under. */
+  id: string;
+  traceId: string;
+}
+
+/** What `beforeCreate` may hand back: how to finish or undo what it did (e.g. a quota reservation). */
+export interface Admission {
+  /** Called after the row was stored. */
+  commit?(): Promise<void>;
+  /** Called when the row could not be stored (or was a duplicate), to refund. */
+  rollback?(): Promise<void>;
+}
+
+/**
+ * The seams of recognition creation, filled by other services:
+ * - `beforeCreate` runs after validation and membership checks, before the write. Throw a ResilienceError to
+ *   refuse (e.g. `QUOTA_EXCEEDED` → 429); return an {@link Admission} to be committed or rolled back. This is
+ *   where quota consumption goes (atomic admission: the check consumes).
+ * - `afterCreate` runs after the row is stored. Its failures are logged, never returned to the caller: the
+ *   recognition exists. Notifications and jobs go here (enqueue; do not call slow services inline).
+ */
+export interface RecognitionHooks {
+  beforeCreate?(draft: RecognitionDraft, log: Logger): Promise<Admission | undefined> | Admission | undefined;
+  afterCreate?(row: Row<RecognitionData>, log: Logger): Promise<void> | void;
+}
+
+/**
+ * Runs several hook sets as one, in order. `beforeCreate`s run in sequence; if one refuses, the admissions
+ * already granted are rolled back (in reverse order) before the refusal propagates.
+ */
+export function composeHooks(...sets: readonly RecognitionHooks[]): RecognitionHooks {
+  return {
+    async beforeCreate(draft, log) {
+      const granted: Admission[] = [];
+      try {
+        for (const set of sets) {
+          const admission = await set.beforeCreate?.(draft, log);
+          if (admission) granted.push(admission);
+        }
+      } catch (error) {
+        for (const a of granted.reverse()) await safely(() => a.rollback?.(), log, 'rollback');
+        throw error;
+      }
+      return {
+        async commit() {
+          for (const a of granted) await safely(() => a.commit?.(), log, 'commit');
+        },
+        async rollback() {
+          for (const a of [...granted].reverse()) await safely(() => a.rollback?.(), log, 'rollback');
+        },
+      };
+    },
+    async afterCreate(row, log) {
+      for (const set of sets) await safely(() => set.afterCreate?.(row, log), log, 'afterCreate');
+    },
+  };
+}
+
+async function safely(fn: () => Promise<void> | void | undefined, log: Logger, what: string): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    log.error(`recognition hook ${what} failed`, {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { errors, hasCode } from '../errors.ts';
+import { newId, stableId } from '../ids.ts';
+import type { OrgDirectory } from '../ports/org-directory.ts';
+import type { Row, TableStore } from '../ports/table-store.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { RecognitionHooks } from './hooks.ts';
+import {
+  MESSAGE_MAX,
+  POINTS_MAX,
+  RECOGNITIONS_TABLE,
+  type RecognitionData,
+  recognitionRowSchema,
+  TAG_MAX_LENGTH,
+  TAGS_MAX,
+} from './tables.ts';
+
+const userId = z.string().trim().min(1).max(36);
+
+/** The body of `POST /recognitions`. */
+export const createRecognitionInputSchema = z.object({
+  /** The organization (Appwrite team id) the recognition is given in. */
+  orgId: z.string().trim().min(1).max(36),
+  receiverId: userId,
+  message: z.string().trim().min(1).max(MESSAGE_MAX),
+  /** Default 0. */
+  points: z.number().int().min(0).max(POINTS_MAX).default(0),
+  /** Default []; duplicates are removed. */
+  tags: z
+    .array(z.string().trim().min(1).max(TAG_MAX_LENGTH))
+    .max(TAGS_MAX)
+    .default([])
+    .transform((t) => [...new Set(t)]),
+  /**
+   * Makes retries safe: the same giver sending the same `requestId` in the same org gets the first
+   * recognition back (200) instead of a second one. 1–64 characters `[A-Za-z0-9._-]`.
+   */
+  requestId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+    .optional(),
+  /** Only for server calls (API key, e.g. imports): the giver. Users always give as themselves. */
+  giverId: userId.optional(),
+});
+
+/** Validated input of {@link createRecognition}. */
+export type CreateRecognitionInput = z.output<typeof createRecognitionInputSchema>;
+
+/** What {@link createRecognition} needs. */
+export interface RecognitionDeps {
+  store: TableStore;
+  orgs: OrgDirectory;
+  hooks?: RecognitionHooks;
+  log: Logger;
+  traceId: string;
+}
+
+/** The caller as the app sees it: a user, or a server call (no user). */
+export interface RecognitionCaller {
+  userId: string | null;
+}
+
+/** The outcome: the row, and whether it was created now (201) or found from an earlier identical request (200). */
+export interface CreateRecognitionResult {
+  row: Row<RecognitionData>;
+  created: boolean;
+}
+
+/**
+ * A member of an org recognizes another member. The caller's own membership is checked by the route's auth;
+ * here: the giver is the calling user (a server call must name `giverId`, who must be a member), the receiver
+ * must be a member (403 otherwise), and nobody recognizes themselves (400). Then `hooks.beforeCreate` (quota),
+ * the write, and `hooks.afterCreate` (notifications). Nothing is written on any refusal.
+ */
+export async function createRecognition(
+  input: CreateRecognitionInput,
+  caller: RecognitionCaller,
+  deps: RecognitionDeps,
+): Promise<CreateRecognitionResult> {
+  let giverId: string;
+  if (caller.userId) {
+    if (input.giverId !== undefined && input.giverId !== caller.userId) {
+      throw errors.forbidden('You can only give recognitions as yourself');
+    }
+    giverId = caller.userId;
+  } else {
+    if (!input.giverId) {
+      throw errors.invalidInput('giverId is required for server calls', [
+        { path: 'giverId', message: 'required when no user calls' },
+      ]);
+    }
+    giverId = input.giverId;
+    if ((await deps.orgs.rolesOf(input.orgId, giverId)) === null) {
+      throw errors.forbidden('The giver is not a member of this organization');
+    }
+  }
+  if (input.receiverId === giverId) {
+    throw errors.invalidInput('You cannot recognize yourself', [
+      { path: 'receiverId', message: 'must differ from the giver' },
+    ]);
+  }
+  if ((await deps.orgs.rolesOf(input.orgId, input.receiverId)) === null) {
+    throw errors.forbidden('The receiver is not a member of this organization');
+  }
+
+  const data: RecognitionData = recognitionRowSchema.parse({
+    orgId: input.orgId,
+    giverId,
+    receiverId: input.receiverId,
+    message: input.message,
+    points: input.points,
+    tags: input.tags,
+  });
+  const id = input.requestId ? stableId('rec', input.orgId, giverId, input.requestId) : newId();
+
+  const admission = await deps.hooks?.beforeCreate?.({ ...data, id, traceId: deps.traceId }, deps.log);
+  let row: Row<RecognitionData>;
+  try {
+    row = await deps.store.create<RecognitionData>(RECOGNITIONS_TABLE, id, data);
+  } catch (error) {
+    await admission?.rollback?.();
+    if (input.requestId && hasCode(error, 'CONFLICT')) {
+      const existing = await deps.store.get<RecognitionData>(RECOGNITIONS_TABLE, id);
+      if (existing && existing.giverId === giverId && existing.orgId === input.orgId) {
+        return { row: parseRow(existing), created: false };
+      }
+    }
+    throw error;
+  }
+  await admission?.commit?.();
+  await deps.hooks?.afterCreate?.(row, deps.log);
+  return { row: parseRow(row), created: true };
+}
+
+/** Query of `GET /orgs/:orgId/recognitions`. */
+export const listRecognitionsQuerySchema = z.object({
+  /** Only recognitions received by this user. */
+  receiverId: userId.optional(),
+  /** Only recognitions given by this user. */
+  giverId: userId.optional(),
+  /** Page size, 1..100, default 25. */
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  /** The `nextCursor` of the previous page. */
+  cursor: z.string().min(1).max(36).optional(),
+});
+
+/** A page of an org's recognitions, newest first. */
+export async function listRecognitions(
+  orgId: string,
+  query: z.output<typeof listRecognitionsQuerySchema>,
+  store: TableStore,
+): Promise<{ rows: Row<RecognitionData>[]; nextCursor: string | null }> {
+  const page = await store.list<RecognitionData>(RECOGNITIONS_TABLE, {
+    where: [
+      { field: 'orgId', op: 'eq', value: orgId },
+      ...(query.receiverId ? [{ field: 'receiverId', op: 'eq' as const, value: query.receiverId }] : []),
+      ...(query.giverId ? [{ field: 'giverId', op: 'eq' as const, value: query.giverId }] : []),
+    ],
+    orderBy: [{ field: '$sequence', direction: 'desc' }],
+    limit: query.limit,
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+  return { rows: page.rows.map(parseRow), nextCursor: page.nextCursor };
+}
+
+/** Validates a stored row (a corrupt row is a bug, reported as 500) and normalises unset columns. */
+function parseRow(row: Row<RecognitionData>): Row<RecognitionData> {
+  const columns = recognitionRowSchema.parse({ ...row, points: row.points ?? 0, tags: row.tags ?? [] });
+  return { ...row, ...columns };
+}

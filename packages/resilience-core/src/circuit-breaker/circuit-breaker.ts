@@ -1,0 +1,745 @@
+import { errors, hasCode, ResilienceError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { TableStore } from '../ports/table-store.ts';
+import { withTimeout } from '../retry/timeout.ts';
+import { type CircuitState, type CircuitStatus, circuitStatus, initialCircuitState } from './circuit-state.ts';
+import {
+  type CircuitCounters,
+  type CircuitEvent,
+  type CircuitSnapshot,
+  type CircuitTransition,
+  emptyCounters,
+  type RejectionReason,
+} from './metrics.ts';
+import {
+  breakerNameSchema,
+  type CircuitBreakerOptions,
+  openDurationFor,
+  type ResolvedCircuitBreakerOptions,
+  resolveCircuitBreakerOptions,
+} from './options.ts';
+import {
+  circuitBreakerKey,
+  type DistributiveOmit,
+  type IoPhase,
+  isLostRace,
+  type ProbeLease,
+  SharedCircuitStore,
+} from './shared-circuit-store.ts';
+import {
+  aggregateBuckets,
+  type BucketCounts,
+  type Counts4,
+  judgeWindow,
+  LocalWindow,
+  mergeBuckets,
+  type WindowCounts,
+} from './window.ts';
+
+/** A fallback: a value, or a function of the error (a rejection or the call's own error). */
+export type Fallback<T> = T | ((error: unknown) => T | Promise<T>);
+
+/** Per-call options of {@link CircuitBreaker.execute}. */
+export interface ExecuteOptions<T> {
+  /** Answers instead of throwing when the breaker rejects or the call fails. A function is called with the error. */
+  fallback?: Fallback<T>;
+  /** Aborts the call (passed on to `fn`). */
+  signal?: AbortSignal;
+}
+
+/** What a breaker is built over; all optional. */
+export interface CircuitBreakerDeps {
+  /** Shared state. Without it the breaker is per-process ("local-only"), which on Appwrite protects little. */
+  store?: TableStore;
+  /** Time source. Default the system clock. */
+  clock?: Clock;
+  /** Organization (team id) for a per-organization breaker; `null`/absent for one global breaker. */
+  scope?: string | null;
+  /** State to start from (a `toJSON()` result). In shared mode the stored state replaces it on first use. */
+  initialState?: CircuitState;
+  /** This process's id in probe leases. Default a new id. */
+  instanceId?: string;
+}
+
+type Next = DistributiveOmit<CircuitState, 'version'>;
+type Admission = { kind: 'call' } | { kind: 'probe'; version: number; lease: ProbeLease | null };
+const CALL: Admission = { kind: 'call' };
+const MAX_TRANSITIONS_KEPT = 20;
+
+/**
+ * A circuit breaker whose state is shared by every execution through a TableStore.
+ *
+ * - Closed hot path: no storage round trip. State is cached for `cacheTtlMs`, then re-read in the background
+ *   while calls keep flowing on the cached value. Outcomes go to an in-process buffer, flushed in the background
+ *   as atomic increments of per-bucket counters, so concurrent executions add up instead of overwriting.
+ * - A failure (or slow call) starts a background check of the fleet-wide window; when this execution's own
+ *   projection says the threshold is crossed, callers wait for that check ("a transition is due").
+ * - Transitions are written with a version compare-and-set; OPEN → HALF_OPEN is derived from the clock, so it
+ *   needs neither a write nor a timer. Each half-open probe slot is a row created by exactly one execution,
+ *   under a lease another execution takes over once it expires.
+ * - If the store is unreachable the breaker follows `onStoreUnavailable` and reports it (snapshot + event).
+ *
+ * Call {@link flush} before an execution ends, so buffered outcomes reach the table.
+ */
+export class CircuitBreaker {
+  /** The breaker's name (e.g. `slack`). */
+  readonly name: string;
+  /** The shared row id (name plus scope). */
+  readonly key: string;
+  /** The organization of a per-organization breaker, else `null`. */
+  readonly scope: string | null;
+  /** Resolved options. */
+  readonly options: ResolvedCircuitBreakerOptions;
+
+  private readonly clock: Clock;
+  private readonly shared: SharedCircuitStore | null;
+  private state: CircuitState;
+  private lastStatus: CircuitStatus;
+  private loaded: boolean;
+  /** Calls may take the fast path while `now < freshUntil`. */
+  private freshUntil: number;
+  private fast = false;
+  private due = false;
+  private dueSeq = 0;
+
+  private readonly local: LocalWindow;
+  /** Unflushed outcomes of `state.version`. */
+  private pending: BucketCounts = new Map();
+  private curStart = -1;
+  private cur: Counts4 = [0, 0, 0, 0];
+  /** Flushed since the last window read (so projections still include them). */
+  private flushedSinceRead: BucketCounts = new Map();
+  /** The last fleet-wide window read for `state.version`. */
+  private remote: BucketCounts = new Map();
+  private bg: Promise<void> | null = null;
+  private bgAgain = false;
+  private needWindowRead = false;
+
+  private halfOpenFullUntil = 0;
+  private localProbes = { version: -1, admitted: 0, successes: 0 };
+  /** The stored version a local-only state diverged from while the store was unreachable. */
+  private divergedFrom: number | null = null;
+
+  private storage: CircuitSnapshot['storage'];
+  private readonly counters: CircuitCounters = emptyCounters();
+  private readonly transitions: CircuitTransition[] = [];
+  private listeners: ((event: CircuitEvent) => void)[] = [];
+
+  constructor(name: string, options: CircuitBreakerOptions = {}, deps: CircuitBreakerDeps = {}) {
+    const parsedName = breakerNameSchema.safeParse(name);
+    if (!parsedName.success) {
+      throw errors.invalidInput('Invalid circuit breaker name', [{ path: 'name', message: 'invalid breaker name' }]);
+    }
+    this.name = name;
+    this.scope = deps.scope ?? null;
+    this.key = circuitBreakerKey(name, this.scope);
+    this.options = resolveCircuitBreakerOptions(options);
+    this.clock = deps.clock ?? systemClock;
+    this.shared = deps.store
+      ? new SharedCircuitStore(deps.store, this.key, name, this.scope, deps.instanceId ?? newId(), (phase) =>
+          this.countRoundTrip(phase),
+        )
+      : null;
+    this.state = deps.initialState ?? initialCircuitState(this.clock.now());
+    this.lastStatus = circuitStatus(this.state, this.clock.now());
+    this.loaded = this.shared === null;
+    this.freshUntil = this.shared ? 0 : Number.POSITIVE_INFINITY;
+    this.local = new LocalWindow(this.options.window);
+    this.storage = { mode: this.shared ? 'shared' : 'local-only', status: 'ok', since: null, lastError: null };
+    this.updateFast();
+  }
+
+  /**
+   * Runs `fn` through the breaker. Rejections are CIRCUIT_OPEN errors whose `details.reason` says why
+   * (`open`, `isolated`, `half-open-full`, `store-unavailable`) with `retryAfterSeconds` when known; a call
+   * over `callTimeoutMs` fails with TIMEOUT. With `fallback`, both answer with the fallback instead.
+   */
+  execute<T>(fn: (signal?: AbortSignal) => Promise<T> | T, options?: ExecuteOptions<T>): Promise<T> {
+    const start = this.clock.now();
+    // Not an async function: the hot path returns runCall's promise as is, without another promise layer.
+    if (this.fast && start < this.freshUntil) return this.runCall(fn, options, start);
+    return this.executeSlow(fn, options, start);
+  }
+
+  private async executeSlow<T>(
+    fn: (signal?: AbortSignal) => Promise<T> | T,
+    options: ExecuteOptions<T> | undefined,
+    start: number,
+  ): Promise<T> {
+    let admission: Admission;
+    try {
+      admission = await this.admit(start);
+    } catch (rejection) {
+      return this.fallbackOr(rejection, options);
+    }
+    return admission.kind === 'call' ? this.runCall(fn, options, start) : this.runProbe(fn, options, admission);
+  }
+
+  /** The state callers see now. */
+  get status(): CircuitStatus {
+    return circuitStatus(this.state, this.clock.now());
+  }
+
+  /** The serialisable state (for `initialState`, or a metrics endpoint). */
+  toJSON(): CircuitState {
+    return { ...this.state };
+  }
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  on(listener: (event: CircuitEvent) => void): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Counters, state, last transitions and storage health, JSON-serialisable. */
+  snapshot(): CircuitSnapshot {
+    const now = this.clock.now();
+    const s = this.state;
+    return {
+      name: this.name,
+      key: this.key,
+      scope: this.scope,
+      state: circuitStatus(s, now),
+      version: s.version,
+      changedAt: s.changedAt,
+      openUntil: s.state === 'OPEN' ? s.openUntil : null,
+      isolated: s.state === 'OPEN' && s.isolated,
+      window: this.windowTotals(now),
+      counters: structuredClone(this.counters),
+      transitions: this.transitions.map((t) => ({ ...t })),
+      storage: { ...this.storage },
+    };
+  }
+
+  /** Forces the breaker open for every execution until {@link reset} (rejections say `isolated`). */
+  async isolate(reason = 'isolated by operator'): Promise<void> {
+    await this.force(
+      (s, now) => ({
+        state: 'OPEN',
+        changedAt: now,
+        openUntil: null,
+        isolated: true,
+        reopenCount: s.state === 'OPEN' ? s.reopenCount : 0,
+        reason: reason.slice(0, 256),
+      }),
+      reason,
+    );
+  }
+
+  /** Closes the breaker for every execution and forgives past re-openings. */
+  async reset(): Promise<void> {
+    await this.force((_s, now) => ({ state: 'CLOSED', changedAt: now, reopenCount: 0 }), 'reset by operator');
+  }
+
+  /** Waits for background work and writes buffered outcomes to the shared table (call before an execution ends). */
+  async flush(): Promise<void> {
+    if (!this.shared) return;
+    if (this.pending.size > 0 && this.storage.status === 'ok') this.kick(false);
+    while (this.bg) await this.bg;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Calls
+
+  private async runCall<T>(
+    fn: (signal?: AbortSignal) => Promise<T> | T,
+    options: ExecuteOptions<T> | undefined,
+    start: number,
+  ): Promise<T> {
+    this.counters.calls++;
+    let value: T;
+    try {
+      value =
+        this.options.callTimeoutMs === undefined
+          ? await fn(options?.signal)
+          : await withTimeout(fn, this.options.callTimeoutMs, this.timeoutOptions(options?.signal));
+    } catch (error) {
+      this.settleFailure(error, start);
+      return this.fallbackOr(error, options);
+    }
+    const end = this.clock.now();
+    this.counters.successes++;
+    if (end - start >= this.options.slowCallDurationMs) {
+      this.counters.slowCalls++;
+      this.record(end, 2);
+    } else this.record(end, 0);
+    return value;
+  }
+
+  private settleFailure(error: unknown, start: number): void {
+    const end = this.clock.now();
+    const slow = end - start >= this.options.slowCallDurationMs;
+    if (slow) this.counters.slowCalls++;
+    const timeout = hasCode(error, 'TIMEOUT');
+    if (timeout) this.counters.timeouts++;
+    if (!this.options.isFailure(error)) {
+      this.counters.ignoredErrors++;
+      this.record(end, slow ? 2 : 0);
+      return;
+    }
+    this.counters.failures++;
+    if (this.listeners.length) {
+      this.emit({ type: 'failure', breaker: this.name, at: end, durationMs: end - start, timeout, error });
+    }
+    this.record(end, slow ? 3 : 1);
+  }
+
+  /** Records one outcome (kind: 0 ok, 1 fail, 2 slow ok, 3 slow fail) locally and in the flush buffer. */
+  private record(now: number, kind: number): void {
+    if (this.state.state !== 'CLOSED') return;
+    this.local.record(now, kind);
+    if (this.shared) {
+      const start = now - (now % this.options.window.bucketMs);
+      if (start !== this.curStart) {
+        this.curStart = start;
+        let counts = this.pending.get(start);
+        if (!counts) {
+          counts = [0, 0, 0, 0];
+          this.pending.set(start, counts);
+        }
+        this.cur = counts;
+      }
+      this.cur[kind]!++;
+    }
+    if (kind !== 0) this.onBadOutcome(now);
+  }
+
+  private onBadOutcome(now: number): void {
+    if (!this.shared || this.storage.status === 'unreachable') {
+      // Local decisions: no store, or it is unreachable (in fail-open/fail-closed the state does not matter).
+      const verdict = judgeWindow(this.local.totals(now), this.options);
+      if (verdict) this.applyLocal(this.openingFrom(now, verdict), verdict);
+      return;
+    }
+    if (!this.due && judgeWindow(this.projection(now), this.options)) {
+      this.due = true;
+      this.dueSeq++;
+      this.updateFast();
+    }
+    this.kick(true);
+  }
+
+  private async runProbe<T>(
+    fn: (signal?: AbortSignal) => Promise<T> | T,
+    options: ExecuteOptions<T> | undefined,
+    admission: Extract<Admission, { kind: 'probe' }>,
+  ): Promise<T> {
+    this.counters.calls++;
+    this.counters.probes.admitted++;
+    const limit = Math.min(this.options.halfOpen.leaseMs, this.options.callTimeoutMs ?? Number.POSITIVE_INFINITY);
+    let value: T | undefined;
+    let error: unknown;
+    let failed = false;
+    try {
+      value = await withTimeout(fn, limit, this.timeoutOptions(options?.signal, 'probe'));
+    } catch (e) {
+      error = e;
+      if (hasCode(e, 'TIMEOUT')) this.counters.timeouts++;
+      failed = this.options.isFailure(e);
+      if (!failed) this.counters.ignoredErrors++;
+    }
+    const now = this.clock.now();
+    if (failed) {
+      this.counters.failures++;
+      this.counters.probes.failed++;
+      await this.probeFailed(admission, now, describe(error));
+      return this.fallbackOr(error, options);
+    }
+    if (error === undefined) this.counters.successes++;
+    this.counters.probes.succeeded++;
+    await this.probeSucceeded(admission, now);
+    return error === undefined ? (value as T) : this.fallbackOr(error, options);
+  }
+
+  private async fallbackOr<T>(error: unknown, options: ExecuteOptions<T> | undefined): Promise<T> {
+    if (options === undefined || options.fallback === undefined) throw error;
+    this.counters.fallbacks++;
+    const fallback = options.fallback;
+    return typeof fallback === 'function' ? (fallback as (e: unknown) => T | Promise<T>)(error) : fallback;
+  }
+
+  private timeoutOptions(signal: AbortSignal | undefined, what = `call to ${this.name}`) {
+    return signal ? { clock: this.clock, signal, what } : { clock: this.clock, what };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Admission (the slow path: cold cache, stale cache, a due transition, OPEN or HALF_OPEN)
+
+  private async admit(now: number): Promise<Admission> {
+    if (!this.loaded) await this.load(now);
+    else if (now >= this.freshUntil) this.kick(false);
+    // A transition is due: wait for the fleet-wide check instead of sending more calls to a failing dependency.
+    for (let i = 0; i < 3 && this.due && this.bg; i++) await this.bg;
+    if (this.shared && this.storage.status === 'unreachable') {
+      if (this.options.onStoreUnavailable === 'fail-open') return CALL;
+      if (this.options.onStoreUnavailable === 'fail-closed') throw this.rejection('store-unavailable', now);
+    }
+    const status = this.observe(now);
+    if (status === 'CLOSED') return CALL;
+    if (status === 'OPEN') {
+      throw this.rejection(this.state.state === 'OPEN' && this.state.isolated ? 'isolated' : 'open', now);
+    }
+    return this.admitProbe(now, true);
+  }
+
+  private async admitProbe(now: number, mayRefresh: boolean): Promise<Admission> {
+    const version = this.state.version;
+    const { maxProbes, leaseMs } = this.options.halfOpen;
+    if (!this.shared || this.storage.status === 'unreachable') return this.admitLocalProbe(now);
+    if (now < this.halfOpenFullUntil) throw this.rejection('half-open-full', now);
+    try {
+      const lease = await this.shared.claimProbe(version, maxProbes, now, leaseMs, 'callPath');
+      if (lease) return { kind: 'probe', version, lease };
+      // Every slot is taken: the episode may already be over, so look before saying "full".
+      const stored = await this.shared.readState('callPath');
+      this.adopt(stored, now, 'observed');
+      this.freshUntil = now + this.options.cacheTtlMs;
+    } catch (error) {
+      this.markUnreachable(error, now);
+      if (this.options.onStoreUnavailable === 'fail-open') return CALL;
+      if (this.options.onStoreUnavailable === 'fail-closed') throw this.rejection('store-unavailable', now);
+      return this.admitLocalProbe(now);
+    }
+    if (this.state.version !== version && mayRefresh) {
+      const status = this.observe(now);
+      if (status === 'CLOSED') return CALL;
+      if (status === 'HALF_OPEN') return this.admitProbe(now, false);
+      throw this.rejection(this.state.state === 'OPEN' && this.state.isolated ? 'isolated' : 'open', now);
+    }
+    // Don't ask the store again for every call: slots free up only when a lease expires or the state changes.
+    this.halfOpenFullUntil = now + Math.max(1, Math.min(this.options.cacheTtlMs, leaseMs));
+    throw this.rejection('half-open-full', now);
+  }
+
+  private admitLocalProbe(now: number): Admission {
+    const version = this.state.version;
+    if (this.localProbes.version !== version) this.localProbes = { version, admitted: 0, successes: 0 };
+    if (this.localProbes.admitted >= this.options.halfOpen.maxProbes) throw this.rejection('half-open-full', now);
+    this.localProbes.admitted++;
+    return { kind: 'probe', version, lease: null };
+  }
+
+  private async probeSucceeded(p: Extract<Admission, { kind: 'probe' }>, now: number): Promise<void> {
+    const closing: Next = {
+      state: 'CLOSED',
+      changedAt: now,
+      reopenCount: this.state.state === 'OPEN' ? this.state.reopenCount + 1 : 0,
+    };
+    const needed = this.options.halfOpen.successesToClose;
+    if (!this.shared || p.lease === null) {
+      if (this.localProbes.version !== p.version || this.state.version !== p.version) return;
+      if (++this.localProbes.successes >= needed) this.applyLocal(closing, 'probes succeeded');
+      return;
+    }
+    try {
+      if (!(await this.shared.completeProbe(p.lease, 'success', 'callPath'))) {
+        this.counters.probes.leaseLost++;
+        return;
+      }
+      const successes = needed === 1 ? 1 : await this.shared.countProbeSuccesses(p.version, 'callPath');
+      if (successes >= needed) await this.transition(p.version, closing, 'probes succeeded', now, 'callPath');
+    } catch (error) {
+      this.markUnreachable(error, now);
+    }
+  }
+
+  private async probeFailed(p: Extract<Admission, { kind: 'probe' }>, now: number, why: string): Promise<void> {
+    const reopenCount = this.state.state === 'OPEN' ? this.state.reopenCount + 1 : 0;
+    const reason = `probe failed: ${why}`.slice(0, 256);
+    const reopening: Next = {
+      state: 'OPEN',
+      changedAt: now,
+      openUntil: now + openDurationFor(reopenCount, this.options.openDuration),
+      isolated: false,
+      reopenCount,
+      reason,
+    };
+    if (!this.shared || p.lease === null) {
+      if (this.state.version === p.version) this.applyLocal(reopening, reason);
+      return;
+    }
+    try {
+      await this.transition(p.version, reopening, reason, now, 'callPath');
+    } catch (error) {
+      this.markUnreachable(error, now);
+      if (this.state.version === p.version) this.applyLocal(reopening, reason);
+    }
+  }
+
+  private rejection(reason: RejectionReason, now: number): ResilienceError {
+    this.counters.rejections[reason]++;
+    const s = this.state;
+    const openUntil = s.state === 'OPEN' ? s.openUntil : null;
+    let retryAfterSeconds: number | undefined;
+    if (reason === 'open' && openUntil !== null) retryAfterSeconds = Math.max(1, Math.ceil((openUntil - now) / 1000));
+    else if (reason === 'half-open-full') retryAfterSeconds = Math.max(1, Math.ceil(this.options.cacheTtlMs / 1000));
+    if (this.listeners.length) this.emit({ type: 'rejection', breaker: this.name, reason, at: now });
+    return new ResilienceError('CIRCUIT_OPEN', `Circuit "${this.name}" rejected the call (${reason})`, {
+      details: {
+        breaker: this.name,
+        ...(this.scope ? { scope: this.scope } : {}),
+        reason,
+        state: circuitStatus(s, now),
+        ...(openUntil !== null ? { openUntil: new Date(openUntil).toISOString() } : {}),
+        ...(s.state === 'OPEN' && s.reason ? { openedBecause: s.reason } : {}),
+      },
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Shared state
+
+  private async load(now: number): Promise<void> {
+    try {
+      const stored = await this.shared!.readState('callPath');
+      this.markOk(now);
+      this.adopt(stored, now, 'observed');
+    } catch (error) {
+      this.markUnreachable(error, now);
+    }
+    this.loaded = true;
+    this.freshUntil = now + this.options.cacheTtlMs;
+    this.updateFast();
+  }
+
+  /** Starts (or re-arms) the background runner: refresh state, flush outcomes, and check the window if asked. */
+  private kick(readWindow: boolean): void {
+    if (readWindow) this.needWindowRead = true;
+    if (this.bg) {
+      this.bgAgain = true;
+      return;
+    }
+    this.bg = this.background().finally(() => {
+      this.bg = null;
+      if (this.bgAgain) {
+        this.bgAgain = false;
+        this.kick(false);
+      }
+    });
+  }
+
+  private async background(): Promise<void> {
+    const shared = this.shared!;
+    const now = this.clock.now();
+    const dueSeq = this.dueSeq;
+    try {
+      const stored = await shared.readState('background');
+      this.markOk(now);
+      if (!(await this.reconcile(stored, now))) this.adopt(stored, now, 'observed');
+      this.freshUntil = now + this.options.cacheTtlMs;
+      if (this.state.state !== 'CLOSED') return;
+      await this.flushPending();
+      if (!this.needWindowRead && !this.due) return;
+      this.needWindowRead = false;
+      const version = this.state.version;
+      const w = this.options.window;
+      const since = w.type === 'time' ? now - w.durationMs - w.bucketMs : 0;
+      const buckets = await shared.readOutcomes(version, since, 'background');
+      if (this.state.version !== version) return;
+      this.remote = buckets;
+      this.flushedSinceRead = new Map();
+      const at = this.clock.now();
+      const verdict = judgeWindow(this.projection(at), this.options);
+      if (verdict && this.state.state === 'CLOSED') {
+        await this.transition(version, this.openingFrom(at, verdict), verdict, at, 'background');
+      }
+    } catch (error) {
+      this.markUnreachable(error, now);
+      this.freshUntil = now + this.options.cacheTtlMs;
+      if (this.options.onStoreUnavailable === 'local') {
+        const verdict = this.state.state === 'CLOSED' ? judgeWindow(this.local.totals(now), this.options) : null;
+        if (verdict) this.applyLocal(this.openingFrom(now, verdict), verdict);
+      }
+    } finally {
+      // A transition that became due during this run (after its window read) stays due for the next run.
+      if (this.dueSeq === dueSeq) this.due = false;
+      this.updateFast();
+    }
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    const version = this.state.version;
+    this.pending = new Map();
+    this.curStart = -1;
+    // Counted in projections until the next window read includes them.
+    this.flushedSinceRead = mergeBuckets(this.flushedSinceRead, batch);
+    // On failure these outcomes are dropped rather than re-added: a partial flush re-sent would double-count.
+    await this.shared!.addOutcomes(version, batch, 'background');
+  }
+
+  /** After an outage with local transitions: write ours if the store still holds the state we diverged from. */
+  private async reconcile(stored: CircuitState | null, now: number): Promise<boolean> {
+    const base = this.divergedFrom;
+    if (base === null) return false;
+    this.divergedFrom = null;
+    if ((stored?.version ?? 0) !== base) return false;
+    const { version: _v, ...next } = this.state;
+    await this.transition(base, next as Next, 'reconciled after storage outage', now, 'background');
+    return true;
+  }
+
+  /** Writes a transition with compare-and-set; on a lost race, adopts what the winner wrote. */
+  private async transition(expected: number, next: Next, reason: string, now: number, phase: IoPhase) {
+    const shared = this.shared!;
+    try {
+      const written = await shared.writeTransition(expected, next, phase);
+      this.adopt(written, now, 'local', reason);
+    } catch (error) {
+      if (!isLostRace(error)) throw error;
+      this.adopt(await shared.readState(phase), now, 'observed');
+    }
+  }
+
+  private async force(build: (s: CircuitState, now: number) => Next, reason: string): Promise<void> {
+    const now = this.clock.now();
+    if (!this.shared) {
+      this.applyLocal(build(this.state, now), reason);
+      return;
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await this.shared.readState('callPath');
+      this.markOk(now);
+      this.adopt(stored, now, 'observed');
+      this.loaded = true;
+      try {
+        const written = await this.shared.writeTransition(this.state.version, build(this.state, now), 'callPath');
+        this.adopt(written, now, 'local', reason);
+        this.freshUntil = now + this.options.cacheTtlMs;
+        return;
+      } catch (error) {
+        if (!isLostRace(error)) throw error;
+      }
+    }
+    throw errors.conflict(`Circuit "${this.name}" kept changing; ${reason} not applied`, { breaker: this.name });
+  }
+
+  /** A local-only transition (no store, or the store is unreachable). */
+  private applyLocal(next: Next, reason: string): void {
+    if (this.shared && this.divergedFrom === null) this.divergedFrom = this.state.version;
+    this.adopt({ ...next, version: this.state.version + 1 } as CircuitState, this.clock.now(), 'local', reason);
+  }
+
+  /** Makes `stored` the current state; a new version starts a fresh window and probe episode. */
+  private adopt(
+    stored: CircuitState | null,
+    now: number,
+    origin: CircuitTransition['origin'],
+    reason?: string,
+  ): void {
+    const next = stored ?? initialCircuitState(this.state.version === 0 ? this.state.changedAt : now);
+    if (stored === null && this.state.version === 0) return;
+    const versionChanged = next.version !== this.state.version;
+    if (!versionChanged && next.state === this.state.state) {
+      this.state = next;
+      return;
+    }
+    if (this.divergedFrom !== null && origin === 'observed') this.divergedFrom = null;
+    this.state = next;
+    if (versionChanged) {
+      this.local.clear();
+      this.pending = new Map();
+      this.curStart = -1;
+      this.flushedSinceRead = new Map();
+      this.remote = new Map();
+      this.halfOpenFullUntil = 0;
+      this.due = false;
+    }
+    this.observe(now, origin, reason);
+    this.updateFast();
+  }
+
+  /** The status at `now`, emitting a transition when it differs from the last one seen (OPEN → HALF_OPEN included). */
+  private observe(now: number, origin: CircuitTransition['origin'] = 'observed', reason?: string): CircuitStatus {
+    const to = circuitStatus(this.state, now);
+    const from = this.lastStatus;
+    if (to === from) return to;
+    this.lastStatus = to;
+    const s = this.state;
+    const why =
+      reason ??
+      (to === 'HALF_OPEN' ? 'open duration elapsed' : s.state === 'OPEN' ? s.reason : 'closed by another execution');
+    const t: CircuitTransition = { from, to, at: now, version: s.version, reason: why, origin };
+    this.transitions.push(t);
+    if (this.transitions.length > MAX_TRANSITIONS_KEPT) this.transitions.shift();
+    if (this.listeners.length) this.emit({ type: 'transition', breaker: this.name, ...t });
+    return to;
+  }
+
+  private openingFrom(now: number, reason: string): Next {
+    const s = this.state;
+    const forgiven = s.state !== 'CLOSED' || now - s.changedAt >= this.options.openDuration.resetAfterMs;
+    const reopenCount = forgiven || s.version === 0 ? 0 : s.reopenCount;
+    return {
+      state: 'OPEN',
+      changedAt: now,
+      openUntil: now + openDurationFor(reopenCount, this.options.openDuration),
+      isolated: false,
+      reopenCount,
+      reason: reason.slice(0, 256),
+    };
+  }
+
+  /** Fleet-wide window as this execution last knew it, plus what it has seen since. */
+  private projection(now: number): WindowCounts {
+    return aggregateBuckets(mergeBuckets(this.remote, this.flushedSinceRead, this.pending), this.options.window, now);
+  }
+
+  private windowTotals(now: number): WindowCounts {
+    if (this.shared && this.storage.status === 'ok') return this.projection(now);
+    return this.local.totals(now);
+  }
+
+  private markUnreachable(error: unknown, now: number): void {
+    if (isLostRace(error)) return;
+    const message = describe(error);
+    this.storage.lastError = message;
+    if (this.storage.status === 'unreachable') return;
+    this.storage.status = 'unreachable';
+    this.storage.since = now;
+    this.updateFast();
+    if (this.listeners.length) {
+      this.emit({ type: 'storage', breaker: this.name, at: now, status: 'unreachable', error: message });
+    }
+  }
+
+  private markOk(now: number): void {
+    if (this.storage.status === 'ok') return;
+    this.storage.status = 'ok';
+    this.storage.since = null;
+    this.updateFast();
+    if (this.listeners.length) this.emit({ type: 'storage', breaker: this.name, at: now, status: 'ok' });
+  }
+
+  private updateFast(): void {
+    const storeBlocks =
+      this.shared !== null &&
+      this.storage.status === 'unreachable' &&
+      this.options.onStoreUnavailable === 'fail-closed';
+    this.fast = this.loaded && this.state.state === 'CLOSED' && !this.due && !storeBlocks;
+  }
+
+  private countRoundTrip(phase: IoPhase): void {
+    this.counters.storageRoundTrips[phase]++;
+  }
+
+  private emit(event: CircuitEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not break the call it observes.
+      }
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
+  return String(error).slice(0, 200);
+}

@@ -1,0 +1,45 @@
+export {
+  CircuitBreaker,
+  type CircuitBreakerDeps,
+  type ExecuteOptions,
+  type Fallback,
+} from './circuit-breaker.ts';
+export {
+  type CircuitState,
+  type CircuitStatus,
+  type ClosedState,
+  circuitStateSchema,
+  circuitStatus,
+  closedStateSchema,
+  initialCircuitState,
+  type OpenState,
+  openStateSchema,
+} from './circuit-state.ts';
+export { countsAsFailure, isTransportError, isUnhealthyStatus, statusOf } from './classify.ts';
+export type {
+  CircuitCounters,
+  CircuitEvent,
+  CircuitSnapshot,
+  CircuitTransition,
+  RejectionReason,
+} from './metrics.ts';
+export {
+  breakerNameSchema,
+  type CircuitBreakerOptions,
+  type CircuitBreakerSettings,
+  circuitBreakerSettingsSchema,
+  openDurationFor,
+  type ResolvedCircuitBreakerOptions,
+  resolveCircuitBreakerOptions,
+} from './options.ts';
+export { type CircuitBreakerPresetName, circuitBreakerPresets, isPresetName } from './presets.ts';
+export {
+  CircuitBreakerRegistry,
+  type CircuitBreakerRegistryOptions,
+  callWithCircuitBreaker,
+  circuitBreakers,
+  configureCircuitBreakers,
+} from './registry.ts';
+export { circuitBreakerKey, pruneCircuitBreakerRows } from './shared-circuit-store.ts';
+export * from './tables.ts';
+export { aggregateBuckets, judgeWindow, LocalWindow, type WindowCounts } from './window.ts';

@@ -1,0 +1,320 @@
+import { hasCode } from '../errors.ts';
+import type { TableStore } from '../ports/table-store.ts';
+import { stableId } from '../ids.ts';
+import type { CircuitState } from './circuit-state.ts';
+import { circuitStateSchema } from './circuit-state.ts';
+import {
+  CIRCUIT_BREAKER_BUCKETS_TABLE,
+  CIRCUIT_BREAKER_PROBES_TABLE,
+  CIRCUIT_BREAKERS_TABLE,
+  type CircuitBreakerRow,
+  type CircuitProbeRow,
+  circuitBreakerRowSchema,
+  circuitBucketRowSchema,
+  circuitProbeRowSchema,
+} from './tables.ts';
+import { addToBuckets, type BucketCounts, OUTCOME_KINDS } from './window.ts';
+
+/** Whether a storage round trip was awaited by a caller or done in the background. */
+export type IoPhase = 'callPath' | 'background';
+
+/** A held half-open probe slot. */
+export interface ProbeLease {
+  id: string;
+  slot: number;
+  /** The row's generation when we took it; completing compares-and-sets against it. */
+  generation: number;
+  leaseUntil: number;
+}
+
+/** The row id of a breaker: `stableId('cb', name)` or `stableId('cb', name, organizationId)`. */
+export function circuitBreakerKey(name: string, scope?: string | null): string {
+  return scope ? stableId('cb', name, scope) : stableId('cb', name);
+}
+
+/** True for the errors that mean "someone else changed it first": re-read and adopt. */
+export function isLostRace(error: unknown): boolean {
+  return hasCode(error, 'CONFLICT', 'BOUND_EXCEEDED', 'NOT_FOUND', 'LEASE_LOST');
+}
+
+/**
+ * One breaker's shared state over a {@link TableStore}: every method is one storage operation (or a short,
+ * bounded sequence of them), all atomic primitives of the port — create for probe slots, bounded increments
+ * for counters and version compare-and-set. Every round trip is reported to `onRoundTrip` so the breaker can
+ * prove its closed path does none.
+ */
+export class SharedCircuitStore {
+  /** Counter rows this process wrote (so it knows to increment rather than create). */
+  private readonly written = new Set<string>();
+
+  constructor(
+    private readonly store: TableStore,
+    readonly key: string,
+    private readonly name: string,
+    private readonly scope: string | null,
+    private readonly holder: string,
+    private readonly onRoundTrip: (phase: IoPhase) => void,
+  ) {}
+
+  /** The stored state, or `null` when no transition was ever written. A corrupt row throws (a bug). */
+  async readState(phase: IoPhase): Promise<CircuitState | null> {
+    this.onRoundTrip(phase);
+    const row = await this.store.get<CircuitBreakerRow>(CIRCUIT_BREAKERS_TABLE, this.key);
+    return row ? rowToState(circuitBreakerRowSchema.parse(row)) : null;
+  }
+
+  /**
+   * Writes `next` if the stored version is still `expectedVersion` (version 0 = no row yet: create it).
+   * Loses the race with CONFLICT or BOUND_EXCEEDED (see {@link isLostRace}); returns the written state.
+   */
+  async writeTransition(
+    expectedVersion: number,
+    next: DistributiveOmit<CircuitState, 'version'>,
+    phase: IoPhase,
+  ): Promise<CircuitState> {
+    const state = circuitStateSchema.parse({ ...next, version: expectedVersion + 1 });
+    const { version, ...data } = stateToRow(state, this.name, this.scope);
+    this.onRoundTrip(phase);
+    if (expectedVersion === 0) {
+      await this.store.create(CIRCUIT_BREAKERS_TABLE, this.key, { ...data, version });
+    } else {
+      // Compare-and-set: the bounded increment fails (and the whole transaction with it) unless the row is
+      // still at expectedVersion.
+      await this.store.transaction([
+        {
+          action: 'increment',
+          table: CIRCUIT_BREAKERS_TABLE,
+          id: this.key,
+          column: 'version',
+          by: 1,
+          bound: { max: expectedVersion + 1 },
+        },
+        { action: 'update', table: CIRCUIT_BREAKERS_TABLE, id: this.key, data },
+      ]);
+    }
+    return state;
+  }
+
+  /** Adds outcome counts (seen under CLOSED `version`) to the shared buckets: one atomic increment per counter. */
+  async addOutcomes(version: number, buckets: BucketCounts, phase: IoPhase): Promise<void> {
+    const ops: Promise<void>[] = [];
+    for (const [bucketStart, counts] of buckets) {
+      for (let k = 0; k < 4; k++) {
+        const by = counts[k]!;
+        if (by > 0) ops.push(this.addCounter(version, bucketStart, k, by, phase));
+      }
+    }
+    const results = await Promise.allSettled(ops);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async addCounter(version: number, bucketStart: number, k: number, by: number, phase: IoPhase) {
+    const kind = OUTCOME_KINDS[k]!;
+    const id = stableId('cbb', this.key, version, bucketStart, kind);
+    // A counter this process has not written yet is most likely new: try create first (one round trip).
+    let createFirst = !this.written.has(id);
+    if (this.written.size > 1000) this.written.clear();
+    this.written.add(id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!createFirst) {
+        try {
+          this.onRoundTrip(phase);
+          await this.store.increment(CIRCUIT_BREAKER_BUCKETS_TABLE, id, 'count', by);
+          return;
+        } catch (error) {
+          if (!hasCode(error, 'NOT_FOUND')) throw error;
+        }
+      }
+      createFirst = false;
+      try {
+        this.onRoundTrip(phase);
+        await this.store.create(CIRCUIT_BREAKER_BUCKETS_TABLE, id, {
+          breakerKey: this.key,
+          version,
+          bucketStart,
+          kind,
+          count: by,
+        });
+        return;
+      } catch (error) {
+        // Another execution created it first: increment it instead.
+        if (!hasCode(error, 'CONFLICT')) throw error;
+      }
+    }
+  }
+
+  /** The shared outcome counts of CLOSED `version` from bucket start `since` on (one list, newest first). */
+  async readOutcomes(version: number, since: number, phase: IoPhase): Promise<BucketCounts> {
+    this.onRoundTrip(phase);
+    const page = await this.store.list(CIRCUIT_BREAKER_BUCKETS_TABLE, {
+      where: [
+        { field: 'breakerKey', op: 'eq', value: this.key },
+        { field: 'version', op: 'eq', value: version },
+        { field: 'bucketStart', op: 'gte', value: since },
+      ],
+      orderBy: [{ field: 'bucketStart', direction: 'desc' }],
+      limit: 1000,
+    });
+    const out: BucketCounts = new Map();
+    for (const row of page.rows) {
+      const r = circuitBucketRowSchema.parse(row);
+      addToBuckets(out, r.bucketStart, OUTCOME_KINDS.indexOf(r.kind), r.count);
+    }
+    return out;
+  }
+
+  /**
+   * Claims a probe slot of the half-open episode of OPEN `version`: creates slot rows 0..maxProbes-1 in turn
+   * (exactly one creator wins each) and takes over a pending slot whose lease has expired (compare-and-set on
+   * its generation). `null` when every slot is held or done.
+   */
+  async claimProbe(
+    version: number,
+    maxProbes: number,
+    now: number,
+    leaseMs: number,
+    phase: IoPhase,
+  ): Promise<ProbeLease | null> {
+    const leaseUntil = now + leaseMs;
+    for (let slot = 0; slot < maxProbes; slot++) {
+      const id = stableId('cbp', this.key, version, slot);
+      try {
+        this.onRoundTrip(phase);
+        const row: CircuitProbeRow = {
+          breakerKey: this.key,
+          version,
+          slot,
+          holder: this.holder,
+          leaseUntil,
+          generation: 0,
+          outcome: 'pending',
+        };
+        await this.store.create(CIRCUIT_BREAKER_PROBES_TABLE, id, row);
+        return { id, slot, generation: 0, leaseUntil };
+      } catch (error) {
+        if (!hasCode(error, 'CONFLICT')) throw error;
+      }
+      this.onRoundTrip(phase);
+      const existing = await this.store.get(CIRCUIT_BREAKER_PROBES_TABLE, id);
+      if (!existing) continue;
+      const probe = circuitProbeRowSchema.parse(existing);
+      if (probe.outcome !== 'pending' || probe.leaseUntil > now) continue;
+      try {
+        this.onRoundTrip(phase);
+        await this.store.transaction([
+          {
+            action: 'increment',
+            table: CIRCUIT_BREAKER_PROBES_TABLE,
+            id,
+            column: 'generation',
+            by: 1,
+            bound: { max: probe.generation + 1 },
+          },
+          { action: 'update', table: CIRCUIT_BREAKER_PROBES_TABLE, id, data: { holder: this.holder, leaseUntil } },
+        ]);
+        return { id, slot, generation: probe.generation + 1, leaseUntil };
+      } catch (error) {
+        if (!isLostRace(error)) throw error;
+      }
+    }
+    return null;
+  }
+
+  /** Records a probe's outcome if we still hold its lease; `false` when another execution took it over. */
+  async completeProbe(lease: ProbeLease, outcome: 'success' | 'failure', phase: IoPhase): Promise<boolean> {
+    try {
+      this.onRoundTrip(phase);
+      await this.store.transaction([
+        {
+          action: 'increment',
+          table: CIRCUIT_BREAKER_PROBES_TABLE,
+          id: lease.id,
+          column: 'generation',
+          by: 1,
+          bound: { max: lease.generation + 1 },
+        },
+        { action: 'update', table: CIRCUIT_BREAKER_PROBES_TABLE, id: lease.id, data: { outcome } },
+      ]);
+      return true;
+    } catch (error) {
+      if (isLostRace(error)) return false;
+      throw error;
+    }
+  }
+
+  /** How many probes of OPEN `version`'s half-open episode succeeded. */
+  async countProbeSuccesses(version: number, phase: IoPhase): Promise<number> {
+    this.onRoundTrip(phase);
+    const page = await this.store.list(CIRCUIT_BREAKER_PROBES_TABLE, {
+      where: [
+        { field: 'breakerKey', op: 'eq', value: this.key },
+        { field: 'version', op: 'eq', value: version },
+        { field: 'outcome', op: 'eq', value: 'success' },
+      ],
+      limit: 100,
+    });
+    return page.rows.length;
+  }
+}
+
+/** `Omit` that keeps a union a union. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function rowToState(row: CircuitBreakerRow): CircuitState {
+  if (row.state === 'CLOSED') {
+    return { state: 'CLOSED', version: row.version, changedAt: row.changedAt, reopenCount: row.reopenCount ?? 0 };
+  }
+  return circuitStateSchema.parse({
+    state: 'OPEN',
+    version: row.version,
+    changedAt: row.changedAt,
+    openUntil: row.openUntil,
+    isolated: row.isolated ?? false,
+    reopenCount: row.reopenCount ?? 0,
+    reason: row.reason ?? '',
+  });
+}
+
+function stateToRow(state: CircuitState, name: string, scope: string | null): CircuitBreakerRow {
+  return state.state === 'CLOSED'
+    ? {
+        name,
+        scope,
+        state: 'CLOSED',
+        version: state.version,
+        changedAt: state.changedAt,
+        openUntil: null,
+        isolated: false,
+        reopenCount: state.reopenCount,
+        reason: null,
+      }
+    : {
+        name,
+        scope,
+        state: 'OPEN',
+        version: state.version,
+        changedAt: state.changedAt,
+        openUntil: state.openUntil,
+        isolated: state.isolated,
+        reopenCount: state.reopenCount,
+        reason: state.reason,
+      };
+}
+
+/** Deletes bucket rows older than `before` (epoch ms) and probe rows whose lease ended before it; returns how many. Run it from a scheduled function. */
+export async function pruneCircuitBreakerRows(store: TableStore, before: number): Promise<number> {
+  let deleted = 0;
+  for (const [table, field] of [
+    [CIRCUIT_BREAKER_BUCKETS_TABLE, 'bucketStart'],
+    [CIRCUIT_BREAKER_PROBES_TABLE, 'leaseUntil'],
+  ] as const) {
+    for (;;) {
+      const page = await store.list(table, { where: [{ field, op: 'lt', value: before }], limit: 100 });
+      if (page.rows.length === 0) break;
+      for (const row of page.rows) if (await store.delete(table, row.$id)) deleted++;
+      if (!page.nextCursor) break;
+    }
+  }
+  return deleted;
+}

@@ -1,0 +1,174 @@
+import type { ResolvedCircuitBreakerOptions } from './options.ts';
+
+/**
+ * Sliding windows of call outcomes and the pure rule that judges them. Two shapes:
+ * - {@link LocalWindow}: this process's outcomes, exact (a ring of the last N calls, or time buckets).
+ * - {@link BucketCounts}: outcome counts per time bucket, the shape shared fleet-wide in the
+ *   `circuit-breaker-buckets` table; {@link aggregateBuckets} turns them into window totals.
+ */
+
+/** Outcome kinds, as stored: index into a {@link Counts4}. */
+export const OUTCOME_KINDS = ['ok', 'fail', 'slowOk', 'slowFail'] as const;
+/** One of {@link OUTCOME_KINDS}. */
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
+/** Counts per outcome kind: `[ok, fail, slowOk, slowFail]`. */
+export type Counts4 = [number, number, number, number];
+
+/** Window totals a verdict is computed from. */
+export interface WindowCounts {
+  calls: number;
+  failures: number;
+  slow: number;
+}
+
+/** The outcome kind index of one call. */
+export function kindIndex(failed: boolean, slow: boolean): 0 | 1 | 2 | 3 {
+  return ((failed ? 1 : 0) + (slow ? 2 : 0)) as 0 | 1 | 2 | 3;
+}
+
+/** Outcome counts keyed by bucket start (epoch ms). */
+export type BucketCounts = Map<number, Counts4>;
+
+/** Adds `by` outcomes of kind `kind` to the bucket starting at `bucketStart`. */
+export function addToBuckets(buckets: BucketCounts, bucketStart: number, kind: number, by = 1): void {
+  let c = buckets.get(bucketStart);
+  if (!c) {
+    c = [0, 0, 0, 0];
+    buckets.set(bucketStart, c);
+  }
+  c[kind] = (c[kind] ?? 0) + by;
+}
+
+/** Sums several bucket maps into a new one. */
+export function mergeBuckets(...maps: readonly BucketCounts[]): BucketCounts {
+  const out: BucketCounts = new Map();
+  for (const m of maps) for (const [start, c] of m) for (let k = 0; k < 4; k++) if (c[k]) addToBuckets(out, start, k, c[k]);
+  return out;
+}
+
+/** The start of the bucket holding `now`. */
+export function bucketStartOf(now: number, bucketMs: number): number {
+  return now - (now % bucketMs);
+}
+
+/**
+ * Window totals from bucket counts at `now`. Time windows sum the buckets overlapping the last `durationMs`;
+ * count windows take the newest buckets until they hold `size` calls, scaling the oldest one taken so the
+ * total is exactly `size` (bucket granularity is the price of adding up many executions without coordination).
+ */
+export function aggregateBuckets(
+  buckets: BucketCounts,
+  window: ResolvedCircuitBreakerOptions['window'],
+  now: number,
+): WindowCounts {
+  const total: WindowCounts = { calls: 0, failures: 0, slow: 0 };
+  if (window.type === 'time') {
+    const from = now - window.durationMs;
+    for (const [start, c] of buckets) {
+      if (start + window.bucketMs <= from || start > now) continue;
+      addCounts(total, c, 1);
+    }
+    return total;
+  }
+  const starts = [...buckets.keys()].filter((s) => s <= now).sort((a, b) => b - a);
+  for (const start of starts) {
+    const c = buckets.get(start)!;
+    const calls = c[0] + c[1] + c[2] + c[3];
+    if (calls === 0) continue;
+    const room = window.size - total.calls;
+    if (calls <= room) addCounts(total, c, 1);
+    else {
+      addCounts(total, c, room / calls);
+      break;
+    }
+    if (total.calls >= window.size) break;
+  }
+  return total;
+}
+
+function addCounts(total: WindowCounts, c: Counts4, scale: number): void {
+  total.calls += (c[0] + c[1] + c[2] + c[3]) * scale;
+  total.failures += (c[1] + c[3]) * scale;
+  total.slow += (c[2] + c[3]) * scale;
+}
+
+/** Why a window trips the breaker, or `null` when it does not. */
+export function judgeWindow(counts: WindowCounts, o: ResolvedCircuitBreakerOptions): string | null {
+  const minimum = o.window.type === 'count' ? Math.min(o.minimumCalls, o.window.size) : o.minimumCalls;
+  // A tiny epsilon: scaled count windows produce fractions like 9.999999.
+  if (counts.calls + 1e-9 < minimum) return null;
+  const failureRate = (counts.failures / counts.calls) * 100;
+  if (failureRate + 1e-9 >= o.failureRateThreshold) {
+    return `failure rate ${round(failureRate)}% >= ${o.failureRateThreshold}% over ${round(counts.calls)} calls`;
+  }
+  const slowRate = (counts.slow / counts.calls) * 100;
+  if (slowRate + 1e-9 >= o.slowCallRateThreshold) {
+    return `slow-call rate ${round(slowRate)}% >= ${o.slowCallRateThreshold}% over ${round(counts.calls)} calls`;
+  }
+  return null;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** This process's own outcomes: an exact ring of the last `size` calls, or time buckets. */
+export class LocalWindow {
+  private readonly ring: Uint8Array | null;
+  private ringAt = 0;
+  private ringFilled = 0;
+  private readonly counts: WindowCounts = { calls: 0, failures: 0, slow: 0 };
+  private readonly buckets: BucketCounts = new Map();
+
+  constructor(private readonly window: ResolvedCircuitBreakerOptions['window']) {
+    this.ring = window.type === 'count' ? new Uint8Array(window.size) : null;
+  }
+
+  /** Records one outcome at `now`. */
+  record(now: number, kind: number): void {
+    const ring = this.ring;
+    if (ring) {
+      if (this.ringFilled === ring.length) this.adjust(ring[this.ringAt]!, -1);
+      else this.ringFilled++;
+      ring[this.ringAt] = kind;
+      this.ringAt = (this.ringAt + 1) % ring.length;
+      this.adjust(kind, 1);
+      return;
+    }
+    const start = bucketStartOf(now, this.window.bucketMs);
+    addToBuckets(this.buckets, start, kind);
+    if (this.buckets.size > 4 * this.bucketsPerWindow()) this.prune(now);
+  }
+
+  /** Window totals at `now`. */
+  totals(now: number): WindowCounts {
+    if (this.ring) return { ...this.counts };
+    this.prune(now);
+    return aggregateBuckets(this.buckets, this.window, now);
+  }
+
+  /** Forgets every outcome (a new closed period began). */
+  clear(): void {
+    this.ring?.fill(0);
+    this.ringAt = 0;
+    this.ringFilled = 0;
+    this.counts.calls = this.counts.failures = this.counts.slow = 0;
+    this.buckets.clear();
+  }
+
+  private adjust(kind: number, by: number): void {
+    this.counts.calls += by;
+    if (kind & 1) this.counts.failures += by;
+    if (kind & 2) this.counts.slow += by;
+  }
+
+  private bucketsPerWindow(): number {
+    return this.window.type === 'time' ? Math.ceil(this.window.durationMs / this.window.bucketMs) + 1 : 1;
+  }
+
+  private prune(now: number): void {
+    if (this.window.type !== 'time') return;
+    const from = now - this.window.durationMs - this.window.bucketMs;
+    for (const start of this.buckets.keys()) if (start < from) this.buckets.delete(start);
+  }
+}

@@ -1,0 +1,1184 @@
+import { createHash } from 'node:crypto';
+import { errors, hasCode, isResilienceError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
+import type { CodeBundle, ExecutionInfo, ExecutionPage, FunctionsPlatform } from './functions-platform.ts';
+import { matchJsonShape } from './json-shape.ts';
+import { parsePolicy, parseStartInput } from './rollout-input.ts';
+import { commitFenced, type HeldLock, releaseLock, tryAcquireLock } from './rollout-lock.ts';
+import { backoffDelay, type RolloutPolicy, type SmokeRequest } from './rollout-policy.ts';
+import {
+  ACTIVE_STATUSES,
+  canTransition,
+  type EventRow,
+  eventRowSchema,
+  PRE_SWITCH_STATUSES,
+  type RolloutRow,
+  type RolloutStatus,
+  rolloutRowSchema,
+  TERMINAL_STATUSES,
+} from './rollout-row.ts';
+import { type RolloutView, toRolloutView } from './rollout-view.ts';
+import { EVENTS_TABLE, LOCKS_TABLE, ROLLOUTS_TABLE } from './tables.ts';
+import { evaluateWatch, type WatchSummary, watchSummarySchema } from './watch-analysis.ts';
+
+/** A history entry as callers see it (also what `onEvent` receives, live). */
+export interface RolloutEvent extends EventRow {
+  id: string;
+}
+
+/** Options of {@link RolloutOrchestrator}. */
+export interface RolloutOrchestratorOptions {
+  store: TableStore;
+  platform: FunctionsPlatform;
+  /** Default: the system clock. Tests pass a ManualClock. */
+  clock?: Clock;
+  /** Identity of this run (in the lock row). Default: a new random id. */
+  owner?: string;
+  /** Randomness for backoff jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Receives every history entry as it is written (live progress). Must not throw. */
+  onEvent?: (event: RolloutEvent) => void;
+  /** Id of a function's standby twin. Default `<functionId>-standby`. */
+  standbyIdOf?: (functionId: string) => string;
+  /** Tries per platform call on `RETRYABLE` failures, first included. Default 4. */
+  platformAttempts?: number;
+}
+
+/** Per-run options. */
+export interface RunOptions {
+  /**
+   * Stop driving after this long (ms) at the next step boundary, leaving the rollout resumable with its lease
+   * expired, so the next run continues at once (e.g. a function execution's time budget). Default: no limit.
+   */
+  maxRunMs?: number;
+}
+
+/** Input of `resume`. */
+export interface ResumeOptions extends RunOptions {
+  /** The code again, if the interrupted run had not recorded its uploads yet (must be the same bytes). */
+  code?: CodeBundle;
+}
+
+/** What `requestRollback` did. */
+export interface RollbackOutcome {
+  /** `performed`: this call drove the rollback (or abort) to its end; `requested`: a live run will act on it. */
+  outcome: 'performed' | 'requested';
+  rollout: RolloutView;
+}
+
+/** One page of a function's rollouts, newest first. */
+export interface RolloutHistoryPage {
+  rollouts: RolloutView[];
+  nextCursor: string | null;
+}
+
+/** Thrown inside a run to stop at a step boundary when the run's time budget is spent. */
+class OutOfTime extends Error {}
+
+interface Run {
+  id: string;
+  row: RolloutRow;
+  policy: RolloutPolicy;
+  lock: HeldLock;
+  code: CodeBundle | undefined;
+  deadline: number;
+  resumed: boolean;
+  /** This run activated green itself (vs. resuming after a previous run did). */
+  switchedThisRun: boolean;
+}
+
+const VERIFY_DELAY_MS = 250;
+const PROBE_CONCURRENCY = 5;
+const MAX_WATCH_PAGES = 10;
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * The blue-green rollout orchestrator: a resumable state machine persisted in `deployments-rollouts`
+ * (pending → building → validating → switching → watching → succeeded, or → rolling_back → rolled_back, or
+ * → failed), one rollout per function at a time (`deployments-locks`), every step idempotent so a run that
+ * dies is resumed (or rolled back) by the next, and an append-only history (`deployments-events`).
+ *
+ * Every write of a run is fenced by the lock's version, so a run that stalled past its lease and was taken
+ * over cannot change anything any more. See `functions-platform.ts` for the platform model (one active
+ * deployment; activation is one call; executions cannot target an inactive deployment).
+ */
+export class RolloutOrchestrator {
+  private readonly store: TableStore;
+  private readonly platform: FunctionsPlatform;
+  private readonly clock: Clock;
+  private readonly owner: string;
+  private readonly random: () => number;
+  private readonly onEvent: (event: RolloutEvent) => void;
+  private readonly standbyIdOf: (functionId: string) => string;
+  private readonly attempts: number;
+
+  constructor(options: RolloutOrchestratorOptions) {
+    this.store = options.store;
+    this.platform = options.platform;
+    this.clock = options.clock ?? systemClock;
+    this.owner = options.owner ?? `run-${newId()}`;
+    this.random = options.random ?? Math.random;
+    this.onEvent = options.onEvent ?? (() => {});
+    this.standbyIdOf = options.standbyIdOf ?? ((id) => `${id}-standby`);
+    this.attempts = options.platformAttempts ?? 4;
+  }
+
+  /**
+   * Starts a rollout and drives it to its end (or until `maxRunMs`). Bad input — invalid fields or
+   * thresholds, an unknown function or twin, a missing or unusable deployment — is refused before anything
+   * is written (`INVALID_INPUT` / `NOT_FOUND`); a rollout already in progress for the function is `CONFLICT`.
+   */
+  async start(raw: unknown, options: RunOptions = {}): Promise<RolloutView> {
+    const input = parseStartInput(raw);
+    const policy = input.parsedPolicy;
+    const policyJson = JSON.stringify(policy);
+    if (policyJson.length > 20_000) {
+      throw errors.invalidInput('rollout policy too large', [
+        { path: 'policy', message: 'at most 20000 characters as JSON' },
+      ]);
+    }
+    const fn = await this.call(() => this.platform.getFunction(input.functionId));
+    if (!fn)
+      throw errors.notFound(`function ${input.functionId} does not exist`, { functionId: input.functionId });
+    const standbyId = input.skipHealthCheck
+      ? null
+      : (input.standbyFunctionId ?? this.standbyIdOf(input.functionId));
+    if (standbyId !== null) {
+      if (standbyId === input.functionId) {
+        throw errors.invalidInput('the standby twin must be another function', [
+          { path: 'standbyFunctionId', message: 'equals functionId' },
+        ]);
+      }
+      const twin = await this.call(() => this.platform.getFunction(standbyId));
+      if (!twin) {
+        throw errors.notFound(
+          `standby twin ${standbyId} does not exist: declare it in appwrite.json (same code, no events, no ` +
+            'schedule, execute []) or pass skipHealthCheck',
+          { standbyFunctionId: standbyId },
+        );
+      }
+    }
+    if (input.deploymentId !== undefined) {
+      const dep = await this.call(() => this.platform.getDeployment(input.functionId, input.deploymentId!));
+      if (!dep)
+        throw errors.notFound(`deployment ${input.deploymentId} of ${input.functionId} does not exist`);
+      if (dep.status === 'failed' || dep.status === 'canceled') {
+        throw errors.invalidInput(`deployment ${dep.id} cannot be rolled out: its build is ${dep.status}`, [
+          { path: 'deploymentId', message: `build ${dep.status}` },
+        ]);
+      }
+      if (dep.id === fn.activeDeploymentId) {
+        throw errors.invalidInput(`deployment ${dep.id} is already active on ${fn.id}`, [
+          { path: 'deploymentId', message: 'already active' },
+        ]);
+      }
+      if (!input.code && standbyId !== null && !this.platform.downloadDeployment) {
+        throw errors.invalidInput('validating an existing deployment on the twin needs its code', [
+          {
+            path: 'code',
+            message: 'required unless skipHealthCheck (this platform cannot download deployments)',
+          },
+        ]);
+      }
+    }
+
+    const id = newId();
+    const acquired = await tryAcquireLock(
+      this.store,
+      this.clock,
+      { functionId: fn.id, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
+      async (holder) => this.isFinishedOrMissing(holder.rolloutId),
+    );
+    if (!acquired.acquired) {
+      const holder = acquired.holder;
+      if (holder.expiresAt > this.clock.now()) throw this.busy(fn.id, holder.rolloutId, holder.expiresAt);
+      const raw = await this.store.get(ROLLOUTS_TABLE, holder.rolloutId);
+      throw unfinishedError(fn.id, holder.rolloutId, raw ? rolloutRowSchema.parse(raw).status : 'pending');
+    }
+    const lock = acquired.lock;
+    const unfinished = await this.findUnfinished(fn.id);
+    if (unfinished && unfinished.id !== id) {
+      await releaseLock(this.store, lock);
+      throw unfinishedError(fn.id, unfinished.id, unfinished.row.status);
+    }
+
+    const now = this.clock.now();
+    const row: RolloutRow = {
+      functionId: fn.id,
+      standbyFunctionId: standbyId,
+      status: 'pending',
+      blueDeploymentId: fn.activeDeploymentId,
+      greenDeploymentId: input.deploymentId ?? null,
+      standbyDeploymentId: null,
+      codeSha256: input.code ? sha256(input.code.archive) : null,
+      entrypoint: input.code?.entrypoint ?? null,
+      skipHealthCheck: input.skipHealthCheck,
+      autoRollback: input.autoRollback,
+      policy: policyJson,
+      validation: null,
+      watch: null,
+      reason: null,
+      abortRequested: false,
+      abortReason: null,
+      startedAt: now,
+      buildStartedAt: null,
+      switchStartedAt: null,
+      switchedAt: null,
+      watchUntil: null,
+      rollbackStartedAt: null,
+      finishedAt: null,
+      switchCalls: null,
+      switchMs: null,
+      rollbackCalls: null,
+      rollbackMs: null,
+      runs: 1,
+    };
+    const run: Run = {
+      id,
+      row,
+      policy,
+      lock,
+      code: input.code,
+      deadline: options.maxRunMs === undefined ? Number.POSITIVE_INFINITY : now + options.maxRunMs,
+      resumed: false,
+      switchedThisRun: false,
+    };
+    const message =
+      `rollout of ${fn.id} started: blue ${fn.activeDeploymentId ?? '(none)'}, green ` +
+      `${input.deploymentId ?? '(new upload)'}${input.skipHealthCheck ? ', pre-switch validation SKIPPED' : ''}` +
+      `${input.autoRollback ? '' : ', autoRollback OFF'}`;
+    try {
+      await this.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
+        level: input.skipHealthCheck ? 'warn' : 'info',
+        message,
+      });
+    } catch (error) {
+      await releaseLock(this.store, lock).catch(() => false);
+      throw error;
+    }
+    return this.drive(run);
+  }
+
+  /**
+   * Continues the function's unfinished rollout (its previous run died or ran out of time), once that run's
+   * lease has expired. A switch in progress is always completed (activation is idempotent); a watch is
+   * finished or, with `resumePolicy: 'rollback'`, rolled back.
+   */
+  async resume(functionId: string, options: ResumeOptions = {}): Promise<RolloutView> {
+    const unfinished = await this.findUnfinished(functionId);
+    if (!unfinished) throw errors.notFound(`no unfinished rollout of ${functionId}`, { functionId });
+    const run = await this.takeOver(unfinished.id, unfinished.row, options);
+    if (options.code) {
+      if (run.row.codeSha256 !== null && sha256(options.code.archive) !== run.row.codeSha256) {
+        await releaseLock(this.store, run.lock);
+        throw errors.invalidInput('the code given differs from the code this rollout started with', [
+          { path: 'code', message: 'sha256 mismatch' },
+        ]);
+      }
+      run.code = options.code;
+    }
+    await this.write(
+      run,
+      [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: { runs: (run.row.runs ?? 0) + 1 } }],
+      {
+        level: 'warn',
+        message: `run ${this.owner} resumes the rollout at ${run.row.status}`,
+      },
+    );
+    run.row.runs = (run.row.runs ?? 0) + 1;
+    return this.drive(run);
+  }
+
+  /**
+   * Manual rollback of the function's latest rollout, at any time. Before the switch it aborts the rollout
+   * (nothing was switched: `failed`). After it, it reactivates blue (one call). For a rollout another live run
+   * is driving, it records the request and that run acts on it at its next step (`outcome: 'requested'`).
+   */
+  async requestRollback(
+    functionId: string,
+    reason: string,
+    options: RunOptions = {},
+  ): Promise<RollbackOutcome> {
+    const latest = await this.latest(functionId);
+    if (!latest) throw errors.notFound(`no rollout of ${functionId}`, { functionId });
+    const { id, row } = latest;
+    if (row.status === 'rolled_back' || row.status === 'failed') {
+      throw errors.conflict(
+        `nothing to roll back: the latest rollout of ${functionId} (${id}) is ${row.status}`,
+        {
+          rolloutId: id,
+          status: row.status,
+        },
+      );
+    }
+    const policy = parsePolicy(JSON.parse(row.policy));
+    const acquired = await tryAcquireLock(
+      this.store,
+      this.clock,
+      { functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
+      async (holder) => holder.rolloutId === id || this.isFinishedOrMissing(holder.rolloutId),
+    );
+    if (!acquired.acquired) {
+      if (acquired.holder.rolloutId !== id)
+        throw this.busy(functionId, acquired.holder.rolloutId, acquired.holder.expiresAt);
+      await this.store.update(ROLLOUTS_TABLE, id, {
+        abortRequested: true,
+        abortReason: reason.slice(0, 500),
+      });
+      const event = await this.appendEvent(
+        id,
+        { ...row, abortRequested: true },
+        'warn',
+        `manual rollback requested: ${reason}`,
+      );
+      this.onEvent(event);
+      const fresh = rolloutRowSchema.parse(await this.store.get(ROLLOUTS_TABLE, id));
+      return { outcome: 'requested', rollout: toRolloutView(id, fresh) };
+    }
+    const now = this.clock.now();
+    const run: Run = {
+      id,
+      row,
+      policy,
+      lock: acquired.lock,
+      code: undefined,
+      deadline: options.maxRunMs === undefined ? Number.POSITIVE_INFINITY : now + options.maxRunMs,
+      resumed: true,
+      switchedThisRun: false,
+    };
+    if (row.status === 'succeeded') {
+      const fn = await this.call(() => this.platform.getFunction(functionId));
+      if (fn?.activeDeploymentId !== row.greenDeploymentId) {
+        await releaseLock(this.store, run.lock);
+        throw errors.conflict(
+          `the active deployment of ${functionId} is ${fn?.activeDeploymentId ?? '(none)'}, not this rollout's green ` +
+            `${row.greenDeploymentId}: refusing to roll back over a later change`,
+          { rolloutId: id },
+        );
+      }
+    }
+    await this.abort(run, `manual rollback: ${reason}`);
+    return { outcome: 'performed', rollout: await this.drive(run) };
+  }
+
+  /** A rollout by id, or `NOT_FOUND`. */
+  async get(rolloutId: string): Promise<RolloutView> {
+    const raw = await this.store.get(ROLLOUTS_TABLE, rolloutId);
+    if (!raw) throw errors.notFound(`rollout ${rolloutId} does not exist`, { rolloutId });
+    return toRolloutView(rolloutId, rolloutRowSchema.parse(raw));
+  }
+
+  /** The function's latest rollout (in progress or finished), or null. */
+  async current(functionId: string): Promise<RolloutView | null> {
+    const latest = await this.latest(functionId);
+    return latest ? toRolloutView(latest.id, latest.row) : null;
+  }
+
+  /** The function's rollouts, newest first. */
+  async history(
+    functionId: string,
+    page: { limit?: number; cursor?: string } = {},
+  ): Promise<RolloutHistoryPage> {
+    const result = await this.store.list(ROLLOUTS_TABLE, {
+      where: [{ field: 'functionId', op: 'eq', value: functionId }],
+      orderBy: [{ field: '$sequence', direction: 'desc' }],
+      limit: Math.min(Math.max(page.limit ?? 20, 1), 100),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    });
+    return {
+      rollouts: result.rows.map((r) => toRolloutView(r.$id, rolloutRowSchema.parse(r))),
+      nextCursor: result.nextCursor,
+    };
+  }
+
+  /** Every history entry of one rollout, oldest first. */
+  async events(rolloutId: string): Promise<RolloutEvent[]> {
+    const out: RolloutEvent[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: ListResult = await this.store.list(EVENTS_TABLE, {
+        where: [{ field: 'rolloutId', op: 'eq', value: rolloutId }],
+        orderBy: [{ field: '$sequence', direction: 'asc' }],
+        limit: 500,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const r of page.rows) out.push({ id: r.$id, ...eventRowSchema.parse(r) });
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  // ---- the state machine -------------------------------------------------------------------------------
+
+  private async drive(run: Run): Promise<RolloutView> {
+    while (!TERMINAL_STATUSES.includes(run.row.status)) {
+      try {
+        if (await this.heartbeat(run)) continue;
+        await this.step(run);
+      } catch (error) {
+        if (error instanceof OutOfTime) {
+          await this.pause(run, 'run time budget spent; the next run resumes');
+          return toRolloutView(run.id, run.row);
+        }
+        if (hasCode(error, 'LEASE_LOST')) throw error;
+        if (hasCode(error, 'RETRYABLE') || run.row.status === 'rolling_back') {
+          // Transient, or the rollback itself failed: keep the state, let the next run retry it at once.
+          await this.pause(run, `interrupted: ${messageOf(error)}`, 'error').catch(() => undefined);
+          throw error;
+        }
+        await this.failStep(run, error);
+      }
+    }
+    await releaseLock(this.store, run.lock);
+    return toRolloutView(run.id, run.row);
+  }
+
+  private async step(run: Run): Promise<void> {
+    switch (run.row.status) {
+      case 'pending':
+        return this.transition(run, 'building', 'building green', { buildStartedAt: this.clock.now() });
+      case 'building':
+        return this.stepBuilding(run);
+      case 'validating':
+        return this.stepValidating(run);
+      case 'switching':
+        return this.stepSwitching(run);
+      case 'watching':
+        return this.stepWatching(run);
+      case 'rolling_back':
+        return this.stepRollingBack(run);
+      default:
+        return;
+    }
+  }
+
+  private async stepBuilding(run: Run): Promise<void> {
+    const { row } = run;
+    if (row.greenDeploymentId === null) {
+      if (!run.code) {
+        return this.finish(
+          run,
+          'failed',
+          'the green upload was interrupted before it was recorded and this run has no code: nothing was switched; start a new rollout',
+        );
+      }
+      const code = run.code;
+      const dep = await this.call(() =>
+        this.platform.createDeployment(row.functionId, code, { activate: false }),
+      );
+      await this.update(run, { greenDeploymentId: dep.id }, `uploaded green ${dep.id} (inactive)`);
+    }
+    if (row.standbyFunctionId !== null && row.standbyDeploymentId === null) {
+      const code = await this.codeForTwin(run);
+      const twin = row.standbyFunctionId;
+      const dep = await this.call(() => this.platform.createDeployment(twin, code, { activate: false }));
+      await this.update(
+        run,
+        { standbyDeploymentId: dep.id },
+        `uploaded the same code to the standby twin ${twin} as ${dep.id}`,
+      );
+    }
+    // `run.row`, not `row`: the uploads above replaced it.
+    const waiting = [
+      { label: 'green', functionId: row.functionId, deploymentId: run.row.greenDeploymentId! },
+    ];
+    if (row.standbyFunctionId !== null) {
+      waiting.push({
+        label: 'standby',
+        functionId: row.standbyFunctionId,
+        deploymentId: run.row.standbyDeploymentId!,
+      });
+    }
+    const startedAt = row.buildStartedAt ?? this.clock.now();
+    for (let attempt = 0; waiting.length > 0; attempt++) {
+      for (const target of [...waiting]) {
+        const dep = await this.call(() =>
+          this.platform.getDeployment(target.functionId, target.deploymentId),
+        );
+        if (!dep)
+          return this.finish(
+            run,
+            'failed',
+            `${target.label} deployment ${target.deploymentId} disappeared during its build`,
+          );
+        if (dep.status === 'ready') {
+          waiting.splice(waiting.indexOf(target), 1);
+          await this.note(run, 'info', `${target.label} build ready (${target.deploymentId})`);
+        } else if (dep.status === 'failed' || dep.status === 'canceled') {
+          return this.finish(run, 'failed', `${target.label} build ${dep.status}: nothing was switched`, {
+            buildLogs: tail(dep.buildLogs, 500),
+          });
+        }
+      }
+      if (waiting.length === 0) break;
+      const left = startedAt + run.policy.buildTimeoutMs - this.clock.now();
+      if (left <= 0) {
+        return this.finish(
+          run,
+          'failed',
+          `build not ready within ${run.policy.buildTimeoutMs} ms: nothing was switched`,
+        );
+      }
+      await this.clock.sleep(
+        Math.min(
+          left,
+          backoffDelay(attempt, run.policy.buildPollInitialMs, run.policy.buildPollMaxMs, this.random),
+        ),
+      );
+      if (await this.heartbeat(run)) return;
+    }
+    if (row.skipHealthCheck) {
+      return this.transition(
+        run,
+        'switching',
+        'pre-switch validation SKIPPED (skipHealthCheck): switching without a health check',
+        { validation: JSON.stringify({ skipped: true }), switchStartedAt: this.clock.now() },
+        'warn',
+      );
+    }
+    return this.transition(run, 'validating', 'validating green on the standby twin');
+  }
+
+  private async stepValidating(run: Run): Promise<void> {
+    const twin = run.row.standbyFunctionId!;
+    const dep = run.row.standbyDeploymentId!;
+    const fn = await this.call(() => this.platform.getFunction(twin));
+    if (!fn) return this.finish(run, 'failed', `standby twin ${twin} disappeared: nothing was switched`);
+    if (fn.activeDeploymentId !== dep) {
+      await this.call(() => this.platform.activateDeployment(twin, dep));
+      await this.note(run, 'info', `activated ${dep} on the standby twin ${twin}`);
+    }
+    const health = await this.checkHealth(twin, dep, run.policy.healthPath);
+    const smokes = [];
+    for (const smoke of run.policy.smokeRequests) smokes.push(await this.checkSmoke(twin, smoke));
+    const report = { skipped: false, functionId: twin, deploymentId: dep, health, smokes };
+    const failures = [health, ...smokes].filter((c) => !c.ok);
+    await this.update(
+      run,
+      { validation: JSON.stringify(report) },
+      failures.length ? 'pre-switch validation failed' : 'pre-switch validation passed',
+      failures.length ? 'error' : 'info',
+      report,
+    );
+    if (failures.length) {
+      const first = failures[0]!;
+      return this.finish(
+        run,
+        'failed',
+        `pre-switch validation failed on ${twin}: ${first.name}: ${first.problems.join('; ')}: nothing was switched`,
+      );
+    }
+    return this.transition(run, 'switching', 'switching traffic to green', {
+      switchStartedAt: this.clock.now(),
+    });
+  }
+
+  private async stepSwitching(run: Run): Promise<void> {
+    const { row } = run;
+    const green = row.greenDeploymentId!;
+    const fn = await this.call(() => this.platform.getFunction(row.functionId));
+    if (!fn) throw errors.notFound(`function ${row.functionId} disappeared`);
+    let switchedAt = this.clock.now();
+    if (fn.activeDeploymentId !== green) {
+      const t0 = this.clock.now();
+      const wall = performanceNow();
+      await this.call(() => this.platform.activateDeployment(row.functionId, green));
+      const ms = Math.round(performanceNow() - wall);
+      switchedAt = t0;
+      run.switchedThisRun = true;
+      await this.update(
+        run,
+        { switchCalls: 1, switchMs: ms },
+        `switched: green ${green} activated in 1 call (${ms} ms)`,
+        'info',
+        {
+          calls: 1,
+          ms,
+        },
+      );
+    } else if (row.switchCalls === null) {
+      await this.update(
+        run,
+        { switchCalls: 0, switchMs: 0 },
+        `green ${green} was already active (switched by an earlier run)`,
+        'warn',
+      );
+    }
+    const verified = await this.verifyActive(row.functionId, green, run.policy);
+    if (!verified.ok) {
+      const reason = `after the switch, executions did not run green: ${verified.problem}`;
+      if (row.autoRollback && row.blueDeploymentId !== null) {
+        return this.transition(
+          run,
+          'rolling_back',
+          reason,
+          { reason, rollbackStartedAt: this.clock.now() },
+          'error',
+        );
+      }
+      return this.finish(run, 'failed', reason);
+    }
+    const at = row.switchedAt ?? switchedAt;
+    return this.transition(run, 'watching', `verified: new executions run green ${green}; watching`, {
+      switchedAt: at,
+      watchUntil: at + run.policy.watchWindowMs,
+    });
+  }
+
+  private async stepWatching(run: Run): Promise<void> {
+    const { row, policy } = run;
+    if (run.resumed && !run.switchedThisRun && policy.resumePolicy === 'rollback') {
+      return this.failWatch(run, 'a previous run died while watching and resumePolicy is rollback');
+    }
+    const previous = row.watch === null ? null : watchSummarySchema.parse(JSON.parse(row.watch));
+    let probes = previous?.probes ?? 0;
+    let evaluations = previous?.evaluations ?? 0;
+    for (;;) {
+      let executions = await this.greenExecutions(run);
+      let verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
+      if (verdict.kind === 'inconclusive' && policy.maxProbesPerInterval > 0) {
+        const wanted = Math.min(policy.minSamples - verdict.summary.samples, policy.maxProbesPerInterval);
+        const results = await this.probe(row.functionId, policy.healthPath, wanted);
+        probes += wanted;
+        const seen = new Set(executions.map((e) => e.id));
+        executions = [
+          ...executions,
+          ...results.filter((e) => e.deploymentId === row.greenDeploymentId && !seen.has(e.id)),
+        ];
+        verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
+      }
+      evaluations++;
+      const now = this.clock.now();
+      const ended = now >= row.watchUntil!;
+      const summary = verdict.summary;
+      if (verdict.kind === 'failing') {
+        await this.update(
+          run,
+          { watch: JSON.stringify(summary) },
+          `watch: green failing: ${verdict.reason}`,
+          'error',
+          summary,
+        );
+        return this.failWatch(run, `watch failed: ${verdict.reason}`);
+      }
+      if (ended) {
+        await this.update(
+          run,
+          { watch: JSON.stringify(summary) },
+          `watch ended: ${describeSummary(summary)}`,
+          'info',
+          summary,
+        );
+        if (verdict.kind === 'healthy')
+          return this.finish(run, 'succeeded', `green healthy over the watch: ${describeSummary(summary)}`);
+        return this.failWatch(
+          run,
+          `not enough evidence: ${summary.samples} finished executions of green in the watch, ${policy.minSamples} required`,
+        );
+      }
+      await this.update(
+        run,
+        { watch: JSON.stringify(summary) },
+        `watch: ${verdict.kind}: ${describeSummary(summary)}`,
+        'info',
+        summary,
+      );
+      await this.clock.sleep(Math.min(policy.watchIntervalMs, row.watchUntil! - now));
+      if (await this.heartbeat(run)) return;
+    }
+  }
+
+  private async stepRollingBack(run: Run): Promise<void> {
+    const { row } = run;
+    const blue = row.blueDeploymentId;
+    if (blue === null)
+      return this.finish(
+        run,
+        'failed',
+        `${row.reason ?? 'rollback'}; no blue deployment to reactivate: green stays active`,
+      );
+    const fn = await this.call(() => this.platform.getFunction(row.functionId));
+    if (!fn) throw errors.notFound(`function ${row.functionId} disappeared`);
+    if (fn.activeDeploymentId !== blue) {
+      const wall = performanceNow();
+      try {
+        await this.call(() => this.platform.activateDeployment(row.functionId, blue));
+      } catch (error) {
+        if (hasCode(error, 'NOT_FOUND', 'CONFLICT', 'INVALID_INPUT')) {
+          return this.finish(
+            run,
+            'failed',
+            `blue ${blue} cannot be reactivated (${messageOf(error)}): was it deleted (deployment retention)? ` +
+              `${fn.activeDeploymentId ?? 'nothing'} stays active`,
+          );
+        }
+        throw error;
+      }
+      const ms = Math.round(performanceNow() - wall);
+      await this.update(
+        run,
+        { rollbackCalls: 1, rollbackMs: ms },
+        `rolled back: blue ${blue} reactivated in 1 call (${ms} ms)`,
+        'warn',
+        {
+          calls: 1,
+          ms,
+        },
+      );
+    } else if (row.rollbackCalls === null) {
+      await this.update(
+        run,
+        { rollbackCalls: 0, rollbackMs: 0 },
+        `blue ${blue} was already active again`,
+        'warn',
+      );
+    }
+    const verified = await this.verifyActive(row.functionId, blue, run.policy);
+    if (!verified.ok)
+      await this.note(
+        run,
+        'warn',
+        `blue is active, but its verification execution failed: ${verified.problem}`,
+      );
+    return this.finish(run, 'rolled_back', row.reason ?? 'rolled back');
+  }
+
+  // ---- steps' helpers ----------------------------------------------------------------------------------
+
+  /** The watch failed: roll back when allowed, else end `failed` with green still active. */
+  private failWatch(run: Run, reason: string): Promise<void> {
+    if (run.row.autoRollback && run.row.blueDeploymentId !== null) {
+      return this.transition(
+        run,
+        'rolling_back',
+        `${reason}: rolling back to blue ${run.row.blueDeploymentId}`,
+        {
+          reason,
+          rollbackStartedAt: this.clock.now(),
+        },
+        'error',
+      );
+    }
+    const why = run.row.autoRollback ? 'no blue deployment to go back to' : 'autoRollback is off';
+    return this.finish(run, 'failed', `${reason}; green stays active (${why})`);
+  }
+
+  /** An unexpected error in a step: before the switch the rollout fails; after it, it rolls back. */
+  private async failStep(run: Run, error: unknown): Promise<void> {
+    const message = `${run.row.status} failed: ${messageOf(error)}`;
+    if (PRE_SWITCH_STATUSES.includes(run.row.status))
+      return this.finish(run, 'failed', `${message}: nothing was switched`);
+    if (run.row.status === 'switching' || run.row.status === 'watching') return this.failWatch(run, message);
+    throw error;
+  }
+
+  /** Acts on a manual rollback/abort. */
+  private async abort(run: Run, reason: string): Promise<void> {
+    const status = run.row.status;
+    if (PRE_SWITCH_STATUSES.includes(status))
+      return this.finish(run, 'failed', `${reason}: aborted before the switch, nothing was switched`);
+    if (status === 'switching' || status === 'watching' || status === 'succeeded') {
+      if (run.row.blueDeploymentId === null)
+        return this.finish(run, 'failed', `${reason}; no blue deployment to reactivate`);
+      return this.transition(
+        run,
+        'rolling_back',
+        `${reason}: rolling back to blue ${run.row.blueDeploymentId}`,
+        {
+          reason,
+          rollbackStartedAt: this.clock.now(),
+          abortRequested: false,
+        },
+        'warn',
+      );
+    }
+  }
+
+  /**
+   * Between steps and during waits: stops when the run's budget is spent, acts on a manual rollback request,
+   * and renews the lease when half of it is gone. Returns true when the status changed (the step must return).
+   */
+  private async heartbeat(run: Run): Promise<boolean> {
+    if (this.clock.now() >= run.deadline) throw new OutOfTime();
+    const raw = await this.store.get(ROLLOUTS_TABLE, run.id);
+    const fresh = raw ? rolloutRowSchema.parse(raw) : null;
+    if (fresh?.abortRequested && !TERMINAL_STATUSES.includes(run.row.status)) {
+      run.row.abortRequested = true;
+      const before = run.row.status;
+      await this.abort(run, `manual rollback: ${fresh.abortReason ?? 'requested'}`);
+      return run.row.status !== before;
+    }
+    if (run.lock.expiresAt - this.clock.now() < run.policy.lockTtlMs / 2) await this.write(run, [], null);
+    return false;
+  }
+
+  private async checkHealth(functionId: string, deploymentId: string, path: string): Promise<CheckResult> {
+    const problems: string[] = [];
+    let exec: ExecutionInfo;
+    try {
+      exec = await this.call(() => this.platform.execute(functionId, { method: 'GET', path }));
+    } catch (error) {
+      return {
+        name: `GET ${path}`,
+        ok: false,
+        status: 0,
+        problems: [`execution failed: ${messageOf(error)}`],
+      };
+    }
+    if (exec.responseStatusCode !== 200) problems.push(`status ${exec.responseStatusCode}, expected 200`);
+    if (exec.deploymentId !== deploymentId)
+      problems.push(`ran deployment ${exec.deploymentId}, expected ${deploymentId}`);
+    const body = parseJson(exec.responseBody);
+    const reported =
+      typeof body === 'object' && body !== null
+        ? (body as { deploymentId?: unknown }).deploymentId
+        : undefined;
+    if (typeof reported === 'string' && reported !== '' && reported !== deploymentId) {
+      problems.push(`health reports deployment ${reported}, expected ${deploymentId}`);
+    }
+    return { name: `GET ${path}`, ok: problems.length === 0, status: exec.responseStatusCode, problems };
+  }
+
+  private async checkSmoke(functionId: string, smoke: SmokeRequest): Promise<CheckResult> {
+    const name = smoke.name ?? `${smoke.method} ${smoke.path}`;
+    let exec: ExecutionInfo;
+    try {
+      exec = await this.call(() =>
+        this.platform.execute(functionId, {
+          method: smoke.method,
+          path: smoke.path,
+          ...(smoke.headers ? { headers: smoke.headers } : {}),
+          ...(smoke.body !== undefined ? { body: smoke.body } : {}),
+        }),
+      );
+    } catch (error) {
+      return { name, ok: false, status: 0, problems: [`execution failed: ${messageOf(error)}`] };
+    }
+    const problems: string[] = [];
+    const allowed = Array.isArray(smoke.expectStatus) ? smoke.expectStatus : [smoke.expectStatus];
+    if (!allowed.includes(exec.responseStatusCode))
+      problems.push(`status ${exec.responseStatusCode}, expected ${allowed.join(' or ')}`);
+    if (smoke.expectShape !== undefined) {
+      const body = parseJson(exec.responseBody);
+      if (body === undefined) problems.push('body is not JSON');
+      else problems.push(...matchJsonShape(body, smoke.expectShape).slice(0, 5));
+    }
+    return { name, ok: problems.length === 0, status: exec.responseStatusCode, problems };
+  }
+
+  /** Runs health executions until one reports `deploymentId` (bounded). */
+  private async verifyActive(
+    functionId: string,
+    deploymentId: string,
+    policy: RolloutPolicy,
+  ): Promise<{ ok: true } | { ok: false; problem: string }> {
+    let problem = 'no execution ran';
+    for (let i = 0; i < policy.switchVerifyAttempts; i++) {
+      if (i > 0) await this.clock.sleep(VERIFY_DELAY_MS * i);
+      try {
+        const exec = await this.call(() =>
+          this.platform.execute(functionId, {
+            method: 'GET',
+            path: policy.healthPath,
+            headers: PROBE_HEADERS,
+          }),
+        );
+        if (exec.deploymentId === deploymentId) return { ok: true };
+        problem = `execution ${exec.id} ran ${exec.deploymentId}`;
+      } catch (error) {
+        problem = messageOf(error);
+      }
+    }
+    return { ok: false, problem };
+  }
+
+  /** Green's execution records on the live function since the switch (bounded). */
+  private async greenExecutions(run: Run): Promise<ExecutionInfo[]> {
+    const out: ExecutionInfo[] = [];
+    let cursor: string | null = null;
+    const since = (run.row.switchStartedAt ?? run.row.switchedAt ?? run.row.startedAt) - CLOCK_SKEW_MS;
+    for (let page = 0; page < MAX_WATCH_PAGES; page++) {
+      const c: string | null = cursor;
+      const result: ExecutionPage = await this.call(() =>
+        this.platform.listExecutions(run.row.functionId, {
+          deploymentId: run.row.greenDeploymentId!,
+          createdAfter: Math.max(0, since),
+          limit: 100,
+          ...(c ? { cursor: c } : {}),
+        }),
+      );
+      out.push(...result.executions.filter((e) => e.deploymentId === run.row.greenDeploymentId));
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    return out;
+  }
+
+  /** Sends `count` synthetic GET probes (at most {@link PROBE_CONCURRENCY} at a time). */
+  private async probe(functionId: string, path: string, count: number): Promise<ExecutionInfo[]> {
+    const out: ExecutionInfo[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        try {
+          out.push(
+            await this.call(() =>
+              this.platform.execute(functionId, { method: 'GET', path, headers: PROBE_HEADERS }),
+            ),
+          );
+        } catch {
+          // A probe the platform could not run is no evidence about green either way.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, count) }, worker));
+    return out;
+  }
+
+  private async codeForTwin(run: Run): Promise<CodeBundle> {
+    if (run.code) return run.code;
+    const download = this.platform.downloadDeployment?.bind(this.platform);
+    if (!download) throw errors.invalidInput('the standby twin needs the code and this run has none');
+    const archive = await this.call(() => download(run.row.functionId, run.row.greenDeploymentId!));
+    return { archive, entrypoint: run.row.entrypoint ?? 'dist/main.js', commands: '' };
+  }
+
+  // ---- persistence -------------------------------------------------------------------------------------
+
+  /** Moves to `to` (a legal transition) with `patch`, recording a history entry. */
+  private async transition(
+    run: Run,
+    to: RolloutStatus,
+    message: string,
+    patch: Partial<RolloutRow> = {},
+    level: EventRow['level'] = 'info',
+  ): Promise<void> {
+    if (!canTransition(run.row.status, to)) {
+      throw errors.internal(`illegal rollout transition ${run.row.status} → ${to}`);
+    }
+    await this.update(run, { ...patch, status: to }, message, level);
+  }
+
+  /** Ends the rollout in a terminal status. */
+  private finish(
+    run: Run,
+    to: 'succeeded' | 'failed' | 'rolled_back',
+    reason: string,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    const level = to === 'succeeded' ? 'info' : to === 'rolled_back' ? 'warn' : 'error';
+    if (!canTransition(run.row.status, to))
+      throw errors.internal(`illegal rollout transition ${run.row.status} → ${to}`);
+    return this.update(run, { status: to, reason, finishedAt: this.clock.now() }, reason, level, details);
+  }
+
+  /** Records a history entry without changing the row. */
+  private note(run: Run, level: EventRow['level'], message: string, details?: unknown): Promise<void> {
+    return this.update(run, {}, message, level, details);
+  }
+
+  /** A fenced update of the rollout row plus a history entry. */
+  private async update(
+    run: Run,
+    patch: Partial<RolloutRow>,
+    message: string,
+    level: EventRow['level'] = 'info',
+    details?: unknown,
+  ): Promise<void> {
+    const ops: WriteOp[] = Object.keys(patch).length
+      ? [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: patch }]
+      : [];
+    const next = { ...run.row, ...patch };
+    await this.write(run, ops, { level, message, details }, next);
+    run.row = next;
+  }
+
+  /** The one write path of a run: `ops` plus an optional event, fenced by the lock, in one transaction. */
+  private async write(
+    run: Run,
+    ops: WriteOp[],
+    event: { level: EventRow['level']; message: string; details?: unknown } | null,
+    rowAfter: RolloutRow = run.row,
+  ): Promise<void> {
+    const all = [...ops];
+    let created: RolloutEvent | null = null;
+    if (event) {
+      created = {
+        id: newId(),
+        rolloutId: run.id,
+        functionId: rowAfter.functionId,
+        at: this.clock.now(),
+        status: rowAfter.status,
+        level: event.level,
+        message: event.message.slice(0, 1000),
+        details: event.details === undefined ? null : JSON.stringify(event.details).slice(0, 8000),
+      };
+      const { id, ...data } = created;
+      all.push({ action: 'create', table: EVENTS_TABLE, id, data });
+    }
+    await commitFenced(this.store, run.lock, this.clock.now() + run.policy.lockTtlMs, all);
+    if (created) this.safeEmit(created);
+  }
+
+  /** Leaves the rollout resumable: records why, and expires the lease so the next run may continue at once. */
+  private async pause(run: Run, message: string, level: EventRow['level'] = 'warn'): Promise<void> {
+    await this.write(run, [], { level, message });
+    await commitFenced(this.store, run.lock, this.clock.now(), []);
+  }
+
+  private async takeOver(id: string, row: RolloutRow, options: RunOptions): Promise<Run> {
+    const policy = parsePolicy(JSON.parse(row.policy));
+    const acquired = await tryAcquireLock(
+      this.store,
+      this.clock,
+      { functionId: row.functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
+      async (holder) => holder.rolloutId === id || this.isFinishedOrMissing(holder.rolloutId),
+    );
+    if (!acquired.acquired)
+      throw this.busy(row.functionId, acquired.holder.rolloutId, acquired.holder.expiresAt);
+    // Re-read under the lock: the previous holder may have written after we looked.
+    const fresh = rolloutRowSchema.parse(await this.store.get(ROLLOUTS_TABLE, id));
+    return {
+      id,
+      row: fresh,
+      policy,
+      lock: acquired.lock,
+      code: undefined,
+      deadline:
+        options.maxRunMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + options.maxRunMs,
+      resumed: true,
+      switchedThisRun: false,
+    };
+  }
+
+  private async appendEvent(
+    id: string,
+    row: RolloutRow,
+    level: EventRow['level'],
+    message: string,
+  ): Promise<RolloutEvent> {
+    const event: RolloutEvent = {
+      id: newId(),
+      rolloutId: id,
+      functionId: row.functionId,
+      at: this.clock.now(),
+      status: row.status,
+      level,
+      message,
+      details: null,
+    };
+    const { id: eventId, ...data } = event;
+    await this.store.create(EVENTS_TABLE, eventId, data);
+    return event;
+  }
+
+  private async findUnfinished(functionId: string): Promise<{ id: string; row: RolloutRow } | null> {
+    const page = await this.store.list(ROLLOUTS_TABLE, {
+      where: [
+        { field: 'functionId', op: 'eq', value: functionId },
+        { field: 'status', op: 'eq', value: [...ACTIVE_STATUSES] },
+      ],
+      orderBy: [{ field: '$sequence', direction: 'desc' }],
+      limit: 1,
+    });
+    const r = page.rows[0];
+    return r ? { id: r.$id, row: rolloutRowSchema.parse(r) } : null;
+  }
+
+  private async latest(functionId: string): Promise<{ id: string; row: RolloutRow } | null> {
+    const page = await this.store.list(ROLLOUTS_TABLE, {
+      where: [{ field: 'functionId', op: 'eq', value: functionId }],
+      orderBy: [{ field: '$sequence', direction: 'desc' }],
+      limit: 1,
+    });
+    const r = page.rows[0];
+    return r ? { id: r.$id, row: rolloutRowSchema.parse(r) } : null;
+  }
+
+  private async isFinishedOrMissing(rolloutId: string): Promise<boolean> {
+    const raw = await this.store.get(ROLLOUTS_TABLE, rolloutId);
+    return raw === null || TERMINAL_STATUSES.includes(rolloutRowSchema.parse(raw).status);
+  }
+
+  private busy(functionId: string, rolloutId: string, expiresAt: number) {
+    return errors.conflict(
+      `a rollout of ${functionId} is in progress (${rolloutId}; its run's lease ends ${new Date(expiresAt).toISOString()}): ` +
+        'one rollout per function at a time',
+      { functionId, rolloutId, lockTable: LOCKS_TABLE },
+    );
+  }
+
+  /** One platform call, retried with backoff on `RETRYABLE` (activation and reads are idempotent). */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!hasCode(error, 'RETRYABLE') || attempt >= this.attempts) throw error;
+        await this.clock.sleep(backoffDelay(attempt - 1, 200, 2_000, this.random));
+      }
+    }
+  }
+
+  private safeEmit(event: RolloutEvent): void {
+    try {
+      this.onEvent(event);
+    } catch {
+      // Progress display must never break a rollout.
+    }
+  }
+}
+
+/** Result of one pre-switch check. */
+interface CheckResult {
+  name: string;
+  ok: boolean;
+  status: number;
+  problems: string[];
+}
+
+/** Sent with synthetic probes and verification executions, so they can be told apart in logs. */
+const PROBE_HEADERS = { 'x-rollout-probe': '1' };
+
+function unfinishedError(functionId: string, rolloutId: string, status: RolloutStatus) {
+  return errors.conflict(
+    `rollout ${rolloutId} of ${functionId} is unfinished (${status}) and its run stopped: resume it or roll it back first`,
+    { functionId, rolloutId, status },
+  );
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function tail(text: string, n: number): string {
+  return text.length > n ? `…${text.slice(-n)}` : text;
+}
+
+function messageOf(error: unknown): string {
+  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeSummary(s: WatchSummary): string {
+  return (
+    `${s.samples} samples (${s.probes} probes), ${s.errors} errors (${(s.errorRate * 100).toFixed(1)}%), ` +
+    `p95 ${Math.round(s.p95LatencyMs)} ms`
+  );
+}
+
+/** Wall time for the switch/rollback figures: real milliseconds even when the orchestrator's clock is manual. */
+function performanceNow(): number {
+  return globalThis.performance.now();
+}

@@ -1,0 +1,342 @@
+import { errors, hasCode } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { JOB_SHARDS, type JobStatus } from './job-row.ts';
+import {
+  type AttemptOutcome,
+  isRaceError,
+  type JobContext,
+  type JobHandler,
+  type JobQueue,
+  type Lease,
+  MAX_CLAIM_BATCH,
+  type SettleResult,
+} from './queue.ts';
+
+/** Options of {@link createWorker}. */
+export interface WorkerOptions {
+  queue: JobQueue;
+  /** Identifies this worker's leases. Default a new unique id. */
+  workerId?: string;
+  /**
+   * Claim-run-settle loops running side by side: the worker's concurrency in storage requests (each lane has
+   * at most one request in flight). Default 2.
+   */
+  lanes?: number;
+  /** Most jobs one lane claims per transaction (and runs concurrently). 1..50, default 10. */
+  batchSize?: number;
+  /** Candidates listed per job claimed, to spread concurrent workers over the queue (see ClaimOptions). Default 2. */
+  spread?: number;
+  /** How often a lane looks for expired leases of other workers, ms. Default 5,000. */
+  recoverEveryMs?: number;
+  /** Observer for logs and metrics (never receives payloads or results). */
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+/** What the worker reports to `onEvent`. */
+export type WorkerEvent =
+  | { kind: 'claimed'; jobIds: string[]; lane: number }
+  | { kind: 'settled'; jobId: string; type: string; status: JobStatus; attempt: number; runMs: number }
+  | { kind: 'lease-lost'; jobId: string; type: string }
+  | { kind: 'claim-conflict'; lane: number; batch: number }
+  | { kind: 'store-error'; lane: number; message: string };
+
+/** Options of one {@link Worker.drain}. */
+export interface DrainOptions {
+  /** When the execution must have ended, epoch ms (e.g. start + function timeout). Required. */
+  deadlineAt: number;
+  /**
+   * Stop claiming this long before the deadline, ms, leaving room to settle what runs. Default 3,000. Jobs
+   * are claimed only if their lease fits in what is left, and handlers still running at
+   * `deadlineAt - marginMs` are aborted and their attempt failed (retried), so nothing is left half-done.
+   */
+  marginMs?: number;
+  /** Return once no job is due (true, default: the cron/event drain), or keep polling until the deadline. */
+  exitWhenIdle?: boolean;
+  /** Pause between polls of an empty queue when `exitWhenIdle` is false, ms. Default 1,000. */
+  idlePollMs?: number;
+  /** Stops claiming when aborted (running jobs are still settled). */
+  signal?: AbortSignal;
+}
+
+/** What one drain did. */
+export interface DrainReport {
+  workerId: string;
+  claimed: number;
+  completed: number;
+  retried: number;
+  failed: number;
+  deadLettered: number;
+  /** Outcomes refused because the lease had been lost (another worker or a cancel moved the job). */
+  leaseLost: number;
+  /** Claim transactions that lost a race (and were retried with a smaller batch). */
+  claimConflicts: number;
+  /** Expired leases of other workers taken over. */
+  recovered: number;
+  /** Why the drain ended. */
+  stoppedBy: 'idle' | 'deadline' | 'aborted';
+  durationMs: number;
+}
+
+/** Runs registered handlers over the queue. */
+export interface Worker {
+  readonly workerId: string;
+  /** Registers the handler of a job type (the type must be one the queue knows). */
+  registerHandler<P = unknown>(type: string, handler: JobHandler<P>): void;
+  /** Claims and runs due jobs until idle or shortly before the deadline; see {@link DrainOptions}. */
+  drain(options: DrainOptions): Promise<DrainReport>;
+}
+
+/** Creates a worker. Register handlers, then call `drain` once per execution. */
+export function createWorker(options: WorkerOptions): Worker {
+  const { queue } = options;
+  const clock = queue.clock;
+  const workerId = options.workerId ?? `w-${newId()}`;
+  const lanes = Math.max(1, Math.floor(options.lanes ?? 2));
+  const batchSize = Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(options.batchSize ?? 10)));
+  const spread = Math.max(1, options.spread ?? 2);
+  const recoverEveryMs = options.recoverEveryMs ?? 5000;
+  const emit = options.onEvent ?? (() => {});
+  const handlers = new Map<string, JobHandler>();
+
+  function registerHandler<P>(type: string, handler: JobHandler<P>): void {
+    if (!queue.typeSpec(type)) throw errors.invalidInput(`Unknown job type "${type}"`);
+    handlers.set(type, handler as JobHandler);
+  }
+
+  async function drain(o: DrainOptions): Promise<DrainReport> {
+    const started = clock.now();
+    const marginMs = o.marginMs ?? 3000;
+    const stopAt = o.deadlineAt - marginMs;
+    const exitWhenIdle = o.exitWhenIdle ?? true;
+    const reserved = new Set<string>();
+    const types = [...handlers.keys()];
+    const report: DrainReport = {
+      workerId,
+      claimed: 0,
+      completed: 0,
+      retried: 0,
+      failed: 0,
+      deadLettered: 0,
+      leaseLost: 0,
+      claimConflicts: 0,
+      recovered: 0,
+      stoppedBy: 'idle',
+      durationMs: 0,
+    };
+    if (!types.length) return { ...report, durationMs: 0 };
+    let lastRecovery = Number.NEGATIVE_INFINITY;
+    let recovering = false;
+
+    const stopReason = (): DrainReport['stoppedBy'] | null => {
+      if (o.signal?.aborted) return 'aborted';
+      // A job is claimable only if at least the shortest lease (1 s) fits before we stop.
+      if (stopAt - clock.now() < 1000) return 'deadline';
+      return null;
+    };
+
+    async function runLane(lane: number): Promise<void> {
+      let size = batchSize;
+      // Lanes stick to a shard while their claims succeed and hop to a random one after a lost race, so the
+      // lanes of all workers spread over the shards and mostly stop colliding.
+      let shard = Math.floor(Math.random() * JOB_SHARDS);
+      let storeFailures = 0;
+      for (;;) {
+        const reason = stopReason();
+        if (reason) {
+          report.stoppedBy = reason;
+          return;
+        }
+        const maxLeaseMs = stopAt - clock.now();
+        let leases: Lease[] = [];
+        try {
+          // One lane at a time sweeps for expired leases, every recoverEveryMs.
+          if (!recovering && clock.now() - lastRecovery >= recoverEveryMs) {
+            recovering = true;
+            lastRecovery = clock.now();
+            try {
+              leases = await queue.recoverExpired({ workerId, limit: size, types, maxLeaseMs, reserved });
+              report.recovered += leases.length;
+            } finally {
+              recovering = false;
+            }
+          }
+          if (!leases.length) {
+            leases = await queue.claim({ workerId, limit: size, types, maxLeaseMs, spread, reserved, shard });
+          }
+          storeFailures = 0;
+        } catch (error) {
+          if (isRaceError(error)) {
+            // Another worker took some of the batch: nothing was claimed. Retry smaller, after a short
+            // random pause so the racers fall out of step.
+            report.claimConflicts++;
+            emit({ kind: 'claim-conflict', lane, batch: size });
+            size = Math.max(1, Math.floor(size / 2));
+            shard = Math.floor(Math.random() * JOB_SHARDS);
+            await clock.sleep(Math.floor(Math.random() * 20));
+            continue;
+          }
+          if (hasCode(error, 'RETRYABLE') && ++storeFailures <= 3) {
+            emit({ kind: 'store-error', lane, message: error.message });
+            await clock.sleep(200 * 2 ** storeFailures);
+            continue;
+          }
+          throw error;
+        }
+        if (!leases.length) {
+          if (exitWhenIdle) return;
+          await clock.sleep(o.idlePollMs ?? 1000);
+          continue;
+        }
+        if (leases.length < size) shard = Math.floor(Math.random() * JOB_SHARDS); // shard ran dry: move on
+        size = Math.min(batchSize, size * 2);
+        report.claimed += leases.length;
+        emit({ kind: 'claimed', jobIds: leases.map((l) => l.job.$id), lane });
+        const runs = await Promise.all(leases.map((lease) => runOne(lease, stopAt)));
+        const results = await settleWithRetry(runs.map((r) => ({ lease: r.lease, outcome: r.outcome })));
+        results.forEach((result, k) => {
+          const { lease, runMs } = runs[k]!;
+          reserved.delete(lease.job.$id);
+          record(result, lease, runMs);
+        });
+      }
+    }
+
+    function record(result: SettleResult | null, lease: Lease, runMs: number): void {
+      const job = lease.job;
+      if (!result) return; // store unreachable: the lease will expire and another drain retries the job
+      if (!result.ok) {
+        report.leaseLost++;
+        emit({ kind: 'lease-lost', jobId: job.$id, type: job.type });
+        return;
+      }
+      if (result.status === 'COMPLETED') report.completed++;
+      else if (result.status === 'RETRYING') report.retried++;
+      else if (result.status === 'DEAD_LETTER') report.deadLettered++;
+      else report.failed++;
+      emit({
+        kind: 'settled',
+        jobId: job.$id,
+        type: job.type,
+        status: result.status,
+        attempt: job.attempts,
+        runMs,
+      });
+    }
+
+    async function settleWithRetry(
+      items: { lease: Lease; outcome: AttemptOutcome }[],
+    ): Promise<(SettleResult | null)[]> {
+      for (let tries = 1; ; tries++) {
+        try {
+          return await queue.settle(items);
+        } catch (error) {
+          if (!hasCode(error, 'RETRYABLE') || tries >= 3) return items.map(() => null);
+          await clock.sleep(100 * 2 ** tries);
+        }
+      }
+    }
+
+    await Promise.all(Array.from({ length: lanes }, (_, lane) => runLane(lane)));
+    report.durationMs = clock.now() - started;
+    return report;
+  }
+
+  /** Runs one attempt: parses the payload, runs the handler with heartbeats, and turns the end into an outcome. */
+  async function runOne(
+    lease: Lease,
+    stopAt: number,
+  ): Promise<{ lease: Lease; outcome: AttemptOutcome; runMs: number }> {
+    const started = clock.now();
+    const job = lease.job;
+    const handler = handlers.get(job.type);
+    const spec = queue.typeSpec(job.type);
+    if (!handler || !spec) {
+      return {
+        lease,
+        runMs: 0,
+        outcome: { ok: false, error: `No handler for job type "${job.type}"`, permanent: true },
+      };
+    }
+    const parsed = spec.payload.safeParse(safeJson(job.payload));
+    if (!parsed.success) {
+      return {
+        lease,
+        runMs: 0,
+        outcome: { ok: false, error: `Invalid payload: ${parsed.error.message}`, permanent: true },
+      };
+    }
+    const abort = new AbortController();
+    const stopTimers = new AbortController();
+    let heartbeatChain: Promise<void> = Promise.resolve();
+    const context: JobContext = {
+      jobId: job.$id,
+      orgId: job.orgId,
+      type: job.type,
+      attempt: job.attempts,
+      signal: abort.signal,
+      job,
+    };
+
+    // Heartbeat every leaseMs/3 while the handler runs and a whole lease still fits before stopAt;
+    // abort the handler when the lease is lost or the stop time comes.
+    const beat = (async () => {
+      try {
+        for (;;) {
+          const waitMs = Math.min(Math.floor(job.leaseMs / 3), Math.max(0, stopAt - clock.now()));
+          await clock.sleep(waitMs, stopTimers.signal);
+          if (clock.now() >= stopAt) {
+            abort.abort(errors.internal('execution deadline reached'));
+            return;
+          }
+          if (clock.now() + job.leaseMs > stopAt) continue; // the remaining lease covers us until stopAt
+          heartbeatChain = queue.heartbeat(lease);
+          await heartbeatChain;
+        }
+      } catch (error) {
+        if (stopTimers.signal.aborted) return;
+        if (hasCode(error, 'LEASE_LOST')) abort.abort(error);
+        else if (hasCode(error, 'RETRYABLE')) {
+          /* a missed heartbeat is not fatal: the next one may succeed before the lease ends */
+        } else abort.abort(error);
+      }
+    })();
+
+    const aborted = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+    });
+    aborted.catch(() => {}); // may reject after the race is decided; nobody else awaits it
+    let outcome: AttemptOutcome;
+    try {
+      const result = await Promise.race([
+        Promise.resolve().then(() => handler(parsed.data, context)),
+        aborted,
+      ]);
+      outcome = { ok: true, result };
+    } catch (error) {
+      outcome = { ok: false, error, permanent: isPermanent(error) };
+    } finally {
+      stopTimers.abort();
+      await beat;
+      await heartbeatChain.catch(() => {});
+    }
+    return { lease, outcome, runMs: clock.now() - started };
+  }
+
+  return { workerId, registerHandler, drain };
+}
+
+/** Errors that will not go away by retrying: bad input, missing or forbidden resources. */
+function isPermanent(error: unknown): boolean {
+  return (
+    hasCode(error, 'INVALID_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHORIZED') ||
+    (typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true)
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,15 @@
+/** The quota service: atomic per-organization quotas with windows, limits, reservations, alerts and resets. */
+export * from './alerts.ts';
+export * from './limits.ts';
+export * from './notifier.ts';
+export * from './quota-service.ts';
+export * from './quota-types.ts';
+export * from './rows.ts';
+export * from './tables.ts';
+export * from './time.ts';
+export * from './windows.ts';
+export * from './increase-requests.ts';
+export * from './middleware.ts';
+export * from './report.ts';
+export * from './reset.ts';
+export * from './recognition-hooks.ts';

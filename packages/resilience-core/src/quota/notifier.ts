@@ -1,0 +1,39 @@
+/**
+ * The ports the quota service talks to the outside through: a notifier for alerts and summaries, and a logger.
+ *
+ * QuotaNotifier promises nothing about delivery beyond "resolved = accepted by the channel". It may throw (a
+ * webhook error, an open circuit); the quota service records the failure on the alert row and quota-reset retries
+ * it. In production it is backed by the breaker-protected Slack/Teams notifier (see `notifierFromSender`).
+ */
+
+/** One message for an organization's admins. */
+export interface QuotaNotification {
+  kind: 'threshold' | 'summary';
+  orgId: string;
+  /** One line, e.g. `recognitions_per_day at 80% (800 / 1000)`. */
+  title: string;
+  /** Plain-text body. */
+  text: string;
+  /** `warning` at 80 %, `critical` at 100 %, `info` for summaries. */
+  severity: 'info' | 'warning' | 'critical';
+  /** Structured fields for channels that render them (quota type, used, limit, window, reset time…). */
+  fields: Record<string, string | number | null>;
+}
+
+/** Sends quota notifications to an organization's channel (Slack, Teams…). */
+export interface QuotaNotifier {
+  notify(notification: QuotaNotification): Promise<void>;
+}
+
+/** A notifier that drops every message (when no channel is configured). */
+export const silentNotifier: QuotaNotifier = { notify: async () => {} };
+
+/** The logging the quota service does; the function kit's Logger satisfies it. */
+export interface QuotaLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A logger that drops every line. */
+export const silentLogger: QuotaLogger = { info() {}, warn() {}, error() {} };

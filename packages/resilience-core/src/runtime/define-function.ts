@@ -1,0 +1,549 @@
+import type { Client } from 'node-appwrite';
+import type { z } from 'zod';
+import {
+  type AppwriteConnection,
+  createAppwriteClient,
+  createAppwriteTableStore,
+} from '../adapters/appwrite/appwrite-table-store.ts';
+import { createTeamsOrgDirectory } from '../adapters/appwrite/teams-org-directory.ts';
+import { errors, isResilienceError, ResilienceError } from '../errors.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { OrgDirectory } from '../ports/org-directory.ts';
+import type { TableStore } from '../ports/table-store.ts';
+import { type AuthLevel, authorize, type Caller, callerOf, orgIdOf } from './auth.ts';
+import {
+  type AppwriteContext,
+  type AppwriteRequest,
+  type ResponseDescriptor,
+  type Trigger,
+  triggerOf,
+} from './context.ts';
+import { type BaseEnv, parseEnv, secretValues } from './env.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { invalidInput, type RouteResult, toResponse } from './responses.ts';
+import { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
+import { traceIdOf } from './trace.ts';
+
+/** The parsed env of a function: the base variables plus its own schema's output. */
+export type EnvOf<S extends z.ZodObject | undefined> = (S extends z.ZodObject ? z.output<S> : unknown) &
+  BaseEnv;
+
+/** What `setup` gets to build per-execution dependencies from. */
+export interface SetupContext<E = BaseEnv> {
+  /** Parsed once per cold start. */
+  env: E;
+  trigger: Trigger;
+  traceId: string;
+  log: Logger;
+  clock: Clock;
+  caller: Caller;
+  /** Lower-case request headers. */
+  headers: Record<string, string | undefined>;
+  /**
+   * Appwrite for this execution: the env's endpoint and project with the dynamic `x-appwrite-key` (or the
+   * `APPWRITE_API_KEY` fallback). `null` when any part is missing. Never log it.
+   */
+  connection: AppwriteConnection | null;
+  /** A TableStore for this execution (memoized; the platform override in tests). */
+  store(): TableStore;
+  /** The OrgDirectory for this execution (memoized; Appwrite Teams unless overridden). */
+  orgs(): OrgDirectory;
+  /** A node-appwrite Client for services the ports do not cover (e.g. Functions). Memoized. */
+  client(): Client;
+}
+
+/** What a route handler receives. */
+export interface HandlerInput<D, B = unknown, Q = Record<string, string>> {
+  /** The validated body (`undefined` for routes without a body schema). */
+  body: B;
+  /** Path parameters (`:name` segments), URL-decoded. */
+  params: Record<string, string>;
+  /** The validated query (decoded strings when the route has no query schema). */
+  query: Q;
+  /** Who called, with `orgId`/`roles` resolved by the route's auth level. */
+  caller: Caller;
+  deps: D;
+  log: Logger;
+  traceId: string;
+  clock: Clock;
+  req: AppwriteRequest;
+}
+
+type SchemaOut<S> = S extends z.ZodType ? z.output<S> : undefined;
+type QueryOut<S> = S extends z.ZodType ? z.output<S> : Record<string, string>;
+
+/** A route as written, with its schemas' types inferred. */
+export interface RouteDefinition<D, B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+  method: HttpMethod;
+  /** e.g. `/orgs/:orgId/recognitions`. `GET /health` is reserved for the kit. */
+  path: string;
+  auth: AuthLevel;
+  /** zod schema of the JSON body; invalid JSON or a failed parse → 400 listing the field problems. */
+  body?: B;
+  /** zod schema of the (decoded) query parameters. */
+  query?: Q;
+  /** One line for docs and logs. */
+  summary?: string;
+  handler(input: HandlerInput<D, SchemaOut<B>, QueryOut<Q>>): Promise<RouteResult> | RouteResult;
+}
+
+/** A route with its types erased, as stored in a function's `routes` list. */
+export interface Route<D> {
+  method: HttpMethod;
+  path: string;
+  auth: AuthLevel;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  summary?: string;
+  handler(input: HandlerInput<D, unknown, unknown>): Promise<RouteResult> | RouteResult;
+}
+
+/**
+ * A typed route builder for deps `D`: `const route = routesFor<AppDeps>();` then
+ * `route({ method: 'POST', path: '/x', body: schema, auth: 'member', handler: ({ body }) => … })` infers
+ * `body` from the schema.
+ */
+export function routesFor<D>() {
+  return <B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    definition: RouteDefinition<D, B, Q>,
+  ): Route<D> => definition as unknown as Route<D>;
+}
+
+/** What schedule and event handlers receive. */
+export interface TriggerInput<D> {
+  deps: D;
+  log: Logger;
+  traceId: string;
+  clock: Clock;
+  req: AppwriteRequest;
+  /** When the execution started (ms since epoch), for drains that must end before the function timeout. */
+  startedAt: number;
+}
+
+/** What an event handler receives: the event name and its payload (the row/document JSON). */
+export interface EventInput<D> extends TriggerInput<D> {
+  /** e.g. `databases.resilience.tables.job-queue.rows.abc.create`. */
+  event: string;
+  /** The parsed JSON body (`null` when not JSON); validate it with zod in the handler. */
+  payload: unknown;
+}
+
+/** A dependency check for `GET /health`: resolves when healthy, throws (or rejects) when not. */
+export type HealthCheck<D> = (deps: D) => Promise<unknown> | unknown;
+
+/** Everything a function declares. */
+export interface FunctionDefinition<S extends z.ZodObject | undefined, D> {
+  /** Function name, as in appwrite.json (also reported by `/health`). */
+  name: string;
+  /** Code version (semver or git sha), reported by `/health`. */
+  version: string;
+  /** zod schema of the function's own env variables, merged with {@link BaseEnv}. */
+  env?: S;
+  /** Builds per-execution dependencies. Runs after routing and auth, before the handler. */
+  setup: (ctx: SetupContext<EnvOf<S>>) => D | Promise<D>;
+  routes?: readonly Route<D>[];
+  /** Named dependency checks run by `GET /health` (each with a timeout). */
+  health?: Record<string, HealthCheck<D>>;
+  /** Per-check timeout, ms. Default 3000. */
+  healthTimeoutMs?: number;
+  /** Runs on `x-appwrite-trigger: schedule` (cron). Returns an optional result (default 200 `{ ok: true }`). */
+  onSchedule?: (input: TriggerInput<D>) => Promise<RouteResult | undefined> | RouteResult | undefined;
+  /** Runs on `x-appwrite-trigger: event`. */
+  onEvent?: (input: EventInput<D>) => Promise<RouteResult | undefined> | RouteResult | undefined;
+}
+
+/** Replaces platform pieces (tests and local runs). */
+export interface PlatformOverrides {
+  /** Used instead of `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** A store, or a factory given the execution's connection (or `null`). */
+  store?: TableStore | ((connection: AppwriteConnection | null) => TableStore);
+  orgs?: OrgDirectory | ((connection: AppwriteConnection | null) => OrgDirectory);
+  clock?: Clock;
+}
+
+/** The `/health` answer. */
+export interface HealthReport {
+  name: string;
+  deploymentId: string;
+  version: string;
+  /** `ok` when every check passed, else `fail` (HTTP 503). */
+  status: 'ok' | 'fail';
+  checks: Record<string, { ok: boolean; durationMs: number; error?: string }>;
+}
+
+/** The default export Appwrite calls, with its definition and a way to rebind platform pieces. */
+export interface FunctionHandler<S extends z.ZodObject | undefined = z.ZodObject | undefined, D = unknown> {
+  (context: AppwriteContext): Promise<ResponseDescriptor>;
+  readonly definition: FunctionDefinition<S, D>;
+  /** The same function over other platform pieces (memory store, manual clock, fixed env). */
+  with(overrides: PlatformOverrides): FunctionHandler<S, D>;
+}
+
+interface CompiledRoute<D> {
+  route: Route<D>;
+  match: (path: string) => Record<string, string> | null;
+}
+
+/**
+ * Defines an Appwrite function and returns its default-export handler. Per execution: trace id, structured
+ * logger, trigger dispatch (schedule → `onSchedule`, event → `onEvent`, http → routes), `GET /health`, route
+ * match (404/405), query and body validation (400 with field issues — never 500), auth (403), `setup`, the
+ * handler, and one error → response mapping ({@link toResponse}). Env is parsed on the first execution of a
+ * cold start and cached.
+ */
+export function defineFunction<S extends z.ZodObject | undefined, D>(
+  definition: FunctionDefinition<S, D>,
+  overrides: PlatformOverrides = {},
+): FunctionHandler<S, D> {
+  const routes: CompiledRoute<D>[] = (definition.routes ?? []).map((route) => ({
+    route,
+    match: compilePath(route.path).match,
+  }));
+  for (const { route } of routes) {
+    if (route.method === 'GET' && normalisePath(route.path) === '/health') {
+      throw new Error(`${definition.name}: GET /health is provided by the kit`);
+    }
+  }
+  const clock = overrides.clock ?? systemClock;
+  let env: { ok: true; value: EnvOf<S> } | { ok: false; error: unknown } | undefined;
+
+  function loadEnv() {
+    if (!env) {
+      try {
+        env = { ok: true, value: parseEnv(definition.env, overrides.env ?? process.env) as EnvOf<S> };
+      } catch (error) {
+        env = { ok: false, error };
+      }
+    }
+    return env;
+  }
+
+  const handler = async (context: AppwriteContext): Promise<ResponseDescriptor> => {
+    const { req, res } = context;
+    const headers = req.headers ?? {};
+    const started = clock.now();
+    const traceId = traceIdOf(headers);
+    const trigger = triggerOf(headers);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = normalisePath(req.path ?? '/');
+    const loaded = loadEnv();
+    const envValues = loaded.ok ? (loaded.value as Record<string, unknown>) : {};
+    const deploymentId = String(envValues.APPWRITE_FUNCTION_DEPLOYMENT ?? 'local');
+    const log = createLogger({
+      write: (line) => context.log(line),
+      writeError: (line) => context.error(line),
+      base: { fn: definition.name, traceId, deploymentId },
+      secrets: [
+        ...secretValues(overrides.env ?? (process.env as Record<string, string | undefined>)),
+        headers['x-appwrite-key'] ?? '',
+        headers['x-appwrite-user-jwt'] ?? '',
+      ],
+      now: () => clock.now(),
+    });
+    const caller = callerOf(headers);
+
+    const respond = (result: RouteResult): ResponseDescriptor => {
+      const status = result.status ?? 200;
+      const out = { ...(result.headers ?? {}), 'x-trace-id': traceId };
+      log.info('execution finished', {
+        trigger,
+        method,
+        path,
+        status,
+        durationMs: clock.now() - started,
+        userId: caller.userId,
+      });
+      if (status === 204) return res.send('', 204, out);
+      return res.json(result.body ?? null, status, out);
+    };
+    const fail = (error: unknown): ResponseDescriptor => {
+      const rendered = toResponse(error, traceId);
+      const fields = {
+        code: rendered.body.error.code,
+        status: rendered.status,
+        error: isResilienceError(error)
+          ? { message: error.message, details: error.details, cause: describeCause(error.cause) }
+          : describeCause(error),
+      };
+      if (rendered.status >= 500) log.error('request failed', fields);
+      else log.warn('request refused', fields);
+      return respond(rendered);
+    };
+
+    try {
+      if (trigger === 'http' && method === 'GET' && path === '/health') {
+        return respond(
+          await health(loaded, deploymentId, () => makeSetup(traceId, trigger, caller, headers, log)),
+        );
+      }
+      if (!loaded.ok) throw loaded.error;
+
+      if (trigger === 'schedule' || trigger === 'event') {
+        const deps = await definition.setup(makeSetup(traceId, trigger, caller, headers, log));
+        const base = { deps, log, traceId, clock, req, startedAt: started };
+        if (trigger === 'schedule') {
+          if (!definition.onSchedule) throw errors.notFound(`${definition.name} has no schedule handler`);
+          return respond((await definition.onSchedule(base)) ?? { body: { ok: true } });
+        }
+        if (!definition.onEvent) throw errors.notFound(`${definition.name} has no event handler`);
+        const event = headers['x-appwrite-event'] ?? '';
+        return respond(
+          (await definition.onEvent({ ...base, event, payload: parseJsonOrNull(req) })) ?? {
+            body: { ok: true },
+          },
+        );
+      }
+
+      let params: Record<string, string> | null = null;
+      let route: Route<D> | undefined;
+      const allowed: string[] = [];
+      for (const candidate of routes) {
+        const matched = candidate.match(path);
+        if (!matched) continue;
+        if (candidate.route.method === method) {
+          route = candidate.route;
+          params = matched;
+          break;
+        }
+        allowed.push(candidate.route.method);
+      }
+      if (!route || !params) {
+        if (allowed.length) {
+          return respond({
+            status: 405,
+            headers: { allow: [...new Set(allowed)].join(', ') },
+            body: {
+              ok: false,
+              error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}` },
+              traceId,
+            },
+          });
+        }
+        throw errors.notFound(`No route for ${method} ${path}`);
+      }
+
+      const rawQuery =
+        req.queryString !== undefined ? parseQuery(req.queryString) : decodeAll(req.query ?? {});
+      let query: unknown = rawQuery;
+      if (route.query) {
+        const parsed = route.query.safeParse(rawQuery);
+        if (!parsed.success) throw invalidInput('query', parsed.error);
+        query = parsed.data;
+      }
+      let body: unknown;
+      // The org is read from the raw JSON, so a schema that strips `orgId` cannot hide a mismatch.
+      let rawBody: unknown;
+      if (route.body) {
+        const text = req.bodyText ?? req.bodyRaw ?? '';
+        let json: unknown;
+        try {
+          json = text.trim() === '' ? undefined : JSON.parse(text);
+        } catch (e) {
+          throw errors.invalidInput('Body is not valid JSON', [
+            { path: '', message: `invalid JSON: ${(e as Error).message}` },
+          ]);
+        }
+        if (json === undefined) {
+          throw errors.invalidInput('Body is required', [{ path: '', message: 'a JSON body is required' }]);
+        }
+        rawBody = json;
+        const parsed = route.body.safeParse(json);
+        if (!parsed.success) throw invalidInput('body', parsed.error);
+        body = parsed.data;
+      }
+
+      const setupContext = makeSetup(traceId, trigger, caller, headers, log);
+      const orgId = orgIdOf(params, rawBody, { ...rawQuery, ...(query as Record<string, unknown>) });
+      const authorized = await authorize(route.auth, caller, orgId, setupContext.orgs);
+      const deps = await definition.setup({ ...setupContext, caller: authorized });
+      const result = await route.handler({
+        body,
+        params,
+        query,
+        caller: authorized,
+        deps,
+        log: log.child({ route: `${route.method} ${route.path}` }),
+        traceId,
+        clock,
+        req,
+      });
+      return respond(result);
+    } catch (error) {
+      return fail(error);
+    }
+  };
+
+  function makeSetup(
+    traceId: string,
+    trigger: Trigger,
+    caller: Caller,
+    headers: Record<string, string | undefined>,
+    log: Logger,
+  ): SetupContext<EnvOf<S>> {
+    const loaded = loadEnv();
+    if (!loaded.ok) throw loaded.error;
+    const e = loaded.value as BaseEnv;
+    const key = headers['x-appwrite-key']?.trim() || e.APPWRITE_API_KEY;
+    const connection: AppwriteConnection | null =
+      e.APPWRITE_FUNCTION_API_ENDPOINT && e.APPWRITE_FUNCTION_PROJECT_ID && key
+        ? { endpoint: e.APPWRITE_FUNCTION_API_ENDPOINT, projectId: e.APPWRITE_FUNCTION_PROJECT_ID, key }
+        : null;
+    const needConnection = (what: string): AppwriteConnection => {
+      if (!connection) {
+        throw errors.internal(
+          `${what} needs APPWRITE_FUNCTION_API_ENDPOINT, APPWRITE_FUNCTION_PROJECT_ID and a key (x-appwrite-key or APPWRITE_API_KEY)`,
+        );
+      }
+      return connection;
+    };
+    let client: Client | undefined;
+    let store: TableStore | undefined;
+    let orgs: OrgDirectory | undefined;
+    const getClient = () => {
+      client ??= createAppwriteClient(needConnection('The Appwrite client'));
+      return client;
+    };
+    return {
+      env: loaded.value,
+      trigger,
+      traceId,
+      log,
+      clock,
+      caller,
+      headers,
+      connection,
+      client: getClient,
+      store() {
+        if (!store) {
+          const o = overrides.store;
+          store =
+            typeof o === 'function'
+              ? o(connection)
+              : (o ??
+                createAppwriteTableStore({
+                  client: getClient(),
+                  clock,
+                  onRequest: (info) => {
+                    if (!info.ok) log.warn('appwrite request failed', { ...info });
+                  },
+                }));
+        }
+        return store;
+      },
+      orgs() {
+        if (!orgs) {
+          const o = overrides.orgs;
+          orgs =
+            typeof o === 'function' ? o(connection) : (o ?? createTeamsOrgDirectory({ client: getClient() }));
+        }
+        return orgs;
+      },
+    };
+  }
+
+  async function health(
+    loaded: ReturnType<typeof loadEnv>,
+    deploymentId: string,
+    setup: () => SetupContext<EnvOf<S>>,
+  ): Promise<RouteResult> {
+    const checks: HealthReport['checks'] = {};
+    const timeoutMs = definition.healthTimeoutMs ?? 3000;
+    if (!loaded.ok) {
+      checks.env = { ok: false, durationMs: 0, error: errorText(loaded.error) };
+    } else {
+      checks.env = { ok: true, durationMs: 0 };
+      const named = Object.entries(definition.health ?? {});
+      let deps: D | undefined;
+      const setupStarted = clock.now();
+      try {
+        deps = await definition.setup(setup());
+        if (named.length === 0) checks.setup = { ok: true, durationMs: clock.now() - setupStarted };
+      } catch (error) {
+        checks.setup = { ok: false, durationMs: clock.now() - setupStarted, error: errorText(error) };
+      }
+      if (deps !== undefined) {
+        await Promise.all(
+          named.map(async ([name, check]) => {
+            const t0 = clock.now();
+            try {
+              await withTimeout(
+                Promise.resolve().then(() => check(deps as D)),
+                timeoutMs,
+              );
+              checks[name] = { ok: true, durationMs: clock.now() - t0 };
+            } catch (error) {
+              checks[name] = { ok: false, durationMs: clock.now() - t0, error: errorText(error) };
+            }
+          }),
+        );
+      }
+    }
+    const ok = Object.values(checks).every((c) => c.ok);
+    const report: HealthReport = {
+      name: definition.name,
+      deploymentId,
+      version: definition.version,
+      status: ok ? 'ok' : 'fail',
+      checks,
+    };
+    return { status: ok ? 200 : 503, body: report };
+  }
+
+  const fn = handler as FunctionHandler<S, D>;
+  Object.defineProperty(fn, 'definition', { value: definition, enumerable: true });
+  Object.defineProperty(fn, 'with', {
+    value: (more: PlatformOverrides) => defineFunction(definition, { ...overrides, ...more }),
+    enumerable: true,
+  });
+  return fn;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ResilienceError('TIMEOUT', `timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A short, safe description of an error for health reports (codes and messages only). */
+function errorText(error: unknown): string {
+  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function describeCause(cause: unknown): unknown {
+  if (cause === undefined) return undefined;
+  if (cause instanceof Error) {
+    return {
+      name: cause.name,
+      message: cause.message,
+      stack: cause.stack?.split('\n').slice(0, 6).join('\n'),
+    };
+  }
+  return String(cause);
+}
+
+function decodeAll(query: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) {
+    try {
+      out[decodeURIComponent(k.replace(/\+/g, ' '))] = decodeURIComponent(String(v).replace(/\+/g, ' '));
+    } catch {
+      out[k] = String(v);
+    }
+  }
+  return out;
+}
+
+function parseJsonOrNull(req: AppwriteRequest): unknown {
+  const text = req.bodyText ?? req.bodyRaw ?? '';
+  if (!text.trim()) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

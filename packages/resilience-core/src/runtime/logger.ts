@@ -1,0 +1,93 @@
+/**
+ * Structured JSON logs through the runtime's `log`/`error` streams: one JSON object per line, each carrying
+ * the execution's trace id and function name. Secrets are redacted twice: by key name (anything that looks
+ * like a key, secret, token, password, JWT, cookie or authorization) and by value (every secret string the
+ * kit knows for this execution, e.g. the dynamic `x-appwrite-key` and `APPWRITE_API_KEY`).
+ */
+
+/** Fields attached to a log line. Must be JSON-serialisable. */
+export type LogFields = Record<string, unknown>;
+
+/** The structured logger handed to setup, handlers and hooks. */
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  /** Written to the error stream. */
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose lines also carry `fields`. */
+  child(fields: LogFields): Logger;
+}
+
+/** Key names whose values are never logged. */
+const SECRET_KEY =
+  /(^|[-_.])(key|apikey|api[-_]?key|secret|token|password|passwd|jwt|cookie|authorization|auth)$/i;
+
+export const REDACTED = '[redacted]';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  write: (line: string) => void;
+  writeError: (line: string) => void;
+  /** Fields on every line (traceId, fn, deploymentId…). */
+  base: LogFields;
+  /** Secret values to scrub from any string logged. Empty strings are ignored. */
+  secrets?: readonly string[];
+  /** Timestamp source (ms). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Deep-copies `value` with secret keys and secret substrings replaced by {@link REDACTED}. */
+export function redact(value: unknown, secrets: readonly string[] = [], depth = 0): unknown {
+  if (typeof value === 'string') {
+    let out = value;
+    for (const s of secrets) if (s.length >= 6 && out.includes(s)) out = out.split(s).join(REDACTED);
+    // Appwrite dynamic keys and JWT-looking strings, even when not known in advance.
+    return out
+      .replace(/ephemeral_[A-Za-z0-9._-]+/g, REDACTED)
+      .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9._-]+/g, REDACTED);
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > 8) return '[depth]';
+  if (value instanceof Error) {
+    return { name: value.name, message: redact(value.message, secrets, depth + 1), ...errorFields(value) };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] =
+      SECRET_KEY.test(k) && v !== null && v !== undefined && v !== ''
+        ? REDACTED
+        : redact(v, secrets, depth + 1);
+  }
+  return out;
+}
+
+function errorFields(error: Error): Record<string, unknown> {
+  const code = (error as { code?: unknown }).code;
+  return code === undefined ? {} : { code };
+}
+
+/** Creates a {@link Logger} writing one JSON line per call. */
+export function createLogger(options: LoggerOptions): Logger {
+  const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
+  const now = options.now ?? Date.now;
+  const make = (base: LogFields): Logger => {
+    const emit = (level: 'info' | 'warn' | 'error', message: string, fields?: LogFields) => {
+      const line = JSON.stringify(
+        redact(
+          { level, time: new Date(now()).toISOString(), msg: message, ...base, ...(fields ?? {}) },
+          secrets,
+        ),
+        (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
+      );
+      (level === 'error' ? options.writeError : options.write)(line);
+    };
+    return {
+      info: (m, f) => emit('info', m, f),
+      warn: (m, f) => emit('warn', m, f),
+      error: (m, f) => emit('error', m, f),
+      child: (fields) => make({ ...base, ...fields }),
+    };
+  };
+  return make(options.base);
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * The one esbuild config: bundles functions/<name>/src/main.ts into a single functions/<name>/dist/main.js
+ * (CommonJS, platform node, target node22, minified, no node_modules at run time) for Appwrite's node-22
+ * runtime with `entrypoint: dist/main.js` and `commands: ""`.
+ *
+ * - Size (budget {@link MAX_BUNDLE_BYTES}, measured by bench/bundles.bench.ts):
+ *   - node-appwrite's `undici` import → scripts/shims/undici.mjs (Node 22's global fetch, FormData, File);
+ *   - `json-bigint` (+ bignumber.js) → scripts/shims/json-bigint.mjs (native JSON, exact bigints on Node 22);
+ *   - zod: its 40 locales → English only, and the opt-in `z.compile` / `z.fromJSONSchema` → stubs that throw
+ *     (zod's `z` namespace object defeats tree-shaking, so unused parts must be cut here);
+ *   - resilience-core declares `"sideEffects": false`, so services a function does not use are dropped;
+ *   - the adapters call TablesDB/Teams endpoints through `Client.call` instead of the SDK's service classes.
+ * - The open-runtimes server `require()`s the entrypoint and calls `mod.default` or the module itself
+ *   (platform notes §A1): the footer makes `module.exports` the handler, with `.default` pointing at itself,
+ *   so both work (and `import()` sees it as the default export).
+ * - dist/package.json `{"type":"commonjs"}` keeps Node reading dist/main.js as CommonJS even though the
+ *   function's own package.json says `"type": "module"`.
+ * - `process.env.BUILD_VERSION` is replaced by `<package version>+<git short sha>` (reported by /health).
+ *
+ * Usage: `node scripts/build-function.mjs [functionDir ...]` (default: the current directory, as each
+ * function's `npm run build` calls it), or `--all` for every folder in functions/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Largest bundle accepted, in bytes (the bench target). */
+export const MAX_BUNDLE_BYTES = 250 * 1024;
+
+function gitSha() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  } catch {
+    return 'nogit';
+  }
+}
+
+/** Cuts the parts of zod a function never uses (see the header). */
+const zodSlim = {
+  name: 'zod-slim',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)locales\/index\.js$|\/from-json-schema\.js$|\/compile\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}zod${path.sep}`)
+        ? { path: path.join(args.resolveDir, args.path), namespace: 'zod-slim' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-slim' }, (args) => {
+      const no = (what) => `() => { throw new Error("${what} is not included in function bundles"); }`;
+      let contents;
+      if (args.path.endsWith('index.js')) contents = 'export { default as en } from "./en.js";';
+      else if (args.path.endsWith('compile.js'))
+        contents = [
+          'export const INVALID = Symbol.for("zod.compile.invalid");',
+          'export class ZodCompileAsyncError extends Error {}',
+          'export class ZodCompileUnsupportedError extends Error {}',
+          `export const compile = ${no('z.compile')};`,
+          `export const withParser = ${no('z.withParser')};`,
+          `export const compileFn = ${no('z.compileFn')};`,
+        ].join('\n');
+      else contents = `export const fromJSONSchema = ${no('z.fromJSONSchema')};`;
+      return { contents, resolveDir: path.dirname(args.path), loader: 'js' };
+    });
+  },
+};
+
+/** Builds one function directory; returns the output path and size in bytes. */
+export async function buildFunction(functionDir) {
+  const dir = path.resolve(functionDir);
+  const entry = path.join(dir, 'src', 'main.ts');
+  if (!existsSync(entry)) throw new Error(`${entry} not found`);
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const outDir = path.join(dir, 'dist');
+  const outfile = path.join(outDir, 'main.js');
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    sourcemap: false,
+    logLevel: 'warning',
+    absWorkingDir: root,
+    alias: {
+      undici: path.join(root, 'scripts', 'shims', 'undici.mjs'),
+      'json-bigint': path.join(root, 'scripts', 'shims', 'json-bigint.mjs'),
+    },
+    plugins: [zodSlim],
+    define: { 'process.env.BUILD_VERSION': JSON.stringify(`${pkg.version}+${gitSha()}`) },
+    footer: {
+      js: '{const h=module.exports&&module.exports.default;if(typeof h==="function"){h.default=h;module.exports=h;}}',
+    },
+  });
+  writeFileSync(path.join(outDir, 'package.json'), '{"type":"commonjs"}\n');
+  const bytes = statSync(outfile).size;
+  if (bytes > MAX_BUNDLE_BYTES) {
+    throw new Error(
+      `${path.relative(root, outfile)} is ${bytes} bytes, over the ${MAX_BUNDLE_BYTES}-byte budget`,
+    );
+  }
+  return { outfile, bytes };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const dirs = args.includes('--all')
+    ? readdirSync(path.join(root, 'functions'))
+        .map((d) => path.join(root, 'functions', d))
+        .filter((d) => existsSync(path.join(d, 'src', 'main.ts')))
+    : args.length
+      ? args
+      : [process.cwd()];
+  for (const dir of dirs) {
+    const { outfile, bytes } = await buildFunction(dir);
+    console.log(`built ${path.relative(root, outfile)} (${(bytes / 1024).toFixed(1)} KB)`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

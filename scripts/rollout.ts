@@ -1,0 +1,293 @@
+/**
+ * `npm run rollout -- <command> <functionId> [options]`: drives a blue-green rollout of an Appwrite function
+ * from a terminal or CI, with live progress and a clear final verdict. It runs the same orchestrator as the
+ * deploy-orchestrator function (resilience-core `RolloutOrchestrator`) in this process, against the Appwrite
+ * named by the environment.
+ *
+ * Commands:
+ *   start <fn>     upload code (or take --deployment) and roll it out: build → validate on <fn>-standby →
+ *                  switch → watch → succeed, or roll back / fail
+ *   resume <fn>    continue <fn>'s unfinished rollout (its previous run died or ran out of time)
+ *   rollback <fn>  roll back (or abort) <fn>'s latest rollout
+ *   status <fn>    the latest rollout with its events
+ *   history <fn>   the rollouts of <fn>, newest first
+ *
+ * Connection: APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY (or --endpoint/--project/--key). The key
+ * needs functions.read/write, execution.read/write, rows.read/write; it is never printed.
+ * Code: --dir DIR (default functions/<fn> with --files dist), --files a,b (paths inside DIR to pack, default
+ * everything), --entrypoint (default dist/main.js), --commands (default ""), or --deployment ID.
+ * Policy: --policy FILE.json and/or --watch-ms, --interval-ms, --min-samples, --max-error-rate, --max-p95-ms,
+ * --build-timeout-ms, --lock-ttl-ms, --health-path, --resume-policy resume|rollback; --skip-health-check;
+ * --no-auto-rollback; --max-run-ms N (stop after N ms, resumable).
+ *
+ * Exit codes: 0 succeeded (or a read command), 1 rolled back / failed, 2 refused (bad input, busy), 3 still in
+ * progress (budget spent: run `resume`), 4 an unexpected error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { packDirectory } from 'appwrite-local';
+import {
+  type CodeBundle,
+  countingPlatform,
+  hasCode,
+  isResilienceError,
+  type RolloutEvent,
+  RolloutOrchestrator,
+  type RolloutView,
+} from 'resilience-core';
+import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    endpoint: { type: 'string' },
+    project: { type: 'string' },
+    key: { type: 'string' },
+    dir: { type: 'string' },
+    files: { type: 'string' },
+    entrypoint: { type: 'string' },
+    commands: { type: 'string' },
+    deployment: { type: 'string' },
+    standby: { type: 'string' },
+    policy: { type: 'string' },
+    'watch-ms': { type: 'string' },
+    'interval-ms': { type: 'string' },
+    'min-samples': { type: 'string' },
+    'max-error-rate': { type: 'string' },
+    'max-p95-ms': { type: 'string' },
+    'build-timeout-ms': { type: 'string' },
+    'lock-ttl-ms': { type: 'string' },
+    'health-path': { type: 'string' },
+    'resume-policy': { type: 'string' },
+    'max-run-ms': { type: 'string' },
+    'skip-health-check': { type: 'boolean', default: false },
+    'no-auto-rollback': { type: 'boolean', default: false },
+    reason: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const [command, functionId] = positionals;
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+
+function usage(): never {
+  console.log(
+    'usage: npm run rollout -- <start|resume|rollback|status|history> <functionId> [options]\n' +
+      '       (see the header of scripts/rollout.ts for every option)',
+  );
+  process.exit(values.help ? 0 : 2);
+}
+
+function refuse(message: string): never {
+  console.error(`refused: ${message}`);
+  process.exit(2);
+}
+
+if (values.help || !command || !functionId) usage();
+
+const endpoint = values.endpoint ?? process.env.APPWRITE_ENDPOINT;
+const projectId = values.project ?? process.env.APPWRITE_PROJECT_ID;
+const key = values.key ?? process.env.APPWRITE_API_KEY;
+if (!endpoint || !projectId || !key) {
+  refuse('set APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID and APPWRITE_API_KEY (or --endpoint, --project, --key)');
+}
+
+const platform = countingPlatform(createAppwriteFunctionsPlatform({ endpoint, projectId, key }));
+const store = createAppwriteTableStore({ endpoint, projectId, key });
+const orchestrator = new RolloutOrchestrator({
+  store,
+  platform,
+  owner: `cli-${process.pid}`,
+  onEvent: printEvent,
+});
+
+function printEvent(e: RolloutEvent): void {
+  if (values.json) return void console.log(JSON.stringify({ type: 'event', ...e }));
+  const mark = e.level === 'error' ? '✗' : e.level === 'warn' ? '!' : '·';
+  console.log(`[${elapsed()}] ${mark} ${e.status.padEnd(12)} ${e.message}`);
+}
+
+function num(name: keyof typeof values): number | undefined {
+  const raw = values[name];
+  if (raw === undefined || typeof raw !== 'string') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) refuse(`--${String(name)} must be a number, got ${raw}`);
+  return n;
+}
+
+function policyFromArgs(): Record<string, unknown> {
+  const fromFile = values.policy
+    ? (JSON.parse(readFileSync(values.policy, 'utf8')) as Record<string, unknown>)
+    : {};
+  const flags: Record<string, unknown> = {
+    watchWindowMs: num('watch-ms'),
+    watchIntervalMs: num('interval-ms'),
+    minSamples: num('min-samples'),
+    maxErrorRate: num('max-error-rate'),
+    maxP95LatencyMs: num('max-p95-ms'),
+    buildTimeoutMs: num('build-timeout-ms'),
+    lockTtlMs: num('lock-ttl-ms'),
+    healthPath: values['health-path'],
+    resumePolicy: values['resume-policy'],
+  };
+  return { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+}
+
+async function codeFromArgs(required: boolean): Promise<CodeBundle | undefined> {
+  if (!values.dir && !required) return undefined;
+  const repoFunction = path.join(root, 'functions', functionId!);
+  const dir = values.dir ? path.resolve(values.dir) : repoFunction;
+  if (!existsSync(dir)) refuse(`code directory ${dir} does not exist (pass --dir)`);
+  const files = values.files?.split(',') ?? (values.dir ? ['.'] : ['dist']);
+  for (const f of files)
+    if (!existsSync(path.join(dir, f))) refuse(`${path.join(dir, f)} does not exist (built?)`);
+  const archive = await packDirectory(dir, files);
+  console.log(
+    `[${elapsed()}] · packed ${path.relative(process.cwd(), dir) || '.'} (${files.join(', ')}): ${archive.length} bytes`,
+  );
+  return {
+    archive: new Uint8Array(archive),
+    entrypoint: values.entrypoint ?? 'dist/main.js',
+    commands: values.commands ?? '',
+  };
+}
+
+function verdict(view: RolloutView): number {
+  const totals = platform.stats;
+  const lines: string[] = [];
+  const sw = view.figures.switch;
+  const rb = view.figures.rollback;
+  if (values.json) {
+    console.log(JSON.stringify({ type: 'result', rollout: view, apiCalls: totals }));
+  } else {
+    console.log('');
+    if (view.status === 'succeeded')
+      lines.push(`VERDICT: SUCCEEDED — green ${view.green.deploymentId} is active on ${view.functionId}`);
+    else if (view.status === 'rolled_back')
+      lines.push(`VERDICT: ROLLED BACK — blue ${view.blue.deploymentId} is active again (${view.reason})`);
+    else if (view.status === 'failed')
+      lines.push(
+        `VERDICT: FAILED — ${view.reason}` +
+          (view.green.active
+            ? ` (green ${view.green.deploymentId} IS active)`
+            : ` (blue ${view.blue.deploymentId ?? '-'} still active)`),
+      );
+    else
+      lines.push(
+        `VERDICT: IN PROGRESS (${view.status}) — run \`npm run rollout -- resume ${view.functionId}\``,
+      );
+    if (view.skipHealthCheck) lines.push('note: pre-switch validation was SKIPPED (skipHealthCheck)');
+    lines.push(`rollout ${view.rolloutId}; wall time ${elapsed().trim()}`);
+    if (sw) lines.push(`switch:   ${sw.calls} API call (updateFunctionDeployment), ${sw.ms} ms`);
+    if (rb) lines.push(`rollback: ${rb.calls} API call (updateFunctionDeployment), ${rb.ms} ms`);
+    if (view.watch) {
+      const w = view.watch;
+      lines.push(
+        `watch:    ${w.samples} samples (${w.probes} probes), ${w.errors} errors (${(w.errorRate * 100).toFixed(1)}%), p95 ${Math.round(w.p95LatencyMs)} ms`,
+      );
+    }
+    lines.push(
+      `platform API calls: ${totals.calls} (${Object.entries(totals.byMethod)
+        .map(([m, n]) => `${m} ${n}`)
+        .join(', ')})`,
+    );
+    console.log(lines.join('\n'));
+  }
+  if (view.status === 'succeeded') return 0;
+  if (!view.done) return 3;
+  return 1;
+}
+
+async function main(): Promise<number> {
+  const maxRunMs = num('max-run-ms');
+  const run = maxRunMs === undefined ? {} : { maxRunMs };
+  switch (command) {
+    case 'start': {
+      const code = values.deployment ? await codeFromArgs(false) : await codeFromArgs(true);
+      const view = await orchestrator.start(
+        {
+          functionId,
+          ...(code ? { code } : {}),
+          ...(values.deployment ? { deploymentId: values.deployment } : {}),
+          ...(values.standby ? { standbyFunctionId: values.standby } : {}),
+          skipHealthCheck: values['skip-health-check'],
+          autoRollback: !values['no-auto-rollback'],
+          policy: policyFromArgs(),
+        },
+        run,
+      );
+      return verdict(view);
+    }
+    case 'resume': {
+      const code = await codeFromArgs(false);
+      return verdict(await orchestrator.resume(functionId!, { ...run, ...(code ? { code } : {}) }));
+    }
+    case 'rollback': {
+      const { outcome, rollout } = await orchestrator.requestRollback(
+        functionId!,
+        values.reason ?? 'manual rollback (rollout command)',
+        run,
+      );
+      if (outcome === 'requested') {
+        console.log(
+          `rollback requested: the run driving rollout ${rollout.rolloutId} acts on it at its next step`,
+        );
+        return 0;
+      }
+      const exit = verdict(rollout);
+      // For a manual rollback, "rolled back" (or an abort before the switch) is the success.
+      return rollout.status === 'rolled_back' || (rollout.status === 'failed' && !rollout.green.active)
+        ? 0
+        : exit;
+    }
+    case 'status': {
+      const view = await orchestrator.current(functionId!);
+      if (!view) refuse(`no rollout of ${functionId}`);
+      for (const e of await orchestrator.events(view.rolloutId)) {
+        console.log(
+          `${new Date(e.at).toISOString()} ${e.level.padEnd(5)} ${e.status.padEnd(12)} ${e.message}`,
+        );
+      }
+      console.log(JSON.stringify(view, null, 2));
+      return 0;
+    }
+    case 'history': {
+      const page = await orchestrator.history(functionId!, { limit: num('limit') ?? 20 });
+      console.table(
+        page.rollouts.map((r) => ({
+          rollout: r.rolloutId,
+          status: r.status,
+          started: r.startedAt,
+          blue: r.blue.deploymentId,
+          green: r.green.deploymentId,
+          skipped: r.skipHealthCheck ? 'health check' : '',
+          reason: (r.reason ?? '').slice(0, 60),
+        })),
+      );
+      return 0;
+    }
+    default:
+      return usage();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (isResilienceError(error) && hasCode(error, 'INVALID_INPUT', 'NOT_FOUND', 'CONFLICT')) {
+      const issues = error.issues?.map((i) => `\n  - ${i.path}: ${i.message}`).join('') ?? '';
+      console.error(`refused (${error.code}): ${error.message}${issues}`);
+      process.exit(2);
+    }
+    console.error(`error: ${isResilienceError(error) ? `${error.code}: ${error.message}` : String(error)}`);
+    process.exit(4);
+  },
+);

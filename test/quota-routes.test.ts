@@ -1,0 +1,179 @@
+import createRecognition from 'fn-create-recognition/src/main.ts';
+import { forgetKnownAlerts, listAll, QUOTA_TABLES, RECOGNITIONS_TABLE } from 'resilience-core';
+import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
+import { invoke } from 'resilience-core/runtime';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { quotaFixture } from './quota-helpers.ts';
+
+const ORG = 'org-acme';
+const OTHER = 'org-beta';
+
+function setup() {
+  const f = quotaFixture();
+  const orgs = new MemoryOrgDirectory({
+    [ORG]: { alice: ['owner'], bob: [], carol: [] },
+    [OTHER]: { mallory: ['owner'] },
+  });
+  const fn = createRecognition.with({ store: f.store, orgs, clock: f.clock, env: {} });
+  const as = (user: string | null) => (method: string, path: string, body?: unknown) =>
+    invoke(fn, { method, path, body, headers: user ? { 'x-appwrite-user-id': user } : {} });
+  return { f, fn, alice: as('alice'), bob: as('bob'), mallory: as('mallory'), server: as(null) };
+}
+
+/** Every write the store served, to prove a refusal changed nothing. */
+async function dump(f: ReturnType<typeof quotaFixture>) {
+  const out: Record<string, unknown[]> = {};
+  for (const t of [...Object.values(QUOTA_TABLES), RECOGNITIONS_TABLE]) out[t] = await listAll(f.store, t);
+  return out;
+}
+
+beforeEach(() => forgetKnownAlerts());
+
+describe('create-recognition enforces quotas', () => {
+  it('consumes recognitions_per_day and api_calls_per_hour; refuses with 429, Retry-After and RateLimit headers', async () => {
+    const { f, bob } = setup();
+    await f.configure(ORG, { overrides: { recognitions_per_day: 2 } });
+    const give = () => bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'thanks!', points: 5 });
+    expect((await give()).status).toBe(201);
+    expect((await give()).status).toBe(201);
+    const refused = await give();
+    expect(refused.status).toBe(429);
+    expect(refused.headers).toMatchObject({
+      'retry-after': String(12 * 3600),
+      'RateLimit-Limit': '2',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': String(12 * 3600),
+    });
+    expect(refused.body).toMatchObject({
+      ok: false,
+      error: {
+        code: 'QUOTA_EXCEEDED',
+        details: { quotaType: 'recognitions_per_day', limit: 2, resetsAt: '2026-03-11T00:00:00.000+00:00' },
+      },
+    });
+    const report = await bob('GET', `/orgs/${ORG}/quotas`);
+    const byType = Object.fromEntries(
+      (report.body as { quotas: { quotaType: string; current: { used: number } }[] }).quotas.map((q) => [
+        q.quotaType,
+        q.current.used,
+      ]),
+    );
+    // The refused attempt consumed nothing anywhere (all-or-nothing).
+    expect(byType).toMatchObject({ recognitions_per_day: 2, api_calls_per_hour: 2, reward_points_per_month: 10 });
+    expect(await listAll(f.store, RECOGNITIONS_TABLE)).toHaveLength(2);
+  });
+
+  it('refunds when the recognition is a duplicate of an earlier request', async () => {
+    const { f, bob } = setup();
+    const body = { orgId: ORG, receiverId: 'carol', message: 'again', requestId: 'req-1' };
+    expect((await bob('POST', '/recognitions', body)).status).toBe(201);
+    expect((await bob('POST', '/recognitions', body)).status).toBe(200);
+    const rows = await listAll(f.store, QUOTA_TABLES.usage);
+    expect(rows.map((r) => [r.quotaType, r.used]).sort()).toEqual([
+      ['api_calls_per_hour', 1],
+      ['recognitions_per_day', 1],
+    ]);
+  });
+
+  it('shadow mode counts past the limit without refusing', async () => {
+    const { f, bob } = setup();
+    await f.configure(ORG, { overrides: { recognitions_per_day: 1 }, shadow: ['recognitions_per_day'] });
+    for (let i = 0; i < 3; i++) {
+      expect((await bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: `#${i}` })).status).toBe(201);
+    }
+    const report = await bob('GET', `/orgs/${ORG}/quotas/recognitions_per_day`);
+    expect(report.body).toMatchObject({ shadow: true, limit: 1, current: { used: 3, remaining: 0 } });
+  });
+});
+
+describe('quota routes', () => {
+  it('member submits, admin approves, the limit rises and the report shows it', async () => {
+    const { bob, alice } = setup();
+    const submitted = await bob('POST', `/orgs/${ORG}/quota-requests`, {
+      quotaType: 'exports_per_day',
+      amount: 50,
+      durationDays: 30,
+      reason: 'Quarterly review exports',
+    });
+    expect(submitted.status).toBe(201);
+    const id = (submitted.body as { id: string }).id;
+    const approved = await alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, { note: 'ok' });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'approved', decidedBy: 'alice', decisionNote: 'ok' });
+    const report = await bob('GET', `/orgs/${ORG}/quotas?quotaType=exports_per_day&past=3`);
+    expect(report.status).toBe(200);
+    expect((report.body as { quotas: unknown[] }).quotas[0]).toMatchObject({ limit: 100, baseLimit: 50, increase: 50 });
+    const list = await bob('GET', `/orgs/${ORG}/quota-requests?status=approved`);
+    expect((list.body as { requests: { id: string }[] }).requests.map((r) => r.id)).toEqual([id]);
+    expect((await bob('GET', `/orgs/${ORG}/quota-requests/${id}`)).status).toBe(200);
+  });
+
+  it('refuses bad input, non-admins and other orgs with a clear 4xx and changes nothing', async () => {
+    const { f, bob, alice, mallory, server } = setup();
+    const submitted = await bob('POST', `/orgs/${ORG}/quota-requests`, {
+      quotaType: 'exports_per_day',
+      amount: 5,
+      permanent: true,
+      reason: 'reports',
+    });
+    const id = (submitted.body as { id: string }).id;
+    const before = await dump(f);
+    const cases: [string, Promise<{ status: number; body: unknown }>, number, string][] = [
+      ['unknown quota type', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'tweets', amount: 1, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
+      ['negative amount', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: -5, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
+      ['zero amount', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: 0, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
+      ['malformed JSON', bob('POST', `/orgs/${ORG}/quota-requests`, '{"quotaType": '), 400, 'INVALID_INPUT'],
+      ['empty body', bob('POST', `/orgs/${ORG}/quota-requests`), 400, 'INVALID_INPUT'],
+      ['array body', bob('POST', `/orgs/${ORG}/quota-requests`, [1, 2]), 400, 'INVALID_INPUT'],
+      ['unknown field', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'abc', status: 'approved' }), 400, 'INVALID_INPUT'],
+      ['body orgId disagrees with path', bob('POST', `/orgs/${ORG}/quota-requests`, { orgId: OTHER, quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
+      ['other org submits into ours', mallory('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'abc' }), 403, 'FORBIDDEN'],
+      ['other org reads our report', mallory('GET', `/orgs/${ORG}/quotas`), 403, 'FORBIDDEN'],
+      ['other org lists our requests', mallory('GET', `/orgs/${ORG}/quota-requests`), 403, 'FORBIDDEN'],
+      ['other org approves via its own org path', mallory('POST', `/orgs/${OTHER}/quota-requests/${id}/approve`, {}), 403, 'FORBIDDEN'],
+      ['other org reads via its own org path', mallory('GET', `/orgs/${OTHER}/quota-requests/${id}`), 403, 'FORBIDDEN'],
+      ['non-admin approves', bob('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, {}), 403, 'FORBIDDEN'],
+      ['non-admin rejects', bob('POST', `/orgs/${ORG}/quota-requests/${id}/reject`, {}), 403, 'FORBIDDEN'],
+      ['approve without body', alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`), 400, 'INVALID_INPUT'],
+      ['approve with junk', alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, { note: 42 }), 400, 'INVALID_INPUT'],
+      ['unknown request', alice('POST', `/orgs/${ORG}/quota-requests/nope/approve`, {}), 404, 'NOT_FOUND'],
+      ['unknown quota in report path', bob('GET', `/orgs/${ORG}/quotas/tweets_per_day`), 400, 'INVALID_INPUT'],
+      ['unknown quota in report query', bob('GET', `/orgs/${ORG}/quotas?quotaType=tweets`), 400, 'INVALID_INPUT'],
+      ['negative past', bob('GET', `/orgs/${ORG}/quotas?past=-1`), 400, 'INVALID_INPUT'],
+      ['unknown status filter', bob('GET', `/orgs/${ORG}/quota-requests?status=maybe`), 400, 'INVALID_INPUT'],
+      ['members cannot change settings', alice('PUT', `/orgs/${ORG}/quota-settings`, { plan: 'enterprise' }), 403, 'FORBIDDEN'],
+      ['settings with a bad zone', server('PUT', `/orgs/${ORG}/quota-settings`, { timeZone: 'Mars/Base' }), 400, 'INVALID_INPUT'],
+      ['settings with a negative override', server('PUT', `/orgs/${ORG}/quota-settings`, { overrides: { exports_per_day: -1 } }), 400, 'INVALID_INPUT'],
+      ['settings for a malformed org id', server('PUT', '/orgs/bad%20org!/quota-settings', { plan: 'free' }), 400, 'INVALID_INPUT'],
+      ['recognition with negative points', bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'x', points: -1 }), 400, 'INVALID_INPUT'],
+      ['recognition for another org', mallory('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'x' }), 403, 'FORBIDDEN'],
+    ];
+    for (const [name, call, status, code] of cases) {
+      const res = await call;
+      expect(res.status, name).toBe(status);
+      expect((res.body as { error: { code: string; message: string } }).error.code, name).toBe(code);
+      expect((res.body as { error: { message: string } }).error.message.length, name).toBeGreaterThan(5);
+    }
+    expect(await dump(f)).toEqual(before);
+  });
+
+  it('a decided request cannot be decided again (409)', async () => {
+    const { alice, bob } = setup();
+    const id = (
+      (await bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'integrations', amount: 1, permanent: true, reason: 'HRIS' }))
+        .body as { id: string }
+    ).id;
+    expect((await alice('POST', `/orgs/${ORG}/quota-requests/${id}/reject`, {})).status).toBe(200);
+    const again = await alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, {});
+    expect(again.status).toBe(409);
+  });
+
+  it('operators set plan, zone and overrides with an API key (audited)', async () => {
+    const { f, server, bob } = setup();
+    const res = await server('PUT', `/orgs/${ORG}/quota-settings`, { plan: 'free', timeZone: 'Asia/Tokyo', overrides: { exports_per_day: 3 } });
+    expect(res.status).toBe(200);
+    const report = await bob('GET', `/orgs/${ORG}/quotas/exports_per_day`);
+    expect(report.body).toMatchObject({ plan: 'free', timeZone: 'Asia/Tokyo', limit: 3, limitSource: 'override' });
+    expect((await listAll(f.store, QUOTA_TABLES.audit)).map((r) => r.action)).toEqual(['settings.updated']);
+  });
+});

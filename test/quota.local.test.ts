@@ -1,0 +1,135 @@
+/**
+ * The quota service against the local Appwrite server through the real Appwrite adapter (node-appwrite over
+ * HTTP): every consumer has its own store client, as separate executions would.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
+import {
+  DATABASE_ID,
+  forgetKnownAlerts,
+  QUOTA_TABLES,
+  QuotaService,
+  quotaTables,
+  runQuotaReset,
+  updateQuotaSettings,
+  usageRowId,
+} from 'resilience-core';
+import { type AppwriteTableStore, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { ManualClock } from 'resilience-core/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+let server: AppwriteLocal;
+let dir: string;
+const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'quota-local-'));
+  const config = join(dir, 'appwrite.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      projectId: 'test',
+      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
+      tables: quotaTables.map((t) => ({
+        ...t,
+        databaseId: DATABASE_ID,
+        enabled: true,
+        rowSecurity: false,
+        $permissions: [],
+        columns: t.columns.map((c) => ({ array: false, ...c })),
+      })),
+    }),
+  );
+  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => forgetKnownAlerts());
+
+function store(): AppwriteTableStore {
+  return createAppwriteTableStore({ endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey });
+}
+
+const execution = () => new QuotaService({ store: store(), clock });
+
+async function limit(orgId: string, overrides: Record<string, number>): Promise<void> {
+  await updateQuotaSettings(store(), { userId: null, orgId, isAdmin: true }, { overrides }, clock.now());
+}
+
+describe('quotas on the local Appwrite server', () => {
+  it('100 concurrent consumes against a limit of 37 admit exactly 37, 20 times over', async () => {
+    for (let round = 0; round < 20; round++) {
+      const org = `org-race-${round}`;
+      await limit(org, { recognitions_per_day: 37 });
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => execution().consume(org, 'recognitions_per_day')),
+      );
+      expect(results.filter((r) => r.allowed), `round ${round}`).toHaveLength(37);
+      const row = await store().get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10'));
+      expect(row?.used, `round ${round}`).toBe(37);
+    }
+  });
+
+  it('takes one round trip per consume once the window row exists', async () => {
+    const q = new QuotaService({ store: store(), clock });
+    await q.consume('org-trips', 'api_calls_per_hour');
+    const s = (q.store as AppwriteTableStore).stats;
+    const before = s.roundTrips;
+    for (let i = 0; i < 20; i++) await q.consume('org-trips', 'api_calls_per_hour');
+    expect((s.roundTrips - before) / 20).toBe(1);
+  });
+
+  it('a multi-quota consume under concurrency never leaves one quota consumed and the other not', async () => {
+    const org = 'org-multi';
+    await limit(org, { recognitions_per_day: 10, api_calls_per_hour: 25 });
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? execution()
+              .consume(org, 'api_calls_per_hour')
+              .then((d) => ({ multi: false, allowed: d.allowed }))
+          : execution()
+              .consumeMany(org, [{ quotaType: 'recognitions_per_day' }, { quotaType: 'api_calls_per_hour' }])
+              .then((d) => ({ multi: true, allowed: d.allowed })),
+      ),
+    );
+    const multi = results.filter((r) => r.multi && r.allowed).length;
+    const single = results.filter((r) => !r.multi && r.allowed).length;
+    const s = store();
+    const rec = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10')))?.used;
+    const api = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'api_calls_per_hour', '2026-03-10T12')))?.used;
+    expect(rec).toBe(multi);
+    expect(api).toBe(multi + single);
+    expect(multi).toBeGreaterThan(0);
+    expect(rec).toBeLessThanOrEqual(10);
+    expect(api).toBeLessThanOrEqual(25);
+  });
+
+  it('releases expired reservations (lazily, and by quota-reset), each exactly once', async () => {
+    const org = 'org-reserve';
+    await limit(org, { exports_per_day: 6 });
+    const a = await execution().reserve(org, 'exports_per_day', 4, { ttlMs: 60_000, holder: 'dead-exec-1' });
+    const b = await execution().reserve(org, 'exports_per_day', 2, { ttlMs: 120_000, holder: 'dead-exec-2' });
+    expect([a.allowed, b.allowed]).toEqual([true, true]);
+    expect((await execution().consume(org, 'exports_per_day')).allowed).toBe(false);
+    await clock.advance(61_000);
+    // The refused consume finds the expired reservation, releases it and is admitted.
+    const lazy = await execution().consume(org, 'exports_per_day');
+    expect(lazy).toMatchObject({ allowed: true, used: 3 });
+    await clock.advance(60_000);
+    const reports = await Promise.all([
+      runQuotaReset({ store: store(), clock }),
+      runQuotaReset({ store: store(), clock }),
+    ]);
+    expect(reports[0]!.reservationsReleased + reports[1]!.reservationsReleased).toBe(1);
+    const row = await store().get(QUOTA_TABLES.usage, usageRowId(org, 'exports_per_day', '2026-03-10'));
+    expect(row).toMatchObject({ used: 1, reserved: 0 });
+    expect((await store().list(QUOTA_TABLES.reservations)).rows).toEqual([]);
+  });
+});
