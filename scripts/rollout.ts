@@ -93,9 +93,10 @@ function refuse(message: string): never {
 
 if (values.help || !command || !functionId) usage();
 
-const endpoint = values.endpoint ?? process.env.APPWRITE_ENDPOINT;
-const projectId = values.project ?? process.env.APPWRITE_PROJECT_ID;
-const key = values.key ?? process.env.APPWRITE_API_KEY;
+const { APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY } = process.env;
+const endpoint = values.endpoint ?? APPWRITE_ENDPOINT;
+const projectId = values.project ?? APPWRITE_PROJECT_ID;
+const key = values.key ?? APPWRITE_API_KEY;
 if (!endpoint || !projectId || !key) {
   refuse('set APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID and APPWRITE_API_KEY (or --endpoint, --project, --key)');
 }

@@ -17,7 +17,15 @@ const file = path.join(root, 'appwrite.json');
 
 const ID = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/;
 const id = z.string().regex(ID, 'Appwrite id: 1–36 of [a-zA-Z0-9._-], not starting with a special character');
-const RUNTIMES = ['node-14.5', 'node-16.0', 'node-18.0', 'node-19.0', 'node-20.0', 'node-21.0', 'node-22'] as const;
+const RUNTIMES = [
+  'node-14.5',
+  'node-16.0',
+  'node-18.0',
+  'node-19.0',
+  'node-20.0',
+  'node-21.0',
+  'node-22',
+] as const;
 /** Scopes a function's dynamic key may carry (the subset this project can use). */
 const SCOPES = [
   'rows.read',
@@ -39,7 +47,8 @@ const SCOPES = [
   'buckets.read',
   'messages.write',
 ] as const;
-const ROLE = /^(any|guests|users(\/(verified|unverified))?|user:[^/]+(\/(verified|unverified))?|team:[^/]+(\/[^/]+)?|member:.+|label:.+)$/;
+const ROLE =
+  /^(any|guests|users(\/(verified|unverified))?|user:[^/]+(\/(verified|unverified))?|team:[^/]+(\/[^/]+)?|member:.+|label:.+)$/;
 
 const cron = z.string().refine((s) => {
   if (s === '') return true;
@@ -90,7 +99,8 @@ const columnSchema = z
     const issue = (message: string) => ctx.addIssue({ code: 'custom', message: `${c.key}: ${message}` });
     // Plain strings go to the string endpoint, which needs size; email/url/ip/enum use their own endpoints.
     if (c.type === 'string' && c.format === undefined && c.size === undefined) issue('string needs size');
-    if (c.type !== 'string' && (c.size !== undefined || c.format !== undefined)) issue('size/format only on strings');
+    if (c.type !== 'string' && (c.size !== undefined || c.format !== undefined))
+      issue('size/format only on strings');
     if (c.format === 'enum' && !c.elements) issue('enum needs elements');
     if (c.elements && c.format !== 'enum') issue('elements only with format enum');
     if ((c.min !== undefined || c.max !== undefined) && c.type !== 'integer' && c.type !== 'double') {
@@ -108,8 +118,12 @@ const columnSchema = z
             ? t === 'boolean'
             : t === 'number' && (c.type === 'double' || Number.isInteger(c.default));
       if (!ok) issue(`default ${JSON.stringify(c.default)} does not fit ${c.type}`);
-      if (c.format === 'enum' && !c.elements?.includes(String(c.default))) issue('default not among elements');
-      if (typeof c.default === 'number' && ((c.min !== undefined && c.default < c.min) || (c.max !== undefined && c.default > c.max))) {
+      if (c.format === 'enum' && !c.elements?.includes(String(c.default)))
+        issue('default not among elements');
+      if (
+        typeof c.default === 'number' &&
+        ((c.min !== undefined && c.default < c.min) || (c.max !== undefined && c.default > c.max))
+      ) {
         issue('default outside min/max');
       }
     }
@@ -135,7 +149,8 @@ const tableSchema = z
   })
   .superRefine((t, ctx) => {
     const keys = t.columns.map((c) => c.key);
-    if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', message: `${t.$id}: duplicate column key` });
+    if (new Set(keys).size !== keys.length)
+      ctx.addIssue({ code: 'custom', message: `${t.$id}: duplicate column key` });
     const indexKeys = t.indexes.map((i) => i.key);
     if (new Set(indexKeys).size !== indexKeys.length) {
       ctx.addIssue({ code: 'custom', message: `${t.$id}: duplicate index key` });
@@ -165,10 +180,12 @@ const appwriteJsonSchema = z
   .superRefine((doc, ctx) => {
     const dbs = new Set(doc.tablesDB.map((d) => d.$id));
     for (const t of doc.tables) {
-      if (!dbs.has(t.databaseId)) ctx.addIssue({ code: 'custom', message: `${t.$id}: unknown database ${t.databaseId}` });
+      if (!dbs.has(t.databaseId))
+        ctx.addIssue({ code: 'custom', message: `${t.$id}: unknown database ${t.databaseId}` });
     }
     for (const list of [doc.functions.map((f) => f.$id), doc.tables.map((t) => t.$id)]) {
-      if (new Set(list).size !== list.length) ctx.addIssue({ code: 'custom', message: `duplicate ids: ${list}` });
+      if (new Set(list).size !== list.length)
+        ctx.addIssue({ code: 'custom', message: `duplicate ids: ${list}` });
     }
   });
 
@@ -177,7 +194,9 @@ const committed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
 describe('appwrite.json', () => {
   it('validates against what appwrite-cli 12 accepts', () => {
     const result = appwriteJsonSchema.safeParse(committed);
-    expect(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+    expect(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(
+      [],
+    );
   });
 
   it('equals the generated config (run `npx tsx scripts/gen-appwrite-json.ts` after changing tables or functions)', () => {
@@ -187,7 +206,9 @@ describe('appwrite.json', () => {
   it('declares every table in allTables, once', () => {
     const ids = allTables.map((t) => t.$id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect((committed as { tables: { $id: string }[] }).tables.map((t) => t.$id).sort()).toEqual([...ids].sort());
+    expect((committed as { tables: { $id: string }[] }).tables.map((t) => t.$id).sort()).toEqual(
+      [...ids].sort(),
+    );
   });
 
   it('points every function at a buildable folder and never lets guests execute', () => {
@@ -196,7 +217,10 @@ describe('appwrite.json', () => {
       expect(fn.entrypoint).toBe('dist/main.js');
       expect(fn.commands).toBe('');
       // The function kit reads "no x-appwrite-user-id" as a server (API key) call: guests must never execute.
-      expect(fn.execute.filter((r) => r === 'any' || r === 'guests'), fn.$id).toEqual([]);
+      expect(
+        fn.execute.filter((r) => r === 'any' || r === 'guests'),
+        fn.$id,
+      ).toEqual([]);
     }
   });
 
@@ -239,7 +263,12 @@ function shapeOf(schema: ZodType, optional = false, array = false): Shape {
     case 'string':
       return { kind: 'string', array, optional };
     case 'enum':
-      return { kind: 'string', array, optional, enumValues: Object.values(def.entries as object) as string[] };
+      return {
+        kind: 'string',
+        array,
+        optional,
+        enumValues: Object.values(def.entries as object) as string[],
+      };
     case 'literal': {
       const values = def.values as unknown[];
       const t = typeof values[0];
@@ -286,7 +315,8 @@ function rowSchemaProblems(spec: TableSpec): string[] {
     }
   }
   for (const column of spec.columns) {
-    if (column.required && !(column.key in shape)) problems.push(`${column.key}: required column missing from rowSchema`);
+    if (column.required && !(column.key in shape))
+      problems.push(`${column.key}: required column missing from rowSchema`);
   }
   return problems;
 }
