@@ -130,6 +130,13 @@ export const FUNCTIONS_WITH_STANDBY = ['create-recognition'];
 
 functions.push(...functions.filter((f) => FUNCTIONS_WITH_STANDBY.includes(f.$id)).map(standbyTwin));
 
+/**
+ * Environment variables `npm run deploy` copies into each function as SECRET function variables, when set in
+ * the deploy environment (e.g. CI secrets). Names only; values are never written to a file or logged. Not part
+ * of appwrite.json (the CLI ignores `vars`). Empty today: every function runs on the dynamic key alone.
+ */
+export const functionVariables: Record<string, readonly string[]> = {};
+
 /** A table entry as appwrite.json holds it. */
 function tableEntry(spec: TableSpec) {
   return {

@@ -10,7 +10,9 @@
  *   - zod: its 40 locales → English only, and the opt-in `z.compile` / `z.fromJSONSchema` → stubs that throw
  *     (zod's `z` namespace object defeats tree-shaking, so unused parts must be cut here);
  *   - resilience-core declares `"sideEffects": false`, so services a function does not use are dropped;
- *   - the adapters call TablesDB/Teams endpoints through `Client.call` instead of the SDK's service classes.
+ *   - the adapters call TablesDB/Teams endpoints through `Client.call` instead of the SDK's service classes;
+ *   - `import { z } from 'zod'` in our code is compiled as `import * as z` (see {@link zodNamespaceImports}).
+ * - Cold start: `node:crypto` → scripts/shims/node-crypto.mjs, loaded on first use; the undici shim is lazy too.
  * - The open-runtimes server `require()`s the entrypoint and calls `mod.default` or the module itself
  *   (platform notes §A1): the footer makes `module.exports` the handler, with `.default` pointing at itself,
  *   so both work (and `import()` sees it as the default export).
@@ -46,7 +48,7 @@ function gitSha() {
 }
 
 /** Cuts the parts of zod a function never uses (see the header). */
-const zodSlim = {
+export const zodSlim = {
   name: 'zod-slim',
   setup(b) {
     b.onResolve({ filter: /(^|\/)locales\/index\.js$|\/from-json-schema\.js$|\/compile\.js$/ }, (args) =>
@@ -73,16 +75,36 @@ const zodSlim = {
   },
 };
 
-/** Builds one function directory; returns the output path and size in bytes. */
-export async function buildFunction(functionDir) {
-  const dir = path.resolve(functionDir);
-  const entry = path.join(dir, 'src', 'main.ts');
-  if (!existsSync(entry)) throw new Error(`${entry} not found`);
-  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  const outDir = path.join(dir, 'dist');
-  const outfile = path.join(outDir, 'main.js');
-  mkdirSync(outDir, { recursive: true });
-  await build({
+/**
+ * Rewrites `import { z, … } from 'zod'` in our own TypeScript to `import * as z from 'zod'` (plus the other
+ * names). esbuild resolves `z.object` through a namespace IMPORT statically, so only the zod code actually used
+ * is bundled and no namespace object with hundreds of getters is built at load; the imported `z` binding is
+ * zod's whole namespace object, which costs both size and cold-start time. Same semantics: `z` is that
+ * namespace either way.
+ */
+export const zodNamespaceImports = {
+  name: 'zod-namespace-imports',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      const rewritten = source.replace(/import\s*\{([^}]*)\}\s*from\s*(['"])zod\2;?/g, (whole, names) => {
+        const specifiers = names
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean);
+        if (!specifiers.includes('z')) return whole;
+        const rest = specifiers.filter((n) => n !== 'z');
+        return `import * as z from 'zod';${rest.length ? ` import { ${rest.join(', ')} } from 'zod';` : ''}`;
+      });
+      return { contents: rewritten, loader: 'ts' };
+    });
+  },
+};
+
+/** THE esbuild options of every function bundle (exported for benches and probes). */
+export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
+  return {
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -97,13 +119,27 @@ export async function buildFunction(functionDir) {
     alias: {
       undici: path.join(root, 'scripts', 'shims', 'undici.mjs'),
       'json-bigint': path.join(root, 'scripts', 'shims', 'json-bigint.mjs'),
+      'node:crypto': path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
+      crypto: path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
     },
-    plugins: [zodSlim],
-    define: { 'process.env.BUILD_VERSION': JSON.stringify(`${pkg.version}+${gitSha()}`) },
+    plugins: [zodSlim, zodNamespaceImports],
+    define: { 'process.env.BUILD_VERSION': JSON.stringify(version) },
     footer: {
       js: '{const h=module.exports&&module.exports.default;if(typeof h==="function"){h.default=h;module.exports=h;}}',
     },
-  });
+  };
+}
+
+/** Builds one function directory; returns the output path and size in bytes. */
+export async function buildFunction(functionDir) {
+  const dir = path.resolve(functionDir);
+  const entry = path.join(dir, 'src', 'main.ts');
+  if (!existsSync(entry)) throw new Error(`${entry} not found`);
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const outDir = path.join(dir, 'dist');
+  const outfile = path.join(outDir, 'main.js');
+  mkdirSync(outDir, { recursive: true });
+  await build(esbuildOptions({ entry, outfile, version: `${pkg.version}+${gitSha()}` }));
   writeFileSync(path.join(outDir, 'package.json'), '{"type":"commonjs"}\n');
   const bytes = statSync(outfile).size;
   if (bytes > MAX_BUNDLE_BYTES) {

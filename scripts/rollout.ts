@@ -17,7 +17,7 @@
  * Code: --dir DIR (default functions/<fn> with --files dist), --files a,b (paths inside DIR to pack, default
  * everything), --entrypoint (default dist/main.js), --commands (default ""), or --deployment ID.
  * Policy: --policy FILE.json and/or --watch-ms, --interval-ms, --min-samples, --max-error-rate, --max-p95-ms,
- * --build-timeout-ms, --lock-ttl-ms, --health-path, --resume-policy resume|rollback; --skip-health-check;
+ * --build-timeout-ms, --build-poll-max-ms, --lock-ttl-ms, --health-path, --resume-policy resume|rollback; --skip-health-check;
  * --no-auto-rollback; --max-run-ms N (stop after N ms, resumable).
  *
  * Exit codes: 0 succeeded (or a read command), 1 rolled back / failed, 2 refused (bad input, busy), 3 still in
@@ -62,6 +62,7 @@ const { values, positionals } = parseArgs({
     'max-p95-ms': { type: 'string' },
     'build-timeout-ms': { type: 'string' },
     'lock-ttl-ms': { type: 'string' },
+    'build-poll-max-ms': { type: 'string' },
     'health-path': { type: 'string' },
     'resume-policy': { type: 'string' },
     'max-run-ms': { type: 'string' },
@@ -136,6 +137,9 @@ function policyFromArgs(): Record<string, unknown> {
     maxP95LatencyMs: num('max-p95-ms'),
     buildTimeoutMs: num('build-timeout-ms'),
     lockTtlMs: num('lock-ttl-ms'),
+    buildPollMaxMs: num('build-poll-max-ms'),
+    buildPollInitialMs:
+      num('build-poll-max-ms') === undefined ? undefined : Math.min(500, num('build-poll-max-ms')!),
     healthPath: values['health-path'],
     resumePolicy: values['resume-policy'],
   };

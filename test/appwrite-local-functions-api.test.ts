@@ -7,8 +7,9 @@ import { randomFillSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployFunction } from 'appwrite-local';
+import { deployFunction, packDirectory } from 'appwrite-local';
 import { AppwriteException, Client, Query } from 'node-appwrite';
+import { InputFile } from 'node-appwrite/file';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFunction,
@@ -18,6 +19,7 @@ import {
   startServer,
   type TestServer,
   waitForBuild,
+  waitForExecution,
 } from './appwrite-local-functions-helpers.ts';
 
 let s: TestServer;
@@ -253,6 +255,36 @@ describe('deployments', () => {
     }
   });
 
+  it('assembles chunks the SDK sends 8 at a time into the exact archive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l2-parallel-'));
+    const chunkSize = Client.CHUNK_SIZE;
+    try {
+      writeFileSync(join(dir, 'main.js'), 'module.exports = async ({ res }) => res.text("parallel");\n');
+      writeFileSync(join(dir, 'noise.bin'), randomFillSync(Buffer.alloc(700 * 1024)));
+      await createFunction(s, 'parallel');
+      const archive = await packDirectory(dir);
+      // Small chunks: ~12 requests, up to 8 in flight at once, arriving in any order.
+      Client.CHUNK_SIZE = 64 * 1024;
+      const created = await s.functions.createDeployment({
+        functionId: 'parallel',
+        code: InputFile.fromBuffer(new Uint8Array(archive), 'code.tar.gz'),
+        activate: true,
+      });
+      Client.CHUNK_SIZE = chunkSize;
+      const dep = await waitForBuild(s, 'parallel', created.$id);
+      expect(dep.status).toBe('ready');
+      expect(dep.sourceSize).toBe(archive.length);
+      const downloaded = await fetch(`${s.endpoint}/functions/parallel/deployments/${dep.$id}/download`, {
+        headers: { 'x-appwrite-project': s.projectId, 'x-appwrite-key': s.apiKey },
+      });
+      expect(Buffer.from(await downloaded.arrayBuffer()).equals(archive)).toBe(true);
+      expect((await s.functions.createExecution({ functionId: 'parallel' })).responseBody).toBe('parallel');
+    } finally {
+      Client.CHUNK_SIZE = chunkSize;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('duplicates a deployment (rebuild of the same code) and deletes deployments', async () => {
     await createFunction(s, 'dupdep');
     const first = await deployFixture(s, 'dupdep', 'basic');
@@ -372,6 +404,74 @@ describe('execution input', () => {
         s.functions.listExecutions({ functionId: 'input', queries: [Query.equal('nope', ['x'])] }),
       ),
     ).toMatchObject({ code: 400, type: 'general_query_invalid' });
+  });
+});
+
+describe('configuration and restarts', () => {
+  it('creates the functions appwrite.json lists, without deployments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l2-config-'));
+    const config = join(dir, 'appwrite.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        projectId: 'test',
+        functions: [
+          {
+            $id: 'from-config',
+            name: 'From config',
+            runtime: 'node-22',
+            entrypoint: 'main.js',
+            schedule: '0 * * * *',
+            timeout: 42,
+            scopes: ['rows.read'],
+            path: 'x',
+          },
+        ],
+      }),
+    );
+    const server = await startServer({ config });
+    try {
+      const fn = await server.functions.get({ functionId: 'from-config' });
+      expect(fn).toMatchObject({
+        name: 'From config',
+        schedule: '0 * * * *',
+        timeout: 42,
+        scopes: ['rows.read'],
+        deploymentId: '',
+      });
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps functions, deployments, code and scheduled executions across a restart of a data directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'l2-data-'));
+    try {
+      const first = await startServer({ dataDir });
+      await createFunction(first, 'durable');
+      const dep = await deployFixture(first, 'durable', 'basic');
+      const when = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 3 * 60_000);
+      const scheduled = await first.functions.createExecution({
+        functionId: 'durable',
+        async: true,
+        scheduledAt: when.toISOString(),
+      });
+      await first.stop();
+
+      const second = await startServer({ dataDir });
+      try {
+        expect((await second.functions.get({ functionId: 'durable' })).deploymentId).toBe(dep.$id);
+        const e = await second.functions.createExecution({ functionId: 'durable', xpath: '/echo' });
+        expect([e.status, e.deploymentId]).toEqual(['completed', dep.$id]);
+        expect(second.module.tick(when).map((x) => x.$id)).toContain(scheduled.$id);
+        expect((await waitForExecution(second, 'durable', scheduled.$id)).status).toBe('completed');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -25,15 +25,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts an in-memory server whose scheduler only ticks when the test says so. */
+/** Starts a server (in memory unless `dataDir`) whose scheduler only ticks when the test says so. */
 export async function startServer(
-  options: { syncTimeoutSeconds?: number; config?: string } = {},
+  options: { syncTimeoutSeconds?: number; config?: string; dataDir?: string } = {},
 ): Promise<TestServer> {
   const traced: TraceEntry[] = [];
   const s = await startAppwriteLocal({
     trace: (entry) => traced.push(entry),
     port: 0,
-    memory: true,
+    memory: options.dataDir === undefined,
+    dataDir: options.dataDir,
     projectId: 'test',
     apiKey: 'test-key',
     config: options.config,

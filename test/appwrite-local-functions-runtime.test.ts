@@ -3,7 +3,7 @@
  * (context, req fields, res descriptors), failures (throw, no return, timeout, blocked loop, crash), warm
  * reuse, the import() fallback for ES modules, the dynamic key, and concurrent executions on one process.
  */
-import { AppwriteException } from 'node-appwrite';
+import { AppwriteException, Query } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFunction,
@@ -193,6 +193,32 @@ describe('process lifecycle', () => {
       timeout: 1,
       scopes: ['functions.read'] as never,
     });
+  });
+});
+
+describe('activation while executions run', () => {
+  it('lets executions in flight finish on the old deployment while new ones go to the activated one', async () => {
+    await createFunction(s, 'drain', { timeout: 5 });
+    const blue = await deployFixture(s, 'drain', 'basic');
+    const green = await deployFixture(s, 'drain', 'basic', { activate: false });
+    // Started before the switch (the first one also pays blue's cold start): they must complete on blue.
+    const inFlight = [0, 1, 2].map(() =>
+      s.functions.createExecution({ functionId: 'drain', xpath: '/sleep?ms=400' }),
+    );
+    const processing = () =>
+      s.functions.listExecutions({ functionId: 'drain', queries: [Query.equal('status', ['processing'])] });
+    while ((await processing()).total < 3) await new Promise((r) => setTimeout(r, 5));
+    await s.functions.updateFunctionDeployment({ functionId: 'drain', deploymentId: green.$id });
+    const onGreen = await s.functions.createExecution({ functionId: 'drain', xpath: '/echo' });
+    expect(onGreen.deploymentId).toBe(green.$id);
+    for (const e of await Promise.all(inFlight)) {
+      expect([e.status, e.responseStatusCode, e.responseBody, e.deploymentId]).toEqual([
+        'completed',
+        200,
+        'slept 400',
+        blue.$id,
+      ]);
+    }
   });
 });
 

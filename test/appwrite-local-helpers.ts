@@ -1,5 +1,10 @@
 /** Shared set-up for appwrite-local tests: a server that records every exchange, SDK clients, raw HTTP. */
-import { type AppwriteLocal, type AppwriteLocalOptions, startAppwriteLocal, type TraceEntry } from 'appwrite-local';
+import {
+  type AppwriteLocal,
+  type AppwriteLocalOptions,
+  startAppwriteLocal,
+  type TraceEntry,
+} from 'appwrite-local';
 import { AppwriteException, Client, TablesDB, Teams, Users } from 'node-appwrite';
 import { expect } from 'vitest';
 
@@ -12,7 +17,11 @@ export interface LocalHarness {
   teams: Teams;
   users: Users;
   /** A raw request below `/v1` (headers default to project + full key). */
-  raw(method: string, path: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; json: unknown; text: string }>;
+  raw(
+    method: string,
+    path: string,
+    init?: { body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: unknown; text: string }>;
 }
 
 /** Starts an in-memory server (project `test`, key `test-key`) with tracing on. */
@@ -38,7 +47,12 @@ export async function startHarness(options: Partial<AppwriteLocalOptions> = {}):
     async raw(method, path, init = {}) {
       const res = await fetch(`${server.endpoint}${path}`, {
         method,
-        headers: { 'x-appwrite-project': 'test', 'x-appwrite-key': 'test-key', 'content-type': 'application/json', ...init.headers },
+        headers: {
+          'x-appwrite-project': 'test',
+          'x-appwrite-key': 'test-key',
+          'content-type': 'application/json',
+          ...init.headers,
+        },
         body: init.body as BodyInit | undefined,
       });
       const text = await res.text();
@@ -54,7 +68,11 @@ export async function startHarness(options: Partial<AppwriteLocalOptions> = {}):
 }
 
 /** Awaits a promise that must fail with an AppwriteException of this status and type. */
-export async function expectAppwriteError(promise: Promise<unknown>, code: number, type: string): Promise<AppwriteException> {
+export async function expectAppwriteError<T>(
+  promise: Promise<T>,
+  code: number,
+  type: string,
+): Promise<AppwriteException> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

@@ -26,7 +26,10 @@ type Operation = {
 };
 
 const spec = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../packages/appwrite-local/spec/open-api3-1.8.x-subset.json', import.meta.url)), 'utf8'),
+  readFileSync(
+    fileURLToPath(new URL('../packages/appwrite-local/spec/open-api3-1.8.x-subset.json', import.meta.url)),
+    'utf8',
+  ),
 ) as { paths: Record<string, Record<string, Operation>>; schemas: Record<string, Schema> };
 
 const templates = Object.keys(spec.paths).map((template) => ({
@@ -52,7 +55,9 @@ export function validateSchema(value: unknown, schema: Schema, at = '$'): string
   const alternatives = schema.anyOf ?? schema.oneOf;
   if (alternatives) {
     const results = alternatives.map((s) => validateSchema(value, s, at));
-    return results.some((r) => r.length === 0) ? [] : [`${at}: matches none of ${alternatives.length} alternatives (${results[0]?.[0]})`];
+    return results.some((r) => r.length === 0)
+      ? []
+      : [`${at}: matches none of ${alternatives.length} alternatives (${results[0]?.[0]})`];
   }
   switch (schema.type) {
     case 'string':
@@ -66,14 +71,19 @@ export function validateSchema(value: unknown, schema: Schema, at = '$'): string
       return typeof value === 'boolean' ? [] : [`${at}: expected boolean, got ${JSON.stringify(value)}`];
     case 'array': {
       if (!Array.isArray(value)) return [`${at}: expected array`];
-      return schema.items ? value.flatMap((v, i) => validateSchema(v, schema.items as Schema, `${at}[${i}]`)) : [];
+      return schema.items
+        ? value.flatMap((v, i) => validateSchema(v, schema.items as Schema, `${at}[${i}]`))
+        : [];
     }
     case 'object':
     case undefined: {
       if (schema.type === undefined && !schema.properties) return [];
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: expected object`];
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return [`${at}: expected object`];
       const obj = value as Record<string, unknown>;
-      const problems = (schema.required ?? []).filter((k) => !(k in obj)).map((k) => `${at}: missing required ${k}`);
+      const problems = (schema.required ?? [])
+        .filter((k) => !(k in obj))
+        .map((k) => `${at}: missing required ${k}`);
       for (const [k, s] of Object.entries(schema.properties ?? {})) {
         // Optional properties may be absent; nullable ones (defaults) may be null.
         if (obj[k] === undefined || (obj[k] === null && !(schema.required ?? []).includes(k))) continue;
@@ -110,7 +120,9 @@ export function checkAgainstSpec(entries: readonly TraceEntry[]): SpecReport {
     report.checked++;
     const response = op.responses[String(e.status)];
     if (!response) {
-      report.problems.push(`${e.method} ${template}: status ${e.status} not documented (${Object.keys(op.responses).join(', ')})`);
+      report.problems.push(
+        `${e.method} ${template}: status ${e.status} not documented (${Object.keys(op.responses).join(', ')})`,
+      );
       continue;
     }
     const schema = response.content?.['application/json']?.schema;
@@ -121,7 +133,9 @@ export function checkAgainstSpec(entries: readonly TraceEntry[]): SpecReport {
     const problems = validateSchema(e.json, schema);
     // The route may serve another SDK method whose model this body is (createRows answers a rowList).
     const alternatives = op.methods
-      .flatMap((m) => m.responses.filter((r) => r.code === e.status && r.model).map((r) => ({ $ref: r.model })))
+      .flatMap((m) =>
+        m.responses.filter((r) => r.code === e.status && r.model).map((r) => ({ $ref: r.model })),
+      )
       .map((s) => validateSchema(e.json, s));
     if (problems.length && !alternatives.some((a) => a.length === 0)) {
       for (const p of problems) report.problems.push(`${e.method} ${template} (${op.operationId}): ${p}`);

@@ -22,10 +22,18 @@ beforeAll(async () => {
     JSON.stringify({
       projectId: 'contract',
       tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: [{ ...contractTable, databaseId: DATABASE_ID, $permissions: [], rowSecurity: false, enabled: true }],
+      tables: [
+        { ...contractTable, databaseId: DATABASE_ID, $permissions: [], rowSecurity: false, enabled: true },
+      ],
     }),
   );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'contract', apiKey: 'contract-key', config });
+  server = await startAppwriteLocal({
+    port: 0,
+    memory: true,
+    projectId: 'contract',
+    apiKey: 'contract-key',
+    config,
+  });
 });
 
 afterAll(async () => {

@@ -1,4 +1,10 @@
-import { CircuitBreaker, type CircuitBreakerOptions, hasCode, ResilienceError, type TableStore } from 'resilience-core';
+import {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  hasCode,
+  ResilienceError,
+  type TableStore,
+} from 'resilience-core';
 import type { ManualClock } from 'resilience-core/testing';
 
 /** What happened to one call: it ran (whatever it returned), or the breaker rejected it and why. */
@@ -93,7 +99,10 @@ export async function runFleetScenario(
   latency: () => Promise<void>,
   name = `fleet${Date.now().toString(36)}`,
 ): Promise<FleetReport> {
-  const executions = Array.from({ length: 20 }, (_, i) => new CircuitBreaker(name, fleetOptions, { clock, store, instanceId: `exec${i}` }));
+  const executions = Array.from(
+    { length: 20 },
+    (_, i) => new CircuitBreaker(name, fleetOptions, { clock, store, instanceId: `exec${i}` }),
+  );
   let healthy = false;
   let reached = 0;
   const dep = async () => {
@@ -102,7 +111,9 @@ export async function runFleetScenario(
     if (!healthy) throw serverError();
     return 'ok';
   };
-  const fallback = { fallback: (e: unknown) => (hasCode(e, 'CIRCUIT_OPEN') ? String(e.details?.reason) : 'failed') };
+  const fallback = {
+    fallback: (e: unknown) => (hasCode(e, 'CIRCUIT_OPEN') ? String(e.details?.reason) : 'failed'),
+  };
 
   await Promise.all(
     executions.map(async (b) => {

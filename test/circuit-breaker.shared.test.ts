@@ -8,8 +8,8 @@ import {
   errors,
   hasCode,
   isResilienceError,
-  type TableStore,
   stableId,
+  type TableStore,
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock } from 'resilience-core/testing';
@@ -28,7 +28,16 @@ const options: CircuitBreakerOptions = {
 /** A store that can be switched off: every operation then fails as a network outage would (RETRYABLE). */
 function switchableStore(inner: TableStore): TableStore & { down: boolean } {
   const wrapper = { down: false } as TableStore & { down: boolean };
-  for (const method of ['create', 'get', 'update', 'upsert', 'delete', 'list', 'increment', 'transaction'] as const) {
+  for (const method of [
+    'create',
+    'get',
+    'update',
+    'upsert',
+    'delete',
+    'list',
+    'increment',
+    'transaction',
+  ] as const) {
     (wrapper as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
       if (wrapper.down) return Promise.reject(errors.retryable('store unreachable'));
       return (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
@@ -47,7 +56,8 @@ function setup(extra: CircuitBreakerOptions = {}) {
   const clock = new ManualClock();
   const memory = new MemoryTableStore({ clock });
   const store = switchableStore(memory);
-  const make = (id = 'a') => new CircuitBreaker('dep', { ...options, ...extra }, { clock, store, instanceId: id });
+  const make = (id = 'a') =>
+    new CircuitBreaker('dep', { ...options, ...extra }, { clock, store, instanceId: id });
   return { clock, memory, store, make };
 }
 
@@ -65,23 +75,41 @@ describe('shared circuit breaker', () => {
     await clock.advance(1_000);
     await b.execute(async () => 0);
     await b.flush();
-    // State read + one create per new bucket counter (the 1001 calls of the first second, and the last call).
-    expect(b.snapshot().counters.storageRoundTrips).toEqual({ callPath: 1, background: 3 });
-    const buckets = await memory.list('circuit-breaker-buckets', { orderBy: [{ field: 'bucketStart', direction: 'asc' }] });
+    // In the background: the refresh (state read + create of the first second's counter, 1001 calls), then
+    // flush() for the last call (state read + create of its second's counter). Callers awaited none of it.
+    expect(b.snapshot().counters.storageRoundTrips).toEqual({ callPath: 1, background: 4 });
+    const buckets = await memory.list('circuit-breaker-buckets', {
+      orderBy: [{ field: 'bucketStart', direction: 'asc' }],
+    });
     expect(buckets.rows.map((r) => r.count)).toEqual([1001, 1]);
+  });
+
+  it('a cold execution reads the shared state once, however many calls arrive at once', async () => {
+    const { make } = setup();
+    const b = make();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => b.execute(async () => i)));
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(b.snapshot().counters.storageRoundTrips.callPath).toBe(1);
   });
 
   it('adds up outcomes of concurrent executions instead of overwriting them', async () => {
     const { clock, memory, make } = setup();
     const fleet = Array.from({ length: 10 }, (_, i) => make(`e${i}`));
-    await Promise.all(fleet.map(async (b) => {
-      for (let i = 0; i < 7; i++) await b.execute(async () => i);
-      await clock.advance(0);
-    }));
+    await Promise.all(
+      fleet.map(async (b) => {
+        for (let i = 0; i < 7; i++) await b.execute(async () => i);
+        await clock.advance(0);
+      }),
+    );
     await Promise.all(fleet.map((b) => b.flush()));
     // Flushed on the first TTL expiry; force it by moving time.
     await clock.advance(1_000);
-    await Promise.all(fleet.map(async (b) => { await b.execute(async () => 0); await b.flush(); }));
+    await Promise.all(
+      fleet.map(async (b) => {
+        await b.execute(async () => 0);
+        await b.flush();
+      }),
+    );
     const rows = (await memory.list('circuit-breaker-buckets')).rows;
     expect(rows.reduce((n, r) => n + (r.count as number), 0)).toBe(10 * 8);
   });
@@ -96,7 +124,13 @@ describe('shared circuit breaker', () => {
     // An execution claimed the probe slot and then died (its row stays, pending, until the lease ends).
     const version = a.toJSON().version;
     await memory.create(CIRCUIT_BREAKER_PROBES_TABLE, stableId('cbp', a.key, version, 0), {
-      breakerKey: a.key, version, slot: 0, holder: 'dead', leaseUntil: clock.now() + 5_000, generation: 0, outcome: 'pending',
+      breakerKey: a.key,
+      version,
+      slot: 0,
+      holder: 'dead',
+      leaseUntil: clock.now() + 5_000,
+      generation: 0,
+      outcome: 'pending',
     });
     const b = make('b');
     expect(await callOnce(b, dependency(clock, 'ok'))).toBe('half-open-full');
@@ -116,8 +150,13 @@ describe('shared circuit breaker', () => {
     for (let i = 0; i < 4; i++) await callOnce(a, dependency(clock, 'fail'));
     await a.flush();
     await clock.advance(10_000);
-    const hanging = a.execute((signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))));
-    const outcome = hanging.then(() => 'resolved', (e: unknown) => (isResilienceError(e) ? e.code : 'other'));
+    const hanging = a.execute(
+      (signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
+    );
+    const outcome = hanging.then(
+      () => 'resolved',
+      (e: unknown) => (isResilienceError(e) ? e.code : 'other'),
+    );
     await sleeperRegistered(clock);
     await clock.advance(5_000);
     expect(await outcome).toBe('TIMEOUT');
@@ -155,9 +194,17 @@ describe('shared circuit breaker', () => {
     await clock.advance(2_500);
     const error = await b.execute(async () => 'x').catch((e: unknown) => e);
     expect(hasCode(error, 'CIRCUIT_OPEN')).toBe(true);
-    expect(error).toMatchObject({ status: 503, retryAfterSeconds: 8, details: { breaker: 'dep', reason: 'open', state: 'OPEN' } });
+    expect(error).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 8,
+      details: { breaker: 'dep', reason: 'open', state: 'OPEN' },
+    });
     expect(await b.execute(async () => 'x', { fallback: 'cached' })).toBe('cached');
-    expect(await b.execute(async () => 'x', { fallback: (e) => (hasCode(e, 'CIRCUIT_OPEN') ? String(e.details?.reason) : '?') })).toBe('open');
+    expect(
+      await b.execute(async () => 'x', {
+        fallback: (e) => (hasCode(e, 'CIRCUIT_OPEN') ? String(e.details?.reason) : '?'),
+      }),
+    ).toBe('open');
     expect(b.snapshot().counters).toMatchObject({ fallbacks: 2, rejections: { open: 3 } });
   });
 
@@ -166,9 +213,15 @@ describe('shared circuit breaker', () => {
     const b = make();
     let aborted = false;
     const p = b
-      .execute((signal) => new Promise<string>((resolve) => {
-        signal?.addEventListener('abort', () => { aborted = true; resolve('late'); });
-      }))
+      .execute(
+        (signal) =>
+          new Promise<string>((resolve) => {
+            signal?.addEventListener('abort', () => {
+              aborted = true;
+              resolve('late');
+            });
+          }),
+      )
       .catch((e: unknown) => e);
     await sleeperRegistered(clock);
     await clock.advance(100);
@@ -188,7 +241,9 @@ describe('shared circuit breaker', () => {
     const t0 = clock.now();
     await clock.advance(10_000);
     await callOnce(b, dependency(clock, 'ok'));
-    const transitions = events.filter((e) => e.type === 'transition').map((e) => e.type === 'transition' && [e.from, e.to, e.at - t0, e.origin]);
+    const transitions = events
+      .filter((e) => e.type === 'transition')
+      .map((e) => e.type === 'transition' && [e.from, e.to, e.at - t0, e.origin]);
     expect(transitions).toEqual([
       ['CLOSED', 'OPEN', 0, 'local'],
       ['OPEN', 'HALF_OPEN', 10_000, 'observed'],
@@ -196,7 +251,12 @@ describe('shared circuit breaker', () => {
     ]);
     const snap = b.snapshot();
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
-    expect(snap).toMatchObject({ name: 'dep', state: 'CLOSED', version: 2, counters: { calls: 5, failures: 4, successes: 1 } });
+    expect(snap).toMatchObject({
+      name: 'dep',
+      state: 'CLOSED',
+      version: 2,
+      counters: { calls: 5, failures: 4, successes: 1 },
+    });
     expect(snap.transitions).toHaveLength(3);
   });
 
@@ -215,16 +275,21 @@ describe('shared circuit breaker', () => {
   });
 
   it('rejects invalid options and names with INVALID_INPUT', () => {
-    expect(() => new CircuitBreaker('bad name!', {})).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => new CircuitBreaker('bad name!', {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     const e = (() => {
       try {
         new CircuitBreaker('x', { failureRateThreshold: 0, halfOpen: { maxProbes: 1, successesToClose: 2 } });
       } catch (error) {
         return error;
       }
+      return undefined;
     })();
     expect(e).toMatchObject({ code: 'INVALID_INPUT' });
-    expect(() => new CircuitBreaker('x', { halfOpen: { maxProbes: 1, successesToClose: 2 } })).toThrow(/Invalid/);
+    expect(() => new CircuitBreaker('x', { halfOpen: { maxProbes: 1, successesToClose: 2 } })).toThrow(
+      /Invalid/,
+    );
   });
 
   describe('when the state store is unreachable', () => {
@@ -232,13 +297,19 @@ describe('shared circuit breaker', () => {
       const { clock, store, memory, make } = setup();
       const b = make();
       const events: string[] = [];
-      b.on((e) => { if (e.type === 'storage') events.push(e.status); });
+      b.on((e) => {
+        if (e.type === 'storage') events.push(e.status);
+      });
       expect(await callOnce(b, dependency(clock, 'ok'))).toBe('ran');
       store.down = true;
       await clock.advance(1_000);
       for (let i = 0; i < 4; i++) await callOnce(b, dependency(clock, 'fail'));
       await b.flush();
-      expect(b.snapshot().storage).toMatchObject({ mode: 'shared', status: 'unreachable', lastError: 'RETRYABLE: store unreachable' });
+      expect(b.snapshot().storage).toMatchObject({
+        mode: 'shared',
+        status: 'unreachable',
+        lastError: 'RETRYABLE: store unreachable',
+      });
       expect(b.status).toBe('OPEN');
       expect(await callOnce(b, dependency(clock, 'ok'))).toBe('open');
       store.down = false;
@@ -250,7 +321,10 @@ describe('shared circuit breaker', () => {
     });
 
     it("'fail-closed' rejects with store-unavailable; 'fail-open' admits", async () => {
-      for (const [policy, expected] of [['fail-closed', 'store-unavailable'], ['fail-open', 'ran']] as const) {
+      for (const [policy, expected] of [
+        ['fail-closed', 'store-unavailable'],
+        ['fail-open', 'ran'],
+      ] as const) {
         const { clock, store, make } = setup({ onStoreUnavailable: policy });
         const b = make();
         store.down = true;
@@ -260,11 +334,32 @@ describe('shared circuit breaker', () => {
     });
   });
 
+  it('over the system clock, reads time once per event-loop turn yet refreshes after the TTL', async () => {
+    const store = new MemoryTableStore();
+    const b = new CircuitBreaker('real', { cacheTtlMs: 20 }, { store });
+    await b.execute(async () => 1);
+    for (let i = 0; i < 100; i++) await b.execute(async () => i);
+    expect(b.snapshot().counters.storageRoundTrips).toEqual({ callPath: 1, background: 0 });
+    await new Promise((r) => setTimeout(r, 30));
+    await b.execute(async () => 0);
+    await b.flush();
+    expect(b.snapshot().counters.storageRoundTrips.background).toBeGreaterThanOrEqual(2);
+    expect(b.snapshot().counters.storageRoundTrips.callPath).toBe(1);
+  });
+
   it('counts a failing dependency as failures and a 4xx as ignored', async () => {
     const { make } = setup();
     const b = make();
-    await b.execute(async () => { throw serverError(); }).catch(() => undefined);
-    await b.execute(async () => { throw Object.assign(new Error('nope'), { status: 404 }); }).catch(() => undefined);
+    await b
+      .execute(async () => {
+        throw serverError();
+      })
+      .catch(() => undefined);
+    await b
+      .execute(async () => {
+        throw Object.assign(new Error('nope'), { status: 404 });
+      })
+      .catch(() => undefined);
     expect(b.snapshot().counters).toMatchObject({ failures: 1, ignoredErrors: 1 });
   });
 });

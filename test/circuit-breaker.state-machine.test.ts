@@ -2,7 +2,13 @@ import type { CircuitBreakerOptions, CircuitStatus, TableStore } from 'resilienc
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
-import { type Behaviour, type CallResult, callOnce, dependency, makeBreaker } from './circuit-breaker-helpers.ts';
+import {
+  type Behaviour,
+  type CallResult,
+  callOnce,
+  dependency,
+  makeBreaker,
+} from './circuit-breaker-helpers.ts';
 
 /** One step of a scenario: some calls, a clock move or an operator action, then what must hold. */
 interface Step {

@@ -340,6 +340,24 @@ describe('manual rollback', () => {
     expect((error as Error).message).toMatch(/nothing to roll back/);
   });
 
+  it('of a failed rollout that left green active (autoRollback off) reactivates blue', async () => {
+    const w = simWorld();
+    const failed = await settle(
+      w.clock,
+      w.orchestrator().start({
+        functionId: 'app',
+        code: simBundle({ latencyMs: 9_000 }),
+        autoRollback: false,
+        policy: { ...fastPolicy, maxP95LatencyMs: 5_000 },
+      }),
+    );
+    expect(failed.status).toBe('failed');
+    expect(failed.green.active).toBe(true);
+    const { rollout } = await settle(w.clock, w.orchestrator().requestRollback('app', 'too slow'));
+    expect(rollout.status).toBe('rolled_back');
+    expect(w.platform.activeOf('app')).toBe(w.blue);
+  });
+
   it('refuses to roll back over a later manual change of the active deployment', async () => {
     const w = simWorld();
     await settle(

@@ -235,6 +235,22 @@ describe('rollout state machine (simulated platform, manual clock)', () => {
     expect(view.watch!.probes).toBeGreaterThan(0);
   });
 
+  it('keeps probing an idle function, so a version that degrades late in the window is rolled back', async () => {
+    const policy = { ...fastPolicy, minSamples: 5 };
+    const late = simBundle({ failAfterExecutions: 8 });
+    const w = simWorld();
+    const view = await settle(w.clock, w.orchestrator().start({ functionId: 'app', code: late, policy }));
+    expect(view.status).toBe('rolled_back');
+    expect(view.reason).toMatch(/error rate/);
+    // Without idle probes the same version looks healthy on the first 5 samples and nothing else is seen.
+    const w2 = simWorld();
+    const blind = await settle(
+      w2.clock,
+      w2.orchestrator().start({ functionId: 'app', code: late, policy: { ...policy, idleProbes: 0 } }),
+    );
+    expect(blind.status).toBe('succeeded');
+  });
+
   it('says in the result and in the history that the health check was skipped', async () => {
     const w = simWorld();
     const result = await settle(
@@ -284,13 +300,28 @@ describe('rollout state machine (simulated platform, manual clock)', () => {
     expect(w.platform.stats.byMethod.downloadDeployment).toBe(1);
   });
 
+  it('warns in the history when deployment retention could delete blue', async () => {
+    const w = simWorld();
+    w.platform.addFunction('kept', { deploymentRetentionDays: 7 });
+    w.platform.addFunction('kept-standby', { execute: [] });
+    w.platform.seedActive('kept');
+    w.platform.seedActive('kept-standby');
+    const view = await settle(
+      w.clock,
+      w.orchestrator().start({ functionId: 'kept', code: simBundle(), policy: fastPolicy }),
+    );
+    const first = (await w.orchestrator().events(view.rolloutId))[0]!;
+    expect(first.message).toMatch(/deletes inactive deployments after 7 days/);
+  });
+
   it('every transition taken is one the state machine allows', () => {
     for (const from of ROLLOUT_STATUSES) {
       for (const to of ROLLOUT_STATUSES)
         expect(canTransition(from, to)).toBe(ROLLOUT_TRANSITIONS[from].includes(to));
     }
     expect(canTransition('building', 'watching')).toBe(false);
-    expect(canTransition('failed', 'rolling_back')).toBe(false);
+    expect(canTransition('failed', 'succeeded')).toBe(false);
+    expect(canTransition('rolled_back', 'rolling_back')).toBe(false);
     expect(canTransition('succeeded', 'rolling_back')).toBe(true);
   });
 });

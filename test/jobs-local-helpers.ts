@@ -28,8 +28,8 @@ export function writeJobsConfig(tables: readonly TableSpec[] = [...appTables, ..
   return file;
 }
 
-/** Starts a local server with the job tables. */
-export function startJobsServer(latencyMs = 0): Promise<AppwriteLocal> {
+/** Starts a local server with the job tables (optionally on a clock of the test's, for row timestamps). */
+export function startJobsServer(latencyMs = 0, clock?: { now(): number }): Promise<AppwriteLocal> {
   return startAppwriteLocal({
     port: 0,
     memory: true,
@@ -37,6 +37,7 @@ export function startJobsServer(latencyMs = 0): Promise<AppwriteLocal> {
     apiKey: 'key',
     config: writeJobsConfig(),
     latencyMs,
+    ...(clock ? { clock } : {}),
   });
 }
 

@@ -373,6 +373,28 @@ describe('worker drain', () => {
     expect((real.stats.byMethod.transaction ?? 0) - before).toBeLessThan(400);
   });
 
+  it('rejects when the store fails outright, after the other lanes stop claiming', async () => {
+    const real = new MemoryTableStore();
+    const q0 = createJobQueue({ store: real, types: productJobTypes });
+    for (let i = 0; i < 5; i++)
+      await q0.enqueue({ orgId: ORG, type: 'send-notification', payload: { channel: 'c', text: 't' } });
+    let lists = 0;
+    const broken = Object.create(real) as MemoryTableStore;
+    broken.list = async (...args: Parameters<MemoryTableStore['list']>) => {
+      if (++lists > 2) throw new Error('disk on fire');
+      return real.list(...args);
+    };
+    const w = createWorker({
+      queue: createJobQueue({ store: broken, types: productJobTypes }),
+      lanes: 3,
+      batchSize: 1,
+    });
+    w.registerHandler('send-notification', () => 'ok');
+    await expect(w.drain({ deadlineAt: Date.now() + 120_000 })).rejects.toThrow('disk on fire');
+    const rows = (await real.list(JOB_TABLES.queue)).rows;
+    expect(rows.filter((r) => r.status === 'PROCESSING')).toEqual([]);
+  });
+
   it('retries a failing handler and dead-letters it when attempts run out', async () => {
     const real = new MemoryTableStore();
     const q = createJobQueue({ store: real, types: productJobTypes });

@@ -24,7 +24,9 @@ function writes(f: ReturnType<typeof quotaFixture>): number {
 async function snapshot(store: TableStore): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of Object.values(QUOTA_TABLES)) {
-    out[table] = (await listAll(store, table)).map(({ $updatedAt: _u, $sequence: _s, $createdAt: _c, ...rest }) => rest);
+    out[table] = (await listAll(store, table)).map(
+      ({ $updatedAt: _u, $sequence: _s, $createdAt: _c, ...rest }) => rest,
+    );
   }
   return out;
 }
@@ -44,6 +46,7 @@ async function traffic(f: ReturnType<typeof quotaFixture>): Promise<void> {
 }
 
 const zero: QuotaResetReport = {
+  incomplete: false,
   reservationsReleased: 0,
   windowsClosed: 0,
   increasesExpired: 0,
@@ -60,7 +63,9 @@ describe('quota-reset', () => {
     f.clock.set('2026-03-12T00:00:00.000Z');
     const report = await runQuotaReset({ store: f.store, clock: f.clock, notifier: f.notifier });
     // ORG: 6 hourly windows + NY days 03-09 (01:00Z/05:00Z on the 10th) … see below; OTHER: UTC days 10 and 11.
-    const history = (await listAll(f.store, QUOTA_TABLES.history)).map((r) => `${r.orgId} ${r.quotaType} ${r.windowKey} ${r.used}/${r.limit}`);
+    const history = (await listAll(f.store, QUOTA_TABLES.history)).map(
+      (r) => `${r.orgId} ${r.quotaType} ${r.windowKey} ${r.used}/${r.limit}`,
+    );
     expect(history.sort()).toEqual(
       [
         'org-acme api_calls_per_hour 2026-03-09T21 3/10000',
@@ -80,7 +85,9 @@ describe('quota-reset', () => {
     expect(usage.sort()).toEqual(['recognitions_per_day 2026-03-11', 'storage_gb gauge']);
     const summaries = f.notifier.sent.filter((n) => n.kind === 'summary');
     expect(summaries.map((s) => s.orgId).sort()).toEqual([ORG, OTHER]);
-    expect(summaries.find((s) => s.orgId === OTHER)?.text).toContain('recognitions_per_day: 12 recognitions over 2 window(s)');
+    expect(summaries.find((s) => s.orgId === OTHER)?.text).toContain(
+      'recognitions_per_day: 12 recognitions over 2 window(s)',
+    );
   });
 
   it('running twice changes nothing: the second run writes nothing and reports zeros', async () => {
@@ -162,13 +169,28 @@ describe('quota-reset', () => {
     f.notifier.failing = true;
     await f.service().consume(ORG, 'exports_per_day');
     f.clock.set('2026-03-10T13:00:00.000Z');
-    const failedRun = await runQuotaReset({ store: f.store, clock: f.clock, notifier: f.notifier, maxAlertAttempts: 3 });
+    const failedRun = await runQuotaReset({
+      store: f.store,
+      clock: f.clock,
+      notifier: f.notifier,
+      maxAlertAttempts: 3,
+    });
     expect(failedRun.alertsRetried).toBe(0);
     f.notifier.failing = false;
-    const ok = await runQuotaReset({ store: f.store, clock: f.clock, notifier: f.notifier, maxAlertAttempts: 3 });
+    const ok = await runQuotaReset({
+      store: f.store,
+      clock: f.clock,
+      notifier: f.notifier,
+      maxAlertAttempts: 3,
+    });
     expect(ok.alertsRetried).toBe(2);
     expect(f.notifier.sent.map((n) => n.fields.threshold)).toEqual([80, 100]);
-    const again = await runQuotaReset({ store: f.store, clock: f.clock, notifier: f.notifier, maxAlertAttempts: 3 });
+    const again = await runQuotaReset({
+      store: f.store,
+      clock: f.clock,
+      notifier: f.notifier,
+      maxAlertAttempts: 3,
+    });
     expect(again.alertsRetried).toBe(0);
   });
 
@@ -191,6 +213,18 @@ describe('quota-reset', () => {
   });
 });
 
+describe('quota-reset deadline', () => {
+  it('stops starting work at the deadline and the next run finishes it', async () => {
+    const f = quotaFixture();
+    await traffic(f);
+    f.clock.set('2026-03-12T00:00:00.000Z');
+    const cut = await runQuotaReset({ store: f.store, clock: f.clock, deadline: f.clock.now() });
+    expect(cut).toMatchObject({ incomplete: true, windowsClosed: 0 });
+    const rest = await runQuotaReset({ store: f.store, clock: f.clock, deadline: f.clock.now() + 60_000 });
+    expect(rest).toMatchObject({ incomplete: false, windowsClosed: 9, summariesSent: 2 });
+  });
+});
+
 describe('quota-reset function', () => {
   it('runs on its cron trigger and by hand with an API key; a user cannot run it', async () => {
     const { default: quotaReset } = await import('fn-quota-reset/src/main.ts');
@@ -199,12 +233,21 @@ describe('quota-reset function', () => {
     await f.service().consume(ORG, 'exports_per_day', 2);
     f.clock.set('2026-03-11T00:00:00.000Z');
     const fn = quotaReset.with({ store: f.store, clock: f.clock, env: {} });
-    const cron = await invoke(fn, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
+    const cron = await invoke(fn, {
+      method: 'POST',
+      path: '/',
+      headers: { 'x-appwrite-trigger': 'schedule' },
+    });
     expect(cron.status).toBe(200);
     expect(cron.body).toMatchObject({ ok: true, report: { windowsClosed: 1 } });
     const manual = await invoke(fn, { method: 'POST', path: '/', body: {} });
     expect(manual.body).toMatchObject({ ok: true, report: { windowsClosed: 0, summariesSent: 0 } });
-    const user = await invoke(fn, { method: 'POST', path: '/', body: {}, headers: { 'x-appwrite-user-id': 'bob' } });
+    const user = await invoke(fn, {
+      method: 'POST',
+      path: '/',
+      body: {},
+      headers: { 'x-appwrite-user-id': 'bob' },
+    });
     expect(user.status).toBe(403);
   });
 });

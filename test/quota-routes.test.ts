@@ -33,7 +33,8 @@ describe('create-recognition enforces quotas', () => {
   it('consumes recognitions_per_day and api_calls_per_hour; refuses with 429, Retry-After and RateLimit headers', async () => {
     const { f, bob } = setup();
     await f.configure(ORG, { overrides: { recognitions_per_day: 2 } });
-    const give = () => bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'thanks!', points: 5 });
+    const give = () =>
+      bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'thanks!', points: 5 });
     expect((await give()).status).toBe(201);
     expect((await give()).status).toBe(201);
     const refused = await give();
@@ -59,7 +60,11 @@ describe('create-recognition enforces quotas', () => {
       ]),
     );
     // The refused attempt consumed nothing anywhere (all-or-nothing).
-    expect(byType).toMatchObject({ recognitions_per_day: 2, api_calls_per_hour: 2, reward_points_per_month: 10 });
+    expect(byType).toMatchObject({
+      recognitions_per_day: 2,
+      api_calls_per_hour: 2,
+      reward_points_per_month: 10,
+    });
     expect(await listAll(f.store, RECOGNITIONS_TABLE)).toHaveLength(2);
   });
 
@@ -79,7 +84,9 @@ describe('create-recognition enforces quotas', () => {
     const { f, bob } = setup();
     await f.configure(ORG, { overrides: { recognitions_per_day: 1 }, shadow: ['recognitions_per_day'] });
     for (let i = 0; i < 3; i++) {
-      expect((await bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: `#${i}` })).status).toBe(201);
+      expect(
+        (await bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: `#${i}` })).status,
+      ).toBe(201);
     }
     const report = await bob('GET', `/orgs/${ORG}/quotas/recognitions_per_day`);
     expect(report.body).toMatchObject({ shadow: true, limit: 1, current: { used: 3, remaining: 0 } });
@@ -102,7 +109,11 @@ describe('quota routes', () => {
     expect(approved.body).toMatchObject({ status: 'approved', decidedBy: 'alice', decisionNote: 'ok' });
     const report = await bob('GET', `/orgs/${ORG}/quotas?quotaType=exports_per_day&past=3`);
     expect(report.status).toBe(200);
-    expect((report.body as { quotas: unknown[] }).quotas[0]).toMatchObject({ limit: 100, baseLimit: 50, increase: 50 });
+    expect((report.body as { quotas: unknown[] }).quotas[0]).toMatchObject({
+      limit: 100,
+      baseLimit: 50,
+      increase: 50,
+    });
     const list = await bob('GET', `/orgs/${ORG}/quota-requests?status=approved`);
     expect((list.body as { requests: { id: string }[] }).requests.map((r) => r.id)).toEqual([id]);
     expect((await bob('GET', `/orgs/${ORG}/quota-requests/${id}`)).status).toBe(200);
@@ -119,34 +130,156 @@ describe('quota routes', () => {
     const id = (submitted.body as { id: string }).id;
     const before = await dump(f);
     const cases: [string, Promise<{ status: number; body: unknown }>, number, string][] = [
-      ['unknown quota type', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'tweets', amount: 1, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
-      ['negative amount', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: -5, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
-      ['zero amount', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: 0, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
+      [
+        'unknown quota type',
+        bob('POST', `/orgs/${ORG}/quota-requests`, {
+          quotaType: 'tweets',
+          amount: 1,
+          permanent: true,
+          reason: 'abc',
+        }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'negative amount',
+        bob('POST', `/orgs/${ORG}/quota-requests`, {
+          quotaType: 'exports_per_day',
+          amount: -5,
+          permanent: true,
+          reason: 'abc',
+        }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'zero amount',
+        bob('POST', `/orgs/${ORG}/quota-requests`, {
+          quotaType: 'exports_per_day',
+          amount: 0,
+          permanent: true,
+          reason: 'abc',
+        }),
+        400,
+        'INVALID_INPUT',
+      ],
       ['malformed JSON', bob('POST', `/orgs/${ORG}/quota-requests`, '{"quotaType": '), 400, 'INVALID_INPUT'],
       ['empty body', bob('POST', `/orgs/${ORG}/quota-requests`), 400, 'INVALID_INPUT'],
       ['array body', bob('POST', `/orgs/${ORG}/quota-requests`, [1, 2]), 400, 'INVALID_INPUT'],
-      ['unknown field', bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'abc', status: 'approved' }), 400, 'INVALID_INPUT'],
-      ['body orgId disagrees with path', bob('POST', `/orgs/${ORG}/quota-requests`, { orgId: OTHER, quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'abc' }), 400, 'INVALID_INPUT'],
-      ['other org submits into ours', mallory('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'abc' }), 403, 'FORBIDDEN'],
+      [
+        'unknown field',
+        bob('POST', `/orgs/${ORG}/quota-requests`, {
+          quotaType: 'exports_per_day',
+          amount: 1,
+          permanent: true,
+          reason: 'abc',
+          status: 'approved',
+        }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'body orgId disagrees with path',
+        bob('POST', `/orgs/${ORG}/quota-requests`, {
+          orgId: OTHER,
+          quotaType: 'exports_per_day',
+          amount: 1,
+          permanent: true,
+          reason: 'abc',
+        }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'other org submits into ours',
+        mallory('POST', `/orgs/${ORG}/quota-requests`, {
+          quotaType: 'exports_per_day',
+          amount: 1,
+          permanent: true,
+          reason: 'abc',
+        }),
+        403,
+        'FORBIDDEN',
+      ],
       ['other org reads our report', mallory('GET', `/orgs/${ORG}/quotas`), 403, 'FORBIDDEN'],
       ['other org lists our requests', mallory('GET', `/orgs/${ORG}/quota-requests`), 403, 'FORBIDDEN'],
-      ['other org approves via its own org path', mallory('POST', `/orgs/${OTHER}/quota-requests/${id}/approve`, {}), 403, 'FORBIDDEN'],
-      ['other org reads via its own org path', mallory('GET', `/orgs/${OTHER}/quota-requests/${id}`), 403, 'FORBIDDEN'],
+      [
+        'other org approves via its own org path',
+        mallory('POST', `/orgs/${OTHER}/quota-requests/${id}/approve`, {}),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'other org reads via its own org path',
+        mallory('GET', `/orgs/${OTHER}/quota-requests/${id}`),
+        403,
+        'FORBIDDEN',
+      ],
       ['non-admin approves', bob('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, {}), 403, 'FORBIDDEN'],
       ['non-admin rejects', bob('POST', `/orgs/${ORG}/quota-requests/${id}/reject`, {}), 403, 'FORBIDDEN'],
-      ['approve without body', alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`), 400, 'INVALID_INPUT'],
-      ['approve with junk', alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, { note: 42 }), 400, 'INVALID_INPUT'],
+      [
+        'approve without body',
+        alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'approve with junk',
+        alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, { note: 42 }),
+        400,
+        'INVALID_INPUT',
+      ],
       ['unknown request', alice('POST', `/orgs/${ORG}/quota-requests/nope/approve`, {}), 404, 'NOT_FOUND'],
-      ['unknown quota in report path', bob('GET', `/orgs/${ORG}/quotas/tweets_per_day`), 400, 'INVALID_INPUT'],
-      ['unknown quota in report query', bob('GET', `/orgs/${ORG}/quotas?quotaType=tweets`), 400, 'INVALID_INPUT'],
+      [
+        'unknown quota in report path',
+        bob('GET', `/orgs/${ORG}/quotas/tweets_per_day`),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'unknown quota in report query',
+        bob('GET', `/orgs/${ORG}/quotas?quotaType=tweets`),
+        400,
+        'INVALID_INPUT',
+      ],
       ['negative past', bob('GET', `/orgs/${ORG}/quotas?past=-1`), 400, 'INVALID_INPUT'],
       ['unknown status filter', bob('GET', `/orgs/${ORG}/quota-requests?status=maybe`), 400, 'INVALID_INPUT'],
-      ['members cannot change settings', alice('PUT', `/orgs/${ORG}/quota-settings`, { plan: 'enterprise' }), 403, 'FORBIDDEN'],
-      ['settings with a bad zone', server('PUT', `/orgs/${ORG}/quota-settings`, { timeZone: 'Mars/Base' }), 400, 'INVALID_INPUT'],
-      ['settings with a negative override', server('PUT', `/orgs/${ORG}/quota-settings`, { overrides: { exports_per_day: -1 } }), 400, 'INVALID_INPUT'],
-      ['settings for a malformed org id', server('PUT', '/orgs/bad%20org!/quota-settings', { plan: 'free' }), 400, 'INVALID_INPUT'],
-      ['recognition with negative points', bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'x', points: -1 }), 400, 'INVALID_INPUT'],
-      ['recognition for another org', mallory('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'x' }), 403, 'FORBIDDEN'],
+      [
+        'members cannot change settings',
+        alice('PUT', `/orgs/${ORG}/quota-settings`, { plan: 'enterprise' }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'settings with a bad zone',
+        server('PUT', `/orgs/${ORG}/quota-settings`, { timeZone: 'Mars/Base' }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'settings with a negative override',
+        server('PUT', `/orgs/${ORG}/quota-settings`, { overrides: { exports_per_day: -1 } }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'settings for a malformed org id',
+        server('PUT', '/orgs/bad%20org!/quota-settings', { plan: 'free' }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'recognition with negative points',
+        bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'x', points: -1 }),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'recognition for another org',
+        mallory('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'x' }),
+        403,
+        'FORBIDDEN',
+      ],
     ];
     for (const [name, call, status, code] of cases) {
       const res = await call;
@@ -160,8 +293,14 @@ describe('quota routes', () => {
   it('a decided request cannot be decided again (409)', async () => {
     const { alice, bob } = setup();
     const id = (
-      (await bob('POST', `/orgs/${ORG}/quota-requests`, { quotaType: 'integrations', amount: 1, permanent: true, reason: 'HRIS' }))
-        .body as { id: string }
+      (
+        await bob('POST', `/orgs/${ORG}/quota-requests`, {
+          quotaType: 'integrations',
+          amount: 1,
+          permanent: true,
+          reason: 'HRIS',
+        })
+      ).body as { id: string }
     ).id;
     expect((await alice('POST', `/orgs/${ORG}/quota-requests/${id}/reject`, {})).status).toBe(200);
     const again = await alice('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, {});
@@ -170,10 +309,50 @@ describe('quota routes', () => {
 
   it('operators set plan, zone and overrides with an API key (audited)', async () => {
     const { f, server, bob } = setup();
-    const res = await server('PUT', `/orgs/${ORG}/quota-settings`, { plan: 'free', timeZone: 'Asia/Tokyo', overrides: { exports_per_day: 3 } });
+    const res = await server('PUT', `/orgs/${ORG}/quota-settings`, {
+      plan: 'free',
+      timeZone: 'Asia/Tokyo',
+      overrides: { exports_per_day: 3 },
+    });
     expect(res.status).toBe(200);
     const report = await bob('GET', `/orgs/${ORG}/quotas/exports_per_day`);
-    expect(report.body).toMatchObject({ plan: 'free', timeZone: 'Asia/Tokyo', limit: 3, limitSource: 'override' });
+    expect(report.body).toMatchObject({
+      plan: 'free',
+      timeZone: 'Asia/Tokyo',
+      limit: 3,
+      limitSource: 'override',
+    });
     expect((await listAll(f.store, QUOTA_TABLES.audit)).map((r) => r.action)).toEqual(['settings.updated']);
+  });
+});
+
+describe('quota alerts through the Slack webhook', () => {
+  it('create-recognition sends the 80 % and 100 % alerts once each through the breaker-protected notifier', async () => {
+    const { notificationSettings } = await import('fn-create-recognition/src/routes/notifications.ts');
+    const saved = { ...notificationSettings };
+    const posts: { url: string; body: { text?: string } }[] = [];
+    notificationSettings.env = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.slack.test/T000/B000/XXXX' };
+    notificationSettings.fetch = async (url, init) => {
+      posts.push({ url: String(url), body: JSON.parse(String(init?.body)) });
+      return new Response('ok', { status: 200 });
+    };
+    try {
+      const { f, bob } = setup();
+      await f.configure(ORG, { overrides: { recognitions_per_day: 5 } });
+      for (let i = 0; i < 6; i++) {
+        await bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: `#${i}` });
+      }
+      const quotaPosts = posts.filter((p) => JSON.stringify(p.body).includes('recognitions_per_day at'));
+      expect(
+        quotaPosts.map((p) => JSON.stringify(p.body).match(/recognitions_per_day at (\d+)%/)?.[1]),
+      ).toEqual(['80', '100']);
+      const alerts = await listAll(f.store, QUOTA_TABLES.alerts);
+      expect(alerts.map((a) => [a.threshold, a.status])).toEqual([
+        [80, 'sent'],
+        [100, 'sent'],
+      ]);
+    } finally {
+      Object.assign(notificationSettings, saved);
+    }
   });
 });

@@ -55,7 +55,10 @@ describe('QuotaService.consume', () => {
       await f.configure(ORG, { overrides: { recognitions_per_day: 37 } });
       const results = await concurrently(100, () => f.service().consume(ORG, 'recognitions_per_day'));
       expect(results.filter((r) => r.allowed)).toHaveLength(37);
-      const row = await f.store.get(QUOTA_TABLES.usage, usageRowId(ORG, 'recognitions_per_day', '2026-03-10'));
+      const row = await f.store.get(
+        QUOTA_TABLES.usage,
+        usageRowId(ORG, 'recognitions_per_day', '2026-03-10'),
+      );
       expect(row?.used).toBe(37);
     }
   });
@@ -64,7 +67,9 @@ describe('QuotaService.consume', () => {
     const f = quotaFixture();
     await f.configure(ORG, { overrides: { reward_points_per_month: 100 } });
     const amounts = Array.from({ length: 60 }, (_, i) => 1 + (i % 7));
-    const results = await concurrently(60, (i) => f.service().consume(ORG, 'reward_points_per_month', amounts[i]));
+    const results = await concurrently(60, (i) =>
+      f.service().consume(ORG, 'reward_points_per_month', amounts[i]),
+    );
     const admitted = results.filter((r) => r.allowed).reduce((s, r) => s + r.amount, 0);
     const row = await f.store.get(QUOTA_TABLES.usage, usageRowId(ORG, 'reward_points_per_month', '2026-03'));
     expect(row?.used).toBe(admitted);
@@ -132,8 +137,15 @@ describe('QuotaService.consume', () => {
     const e = error as ReturnType<typeof quotaExceededError>;
     expect(e.status).toBe(429);
     expect(e.retryAfterSeconds).toBe(3600);
-    expect(e.headers).toEqual({ 'RateLimit-Limit': '1', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '3600' });
-    expect(e.details).toMatchObject({ quotaType: 'api_calls_per_hour', resetsAt: '2026-03-10T13:00:00.000+00:00' });
+    expect(e.headers).toEqual({
+      'RateLimit-Limit': '1',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '3600',
+    });
+    expect(e.details).toMatchObject({
+      quotaType: 'api_calls_per_hour',
+      resetsAt: '2026-03-10T13:00:00.000+00:00',
+    });
   });
 });
 
@@ -142,7 +154,13 @@ describe('gauges', () => {
     const f = quotaFixture();
     await f.configure(ORG, { overrides: { storage_gb: 10 } });
     const a = await f.service().consume(ORG, 'storage_gb_per_month', 6);
-    expect(a).toMatchObject({ allowed: true, quotaType: 'storage_gb', used: 6, resetAt: null, resetInSeconds: null });
+    expect(a).toMatchObject({
+      allowed: true,
+      quotaType: 'storage_gb',
+      used: 6,
+      resetAt: null,
+      resetInSeconds: null,
+    });
     await f.clock.advance(40 * 86_400_000);
     const b = await f.service().consume(ORG, 'storage_gb', 5);
     expect(b.allowed).toBe(false);
@@ -160,7 +178,10 @@ describe('QuotaService.consumeMany (all-or-nothing)', () => {
     await f.configure(ORG, { overrides: { recognitions_per_day: 5, api_calls_per_hour: 1 } });
     const q = f.service();
     await q.consume(ORG, 'api_calls_per_hour');
-    const d = await q.consumeMany(ORG, [{ quotaType: 'recognitions_per_day' }, { quotaType: 'api_calls_per_hour' }]);
+    const d = await q.consumeMany(ORG, [
+      { quotaType: 'recognitions_per_day' },
+      { quotaType: 'api_calls_per_hour' },
+    ]);
     expect(d.allowed).toBe(false);
     expect(d.refusedBy?.quotaType).toBe('api_calls_per_hour');
     expect(d.tickets).toEqual([]);
@@ -175,7 +196,10 @@ describe('QuotaService.consumeMany (all-or-nothing)', () => {
       // Some requests also burn api calls alone, so the two counters are filled from both sides.
       const results = await concurrently(80, (i) =>
         i % 3 === 0
-          ? f.service().consume(ORG, 'api_calls_per_hour').then((d) => ({ multi: false, allowed: d.allowed }))
+          ? f
+              .service()
+              .consume(ORG, 'api_calls_per_hour')
+              .then((d) => ({ multi: false, allowed: d.allowed }))
           : f
               .service()
               .consumeMany(ORG, [{ quotaType: 'recognitions_per_day' }, { quotaType: 'api_calls_per_hour' }])
@@ -183,8 +207,12 @@ describe('QuotaService.consumeMany (all-or-nothing)', () => {
       );
       const multi = results.filter((r) => r.multi && r.allowed).length;
       const single = results.filter((r) => !r.multi && r.allowed).length;
-      const rec = (await f.store.get(QUOTA_TABLES.usage, usageRowId(ORG, 'recognitions_per_day', '2026-03-10')))?.used;
-      const api = (await f.store.get(QUOTA_TABLES.usage, usageRowId(ORG, 'api_calls_per_hour', '2026-03-10T12')))?.used;
+      const rec = (
+        await f.store.get(QUOTA_TABLES.usage, usageRowId(ORG, 'recognitions_per_day', '2026-03-10'))
+      )?.used;
+      const api = (
+        await f.store.get(QUOTA_TABLES.usage, usageRowId(ORG, 'api_calls_per_hour', '2026-03-10T12'))
+      )?.used;
       expect(rec).toBe(multi);
       expect(api).toBe(multi + single);
       expect(rec).toBeLessThanOrEqual(10);
@@ -321,7 +349,9 @@ describe('alerts', () => {
     const f = quotaFixture();
     await f.configure(ORG, { overrides: { recognitions_per_day: 5 } });
     for (let i = 0; i < 4; i++) {
-      await f.service().consumeMany(ORG, [{ quotaType: 'recognitions_per_day' }, { quotaType: 'api_calls_per_hour' }]);
+      await f
+        .service()
+        .consumeMany(ORG, [{ quotaType: 'recognitions_per_day' }, { quotaType: 'api_calls_per_hour' }]);
     }
     expect(f.notifier.sent.map((n) => `${n.fields.quotaType}@${n.fields.threshold}`)).toEqual([
       'recognitions_per_day@80',
@@ -339,5 +369,31 @@ describe('alerts', () => {
       [80, 'failed'],
       [100, 'failed'],
     ]);
+  });
+});
+
+describe('refund', () => {
+  it('refunding the same ticket twice refunds once', async () => {
+    const f = quotaFixture();
+    const q = f.service();
+    await q.consume(ORG, 'exports_per_day');
+    const d = await q.consume(ORG, 'exports_per_day');
+    expect(await q.refund(d.ticket!)).toBe(true);
+    expect(await q.refund(d.ticket!)).toBe(false);
+    const row = await f.store.get(QUOTA_TABLES.usage, d.ticket!.usageId);
+    expect(row?.used).toBe(1);
+  });
+
+  it('partial refunds never add up to more than the ticket took', async () => {
+    const f = quotaFixture();
+    const q = f.service();
+    await q.consume(ORG, 'reward_points_per_month', 10);
+    const d = await q.consume(ORG, 'reward_points_per_month', 5);
+    expect(await q.refund(d.ticket!, 2)).toBe(true);
+    const over = await q.refund(d.ticket!, 4).catch((e: unknown) => e);
+    expect(hasCode(over, 'INVALID_INPUT')).toBe(true);
+    expect(await q.refund(d.ticket!)).toBe(true); // the remaining 3
+    expect(await q.refund(d.ticket!)).toBe(false);
+    expect((await f.store.get(QUOTA_TABLES.usage, d.ticket!.usageId))?.used).toBe(10);
   });
 });

@@ -10,9 +10,9 @@ import {
   PLAN_LIMITS,
   QUOTA_TABLES,
   type QuotaActor,
+  quotaEnforcementMiddleware,
   quotaSettingsInputSchema,
   recordQuotaUsageMiddleware,
-  quotaEnforcementMiddleware,
   submitIncreaseRequest,
   updateQuotaSettings,
   usageReport,
@@ -35,7 +35,9 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
     () => undefined,
     (x: unknown) => x,
   );
-  return hasCode(e, 'FORBIDDEN', 'CONFLICT', 'NOT_FOUND', 'INVALID_INPUT', 'QUOTA_EXCEEDED') ? e.code : String(e);
+  return hasCode(e, 'FORBIDDEN', 'CONFLICT', 'NOT_FOUND', 'INVALID_INPUT', 'QUOTA_EXCEEDED')
+    ? e.code
+    : String(e);
 }
 
 describe('limits', () => {
@@ -68,7 +70,9 @@ describe('limits', () => {
 
   it('settings are operator-only, validated and audited', async () => {
     const f = quotaFixture();
-    expect(await code(updateQuotaSettings(f.store, admin, { plan: 'enterprise' }, f.clock.now()))).toBe('FORBIDDEN');
+    expect(await code(updateQuotaSettings(f.store, admin, { plan: 'enterprise' }, f.clock.now()))).toBe(
+      'FORBIDDEN',
+    );
     expect(quotaSettingsInputSchema.safeParse({ timeZone: 'Mars/Base' }).success).toBe(false);
     expect(quotaSettingsInputSchema.safeParse({ overrides: { exports_per_day: -1 } }).success).toBe(false);
     expect(quotaSettingsInputSchema.safeParse({ overrides: { nope: 1 } }).success).toBe(false);
@@ -84,11 +88,20 @@ describe('limits', () => {
 describe('increase requests', () => {
   it('a member submits, an admin approves, and the effective limit rises (audited)', async () => {
     const f = quotaFixture();
-    const req = await submit(f, { quotaType: 'exports_per_day', amount: 25, durationDays: 7, reason: 'Year-end review' });
+    const req = await submit(f, {
+      quotaType: 'exports_per_day',
+      amount: 25,
+      durationDays: 7,
+      reason: 'Year-end review',
+    });
     expect(req).toMatchObject({ status: 'pending', requestedBy: 'u-member', orgId: ORG });
     expect((await f.service().context(ORG)).limits.exports_per_day).toBe(50);
     const approved = await decideIncreaseRequest(f.store, admin, req.id, 'approved', 'ok', f.clock.now());
-    expect(approved).toMatchObject({ status: 'approved', decidedBy: 'u-admin', expiresAt: '2026-03-17T12:00:00.000+00:00' });
+    expect(approved).toMatchObject({
+      status: 'approved',
+      decidedBy: 'u-admin',
+      expiresAt: '2026-03-17T12:00:00.000+00:00',
+    });
     expect((await f.service().context(ORG)).limits.exports_per_day).toBe(75);
     const audit = await f.store.list(QUOTA_TABLES.audit, { orderBy: [{ field: 'at', direction: 'asc' }] });
     expect(audit.rows.map((r) => [r.action, r.actorId, r.requestId])).toEqual([
@@ -99,7 +112,12 @@ describe('increase requests', () => {
 
   it('a temporary increase stops counting when it expires and quota-reset marks it expired', async () => {
     const f = quotaFixture();
-    const req = await submit(f, { quotaType: 'exports_per_day', amount: 5, durationDays: 1, reason: 'launch day' });
+    const req = await submit(f, {
+      quotaType: 'exports_per_day',
+      amount: 5,
+      durationDays: 1,
+      reason: 'launch day',
+    });
     await decideIncreaseRequest(f.store, admin, req.id, 'approved', undefined, f.clock.now());
     await f.clock.advance(86_400_000);
     expect((await f.service().context(ORG)).limits.exports_per_day).toBe(50);
@@ -110,7 +128,12 @@ describe('increase requests', () => {
 
   it('a permanent increase has no expiry; rejection changes nothing', async () => {
     const f = quotaFixture();
-    const a = await submit(f, { quotaType: 'integrations', amount: 2, permanent: true, reason: 'HRIS + Teams' });
+    const a = await submit(f, {
+      quotaType: 'integrations',
+      amount: 2,
+      permanent: true,
+      reason: 'HRIS + Teams',
+    });
     const b = await submit(f, { quotaType: 'integrations', amount: 99, permanent: true, reason: 'because' });
     await decideIncreaseRequest(f.store, admin, a.id, 'approved', undefined, f.clock.now());
     await decideIncreaseRequest(f.store, admin, b.id, 'rejected', 'too many', f.clock.now());
@@ -120,28 +143,50 @@ describe('increase requests', () => {
 
   it('non-admins, other orgs and second decisions are refused and change nothing', async () => {
     const f = quotaFixture();
-    const req = await submit(f, { quotaType: 'exports_per_day', amount: 5, permanent: true, reason: 'need more' });
-    expect(await code(decideIncreaseRequest(f.store, member, req.id, 'approved', undefined, 0))).toBe('FORBIDDEN');
-    expect(await code(decideIncreaseRequest(f.store, otherAdmin, req.id, 'approved', undefined, 0))).toBe('FORBIDDEN');
+    const req = await submit(f, {
+      quotaType: 'exports_per_day',
+      amount: 5,
+      permanent: true,
+      reason: 'need more',
+    });
+    expect(await code(decideIncreaseRequest(f.store, member, req.id, 'approved', undefined, 0))).toBe(
+      'FORBIDDEN',
+    );
+    expect(await code(decideIncreaseRequest(f.store, otherAdmin, req.id, 'approved', undefined, 0))).toBe(
+      'FORBIDDEN',
+    );
     expect(await code(getIncreaseRequest(f.store, otherAdmin, req.id))).toBe('FORBIDDEN');
-    expect(await code(decideIncreaseRequest(f.store, admin, 'nope', 'approved', undefined, 0))).toBe('NOT_FOUND');
-    expect(await code(decideIncreaseRequest(f.store, admin, '../x', 'approved', undefined, 0))).toBe('INVALID_INPUT');
+    expect(await code(decideIncreaseRequest(f.store, admin, 'nope', 'approved', undefined, 0))).toBe(
+      'NOT_FOUND',
+    );
+    expect(await code(decideIncreaseRequest(f.store, admin, '../x', 'approved', undefined, 0))).toBe(
+      'INVALID_INPUT',
+    );
     expect((await getIncreaseRequest(f.store, admin, req.id)).status).toBe('pending');
     await decideIncreaseRequest(f.store, admin, req.id, 'rejected', undefined, f.clock.now());
-    expect(await code(decideIncreaseRequest(f.store, admin, req.id, 'approved', undefined, 0))).toBe('CONFLICT');
+    expect(await code(decideIncreaseRequest(f.store, admin, req.id, 'approved', undefined, 0))).toBe(
+      'CONFLICT',
+    );
     expect((await listIncreaseRequests(f.store, otherAdmin)).requests).toEqual([]);
   });
 
   it('concurrent approve and reject: exactly one decision lands', async () => {
     for (let i = 0; i < 10; i++) {
       const f = quotaFixture();
-      const req = await submit(f, { quotaType: 'exports_per_day', amount: 5, permanent: true, reason: 'race' });
+      const req = await submit(f, {
+        quotaType: 'exports_per_day',
+        amount: 5,
+        permanent: true,
+        reason: 'race',
+      });
       const outcomes = await Promise.allSettled([
         decideIncreaseRequest(f.store, admin, req.id, 'approved', undefined, f.clock.now()),
         decideIncreaseRequest(f.store, admin, req.id, 'rejected', undefined, f.clock.now()),
       ]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      const decided = (await f.store.list(QUOTA_TABLES.audit)).rows.filter((r) => r.action !== 'increase.submitted');
+      const decided = (await f.store.list(QUOTA_TABLES.audit)).rows.filter(
+        (r) => r.action !== 'increase.submitted',
+      );
       expect(decided).toHaveLength(1);
     }
   });
@@ -156,10 +201,15 @@ describe('increase requests', () => {
       { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'extra', orgId: 'x', admin: true },
       'not an object',
     ];
-    for (const body of bad) expect(increaseRequestInputSchema.safeParse(body).success, JSON.stringify(body)).toBe(false);
+    for (const body of bad)
+      expect(increaseRequestInputSchema.safeParse(body).success, JSON.stringify(body)).toBe(false);
     expect(
-      increaseRequestInputSchema.parse({ quotaType: 'storage_gb_per_month', amount: 10, permanent: true, reason: 'files' })
-        .quotaType,
+      increaseRequestInputSchema.parse({
+        quotaType: 'storage_gb_per_month',
+        amount: 10,
+        permanent: true,
+        reason: 'files',
+      }).quotaType,
     ).toBe('storage_gb');
   });
 
@@ -170,9 +220,9 @@ describe('increase requests', () => {
     const b = await submit(f, { quotaType: 'exports_per_day', amount: 2, permanent: true, reason: 'second' });
     await decideIncreaseRequest(f.store, admin, a.id, 'approved', undefined, f.clock.now());
     expect((await listIncreaseRequests(f.store, member)).requests.map((r) => r.id)).toEqual([b.id, a.id]);
-    expect((await listIncreaseRequests(f.store, member, { status: 'approved' })).requests.map((r) => r.id)).toEqual([
-      a.id,
-    ]);
+    expect(
+      (await listIncreaseRequests(f.store, member, { status: 'approved' })).requests.map((r) => r.id),
+    ).toEqual([a.id]);
   });
 });
 
@@ -215,21 +265,34 @@ describe('seed API', () => {
     await f.configure(ORG, { overrides: { reward_points_per_month: 100 } });
     const quotas = f.service();
     const a = await quotaEnforcementMiddleware({ orgId: ORG, quotas, amount: 50 }, 'reward_points_per_month');
-    expect(await recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 30, { quotas, admission: a.admission })).toEqual({
+    expect(
+      await recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 30, {
+        quotas,
+        admission: a.admission,
+      }),
+    ).toEqual({
       recorded: 30,
       refunded: 20,
     });
     const b = await quotaEnforcementMiddleware({ orgId: ORG, quotas, amount: 10 }, 'reward_points_per_month');
     expect(
-      await recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 10, { quotas, admission: b.admission, outcome: 'failure' }),
+      await recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 10, {
+        quotas,
+        admission: b.admission,
+        outcome: 'failure',
+      }),
     ).toEqual({ recorded: 0, refunded: 10 });
     expect(await recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 60, { quotas })).toEqual({
       recorded: 60,
       refunded: 0,
     });
-    expect(await code(recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 11, { quotas }))).toBe('QUOTA_EXCEEDED');
+    expect(await code(recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', 11, { quotas }))).toBe(
+      'QUOTA_EXCEEDED',
+    );
     expect((await quotas.consume(ORG, 'reward_points_per_month', 10)).used).toBe(100);
-    expect(await code(recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', -5, { quotas }))).toBe('INVALID_INPUT');
+    expect(await code(recordQuotaUsageMiddleware(ORG, 'reward_points_per_month', -5, { quotas }))).toBe(
+      'INVALID_INPUT',
+    );
     expect(await code(recordQuotaUsageMiddleware(ORG, 'nope', 1, { quotas }))).toBe('INVALID_INPUT');
   });
 });

@@ -53,7 +53,11 @@ afterAll(async () => {
 beforeEach(() => forgetKnownAlerts());
 
 function store(): AppwriteTableStore {
-  return createAppwriteTableStore({ endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey });
+  return createAppwriteTableStore({
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    key: server.apiKey,
+  });
 }
 
 const execution = () => new QuotaService({ store: store(), clock });
@@ -70,8 +74,14 @@ describe('quotas on the local Appwrite server', () => {
       const results = await Promise.all(
         Array.from({ length: 100 }, () => execution().consume(org, 'recognitions_per_day')),
       );
-      expect(results.filter((r) => r.allowed), `round ${round}`).toHaveLength(37);
-      const row = await store().get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10'));
+      expect(
+        results.filter((r) => r.allowed),
+        `round ${round}`,
+      ).toHaveLength(37);
+      const row = await store().get(
+        QUOTA_TABLES.usage,
+        usageRowId(org, 'recognitions_per_day', '2026-03-10'),
+      );
       expect(row?.used, `round ${round}`).toBe(37);
     }
   });
@@ -102,8 +112,10 @@ describe('quotas on the local Appwrite server', () => {
     const multi = results.filter((r) => r.multi && r.allowed).length;
     const single = results.filter((r) => !r.multi && r.allowed).length;
     const s = store();
-    const rec = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10')))?.used;
-    const api = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'api_calls_per_hour', '2026-03-10T12')))?.used;
+    const rec = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10')))
+      ?.used;
+    const api = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'api_calls_per_hour', '2026-03-10T12')))
+      ?.used;
     expect(rec).toBe(multi);
     expect(api).toBe(multi + single);
     expect(multi).toBeGreaterThan(0);

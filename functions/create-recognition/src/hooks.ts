@@ -1,5 +1,6 @@
 import { composeHooks, type RecognitionHooks } from 'resilience-core';
 import type { SetupContext } from 'resilience-core/runtime';
+import { notificationHooks } from './routes/notifications.ts';
 import { quotaHooks } from './routes/quota.ts';
 
 /**
@@ -7,7 +8,7 @@ import { quotaHooks } from './routes/quota.ts';
  * context (store, clock, env, log…) and returns hooks (see `RecognitionHooks` in resilience-core:
  * `beforeCreate` for quota admission, `afterCreate` for notifications/jobs). Services add ONE line here.
  */
-export const hookFactories: Array<(ctx: SetupContext) => RecognitionHooks> = [quotaHooks];
+export const hookFactories: Array<(ctx: SetupContext) => RecognitionHooks> = [quotaHooks, notificationHooks];
 
 /** The composed hooks for one execution. */
 export function hooksFor(ctx: SetupContext): RecognitionHooks {

@@ -1,6 +1,8 @@
 import { RECOGNITIONS_TABLE } from 'resilience-core';
 import { defineFunction } from 'resilience-core/runtime';
 import { hooksFor } from './hooks.ts';
+import { circuitBreakerRoutes } from './routes/circuit-breakers.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { quotaRoutes } from './routes/quota.ts';
 import { recognitionRoutes } from './routes/recognitions.ts';
 
@@ -18,7 +20,7 @@ export default defineFunction({
     hooks: hooksFor(ctx),
     setup: ctx,
   }),
-  routes: [...recognitionRoutes, ...quotaRoutes],
+  routes: [...recognitionRoutes, ...quotaRoutes, ...jobRoutes, ...circuitBreakerRoutes],
   health: {
     recognitions: (deps) => deps.store.list(RECOGNITIONS_TABLE, { limit: 1, select: ['orgId'] }),
   },

@@ -1,29 +1,171 @@
-import { defineFunction, type RouteResult, routesFor } from 'resilience-core/runtime';
+import {
+  collectJobMetrics,
+  createJobQueue,
+  createSchedule,
+  createWorker,
+  JOB_TABLES,
+  type JobQueue,
+  productJobTypes,
+  registerProductHandlers,
+  runWorkerExecution,
+  type Worker,
+} from 'resilience-core';
+import {
+  defineFunction,
+  type RouteResult,
+  routesFor,
+  type SetupContext,
+  type TriggerInput,
+} from 'resilience-core/runtime';
 import { z } from 'zod';
+import { webhookSender } from './notify.ts';
 
-/** Answer of every entry point until the owner's implementation replaces this placeholder. */
-const notImplemented = (): RouteResult => ({
-  status: 501,
-  body: { ok: false, error: { code: 'NOT_IMPLEMENTED', message: 'job-worker is not implemented yet' } },
+/** Function variables of job-worker. */
+const envSchema = z.object({
+  /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
+  JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
+  /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
+  JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
+  /** Jobs per claim transaction, run concurrently per lane. Default 10. */
+  JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(10),
 });
 
+type Env = z.output<typeof envSchema>;
+
+/** What one execution uses. */
+interface WorkerDeps {
+  setup: SetupContext<Env>;
+  queue: JobQueue;
+  worker: Worker;
+}
+
+function depsOf(setup: SetupContext<Env>): WorkerDeps {
+  const store = setup.store();
+  const queue = createJobQueue({ store, clock: setup.clock, types: productJobTypes });
+  const worker = createWorker({
+    queue,
+    lanes: setup.env.JOB_WORKER_LANES,
+    batchSize: setup.env.JOB_WORKER_BATCH,
+    onEvent: (e) => {
+      if (e.kind === 'lease-lost' || e.kind === 'store-error')
+        setup.log.warn(`job-worker ${e.kind}`, { ...e });
+    },
+  });
+  registerProductHandlers(worker, {
+    store,
+    clock: setup.clock,
+    sendNotification: webhookSender(process.env),
+  });
+  return { setup, queue, worker };
+}
+
+async function drain(deps: WorkerDeps, startedAt: number): Promise<RouteResult> {
+  const { tick, drain: report } = await runWorkerExecution({
+    queue: deps.queue,
+    worker: deps.worker,
+    startedAt,
+    timeoutMs: deps.setup.env.JOB_WORKER_TIMEOUT_SECONDS * 1000,
+  });
+  deps.setup.log.info('job-worker drained', { ...report, materialised: tick?.materialised ?? 0 });
+  return { body: { ok: true, tick, drain: report } };
+}
+
+const route = routesFor<WorkerDeps>();
+
 /**
- * job-worker — PLACEHOLDER: answers GET /health and 501 everywhere else (POST /, schedule and event triggers).
- * Its owner replaces this file with the real function.
+ * job-worker: drains the job queue. Triggered every minute by cron (the backstop) and by every job-queue row
+ * create event (low latency); each execution materialises due schedule slots, then claims and runs due jobs
+ * in batches until the queue is idle or 5 s before the function timeout. Many executions may run at once;
+ * leases and fencing tokens keep every job with one worker. API-key routes: `POST /` drains by hand,
+ * `POST /schedules` creates a recurring job, `GET /dead-letters` lists the dead-letter queue, `GET /metrics`
+ * reports queue metrics.
  */
 export default defineFunction({
   name: 'job-worker',
   version: process.env.BUILD_VERSION ?? '0.0.0-dev',
-  setup: () => ({}),
+  env: envSchema,
+  setup: depsOf,
   routes: [
-    routesFor<object>()({
+    route({
       method: 'POST',
       path: '/',
       auth: 'key',
-      body: z.looseObject({}),
-      handler: notImplemented,
+      body: z.object({}).strict(),
+      summary: 'Drain the queue now (operators)',
+      handler: ({ deps, clock }) => drain(deps, clock.now()),
+    }),
+    route({
+      method: 'POST',
+      path: '/schedules',
+      auth: 'key',
+      body: z
+        .object({
+          orgId: z.string().min(1).max(36),
+          name: z.string().min(1).max(128),
+          cron: z.string().min(1).max(128),
+          timezone: z.string().min(1).max(64).optional(),
+          type: z.string().min(1).max(64),
+          payload: z.unknown(),
+          priority: z.number().int().min(-1000).max(1000).optional(),
+          maxRetries: z.number().int().min(0).max(25).optional(),
+          maxCatchUp: z.number().int().min(0).max(100).optional(),
+        })
+        .strict(),
+      summary: 'Create a recurring job (operators); 409 if the name exists in the organization',
+      handler: async ({ deps, body }) => {
+        const { timezone, priority, maxRetries, maxCatchUp, ...rest } = body;
+        const schedule = await createSchedule(deps.queue, {
+          ...rest,
+          ...(timezone === undefined ? {} : { timezone }),
+          ...(priority === undefined ? {} : { priority }),
+          ...(maxRetries === undefined ? {} : { maxRetries }),
+          ...(maxCatchUp === undefined ? {} : { maxCatchUp }),
+        });
+        return { status: 201, body: schedule };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/dead-letters',
+      auth: 'key',
+      query: z.object({
+        orgId: z.string().min(1).max(36).optional(),
+        limit: z.coerce.number().int().min(1).max(1000).optional(),
+        cursor: z.string().min(1).max(36).optional(),
+      }),
+      summary:
+        'Dead-lettered jobs, oldest first (redrive them with create-recognition POST /jobs/:id/redrive)',
+      handler: async ({ deps, query }) => {
+        const page = await deps.queue.listDeadLetters({
+          ...(query.orgId ? { orgId: query.orgId } : {}),
+          ...(query.limit ? { limit: query.limit } : {}),
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return { body: page };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/metrics',
+      auth: 'key',
+      query: z.object({
+        orgId: z.string().min(1).max(36).optional(),
+        windowMinutes: z.coerce.number().int().min(1).max(10_080).optional(),
+      }),
+      summary: 'Queue depth, oldest due job, throughput, failure rate, latency percentiles',
+      handler: async ({ deps, query }) => ({
+        body: await collectJobMetrics({
+          store: deps.queue.store,
+          clock: deps.queue.clock,
+          ...(query.orgId ? { orgId: query.orgId } : {}),
+          ...(query.windowMinutes ? { windowMs: query.windowMinutes * 60_000 } : {}),
+        }),
+      }),
     }),
   ],
-  onSchedule: notImplemented,
-  onEvent: notImplemented,
+  health: {
+    queue: (deps) => deps.queue.store.list(JOB_TABLES.queue, { limit: 1, select: ['status'] }),
+  },
+  onSchedule: ({ deps, startedAt }: TriggerInput<WorkerDeps>) => drain(deps, startedAt),
+  onEvent: ({ deps, startedAt }) => drain(deps, startedAt),
 });

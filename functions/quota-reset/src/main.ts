@@ -1,4 +1,17 @@
-import { type QuotaNotifier, type QuotaResetReport, runQuotaReset, silentNotifier } from 'resilience-core';
+import {
+  CircuitBreakerRegistry,
+  createJobQueue,
+  createWebhookNotifier,
+  enqueueNotification,
+  productJobTypes,
+  type QuotaNotifier,
+  type QuotaResetReport,
+  queueDeferral,
+  quotaNotifierFromWebhooks,
+  runQuotaReset,
+  silentNotifier,
+  webhooksFromEnv,
+} from 'resilience-core';
 import { defineFunction, type RouteResult, routesFor, type SetupContext } from 'resilience-core/runtime';
 import { z } from 'zod';
 
@@ -14,17 +27,52 @@ const envSchema = z.object({
 interface ResetDeps {
   setup: SetupContext<z.output<typeof envSchema>>;
   notifier: QuotaNotifier;
+  /** Writes the breakers' buffered outcomes to the shared table (no-op without webhooks). */
+  flush: () => Promise<void>;
 }
 
-async function run({ setup, notifier }: ResetDeps): Promise<RouteResult> {
+/**
+ * Summaries and retried alerts go to the Slack/Teams webhooks (`NOTIFY_SLACK_WEBHOOK_URL` /
+ * `NOTIFY_TEAMS_WEBHOOK_URL`), each through its circuit breaker; when a breaker is open the message is deferred
+ * to the `send-notification` job queue. No webhook set → summaries are only recorded in `quota-alerts`.
+ */
+function depsFor(ctx: SetupContext<z.output<typeof envSchema>>): ResetDeps {
+  let webhooks: ReturnType<typeof webhooksFromEnv> = {};
+  try {
+    webhooks = webhooksFromEnv(process.env);
+  } catch (error) {
+    ctx.log.error('quota summaries not delivered: bad webhook variables', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  if (!webhooks.slack && !webhooks.teams)
+    return { setup: ctx, notifier: silentNotifier, flush: async () => {} };
+  const breakers = new CircuitBreakerRegistry({ store: () => ctx.store(), clock: ctx.clock });
+  const queue = createJobQueue({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
+  const notifier = quotaNotifierFromWebhooks(
+    createWebhookNotifier({
+      webhooks,
+      breakers,
+      defer: queueDeferral((orgId, payload, options) => enqueueNotification(queue, orgId, payload, options)),
+      log: ctx.log,
+    }),
+  );
+  return { setup: ctx, notifier, flush: () => breakers.flush() };
+}
+
+/** Work stops starting this long after the execution began, well inside the 300 s function timeout. */
+const RUN_BUDGET_MS = 240_000;
+
+async function run({ setup, notifier, flush }: ResetDeps, startedAt: number): Promise<RouteResult> {
   const report: QuotaResetReport = await runQuotaReset({
+    deadline: startedAt + RUN_BUDGET_MS,
     store: setup.store(),
     clock: setup.clock,
     notifier,
     log: setup.log,
     historyRetentionDays: setup.env.QUOTA_HISTORY_RETENTION_DAYS,
     hourlyRetentionDays: setup.env.QUOTA_HOURLY_RETENTION_DAYS,
-  });
+  }).finally(flush);
   return { body: { ok: true, report } };
 }
 
@@ -32,15 +80,12 @@ async function run({ setup, notifier }: ResetDeps): Promise<RouteResult> {
  * quota-reset (cron `0 0 * * *`, UTC): releases expired reservations, rolls finished windows into history,
  * expires temporary increases, sends period summaries, retries failed alerts and prunes old rows. Idempotent:
  * a second or late run changes nothing (see `runQuotaReset`). `POST /` with an API key runs it by hand.
- *
- * Notifications: until the breaker-protected Slack/Teams notifier (resilience-core `notify`) is wired here,
- * summaries are recorded in `quota-alerts` and logged but not delivered anywhere (silent notifier).
  */
 export default defineFunction({
   name: 'quota-reset',
   version: process.env.BUILD_VERSION ?? '0.0.0-dev',
   env: envSchema,
-  setup: (ctx): ResetDeps => ({ setup: ctx, notifier: silentNotifier }),
+  setup: depsFor,
   routes: [
     routesFor<ResetDeps>()({
       method: 'POST',
@@ -48,11 +93,11 @@ export default defineFunction({
       auth: 'key',
       summary: 'Run the reset now (operators)',
       body: z.object({}).strict(),
-      handler: ({ deps }) => run(deps),
+      handler: ({ deps, clock }) => run(deps, clock.now()),
     }),
   ],
   health: {
     store: (deps) => deps.setup.store().list('quota-usage', { limit: 1, select: ['orgId'] }),
   },
-  onSchedule: ({ deps }) => run(deps),
+  onSchedule: ({ deps, startedAt }) => run(deps, startedAt),
 });

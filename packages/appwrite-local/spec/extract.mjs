@@ -50,5 +50,8 @@ while (queue.length) {
   for (const r of refs) if (!before.has(r)) queue.push(r);
 }
 const out = { source: `Appwrite OpenAPI ${spec.info.version} (server), subset`, paths, schemas };
-writeFileSync(join(dirname(fileURLToPath(import.meta.url)), 'open-api3-1.8.x-subset.json'), `${JSON.stringify(out)}\n`);
+writeFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), 'open-api3-1.8.x-subset.json'),
+  `${JSON.stringify(out)}\n`,
+);
 console.log(`${Object.keys(paths).length} paths, ${Object.keys(schemas).length} schemas`);

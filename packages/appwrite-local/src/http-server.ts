@@ -58,7 +58,13 @@ async function handle(options: HttpFrontOptions, req: IncomingMessage, res: Serv
     const q = url.indexOf('?');
     const path = (q < 0 ? url : url.slice(0, q)).replace(/^\/v1/, '') || '/';
     try {
-      options.trace({ method: (req.method ?? 'GET').toUpperCase(), path, query: q < 0 ? '' : url.slice(q + 1), status: response.status, json: response.json });
+      options.trace({
+        method: (req.method ?? 'GET').toUpperCase(),
+        path,
+        query: q < 0 ? '' : url.slice(q + 1),
+        status: response.status,
+        json: response.json,
+      });
     } catch (e) {
       options.log(`trace hook failed: ${(e as Error).message}`);
     }
@@ -79,7 +85,8 @@ async function dispatch(
     const q = url.indexOf('?');
     const fullPath = q < 0 ? url : url.slice(0, q);
     const method = (req.method ?? 'GET').toUpperCase();
-    if (!fullPath.startsWith('/v1/') && fullPath !== '/v1') throw new AppwriteError('general_route_not_found');
+    if (!fullPath.startsWith('/v1/') && fullPath !== '/v1')
+      throw new AppwriteError('general_route_not_found');
     const path = fullPath.slice(3) || '/';
     const match = options.router.match(method, path);
     if (match.kind !== 'found') throw new AppwriteError('general_route_not_found');

@@ -115,7 +115,12 @@ export function createKeysService(options: {
       }
       if (payload.pid !== options.projectId || !Array.isArray(payload.scopes)) return null;
       if (payload.exp * 1000 <= options.clock.now()) throw new AppwriteError('project_key_expired');
-      return { kind: 'dynamic', scopes: new Set(payload.scopes), functionId: payload.fid, executionId: payload.eid };
+      return {
+        kind: 'dynamic',
+        scopes: new Set(payload.scopes),
+        functionId: payload.fid,
+        executionId: payload.eid,
+      };
     },
   };
 }

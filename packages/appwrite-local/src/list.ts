@@ -18,7 +18,9 @@ export function listResponse(
   const q = parseQueries(source.queries, (a) => attributes[a], { allowSelect: false });
   const search = typeof source.search === 'string' ? source.search.toLowerCase() : '';
   const searched = search
-    ? docs.filter((d) => Object.values(d).some((v) => typeof v === 'string' && v.toLowerCase().includes(search)))
+    ? docs.filter((d) =>
+        Object.values(d).some((v) => typeof v === 'string' && v.toLowerCase().includes(search)),
+      )
     : docs;
   const { total, page } = applyQueries(searched, q);
   const withTotal = optionalBoolean(source.total, 'total', true);

@@ -43,7 +43,13 @@ export interface ParsedQueries {
 }
 
 /** Defaults and caps of list requests. */
-export const QUERY_LIMITS = { defaultLimit: 25, maxLimit: 5000, maxQueries: 100, maxQueryLength: 4096, maxValues: 500 };
+export const QUERY_LIMITS = {
+  defaultLimit: 25,
+  maxLimit: 5000,
+  maxQueries: 100,
+  maxQueryLength: 4096,
+  maxValues: 500,
+};
 
 const COMPARISONS = new Set([
   'equal',
@@ -99,12 +105,17 @@ export function queryError(detail: string): AppwriteError {
  * Parses the `queries` parameter (array of JSON strings, or absent) against the attributes a resource exposes.
  * `allowSelect` is false where Appwrite rejects `select` (list endpoints other than rows).
  */
-export function parseQueries(raw: unknown, resolve: AttributeResolver, options: { allowSelect?: boolean } = {}): ParsedQueries {
+export function parseQueries(
+  raw: unknown,
+  resolve: AttributeResolver,
+  options: { allowSelect?: boolean } = {},
+): ParsedQueries {
   const out: ParsedQueries = { filters: [], orders: [], limit: QUERY_LIMITS.defaultLimit, offset: 0 };
   if (raw === undefined || raw === null || raw === '') return out;
   const list = typeof raw === 'string' ? [raw] : raw;
   if (!Array.isArray(list)) throw queryError('Syntax error');
-  if (list.length > QUERY_LIMITS.maxQueries) throw queryError(`Too many queries (max ${QUERY_LIMITS.maxQueries})`);
+  if (list.length > QUERY_LIMITS.maxQueries)
+    throw queryError(`Too many queries (max ${QUERY_LIMITS.maxQueries})`);
   for (const item of list) {
     const q = decode(item);
     const method = q.method;
@@ -112,7 +123,8 @@ export function parseQueries(raw: unknown, resolve: AttributeResolver, options: 
     else if (method === 'offset') out.offset = intValue(q, 0, Number.MAX_SAFE_INTEGER, 'offset');
     else if (method === 'cursorAfter' || method === 'cursorBefore') {
       const id = q.values?.[0];
-      if (typeof id !== 'string' || id.length === 0) throw queryError('Invalid cursor: Cursor must be a string');
+      if (typeof id !== 'string' || id.length === 0)
+        throw queryError('Invalid cursor: Cursor must be a string');
       out.cursor = { direction: method === 'cursorAfter' ? 'after' : 'before', id };
     } else if (method === 'orderAsc' || method === 'orderDesc') {
       const attribute = q.attribute ?? '';
@@ -164,7 +176,9 @@ function decode(item: unknown): RawQuery {
 function intValue(q: RawQuery, min: number, max: number, name: string): number {
   const v = q.values?.[0];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw queryError(`Invalid ${name}: Value must be a valid range between ${min} and ${max.toLocaleString('en-US')}`);
+    throw queryError(
+      `Invalid ${name}: Value must be a valid range between ${min} and ${max.toLocaleString('en-US')}`,
+    );
   }
   return v;
 }
@@ -192,11 +206,16 @@ function parseFilter(q: RawQuery, resolve: AttributeResolver, depth: number): Fi
   if (!noValues) {
     if (values.length === 0) throw queryError(`${method} queries require at least one value.`);
     if (arity && values.length !== arity) throw queryError(`${method} queries require exactly two values.`);
-    if (!['equal', 'notEqual', 'contains', 'containsAny', 'containsAll', 'notContains'].includes(method) && !arity) {
+    if (
+      !['equal', 'notEqual', 'contains', 'containsAny', 'containsAll', 'notContains'].includes(method) &&
+      !arity
+    ) {
       if (values.length !== 1) throw queryError(`${method} queries require exactly one value.`);
     }
   }
-  const textual = ['startsWith', 'notStartsWith', 'endsWith', 'notEndsWith', 'search', 'notSearch'].includes(method);
+  const textual = ['startsWith', 'notStartsWith', 'endsWith', 'notEndsWith', 'search', 'notSearch'].includes(
+    method,
+  );
   if (textual && info.kind !== 'string') {
     throw queryError(`Cannot query ${method} on attribute "${attribute}" because it is not a string.`);
   }
@@ -306,9 +325,13 @@ function matches(f: Filter, doc: Record<string, unknown>): boolean {
         ? f.values.some((x) => v.includes(x))
         : typeof v === 'string' && f.values.some((x) => v.includes(x as string));
     case 'containsAll':
-      return Array.isArray(v) ? f.values.every((x) => v.includes(x)) : typeof v === 'string' && f.values.every((x) => v.includes(x as string));
+      return Array.isArray(v)
+        ? f.values.every((x) => v.includes(x))
+        : typeof v === 'string' && f.values.every((x) => v.includes(x as string));
     case 'notContains':
-      return Array.isArray(v) ? !f.values.some((x) => v.includes(x)) : typeof v === 'string' && !f.values.some((x) => v.includes(x as string));
+      return Array.isArray(v)
+        ? !f.values.some((x) => v.includes(x))
+        : typeof v === 'string' && !f.values.some((x) => v.includes(x as string));
     case 'search':
       return typeof v === 'string' && words(a as string).every((w) => v.toLowerCase().includes(w));
     case 'notSearch':

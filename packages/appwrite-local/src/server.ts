@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { type AppwriteConfig, loadAppwriteConfig } from './config.ts';
 import { openDatabase } from './db.ts';
 import { createEventBus } from './events.ts';
-import { createFunctionsModule, type FunctionsModule, type FunctionsModuleOptions } from './functions/index.ts';
+import {
+  createFunctionsModule,
+  type FunctionsModule,
+  type FunctionsModuleOptions,
+} from './functions/index.ts';
 import { healthModule } from './health.ts';
 import { createHttpFront, type TraceEntry } from './http-server.ts';
 import { ALL_SCOPES, createKeysService, type StaticKey } from './keys.ts';

@@ -56,15 +56,24 @@ export function optionalStringArray(value: unknown, param: string): string[] | u
 }
 
 /** Throws `AppwriteError` when a JSON body field is present with the wrong type (for clear messages). */
-export function assertType(value: unknown, param: string, type: 'string' | 'number' | 'boolean' | 'object'): void {
+export function assertType(
+  value: unknown,
+  param: string,
+  type: 'string' | 'number' | 'boolean' | 'object',
+): void {
   if (value === undefined) return;
-  const ok = type === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === type;
-  if (!ok) throw new AppwriteError('general_argument_invalid', `Invalid \`${param}\` param: must be a ${type}`);
+  const ok =
+    type === 'object'
+      ? typeof value === 'object' && value !== null && !Array.isArray(value)
+      : typeof value === type;
+  if (!ok)
+    throw new AppwriteError('general_argument_invalid', `Invalid \`${param}\` param: must be a ${type}`);
 }
 
 /** Parses an ISO-8601 date (Appwrite accepts dates with or without time and offset); undefined if invalid. */
 export function parseDate(v: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v)) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v))
+    return undefined;
   const ms = Date.parse(v.replace(' ', 'T'));
   return Number.isNaN(ms) ? undefined : ms;
 }

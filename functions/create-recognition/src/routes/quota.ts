@@ -1,5 +1,8 @@
 import {
+  createJobQueue,
+  createWebhookNotifier,
   decideIncreaseRequest,
+  enqueueNotification,
   errors,
   getIncreaseRequest,
   INCREASE_STATUSES,
@@ -7,21 +10,28 @@ import {
   increaseRequestInputSchema,
   listIncreaseRequests,
   ORG_ADMIN_ROLES,
+  productJobTypes,
   type QuotaActor,
   type QuotaLogger,
+  type QuotaNotifier,
   QuotaService,
+  queueDeferral,
+  quotaNotifierFromWebhooks,
   quotaRecognitionHooks,
   quotaSettingsInputSchema,
   quotaTypeSchema,
   REPORT_PAST_MAX,
   type RecognitionHooks,
+  silentNotifier,
   submitIncreaseRequest,
   updateQuotaSettings,
   usageReport,
+  webhooksFromEnv,
 } from 'resilience-core';
 import type { Caller, SetupContext } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
+import { circuitBreakersFor, notificationSettings } from './notifications.ts';
 
 /**
  * Quota routes of the app API, and the recognition quota hook.
@@ -45,9 +55,61 @@ export function quotaServiceFor(deps: Pick<AppDeps, 'store' | 'clock'>, log: Quo
   return new QuotaService({ store: deps.store, clock: deps.clock, log });
 }
 
+/**
+ * Where quota alerts go: the Slack/Teams webhooks of `NOTIFY_SLACK_WEBHOOK_URL` / `NOTIFY_TEAMS_WEBHOOK_URL`,
+ * each through its circuit breaker (the process's shared registry), deferred to the `send-notification` job
+ * queue when a breaker is open. Built on the first alert of an execution only; silent when no webhook is set.
+ */
+export function quotaNotifierFor(ctx: SetupContext): QuotaNotifier {
+  let built: QuotaNotifier | undefined;
+  const build = (): QuotaNotifier => {
+    let webhooks: ReturnType<typeof webhooksFromEnv>;
+    try {
+      webhooks = webhooksFromEnv(notificationSettings.env);
+    } catch (error) {
+      ctx.log.error('quota alerts not delivered: bad webhook variables', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return silentNotifier;
+    }
+    if (!webhooks.slack && !webhooks.teams) return silentNotifier;
+    const breakers = circuitBreakersFor(ctx);
+    const queue = createJobQueue({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
+    const inner = quotaNotifierFromWebhooks(
+      createWebhookNotifier({
+        webhooks,
+        breakers,
+        fetch: notificationSettings.fetch,
+        defer: queueDeferral((orgId, payload, options) =>
+          enqueueNotification(queue, orgId, payload, options),
+        ),
+        log: ctx.log,
+      }),
+    );
+    return {
+      async notify(n) {
+        try {
+          await inner.notify(n);
+        } finally {
+          // Breaker outcomes reach the shared table before the execution ends.
+          await breakers.flush();
+        }
+      },
+    };
+  };
+  return {
+    notify: (n) => {
+      built ??= build();
+      return built.notify(n);
+    },
+  };
+}
+
 /** The hook factory for `hooks.ts`: recognitions consume their quotas atomically before the write. */
 export function quotaHooks(ctx: SetupContext): RecognitionHooks {
-  return quotaRecognitionHooks(new QuotaService({ store: ctx.store(), clock: ctx.clock, log: ctx.log }));
+  return quotaRecognitionHooks(
+    new QuotaService({ store: ctx.store(), clock: ctx.clock, log: ctx.log, notifier: quotaNotifierFor(ctx) }),
+  );
 }
 
 function actorOf(caller: Caller): QuotaActor {
@@ -64,7 +126,10 @@ const typeReportQuery = z.object({ past: pastSchema });
 const listQuery = z.object({
   status: z.enum(INCREASE_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/).optional(),
+  cursor: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/)
+    .optional(),
 });
 
 /** The quota routes (spread into create-recognition's `routes`). */
@@ -99,7 +164,9 @@ export const quotaRoutes = [
         quotaType: quotaType.data,
         ...(query.past === undefined ? {} : { past: query.past }),
       });
-      return { body: { ...report.quotas[0], orgId: report.orgId, timeZone: report.timeZone, plan: report.plan } };
+      return {
+        body: { ...report.quotas[0], orgId: report.orgId, timeZone: report.timeZone, plan: report.plan },
+      };
     },
   }),
   route({
@@ -143,7 +210,14 @@ export const quotaRoutes = [
     summary: 'An org admin approves a pending request: the effective limit rises',
     body: increaseDecisionInputSchema,
     handler: async ({ params, body, caller, deps, clock }) => ({
-      body: await decideIncreaseRequest(deps.store, actorOf(caller), params.requestId!, 'approved', body.note, clock.now()),
+      body: await decideIncreaseRequest(
+        deps.store,
+        actorOf(caller),
+        params.requestId!,
+        'approved',
+        body.note,
+        clock.now(),
+      ),
     }),
   }),
   route({
@@ -153,7 +227,14 @@ export const quotaRoutes = [
     summary: 'An org admin rejects a pending request',
     body: increaseDecisionInputSchema,
     handler: async ({ params, body, caller, deps, clock }) => ({
-      body: await decideIncreaseRequest(deps.store, actorOf(caller), params.requestId!, 'rejected', body.note, clock.now()),
+      body: await decideIncreaseRequest(
+        deps.store,
+        actorOf(caller),
+        params.requestId!,
+        'rejected',
+        body.note,
+        clock.now(),
+      ),
     }),
   }),
   route({

@@ -8,8 +8,8 @@ import type { DeploymentRecord, FunctionRecord } from './records.ts';
 import { ROOT } from './store.ts';
 
 /**
- * Makes `deployment` the function's active one. 400 `build_not_ready` unless it is ready. The warm process of
- * the previous deployment is retired (it finishes in-flight executions); the next execution cold-starts.
+ * Makes `deployment` the function's active one. 400 `build_not_ready` unless it is ready. Processes of other
+ * deployments are retired (they finish their in-flight executions, which keep their deployment id).
  */
 export function activateDeployment(
   deps: FunctionsDeps,
@@ -26,7 +26,7 @@ export function activateDeployment(
     $updatedAt: now,
   };
   deps.store.functions.put(ROOT, updated);
-  if (deps.pool.warmDeployment(fn.$id) !== deployment.$id) deps.pool.release(fn.$id);
+  deps.pool.release(fn.$id, deployment.$id);
   return updated;
 }
 

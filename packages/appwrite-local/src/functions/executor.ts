@@ -103,7 +103,7 @@ export async function runExecution(
   deps.store.executions.put(record.functionId, current);
 
   const response = await invoke(deps, current, input).catch(
-    (e: unknown): RuntimeResponse => failure(`Runtime failed to start: ${(e as Error).message}`),
+    (e: unknown): RuntimeResponse => failure(`Execution failed: ${(e as Error).message}`),
   );
   const fn = deps.store.functions.get(ROOT, record.functionId);
   const logging = fn?.logging ?? true;
@@ -121,6 +121,8 @@ export async function runExecution(
   };
   // The function (and so its executions) may have been deleted while it ran.
   deps.store.executions.put(record.functionId, current);
+  // A late execution on a deployment that is no longer active must not keep its process warm.
+  if (fn && fn.deploymentId !== deploymentId) deps.pool.releaseDeployment(fn.$id, deploymentId);
   return { record: current, responseBody: response.body.toString('utf8') };
 }
 
@@ -143,13 +145,6 @@ async function invoke(
   if (!fn) return failure('Function was deleted before the execution ran.');
   const deployment = deps.store.deployments.get(fn.$id, execution.deploymentId);
   if (deployment?.status !== 'ready') return failure('Deployment not found or not ready.');
-  const proc = await deps.pool.acquire({
-    functionId: fn.$id,
-    deploymentId: deployment.$id,
-    codeDir: buildDir(deps, deployment.$id),
-    entrypoint: deployment.entrypoint,
-    env: runtimeEnv(deps, fn, deployment.$id),
-  });
   const key = deps.ctx.keys.issueDynamicKey({
     functionId: fn.$id,
     executionId: execution.$id,
@@ -174,7 +169,14 @@ async function invoke(
     'x-appwrite-continent-code': '',
     'x-appwrite-continent-eu': 'false',
   });
-  return proc.execute({
+  const target = {
+    functionId: fn.$id,
+    deploymentId: deployment.$id,
+    codeDir: buildDir(deps, deployment.$id),
+    entrypoint: deployment.entrypoint,
+    env: runtimeEnv(deps, fn, deployment.$id),
+  };
+  return deps.pool.run(target, {
     method: input.method,
     url: input.path,
     headers,

@@ -15,6 +15,7 @@ import { recoverInterrupted } from './recovery.ts';
 import { registerDeploymentRoutes } from './routes-deployments.ts';
 import { registerExecutionRoutes } from './routes-executions.ts';
 import { registerFunctionRoutes } from './routes-functions.ts';
+import { registerProxyRoutes } from './routes-proxy.ts';
 import { registerVariableRoutes } from './routes-variables.ts';
 import { RuntimePool } from './runtime/runtime-pool.ts';
 import { Scheduler } from './scheduler.ts';
@@ -84,6 +85,7 @@ export function createFunctionsModule(options: FunctionsModuleOptions = {}): Fun
       registerDeploymentRoutes(deps, ctx.router, partials);
       registerExecutionRoutes(deps, ctx.router, { syncTimeoutSeconds: options.syncTimeoutSeconds ?? 30 });
       registerVariableRoutes(deps, ctx.router);
+      registerProxyRoutes(ctx.router);
       if (ctx.config) provisionFunctions(deps, ctx.config.functions);
       scheduler = new Scheduler(deps);
       const d = deps;

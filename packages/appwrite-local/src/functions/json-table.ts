@@ -20,6 +20,7 @@ export class JsonTable<T extends Identified> {
   private readonly deleteStmt: Statement<[string, string]>;
   private readonly listStmt: Statement<[string], { data: string }>;
   private readonly deleteScopeStmt: Statement<[string]>;
+  private readonly pruneStmt: Statement<[number]>;
 
   /**
    * @param name SQL table name (prefix it with the module name)
@@ -39,6 +40,7 @@ export class JsonTable<T extends Identified> {
     this.deleteStmt = db.prepare(`DELETE FROM ${name} WHERE scope = ? AND id = ?`);
     this.listStmt = db.prepare(`SELECT data FROM ${name} WHERE scope = ? ORDER BY seq`);
     this.deleteScopeStmt = db.prepare(`DELETE FROM ${name} WHERE scope = ?`);
+    this.pruneStmt = db.prepare(`DELETE FROM ${name} WHERE json_extract(data, '$."$createdAt"') < ?`);
   }
 
   /** The record, or null. */
@@ -65,6 +67,11 @@ export class JsonTable<T extends Identified> {
   /** Every record of a scope, oldest first. */
   list(scope: string): T[] {
     return this.listStmt.all(scope).map((row) => this.schema.parse(JSON.parse(row.data)));
+  }
+
+  /** Deletes records (of every scope) created before `beforeMs` (epoch ms); returns how many. */
+  pruneCreatedBefore(beforeMs: number): number {
+    return this.pruneStmt.run(beforeMs).changes;
   }
 
   /** Deletes every record of a scope. */

@@ -66,7 +66,7 @@ export function applyQueries(
   for (const q of queries) {
     switch (q.method) {
       case 'limit':
-        limit = nonNegativeInt(q, 'limit', 1);
+        limit = nonNegativeInt(q, 'limit', 0);
         break;
       case 'offset':
         offset = nonNegativeInt(q, 'offset', 0);

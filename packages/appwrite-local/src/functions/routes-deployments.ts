@@ -166,8 +166,8 @@ export function registerDeploymentRoutes(
           deploymentCreatedAt: 0,
           $updatedAt: deps.ctx.clock.now(),
         });
-        deps.pool.release(fn.$id);
       }
+      deps.pool.releaseDeployment(fn.$id, dep.$id);
       removeDeploymentFiles(deps, dep.$id);
       return { status: 204 };
     },

@@ -18,6 +18,8 @@ import type { ExecutionRecord } from './records.ts';
 import { ROOT } from './store.ts';
 
 const MINUTE = 60_000;
+/** How long finished executions are kept, ms (Appwrite's `_APP_MAINTENANCE_RETENTION_EXECUTION` default, 14 days). */
+export const EXECUTION_RETENTION_MS = 14 * 24 * 60 * MINUTE;
 
 /** Fires cron schedules and due delayed executions. */
 export class Scheduler {
@@ -54,6 +56,7 @@ export class Scheduler {
   tick(at: number | Date): ExecutionRecord[] {
     const minute = Math.floor(Number(at) / MINUTE) * MINUTE;
     const started: ExecutionRecord[] = [];
+    this.pruneOldExecutions(minute);
     for (const fn of this.deps.store.functions.list(ROOT)) {
       if (
         fn.enabled &&
@@ -106,6 +109,20 @@ export class Scheduler {
     this.deps.store.executions.put(pending.functionId, waiting);
     runInBackground(this.deps, waiting, input, deploymentId);
     return waiting;
+  }
+
+  /** Drops executions past the retention period, except scheduled ones still waiting for their time. */
+  private pruneOldExecutions(now: number): void {
+    const cutoff = now - EXECUTION_RETENTION_MS;
+    let pending = false;
+    for (const fn of this.deps.store.functions.list(ROOT)) {
+      pending ||= this.deps.store.executions
+        .list(fn.$id)
+        .some((e) => e.$createdAt < cutoff && (e.status === 'scheduled' || e.status === 'waiting'));
+      if (pending) break;
+    }
+    // Rare (a delayed execution more than 14 days out): keep everything rather than lose it.
+    if (!pending) this.deps.store.executions.pruneCreatedBefore(cutoff);
   }
 
   private matches(schedule: string, minute: number): boolean {

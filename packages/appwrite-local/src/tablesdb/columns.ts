@@ -65,7 +65,7 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
   const key = body.key;
   if (typeof key !== 'string' || !KEY_RE.test(key)) {
     throw invalidArgument(
-      'Invalid `key` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can\'t start with a special char',
+      "Invalid `key` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char",
     );
   }
   const required = bool(body.required, 'required');
@@ -76,7 +76,9 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
     case 'varchar': {
       const size = body.size;
       if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1_073_741_824) {
-        throw invalidArgument('Invalid `size` param: Value must be a valid range between 1 and 1,073,741,824');
+        throw invalidArgument(
+          'Invalid `size` param: Value must be a valid range between 1 and 1,073,741,824',
+        );
       }
       col.type = kind;
       col.size = size;
@@ -159,7 +161,8 @@ export function renderColumn(col: ColumnDef, createdAt: number, updatedAt: numbe
     out.max = col.max ?? (col.type === 'integer' ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE);
   }
   if (col.size !== undefined && !col.format && col.type !== 'datetime') out.size = col.size;
-  if (col.type === 'string' && !col.format) out.encrypt = col.encrypt ?? false;
+  // Only reported when set: a CLI config without `encrypt` would otherwise see a change on every push.
+  if (col.encrypt) out.encrypt = true;
   out.default = col.default ?? null;
   return out;
 }
@@ -221,7 +224,8 @@ export function checkValue(col: ColumnDef, v: unknown): string | undefined {
       if (col.format === 'enum' && !col.elements?.includes(v)) {
         return `Value must be one of (${col.elements?.join(', ')})`;
       }
-      if (col.format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) return 'Value must be a valid email address';
+      if (col.format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v))
+        return 'Value must be a valid email address';
       if (col.format === 'url' && !isUrl(v)) return 'Value must be a valid URL';
       if (col.format === 'ip' && isIP(v) === 0) return 'Value must be a valid IP address';
       return undefined;
@@ -255,7 +259,9 @@ function bool(v: unknown, param: string): boolean {
 function optionalNumber(v: unknown, param: string, integer: boolean): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw invalidArgument(`Invalid \`${param}\` param: Value must be a valid ${integer ? 'integer' : 'float'}`);
+    throw invalidArgument(
+      `Invalid \`${param}\` param: Value must be a valid ${integer ? 'integer' : 'float'}`,
+    );
   }
   return v;
 }

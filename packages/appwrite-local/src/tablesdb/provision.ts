@@ -10,7 +10,11 @@ import { indexFromRequest, kindOf } from './routes-schema.ts';
 import type { TablesDbService } from './service.ts';
 
 /** Creates what the config declares and is missing; throws an Error naming the bad entry. */
-export function provisionTables(svc: TablesDbService, config: AppwriteConfig, log: (m: string) => void): void {
+export function provisionTables(
+  svc: TablesDbService,
+  config: AppwriteConfig,
+  log: (m: string) => void,
+): void {
   const s = svc.schemas;
   const known = new Set(s.listDatabases().map((d) => d.id));
   const wanted = new Set([...config.tablesDB.map((d) => d.$id), ...config.tables.map((t) => t.databaseId)]);
@@ -42,7 +46,9 @@ export function provisionTables(svc: TablesDbService, config: AppwriteConfig, lo
       }
     } catch (e) {
       const detail = e instanceof AppwriteError ? `${e.type}: ${e.message}` : (e as Error).message;
-      throw new Error(`appwrite-local: cannot provision table ${t.databaseId}/${t.$id} from ${config.dir}: ${detail}`);
+      throw new Error(
+        `appwrite-local: cannot provision table ${t.databaseId}/${t.$id} from ${config.dir}: ${detail}`,
+      );
     }
   }
   log(`provisioned ${wanted.size} database(s) and ${config.tables.length} table(s) from config`);

@@ -17,7 +17,13 @@ export function renderDatabase(d: DatabaseRecord): Record<string, unknown> {
   };
 }
 
-const ATTRIBUTES = { $id: attr.string, name: attr.string, enabled: attr.boolean, $createdAt: attr.datetime, $updatedAt: attr.datetime };
+const ATTRIBUTES = {
+  $id: attr.string,
+  name: attr.string,
+  enabled: attr.boolean,
+  $createdAt: attr.datetime,
+  $updatedAt: attr.datetime,
+};
 
 /** Registers the database routes. */
 export function databaseRoutes(router: Router, svc: TablesDbService): void {
@@ -36,13 +42,17 @@ export function databaseRoutes(router: Router, svc: TablesDbService): void {
     method: 'GET',
     path: '/tablesdb',
     scope: 'databases.read',
-    handler: (req) => listResponse(req, 'databases', svc.schemas.listDatabases().map(renderDatabase), ATTRIBUTES),
+    handler: (req) =>
+      listResponse(req, 'databases', svc.schemas.listDatabases().map(renderDatabase), ATTRIBUTES),
   });
   router.add({
     method: 'GET',
     path: '/tablesdb/:databaseId',
     scope: 'databases.read',
-    handler: (req) => ({ status: 200, json: renderDatabase(svc.schemas.getDatabase(req.params.databaseId as string)) }),
+    handler: (req) => ({
+      status: 200,
+      json: renderDatabase(svc.schemas.getDatabase(req.params.databaseId as string)),
+    }),
   });
   router.add({
     method: 'PUT',
@@ -50,8 +60,12 @@ export function databaseRoutes(router: Router, svc: TablesDbService): void {
     scope: 'databases.write',
     handler: (req) => {
       const name = requireString(req.body, 'name');
-      const enabled = req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true);
-      return { status: 200, json: renderDatabase(svc.schemas.updateDatabase(req.params.databaseId as string, name, enabled)) };
+      const enabled =
+        req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true);
+      return {
+        status: 200,
+        json: renderDatabase(svc.schemas.updateDatabase(req.params.databaseId as string, name, enabled)),
+      };
     },
   });
   router.add({

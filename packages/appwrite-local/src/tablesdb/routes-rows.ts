@@ -17,15 +17,26 @@ import { permissionsOf } from './transactions.ts';
 const READ = ['rows.read', 'documents.read'];
 const WRITE = ['rows.write', 'documents.write'];
 const BASE = '/tablesdb/:databaseId/tables/:tableId/rows';
-const META = new Set(['$id', '$sequence', '$createdAt', '$updatedAt', '$permissions', '$tableId', '$databaseId']);
-const PERMISSION_RE = /^(read|create|update|delete|write)\("(any|guests|users|users\/unverified|users\/verified|user:[^"]+|team:[^"]+|member:[^"]+|label:[^"]+)"\)$/;
+const META = new Set([
+  '$id',
+  '$sequence',
+  '$createdAt',
+  '$updatedAt',
+  '$permissions',
+  '$tableId',
+  '$databaseId',
+]);
+const PERMISSION_RE =
+  /^(read|create|update|delete|write)\("(any|guests|users|users\/unverified|users\/verified|user:[^"]+|team:[^"]+|member:[^"]+|label:[^"]+)"\)$/;
 
 /** Validates Appwrite permission strings such as `read("team:abc/admin")`. */
 export function permissionsParam(value: unknown): string[] | undefined {
   const list = optionalStringArray(value, 'permissions');
   for (const p of list ?? []) {
     if (!PERMISSION_RE.test(p)) {
-      throw invalidArgument(`Invalid \`permissions\` param: Permission "${p}" is not allowed. Must be one of: read, create, update, delete, write.`);
+      throw invalidArgument(
+        `Invalid \`permissions\` param: Permission "${p}" is not allowed. Must be one of: read, create, update, delete, write.`,
+      );
     }
   }
   return list;
@@ -44,7 +55,8 @@ function dataParam(body: Record<string, unknown>, required: boolean): Record<str
       throw invalidArgument('Invalid `data` param: Value must be a valid JSON string');
     }
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('Invalid `data` param: Value must be a valid JSON object');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw invalidArgument('Invalid `data` param: Value must be a valid JSON object');
   return data as Record<string, unknown>;
 }
 
@@ -66,7 +78,11 @@ function selectSet(t: TableSchema, q: ParsedQueries): Set<string> | undefined {
 
 function rowsArrayParam(body: Record<string, unknown>): Record<string, unknown>[] {
   const rows = body.rows;
-  if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
+  if (
+    !Array.isArray(rows) ||
+    rows.length === 0 ||
+    !rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))
+  ) {
     throw invalidArgument('Invalid `rows` param: Value must be a non-empty array of objects');
   }
   return rows as Record<string, unknown>[];
@@ -74,9 +90,16 @@ function rowsArrayParam(body: Record<string, unknown>): Record<string, unknown>[
 
 /** Registers the row routes. */
 export function rowRoutes(router: Router, svc: TablesDbService): void {
-  const table = (req: ApiRequest) => svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string);
-  const model = (req: ApiRequest, t: TableSchema, row: StoredRow, select?: Set<string>) => renderRow(t, row, req.responseFormat, select);
-  const placeholder = (t: TableSchema, id: string, data: Record<string, unknown>, permissions: string[]): StoredRow => {
+  const table = (req: ApiRequest) =>
+    svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string);
+  const model = (req: ApiRequest, t: TableSchema, row: StoredRow, select?: Set<string>) =>
+    renderRow(t, row, req.responseFormat, select);
+  const placeholder = (
+    t: TableSchema,
+    id: string,
+    data: Record<string, unknown>,
+    permissions: string[],
+  ): StoredRow => {
     const now = svc.clock.now();
     const known = Object.fromEntries(Object.entries(data).filter(([k]) => t.columns.has(k)));
     return { id, seq: 0, data: known, permissions, createdAt: now, updatedAt: now };
@@ -94,12 +117,24 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const t = table(req);
       const txId = transactionParam(req.body);
       if (req.body.rows !== undefined) {
-        const items = rowsArrayParam(req.body).map((r) => ({ ...r, $id: resolveId(r.$id ?? 'unique()', '$id') }));
+        const items = rowsArrayParam(req.body).map((r) => ({
+          ...r,
+          $id: resolveId(r.$id ?? 'unique()', '$id'),
+        }));
         if (txId) {
-          svc.transactions.stage(txId, [{ action: 'bulkCreate', databaseId: t.databaseId, tableId: t.id, data: items }]);
-          return list(req, t, items.map((r) => placeholder(t, r.$id, r, permissionsOf(r) ?? [])), 201);
+          svc.transactions.stage(txId, [
+            { action: 'bulkCreate', databaseId: t.databaseId, tableId: t.id, data: items },
+          ]);
+          return list(
+            req,
+            t,
+            items.map((r) => placeholder(t, r.$id, r, permissionsOf(r) ?? [])),
+            201,
+          );
         }
-        const created = svc.db.transaction(() => items.map((r) => svc.rows.create('tables', t, r.$id, r, permissionsOf(r) ?? [])))();
+        const created = svc.db.transaction(() =>
+          items.map((r) => svc.rows.create('tables', t, r.$id, r, permissionsOf(r) ?? [])),
+        )();
         for (const row of created) svc.emitRow('create', t, row);
         return list(req, t, created, 201);
       }
@@ -108,7 +143,15 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       if (Object.keys(data).length === 0) throw new AppwriteError('row_missing_data');
       const permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data) ?? [];
       if (txId) {
-        svc.transactions.stage(txId, [{ action: 'create', databaseId: t.databaseId, tableId: t.id, rowId, data: { ...data, $permissions: permissions } }]);
+        svc.transactions.stage(txId, [
+          {
+            action: 'create',
+            databaseId: t.databaseId,
+            tableId: t.id,
+            rowId,
+            data: { ...data, $permissions: permissions },
+          },
+        ]);
         return { status: 201, json: model(req, t, placeholder(t, rowId, data, permissions)) };
       }
       const row = svc.rows.create('tables', t, rowId, data, permissions);
@@ -140,11 +183,14 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     handler: (req) => {
       const t = table(req);
       const q = parseQueries(req.query.queries, rowAttributes(t));
-      if (q.filters.length || q.orders.length || q.cursor) throw queryError('Only select queries are allowed when getting a row');
+      if (q.filters.length || q.orders.length || q.cursor)
+        throw queryError('Only select queries are allowed when getting a row');
       const select = selectSet(t, q);
       const rowId = req.params.rowId as string;
       const txId = transactionParam(req.query);
-      const row = txId ? svc.transactions.readStaged(txId, () => svc.rows.get(t, rowId)) : svc.rows.get(t, rowId);
+      const row = txId
+        ? svc.transactions.readStaged(txId, () => svc.rows.get(t, rowId))
+        : svc.rows.get(t, rowId);
       if (!row) throw new AppwriteError('row_not_found', undefined, rowId);
       return { status: 200, json: model(req, t, row, select) };
     },
@@ -159,11 +205,14 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const rowId = req.params.rowId as string;
       const data = dataParam(req.body, false) ?? {};
       const permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
-      if (Object.keys(data).length === 0 && permissions === undefined) throw new AppwriteError('row_missing_payload');
+      if (Object.keys(data).length === 0 && permissions === undefined)
+        throw new AppwriteError('row_missing_payload');
       const txId = transactionParam(req.body);
       if (txId) {
         const staged = permissions ? { ...data, $permissions: permissions } : data;
-        svc.transactions.stage(txId, [{ action: 'update', databaseId: t.databaseId, tableId: t.id, rowId, data: staged }]);
+        svc.transactions.stage(txId, [
+          { action: 'update', databaseId: t.databaseId, tableId: t.id, rowId, data: staged },
+        ]);
         return { status: 200, json: model(req, t, placeholder(t, rowId, data, permissions ?? [])) };
       }
       const row = svc.rows.update('tables', t, rowId, data, permissions);
@@ -184,7 +233,9 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const txId = transactionParam(req.body);
       if (txId) {
         const staged = permissions ? { ...data, $permissions: permissions } : data;
-        svc.transactions.stage(txId, [{ action: 'upsert', databaseId: t.databaseId, tableId: t.id, rowId, data: staged }]);
+        svc.transactions.stage(txId, [
+          { action: 'upsert', databaseId: t.databaseId, tableId: t.id, rowId, data: staged },
+        ]);
         return { status: 201, json: model(req, t, placeholder(t, rowId, data, permissions ?? [])) };
       }
       const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
@@ -232,7 +283,9 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
         if (txId) {
           const data: Record<string, unknown> = { column, value };
           if (typeof bound === 'number') data[boundKey] = bound;
-          svc.transactions.stage(txId, [{ action: direction, databaseId: t.databaseId, tableId: t.id, rowId, data }]);
+          svc.transactions.stage(txId, [
+            { action: direction, databaseId: t.databaseId, tableId: t.id, rowId, data },
+          ]);
           const current = svc.rows.get(t, rowId) ?? placeholder(t, rowId, {}, []);
           return { status: 200, json: model(req, t, current) };
         }
@@ -259,15 +312,27 @@ function bulkRoutes(
     scope: WRITE,
     handler: (req) => {
       const t = table(req);
-      const items = rowsArrayParam(req.body).map((r) => ({ ...r, $id: resolveId(r.$id ?? 'unique()', '$id') }));
+      const items = rowsArrayParam(req.body).map((r) => ({
+        ...r,
+        $id: resolveId(r.$id ?? 'unique()', '$id'),
+      }));
       const txId = transactionParam(req.body);
       if (txId) {
-        svc.transactions.stage(txId, [{ action: 'bulkUpsert', databaseId: t.databaseId, tableId: t.id, data: items }]);
+        svc.transactions.stage(txId, [
+          { action: 'bulkUpsert', databaseId: t.databaseId, tableId: t.id, data: items },
+        ]);
         return list(req, t, [], 201);
       }
-      const results = svc.db.transaction(() => items.map((r) => svc.rows.upsert('tables', t, r.$id, r, permissionsOf(r))))();
+      const results = svc.db.transaction(() =>
+        items.map((r) => svc.rows.upsert('tables', t, r.$id, r, permissionsOf(r))),
+      )();
       for (const { row, created } of results) svc.emitRow(created ? 'create' : 'update', t, row);
-      return list(req, t, results.map((r) => r.row), 201);
+      return list(
+        req,
+        t,
+        results.map((r) => r.row),
+        201,
+      );
     },
   });
   router.add({
@@ -280,11 +345,20 @@ function bulkRoutes(
       const q = parseQueries(req.body.queries, rowAttributes(t));
       const txId = transactionParam(req.body);
       if (txId) {
-        svc.transactions.stage(txId, [{ action: 'bulkUpdate', databaseId: t.databaseId, tableId: t.id, data: { data, queries: req.body.queries ?? [] } }]);
+        svc.transactions.stage(txId, [
+          {
+            action: 'bulkUpdate',
+            databaseId: t.databaseId,
+            tableId: t.id,
+            data: { data, queries: req.body.queries ?? [] },
+          },
+        ]);
         return list(req, t, [], 200);
       }
       const updated = svc.db.transaction(() =>
-        listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows.map((r) => svc.rows.update('tables', t, r.id, data, permissionsOf(data))),
+        listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows.map((r) =>
+          svc.rows.update('tables', t, r.id, data, permissionsOf(data)),
+        ),
       )();
       for (const row of updated) svc.emitRow('update', t, row);
       return list(req, t, updated, 200);
@@ -299,11 +373,20 @@ function bulkRoutes(
       const q = parseQueries(req.body.queries, rowAttributes(t));
       const txId = transactionParam(req.body);
       if (txId) {
-        svc.transactions.stage(txId, [{ action: 'bulkDelete', databaseId: t.databaseId, tableId: t.id, data: { queries: req.body.queries ?? [] } }]);
+        svc.transactions.stage(txId, [
+          {
+            action: 'bulkDelete',
+            databaseId: t.databaseId,
+            tableId: t.id,
+            data: { queries: req.body.queries ?? [] },
+          },
+        ]);
         return list(req, t, [], 200);
       }
       const deleted = svc.db.transaction(() =>
-        listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows.map((r) => svc.rows.delete('tables', t, r.id)),
+        listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows.map((r) =>
+          svc.rows.delete('tables', t, r.id),
+        ),
       )();
       for (const row of deleted) svc.emitRow('delete', t, row);
       return list(req, t, deleted, 200);

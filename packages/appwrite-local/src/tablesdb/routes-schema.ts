@@ -8,12 +8,30 @@ import { attr, listResponse } from '../list.ts';
 import type { Router } from '../server-context.ts';
 import { formatDate, optionalBoolean, optionalStringArray, requireString, resolveId } from '../wire.ts';
 import { COLUMN_KINDS, type ColumnDef, type ColumnKind, columnFromRequest, renderColumn } from './columns.ts';
-import { type ColumnRecord, type Dialect, ERRORS, type IndexRecord, type TableSchema } from './schema-store.ts';
+import {
+  type ColumnRecord,
+  type Dialect,
+  ERRORS,
+  type IndexRecord,
+  type TableSchema,
+} from './schema-store.ts';
 import type { TablesDbService } from './service.ts';
 
 const PATHS = {
-  tables: { base: '/tablesdb/:databaseId/tables', columns: 'columns', indexField: 'columns', read: ['tables.read', 'collections.read'], write: ['tables.write', 'collections.write'] },
-  legacy: { base: '/databases/:databaseId/collections', columns: 'attributes', indexField: 'attributes', read: ['collections.read'], write: ['collections.write'] },
+  tables: {
+    base: '/tablesdb/:databaseId/tables',
+    columns: 'columns',
+    indexField: 'columns',
+    read: ['tables.read', 'collections.read'],
+    write: ['tables.write', 'collections.write'],
+  },
+  legacy: {
+    base: '/databases/:databaseId/collections',
+    columns: 'attributes',
+    indexField: 'attributes',
+    read: ['collections.read'],
+    write: ['collections.write'],
+  },
 } as const;
 
 /** The column model of a stored column. */
@@ -58,7 +76,8 @@ export function tableModel(t: TableSchema): Record<string, unknown> {
 /** The create-column kind for an appwrite.json / inline column (`type` + optional `format`). */
 export function kindOf(column: { type: string; format?: string }): ColumnKind {
   const format = column.format ?? '';
-  if (column.type === 'string' && ['email', 'url', 'ip', 'enum'].includes(format)) return format as ColumnKind;
+  if (column.type === 'string' && ['email', 'url', 'ip', 'enum'].includes(format))
+    return format as ColumnKind;
   if (column.type === 'double') return 'float';
   if ((COLUMN_KINDS as readonly string[]).includes(column.type)) return column.type as ColumnKind;
   throw invalidArgument(`Unsupported column type: ${column.type}`);
@@ -71,22 +90,49 @@ export function indexFromRequest(dialect: Dialect, body: Record<string, unknown>
   const columns = optionalStringArray(body[PATHS[dialect].indexField], PATHS[dialect].indexField);
   if (!columns) throw invalidArgument(`Param "${PATHS[dialect].indexField}" is not optional.`);
   const orders = (optionalStringArray(body.orders, 'orders') ?? []).map((o) => o.toUpperCase());
-  if (orders.some((o) => o !== 'ASC' && o !== 'DESC')) throw invalidArgument('Invalid `orders` param: Value must be one of (ASC, DESC)');
+  if (orders.some((o) => o !== 'ASC' && o !== 'DESC'))
+    throw invalidArgument('Invalid `orders` param: Value must be one of (ASC, DESC)');
   const lengths = body.lengths ?? [];
-  if (!Array.isArray(lengths) || !lengths.every((l) => l === null || (Number.isInteger(l) && (l as number) >= 0))) {
+  if (
+    !Array.isArray(lengths) ||
+    !lengths.every((l) => l === null || (Number.isInteger(l) && (l as number) >= 0))
+  ) {
     throw invalidArgument('Invalid `lengths` param: Value must a valid array of integers');
   }
   return { key, type, columns, orders, lengths: lengths as number[] };
 }
 
-const TABLE_ATTRIBUTES = { $id: attr.string, name: attr.string, enabled: attr.boolean, rowSecurity: attr.boolean, $createdAt: attr.datetime, $updatedAt: attr.datetime };
-const COLUMN_ATTRIBUTES = { key: attr.string, type: attr.string, size: attr.integer, required: attr.boolean, array: attr.boolean, status: attr.string, error: attr.string };
-const INDEX_ATTRIBUTES = { key: attr.string, type: attr.string, status: attr.string, error: attr.string, columns: attr.strings, attributes: attr.strings };
+const TABLE_ATTRIBUTES = {
+  $id: attr.string,
+  name: attr.string,
+  enabled: attr.boolean,
+  rowSecurity: attr.boolean,
+  $createdAt: attr.datetime,
+  $updatedAt: attr.datetime,
+};
+const COLUMN_ATTRIBUTES = {
+  key: attr.string,
+  type: attr.string,
+  size: attr.integer,
+  required: attr.boolean,
+  array: attr.boolean,
+  status: attr.string,
+  error: attr.string,
+};
+const INDEX_ATTRIBUTES = {
+  key: attr.string,
+  type: attr.string,
+  status: attr.string,
+  error: attr.string,
+  columns: attr.strings,
+  attributes: attr.strings,
+};
 
 /** Registers table, column and index routes for a dialect (tables CRUD only for TablesDB). */
 export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dialect): void {
   const p = PATHS[dialect];
-  const table = (params: Record<string, string>) => svc.schemas.getTable(dialect, params.databaseId as string, params.tableId as string);
+  const table = (params: Record<string, string>) =>
+    svc.schemas.getTable(dialect, params.databaseId as string, params.tableId as string);
 
   if (dialect === 'tables') tableRoutes(router, svc);
 
@@ -95,7 +141,13 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     method: 'GET',
     path: colBase,
     scope: p.read,
-    handler: (req) => listResponse(req, p.columns, [...table(req.params).columns.values()].map(columnModel), COLUMN_ATTRIBUTES),
+    handler: (req) =>
+      listResponse(
+        req,
+        p.columns,
+        [...table(req.params).columns.values()].map(columnModel),
+        COLUMN_ATTRIBUTES,
+      ),
   });
   router.add({
     method: 'GET',
@@ -112,7 +164,12 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: `${colBase}/:key`,
     scope: p.write,
     handler: (req) => {
-      svc.schemas.deleteColumn(dialect, req.params.databaseId as string, req.params.tableId as string, req.params.key as string);
+      svc.schemas.deleteColumn(
+        dialect,
+        req.params.databaseId as string,
+        req.params.tableId as string,
+        req.params.key as string,
+      );
       return { status: 204 };
     },
   });
@@ -124,7 +181,12 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
       handler: (req) => {
         table(req.params);
         const def = columnFromRequest(kind, req.body);
-        const record = svc.schemas.addColumn(dialect, req.params.databaseId as string, req.params.tableId as string, def);
+        const record = svc.schemas.addColumn(
+          dialect,
+          req.params.databaseId as string,
+          req.params.tableId as string,
+          def,
+        );
         return { status: 202, json: columnModel(record) };
       },
     });
@@ -137,13 +199,21 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
         const key = req.params.key as string;
         const current = t.columns.get(key);
         if (!current) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, key);
+        if (kindOf(current.def) !== kind) {
+          throw new AppwriteError(dialect === 'tables' ? 'column_type_invalid' : 'attribute_type_invalid', undefined, key);
+        }
         const body: Record<string, unknown> = { ...current.def, ...req.body, key, array: current.def.array };
         if (kind === 'string' || kind === 'varchar') body.size = req.body.size ?? current.def.size;
         if (req.body.newKey !== undefined && req.body.newKey !== key) {
           throw invalidArgument('Renaming columns (`newKey`) is not supported by appwrite-local.');
         }
         const def: ColumnDef = columnFromRequest(kind, body);
-        const record = svc.schemas.updateColumn(dialect, req.params.databaseId as string, req.params.tableId as string, def);
+        const record = svc.schemas.updateColumn(
+          dialect,
+          req.params.databaseId as string,
+          req.params.tableId as string,
+          def,
+        );
         return { status: 200, json: columnModel(record) };
       },
     });
@@ -155,7 +225,12 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: idxBase,
     scope: p.write,
     handler: (req) => {
-      const record = svc.schemas.addIndex(dialect, req.params.databaseId as string, req.params.tableId as string, indexFromRequest(dialect, req.body));
+      const record = svc.schemas.addIndex(
+        dialect,
+        req.params.databaseId as string,
+        req.params.tableId as string,
+        indexFromRequest(dialect, req.body),
+      );
       return { status: 202, json: indexModel(record, dialect) };
     },
   });
@@ -163,7 +238,13 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     method: 'GET',
     path: idxBase,
     scope: p.read,
-    handler: (req) => listResponse(req, 'indexes', table(req.params).indexes.map((i) => indexModel(i, dialect)), INDEX_ATTRIBUTES),
+    handler: (req) =>
+      listResponse(
+        req,
+        'indexes',
+        table(req.params).indexes.map((i) => indexModel(i, dialect)),
+        INDEX_ATTRIBUTES,
+      ),
   });
   router.add({
     method: 'GET',
@@ -180,7 +261,12 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: `${idxBase}/:key`,
     scope: p.write,
     handler: (req) => {
-      svc.schemas.deleteIndex(dialect, req.params.databaseId as string, req.params.tableId as string, req.params.key as string);
+      svc.schemas.deleteIndex(
+        dialect,
+        req.params.databaseId as string,
+        req.params.tableId as string,
+        req.params.key as string,
+      );
       return { status: 204 };
     },
   });
@@ -201,11 +287,15 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
       const enabled = optionalBoolean(req.body.enabled, 'enabled', true);
       const columns = (req.body.columns ?? []) as unknown[];
       const indexes = (req.body.indexes ?? []) as unknown[];
-      if (!Array.isArray(columns) || !Array.isArray(indexes)) throw invalidArgument('Invalid `columns`/`indexes` param: must be arrays');
+      if (!Array.isArray(columns) || !Array.isArray(indexes))
+        throw invalidArgument('Invalid `columns`/`indexes` param: must be arrays');
       // Validate everything before writing, then create table, columns and indexes in one SQLite transaction.
       const defs = columns.map((c) => {
         const body = (c ?? {}) as Record<string, unknown>;
-        return columnFromRequest(kindOf({ type: String(body.type ?? ''), format: body.format as string | undefined }), body);
+        return columnFromRequest(
+          kindOf({ type: String(body.type ?? ''), format: body.format as string | undefined }),
+          body,
+        );
       });
       const idx = indexes.map((i) => indexFromRequest('tables', (i ?? {}) as Record<string, unknown>));
       let t: TableSchema;
@@ -227,13 +317,24 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
     method: 'GET',
     path: p.base,
     scope: p.read,
-    handler: (req) => listResponse(req, 'tables', svc.schemas.listTables('tables', req.params.databaseId as string).map(tableModel), TABLE_ATTRIBUTES),
+    handler: (req) =>
+      listResponse(
+        req,
+        'tables',
+        svc.schemas.listTables('tables', req.params.databaseId as string).map(tableModel),
+        TABLE_ATTRIBUTES,
+      ),
   });
   router.add({
     method: 'GET',
     path: `${p.base}/:tableId`,
     scope: p.read,
-    handler: (req) => ({ status: 200, json: tableModel(svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string)) }),
+    handler: (req) => ({
+      status: 200,
+      json: tableModel(
+        svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string),
+      ),
+    }),
   });
   router.add({
     method: 'PUT',
@@ -241,12 +342,21 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
     scope: p.write,
     handler: (req) => {
       const name = requireString(req.body, 'name');
-      const t = svc.schemas.updateTable('tables', req.params.databaseId as string, req.params.tableId as string, {
-        name,
-        permissions: optionalStringArray(req.body.permissions, 'permissions'),
-        rowSecurity: req.body.rowSecurity === undefined ? undefined : optionalBoolean(req.body.rowSecurity, 'rowSecurity', false),
-        enabled: req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true),
-      });
+      const t = svc.schemas.updateTable(
+        'tables',
+        req.params.databaseId as string,
+        req.params.tableId as string,
+        {
+          name,
+          permissions: optionalStringArray(req.body.permissions, 'permissions'),
+          rowSecurity:
+            req.body.rowSecurity === undefined
+              ? undefined
+              : optionalBoolean(req.body.rowSecurity, 'rowSecurity', false),
+          enabled:
+            req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true),
+        },
+      );
       return { status: 200, json: tableModel(t) };
     },
   });

@@ -7,7 +7,14 @@ import { renderTransaction } from './transactions.ts';
 
 const READ = ['rows.read', 'documents.read'];
 const WRITE = ['rows.write', 'documents.write'];
-const ATTRIBUTES = { $id: attr.string, status: attr.string, operations: attr.integer, expiresAt: attr.datetime, $createdAt: attr.datetime, $updatedAt: attr.datetime };
+const ATTRIBUTES = {
+  $id: attr.string,
+  status: attr.string,
+  operations: attr.integer,
+  expiresAt: attr.datetime,
+  $createdAt: attr.datetime,
+  $updatedAt: attr.datetime,
+};
 
 /** Registers the transaction routes. */
 export function transactionRoutes(router: Router, svc: TablesDbService): void {
@@ -17,7 +24,8 @@ export function transactionRoutes(router: Router, svc: TablesDbService): void {
     scope: WRITE,
     handler: (req) => {
       const ttl = req.body.ttl ?? 300;
-      if (typeof ttl !== 'number') throw invalidArgument('Invalid `ttl` param: Value must be a valid integer');
+      if (typeof ttl !== 'number')
+        throw invalidArgument('Invalid `ttl` param: Value must be a valid integer');
       return { status: 201, json: renderTransaction(svc.transactions.create(ttl)) };
     },
   });
@@ -25,13 +33,17 @@ export function transactionRoutes(router: Router, svc: TablesDbService): void {
     method: 'GET',
     path: '/tablesdb/transactions',
     scope: READ,
-    handler: (req) => listResponse(req, 'transactions', svc.transactions.list().map(renderTransaction), ATTRIBUTES),
+    handler: (req) =>
+      listResponse(req, 'transactions', svc.transactions.list().map(renderTransaction), ATTRIBUTES),
   });
   router.add({
     method: 'GET',
     path: '/tablesdb/transactions/:transactionId',
     scope: READ,
-    handler: (req) => ({ status: 200, json: renderTransaction(svc.transactions.get(req.params.transactionId as string)) }),
+    handler: (req) => ({
+      status: 200,
+      json: renderTransaction(svc.transactions.get(req.params.transactionId as string)),
+    }),
   });
   router.add({
     method: 'DELETE',
@@ -49,7 +61,10 @@ export function transactionRoutes(router: Router, svc: TablesDbService): void {
     handler: (req) => {
       const ops = req.body.operations;
       if (!Array.isArray(ops)) throw invalidArgument('Param "operations" is not optional.');
-      return { status: 201, json: renderTransaction(svc.transactions.stage(req.params.transactionId as string, ops)) };
+      return {
+        status: 201,
+        json: renderTransaction(svc.transactions.stage(req.params.transactionId as string, ops)),
+      };
     },
   });
   router.add({

@@ -4,7 +4,13 @@
  */
 import type { Database } from 'better-sqlite3';
 import { AppwriteError } from '../errors.ts';
-import { type AttributeInfo, type AttributeKind, type Filter, type ParsedQueries, queryError } from '../queries.ts';
+import {
+  type AttributeInfo,
+  type AttributeKind,
+  type Filter,
+  type ParsedQueries,
+  queryError,
+} from '../queries.ts';
 import { formatDate } from '../wire.ts';
 import { fromDb, type StoredRow } from './row-store.ts';
 import type { TableSchema } from './schema-store.ts';
@@ -24,10 +30,28 @@ export function rowAttributes(t: TableSchema): (attribute: string) => AttributeI
     const col = t.columns.get(attribute)?.def;
     if (!col) return undefined;
     const kind: AttributeKind =
-      col.type === 'integer' ? 'integer' : col.type === 'double' ? 'number' : col.type === 'boolean' ? 'boolean' : col.type === 'datetime' ? 'datetime' : 'string';
+      col.type === 'integer'
+        ? 'integer'
+        : col.type === 'double'
+          ? 'number'
+          : col.type === 'boolean'
+            ? 'boolean'
+            : col.type === 'datetime'
+              ? 'datetime'
+              : 'string';
     return { kind, array: col.array };
   };
 }
+
+/** Filters an index can serve. */
+const SELECTIVE = new Set([
+  'equal',
+  'lessThan',
+  'lessThanEqual',
+  'greaterThan',
+  'greaterThanEqual',
+  'between',
+]);
 
 function expr(attribute: string): string {
   const meta = META[attribute];
@@ -53,7 +77,9 @@ function compileFilter(f: Filter, params: unknown[]): string {
   };
   const each = (v: unknown) => {
     params.push(v);
-    return `EXISTS (SELECT 1 FROM json_each(data, '$."${f.attribute}"') WHERE value = ?)`;
+    // Not `EXISTS (… json_each … WHERE value = ?)`: SQLite 3.51 turns that EXISTS into a join, which repeats a
+    // row whose array holds the value twice once OFFSET is applied (found by the query-model property test).
+    return `? IN (SELECT value FROM json_each(data, '$."${f.attribute}"'))`;
   };
   switch (f.method) {
     case 'equal':
@@ -126,15 +152,22 @@ export function listRows(
   const filterParams = [...params];
 
   const orders = [...q.orders];
-  if (!orders.some((o) => o.attribute === '$sequence')) orders.push({ attribute: '$sequence', direction: 'ASC' });
+  if (!orders.some((o) => o.attribute === '$sequence'))
+    orders.push({ attribute: '$sequence', direction: 'ASC' });
 
   let reverse = false;
   let cursorSql = '';
   if (q.cursor) {
     const cursorRow = db
-      .prepare('SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?')
+      .prepare(
+        'SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?',
+      )
       .get(t.databaseId, t.id, q.cursor.id) as Parameters<typeof fromDb>[0] | undefined;
-    if (!cursorRow) throw new AppwriteError('general_cursor_not_found', `Cursor not found: Row '${q.cursor.id}' does not exist.`);
+    if (!cursorRow)
+      throw new AppwriteError(
+        'general_cursor_not_found',
+        `Cursor not found: Row '${q.cursor.id}' does not exist.`,
+      );
     const c = fromDb(cursorRow);
     reverse = q.cursor.direction === 'before';
     // Keyset: (o1 > v1) OR (o1 = v1 AND o2 > v2) OR … with > flipped for DESC and for cursorBefore.
@@ -153,8 +186,17 @@ export function listRows(
     });
     cursorSql = ` AND (${ors.join(' OR ')})`;
   }
+  // When a filter can use a declared index, keep SQLite from walking the $sequence index instead (without
+  // statistics it prefers an index that yields the order, scanning far more rows): `+expr` disables that.
+  const leading = new Set(t.indexes.map((i) => i.columns[0]));
+  const selective = q.filters.some(
+    (f) => f.kind === 'cmp' && leading.has(f.attribute) && SELECTIVE.has(f.method),
+  );
   const orderSql = orders
-    .map((o) => `${expr(o.attribute)} ${(o.direction === 'ASC') !== reverse ? 'ASC' : 'DESC'}`)
+    .map(
+      (o) =>
+        `${selective ? '+' : ''}${expr(o.attribute)} ${(o.direction === 'ASC') !== reverse ? 'ASC' : 'DESC'}`,
+    )
     .join(', ');
   params.push(q.limit, q.offset);
   const rows = (
@@ -166,7 +208,10 @@ export function listRows(
   ).map(fromDb);
   if (reverse) rows.reverse();
   const total = withTotal
-    ? (db.prepare(`SELECT COUNT(*) FROM tdb_rows WHERE ${where}`).pluck().get(...filterParams) as number)
+    ? (db
+        .prepare(`SELECT COUNT(*) FROM tdb_rows WHERE ${where}`)
+        .pluck()
+        .get(...filterParams) as number)
     : 0;
   return { total, rows };
 }
@@ -179,7 +224,10 @@ function cursorValue(attribute: string, row: StoredRow): unknown {
   else if (attribute === '$updatedAt') v = row.updatedAt;
   else v = row.data[attribute];
   if (v === null || v === undefined) {
-    throw new AppwriteError('database_query_order_null', `The order column '${attribute}' had a null value. Cursor pagination requires all rows order column values are non-null.`);
+    throw new AppwriteError(
+      'database_query_order_null',
+      `The order column '${attribute}' had a null value. Cursor pagination requires all rows order column values are non-null.`,
+    );
   }
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
 }

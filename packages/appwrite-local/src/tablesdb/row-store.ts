@@ -39,29 +39,51 @@ interface DbRow {
 }
 
 /** Meta keys a client may send inside `data` (they are not columns). */
-const META_KEYS = new Set(['$id', '$sequence', '$tableId', '$collectionId', '$databaseId', '$createdAt', '$updatedAt', '$permissions']);
+const META_KEYS = new Set([
+  '$id',
+  '$sequence',
+  '$tableId',
+  '$collectionId',
+  '$databaseId',
+  '$createdAt',
+  '$updatedAt',
+  '$permissions',
+]);
 
 /** Row operations over one SQLite database. */
 export class RowStore {
-  private readonly stmt: Record<'get' | 'exists' | 'seq' | 'insert' | 'update' | 'delete' | 'uniqueInsert' | 'uniqueDelete', Statement>;
+  private readonly stmt: Record<
+    'get' | 'exists' | 'seq' | 'insert' | 'update' | 'delete' | 'uniqueInsert' | 'uniqueDelete',
+    Statement
+  >;
 
   constructor(
     private readonly db: Database,
     private readonly clock: ServerClock,
   ) {
     this.stmt = {
-      get: db.prepare('SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?'),
+      get: db.prepare(
+        'SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?',
+      ),
       exists: db.prepare('SELECT 1 FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?').pluck(),
       seq: db
-        .prepare('UPDATE tdb_tables SET last_sequence = last_sequence + 1 WHERE database_id = ? AND id = ? RETURNING last_sequence')
+        .prepare(
+          'UPDATE tdb_tables SET last_sequence = last_sequence + 1 WHERE database_id = ? AND id = ? RETURNING last_sequence',
+        )
         .pluck(),
       insert: db.prepare(
         'INSERT INTO tdb_rows (database_id, table_id, id, seq, data, permissions, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      update: db.prepare('UPDATE tdb_rows SET data = ?, permissions = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND id = ?'),
+      update: db.prepare(
+        'UPDATE tdb_rows SET data = ?, permissions = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND id = ?',
+      ),
       delete: db.prepare('DELETE FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?'),
-      uniqueInsert: db.prepare('INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)'),
-      uniqueDelete: db.prepare('DELETE FROM tdb_unique WHERE database_id = ? AND table_id = ? AND row_id = ?'),
+      uniqueInsert: db.prepare(
+        'INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)',
+      ),
+      uniqueDelete: db.prepare(
+        'DELETE FROM tdb_unique WHERE database_id = ? AND table_id = ? AND row_id = ?',
+      ),
     };
   }
 
@@ -84,14 +106,30 @@ export class RowStore {
   }
 
   /** Creates a row; 409 row_already_exists for a taken id or a unique-index violation; 400 on bad data. */
-  create(dialect: Dialect, t: TableSchema, rowId: string, data: Record<string, unknown>, permissions: string[]): StoredRow {
+  create(
+    dialect: Dialect,
+    t: TableSchema,
+    rowId: string,
+    data: Record<string, unknown>,
+    permissions: string[],
+  ): StoredRow {
     const values = validateRow(t, data, 'create');
     return this.db.transaction(() => {
-      if (this.stmt.exists.get(t.databaseId, t.id, rowId)) throw new AppwriteError(ERRORS[dialect].rowExists, undefined, rowId);
+      if (this.stmt.exists.get(t.databaseId, t.id, rowId))
+        throw new AppwriteError(ERRORS[dialect].rowExists, undefined, rowId);
       const seq = this.stmt.seq.get(t.databaseId, t.id) as number;
       const now = this.tick();
       const row: StoredRow = { id: rowId, seq, data: values, permissions, createdAt: now, updatedAt: now };
-      this.stmt.insert.run(t.databaseId, t.id, rowId, seq, JSON.stringify(values), JSON.stringify(permissions), now, now);
+      this.stmt.insert.run(
+        t.databaseId,
+        t.id,
+        rowId,
+        seq,
+        JSON.stringify(values),
+        JSON.stringify(permissions),
+        now,
+        now,
+      );
       this.writeUnique(dialect, t, row, false);
       return row;
     })();
@@ -124,7 +162,10 @@ export class RowStore {
     return this.db.transaction(() => {
       const current = this.get(t, rowId);
       if (!current) return { row: this.create(dialect, t, rowId, data, permissions ?? []), created: true };
-      return { row: this.write(dialect, t, current, validateRow(t, data, 'update'), permissions), created: false };
+      return {
+        row: this.write(dialect, t, current, validateRow(t, data, 'update'), permissions),
+        created: false,
+      };
     })();
   }
 
@@ -157,18 +198,31 @@ export class RowStore {
       throw new AppwriteError('attribute_type_invalid', undefined, column);
     }
     if (col.def.type === 'integer' && !Number.isInteger(delta)) {
-      throw new AppwriteError('general_argument_invalid', 'Invalid `value` param: Value must be a valid integer');
+      throw new AppwriteError(
+        'general_argument_invalid',
+        'Invalid `value` param: Value must be a valid integer',
+      );
     }
     return this.db.transaction(() => {
       const current = this.get(t, rowId);
-      if (!current) throw new AppwriteError('column_not_found', `Row with the requested ID '${rowId}' could not be found.`);
+      if (!current)
+        throw new AppwriteError(
+          'column_not_found',
+          `Row with the requested ID '${rowId}' could not be found.`,
+        );
       const before = typeof current.data[column] === 'number' ? (current.data[column] as number) : 0;
       const after = before + delta;
       if (bound.max !== undefined && delta > 0 && after > bound.max) {
-        throw new AppwriteError(limitType, `Column "${column}" has reached the maximum value of ${bound.max}`);
+        throw new AppwriteError(
+          limitType,
+          `Column "${column}" has reached the maximum value of ${bound.max}`,
+        );
       }
       if (bound.min !== undefined && delta < 0 && after < bound.min) {
-        throw new AppwriteError(limitType, `Column "${column}" has reached the minimum value of ${bound.min}`);
+        throw new AppwriteError(
+          limitType,
+          `Column "${column}" has reached the minimum value of ${bound.min}`,
+        );
       }
       return this.write('tables', t, current, { [column]: after }, undefined);
     })();
@@ -188,7 +242,14 @@ export class RowStore {
       permissions: permissions ?? current.permissions,
       updatedAt: now,
     };
-    this.stmt.update.run(JSON.stringify(row.data), JSON.stringify(row.permissions), now, t.databaseId, t.id, row.id);
+    this.stmt.update.run(
+      JSON.stringify(row.data),
+      JSON.stringify(row.permissions),
+      now,
+      t.databaseId,
+      t.id,
+      row.id,
+    );
     this.writeUnique(dialect, t, row, true);
     return row;
   }
@@ -215,12 +276,19 @@ export class RowStore {
  * 400 `row_invalid_structure`. `create` fills defaults and requires required columns; `update` checks only
  * the given keys. Meta keys (`$id`, `$permissions` …) are ignored here.
  */
-export function validateRow(t: TableSchema, data: Record<string, unknown>, mode: 'create' | 'update'): Record<string, unknown> {
+export function validateRow(
+  t: TableSchema,
+  data: Record<string, unknown>,
+  mode: 'create' | 'update',
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(data)) {
     if (META_KEYS.has(key)) continue;
     if (!t.columns.has(key)) {
-      throw new AppwriteError('row_invalid_structure', `Invalid document structure: Unknown attribute: "${key}"`);
+      throw new AppwriteError(
+        'row_invalid_structure',
+        `Invalid document structure: Unknown attribute: "${key}"`,
+      );
     }
   }
   for (const [key, { def }] of t.columns) {

@@ -104,44 +104,63 @@ export class SchemaStore {
 
   // --- databases -------------------------------------------------------------------------------------------
 
+  /** Creates a database; 409 `database_already_exists`. */
   createDatabase(id: string, name: string, enabled: boolean): DatabaseRecord {
     const now = this.clock.now();
     const info = this.db
-      .prepare('INSERT OR IGNORE INTO tdb_databases (id, name, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO tdb_databases (id, name, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(id, name, enabled ? 1 : 0, now, now);
     if (info.changes === 0) throw new AppwriteError('database_already_exists', undefined, id);
     return { id, name, enabled, createdAt: now, updatedAt: now };
   }
 
+  /** The database; 404 `database_not_found`. */
   getDatabase(id: string): DatabaseRecord {
     const row = this.db.prepare('SELECT * FROM tdb_databases WHERE id = ?').get(id) as
       | { id: string; name: string; enabled: number; created_at: number; updated_at: number }
       | undefined;
     if (!row) throw new AppwriteError('database_not_found', undefined, id);
-    return { id: row.id, name: row.name, enabled: row.enabled === 1, createdAt: row.created_at, updatedAt: row.updated_at };
+    return {
+      id: row.id,
+      name: row.name,
+      enabled: row.enabled === 1,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
   }
 
+  /** Every database, oldest first. */
   listDatabases(): DatabaseRecord[] {
-    const rows = this.db.prepare('SELECT id FROM tdb_databases ORDER BY created_at, id').all() as { id: string }[];
+    const rows = this.db.prepare('SELECT id FROM tdb_databases ORDER BY created_at, id').all() as {
+      id: string;
+    }[];
     return rows.map((r) => this.getDatabase(r.id));
   }
 
+  /** Renames and (optionally) enables/disables a database. */
   updateDatabase(id: string, name: string, enabled: boolean | undefined): DatabaseRecord {
     const current = this.getDatabase(id);
     const now = this.clock.now();
     const next = enabled ?? current.enabled;
-    this.db.prepare('UPDATE tdb_databases SET name = ?, enabled = ?, updated_at = ? WHERE id = ?').run(name, next ? 1 : 0, now, id);
+    this.db
+      .prepare('UPDATE tdb_databases SET name = ?, enabled = ?, updated_at = ? WHERE id = ?')
+      .run(name, next ? 1 : 0, now, id);
     return { ...current, name, enabled: next, updatedAt: now };
   }
 
+  /** Deletes a database with its tables, rows and indexes. */
   deleteDatabase(id: string): void {
     this.getDatabase(id);
+    for (const t of this.listTables('tables', id)) this.deleteTable('tables', id, t.id);
     this.db.prepare('DELETE FROM tdb_databases WHERE id = ?').run(id);
     for (const key of [...this.cache.keys()]) if (key.startsWith(`${id}/`)) this.cache.delete(key);
   }
 
   // --- tables ----------------------------------------------------------------------------------------------
 
+  /** Creates a table; 409 when the id is taken, 404 when the database is missing. */
   createTable(
     dialect: Dialect,
     databaseId: string,
@@ -154,7 +173,16 @@ export class SchemaStore {
         `INSERT OR IGNORE INTO tdb_tables (database_id, id, name, enabled, row_security, permissions, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(databaseId, t.id, t.name, t.enabled ? 1 : 0, t.rowSecurity ? 1 : 0, JSON.stringify(t.permissions), now, now);
+      .run(
+        databaseId,
+        t.id,
+        t.name,
+        t.enabled ? 1 : 0,
+        t.rowSecurity ? 1 : 0,
+        JSON.stringify(t.permissions),
+        now,
+        now,
+      );
     if (info.changes === 0) throw new AppwriteError(ERRORS[dialect].tableExists, undefined, t.id);
     return this.getTable(dialect, databaseId, t.id);
   }
@@ -163,16 +191,18 @@ export class SchemaStore {
   getTable(dialect: Dialect, databaseId: string, tableId: string): TableSchema {
     const cached = this.cache.get(`${databaseId}/${tableId}`);
     if (cached) return cached;
-    const row = this.db.prepare('SELECT * FROM tdb_tables WHERE database_id = ? AND id = ?').get(databaseId, tableId) as
-      | TableRow
-      | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM tdb_tables WHERE database_id = ? AND id = ?')
+      .get(databaseId, tableId) as TableRow | undefined;
     if (!row) {
       this.getDatabase(databaseId);
       throw new AppwriteError(ERRORS[dialect].tableNotFound, undefined, tableId);
     }
     const columns = new Map<string, ColumnRecord>();
     const cols = this.db
-      .prepare('SELECT spec, created_at, updated_at FROM tdb_columns WHERE database_id = ? AND table_id = ? ORDER BY position')
+      .prepare(
+        'SELECT spec, created_at, updated_at FROM tdb_columns WHERE database_id = ? AND table_id = ? ORDER BY position',
+      )
       .all(databaseId, tableId) as { spec: string; created_at: number; updated_at: number }[];
     for (const c of cols) {
       const def = JSON.parse(c.spec) as ColumnDef;
@@ -213,6 +243,7 @@ export class SchemaStore {
     return schema;
   }
 
+  /** Every table of a database, oldest first. */
   listTables(dialect: Dialect, databaseId: string): TableSchema[] {
     this.getDatabase(databaseId);
     const rows = this.db
@@ -221,6 +252,7 @@ export class SchemaStore {
     return rows.map((r) => this.getTable(dialect, databaseId, r.id));
   }
 
+  /** Updates name, permissions, row security and enabled. */
   updateTable(
     dialect: Dialect,
     databaseId: string,
@@ -229,7 +261,9 @@ export class SchemaStore {
   ): TableSchema {
     const t = this.getTable(dialect, databaseId, tableId);
     this.db
-      .prepare('UPDATE tdb_tables SET name = ?, permissions = ?, row_security = ?, enabled = ?, updated_at = ? WHERE database_id = ? AND id = ?')
+      .prepare(
+        'UPDATE tdb_tables SET name = ?, permissions = ?, row_security = ?, enabled = ?, updated_at = ? WHERE database_id = ? AND id = ?',
+      )
       .run(
         patch.name,
         JSON.stringify(patch.permissions ?? t.permissions),
@@ -242,14 +276,20 @@ export class SchemaStore {
     return this.invalidate(dialect, databaseId, tableId);
   }
 
+  /** Deletes a table with its rows and indexes. */
   deleteTable(dialect: Dialect, databaseId: string, tableId: string): void {
-    this.getTable(dialect, databaseId, tableId);
-    this.db.prepare('DELETE FROM tdb_tables WHERE database_id = ? AND id = ?').run(databaseId, tableId);
+    const t = this.getTable(dialect, databaseId, tableId);
+    this.db.transaction(() => {
+      for (const i of t.indexes)
+        this.db.exec(`DROP INDEX IF EXISTS ${sqlIndexName(databaseId, tableId, i.key)}`);
+      this.db.prepare('DELETE FROM tdb_tables WHERE database_id = ? AND id = ?').run(databaseId, tableId);
+    })();
     this.cache.delete(`${databaseId}/${tableId}`);
   }
 
   // --- columns ---------------------------------------------------------------------------------------------
 
+  /** Adds a column; existing rows get its default. 409 when the key is taken. */
   addColumn(dialect: Dialect, databaseId: string, tableId: string, def: ColumnDef): ColumnRecord {
     const t = this.getTable(dialect, databaseId, tableId);
     if (t.columns.has(def.key)) throw new AppwriteError(ERRORS[dialect].columnExists, undefined, def.key);
@@ -278,17 +318,24 @@ export class SchemaStore {
     const current = t.columns.get(def.key);
     if (!current) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, def.key);
     if (current.def.type !== def.type || (current.def.format ?? '') !== (def.format ?? '')) {
-      throw new AppwriteError(ERRORS[dialect].columnNotFound === 'column_not_found' ? 'column_type_invalid' : 'attribute_type_invalid', undefined, def.key);
+      throw new AppwriteError(
+        dialect === 'tables' ? 'column_type_invalid' : 'attribute_type_invalid',
+        undefined,
+        def.key,
+      );
     }
     const now = this.clock.now();
     const next = { ...def, array: current.def.array };
     this.db
-      .prepare('UPDATE tdb_columns SET spec = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND key = ?')
+      .prepare(
+        'UPDATE tdb_columns SET spec = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND key = ?',
+      )
       .run(JSON.stringify(next), now, databaseId, tableId, def.key);
     this.invalidate(dialect, databaseId, tableId);
     return { def: next, createdAt: current.createdAt, updatedAt: now };
   }
 
+  /** Deletes a column and its values; 409 while an index uses it. */
   deleteColumn(dialect: Dialect, databaseId: string, tableId: string, key: string): void {
     const t = this.getTable(dialect, databaseId, tableId);
     if (!t.columns.has(key)) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, key);
@@ -296,9 +343,13 @@ export class SchemaStore {
       throw new AppwriteError(ERRORS[dialect].indexDependency, undefined, key);
     }
     const tx = this.db.transaction(() => {
-      this.db.prepare('DELETE FROM tdb_columns WHERE database_id = ? AND table_id = ? AND key = ?').run(databaseId, tableId, key);
       this.db
-        .prepare(`UPDATE tdb_rows SET data = json_remove(data, '$."' || ? || '"') WHERE database_id = ? AND table_id = ?`)
+        .prepare('DELETE FROM tdb_columns WHERE database_id = ? AND table_id = ? AND key = ?')
+        .run(databaseId, tableId, key);
+      this.db
+        .prepare(
+          `UPDATE tdb_rows SET data = json_remove(data, '$."' || ? || '"') WHERE database_id = ? AND table_id = ?`,
+        )
         .run(key, databaseId, tableId);
     });
     tx();
@@ -318,14 +369,17 @@ export class SchemaStore {
     idx: { key: string; type: string; columns: string[]; orders: string[]; lengths: number[] },
   ): IndexRecord {
     const t = this.getTable(dialect, databaseId, tableId);
-    if (t.indexes.some((i) => i.key === idx.key)) throw new AppwriteError(ERRORS[dialect].indexExists, undefined, idx.key);
+    if (t.indexes.some((i) => i.key === idx.key))
+      throw new AppwriteError(ERRORS[dialect].indexExists, undefined, idx.key);
     if (idx.type !== 'key' && idx.type !== 'unique' && idx.type !== 'fulltext') {
       throw invalidArgument('Invalid `type` param: Value must be one of (key, fulltext, unique, spatial)');
     }
-    if (idx.columns.length === 0) throw new AppwriteError(ERRORS[dialect].indexInvalid, 'Index must have at least one column.');
+    if (idx.columns.length === 0)
+      throw new AppwriteError(ERRORS[dialect].indexInvalid, 'Index must have at least one column.');
     const meta = new Set(['$id', '$createdAt', '$updatedAt', '$sequence']);
     for (const c of idx.columns) {
-      if (!t.columns.has(c) && !meta.has(c)) throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
+      if (!t.columns.has(c) && !meta.has(c))
+        throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
     }
     const now = this.clock.now();
     const record: IndexRecord = {
@@ -343,7 +397,18 @@ export class SchemaStore {
           `INSERT INTO tdb_indexes (database_id, table_id, key, type, columns, orders, lengths, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(databaseId, tableId, idx.key, idx.type, JSON.stringify(idx.columns), JSON.stringify(idx.orders), JSON.stringify(idx.lengths), now, now);
+        .run(
+          databaseId,
+          tableId,
+          idx.key,
+          idx.type,
+          JSON.stringify(idx.columns),
+          JSON.stringify(idx.orders),
+          JSON.stringify(idx.lengths),
+          now,
+          now,
+        );
+      this.db.exec(createSqlIndex(databaseId, tableId, record, t));
       if (idx.type === 'unique') {
         const rows = this.db
           .prepare('SELECT id, data FROM tdb_rows WHERE database_id = ? AND table_id = ?')
@@ -355,7 +420,10 @@ export class SchemaStore {
           const value = uniqueValue(record, r.id, JSON.parse(r.data) as Record<string, unknown>);
           if (value === null) continue;
           if (insert.run(databaseId, tableId, idx.key, value, r.id).changes === 0) {
-            throw new AppwriteError(ERRORS[dialect].indexInvalid, `Unique index "${idx.key}" cannot be created: duplicate values exist.`);
+            throw new AppwriteError(
+              ERRORS[dialect].indexInvalid,
+              `Unique index "${idx.key}" cannot be created: duplicate values exist.`,
+            );
           }
         }
       }
@@ -365,12 +433,19 @@ export class SchemaStore {
     return record;
   }
 
+  /** Deletes an index (and its uniqueness entries). */
   deleteIndex(dialect: Dialect, databaseId: string, tableId: string, key: string): void {
     const t = this.getTable(dialect, databaseId, tableId);
-    if (!t.indexes.some((i) => i.key === key)) throw new AppwriteError(ERRORS[dialect].indexNotFound, undefined, key);
+    if (!t.indexes.some((i) => i.key === key))
+      throw new AppwriteError(ERRORS[dialect].indexNotFound, undefined, key);
     const tx = this.db.transaction(() => {
-      this.db.prepare('DELETE FROM tdb_indexes WHERE database_id = ? AND table_id = ? AND key = ?').run(databaseId, tableId, key);
-      this.db.prepare('DELETE FROM tdb_unique WHERE database_id = ? AND table_id = ? AND index_key = ?').run(databaseId, tableId, key);
+      this.db
+        .prepare('DELETE FROM tdb_indexes WHERE database_id = ? AND table_id = ? AND key = ?')
+        .run(databaseId, tableId, key);
+      this.db
+        .prepare('DELETE FROM tdb_unique WHERE database_id = ? AND table_id = ? AND index_key = ?')
+        .run(databaseId, tableId, key);
+      this.db.exec(`DROP INDEX IF EXISTS ${sqlIndexName(databaseId, tableId, key)}`);
     });
     tx();
     this.invalidate(dialect, databaseId, tableId);
@@ -399,4 +474,29 @@ export function uniqueValue(index: IndexRecord, rowId: string, data: Record<stri
     values.push(v);
   }
   return JSON.stringify(values);
+}
+
+/** The SQLite index backing an Appwrite index (ids are `[a-zA-Z0-9._-]`, so quoting is safe). */
+export function sqlIndexName(databaseId: string, tableId: string, key: string): string {
+  return `"tdbx:${databaseId}:${tableId}:${key}"`;
+}
+
+const META_SQL: Record<string, string> = {
+  $id: 'id',
+  $sequence: 'seq',
+  $createdAt: 'created_at',
+  $updatedAt: 'updated_at',
+};
+
+/**
+ * An expression index over the row JSON for an Appwrite `key`/`unique` index, so filters, orders and counts on
+ * indexed columns do not scan the table. The expression text equals the one row-query.ts emits (SQLite matches
+ * expression indexes textually). Array columns are not indexed (they are queried through json_each).
+ */
+function createSqlIndex(databaseId: string, tableId: string, index: IndexRecord, t: TableSchema): string {
+  const parts = index.columns
+    .filter((c) => META_SQL[c] || !t.columns.get(c)?.def.array)
+    .map((c) => META_SQL[c] ?? `json_extract(data, '$."${c}"')`);
+  if (parts.length === 0) return '';
+  return `CREATE INDEX IF NOT EXISTS ${sqlIndexName(databaseId, tableId, index.key)} ON tdb_rows (database_id, table_id, ${parts.join(', ')})`;
 }

@@ -37,7 +37,10 @@ export function createTablesDbService(db: Database, clock: ServerClock, events: 
       const d = table.databaseId;
       const t = table.id;
       events.emit({
-        names: [`databases.${d}.tables.${t}.rows.${row.id}.${action}`, `databases.${d}.collections.${t}.documents.${row.id}.${action}`],
+        names: [
+          `databases.${d}.tables.${t}.rows.${row.id}.${action}`,
+          `databases.${d}.collections.${t}.documents.${row.id}.${action}`,
+        ],
         payload: renderRow(table, row, EVENT_FORMAT),
       });
     },

@@ -82,9 +82,18 @@ export class TransactionStore {
       throw invalidArgument('Invalid `ttl` param: Value must be a valid range between 60 and 3,600');
     }
     const now = this.clock.now();
-    const tx: TransactionRecord = { id: uniqueId(), status: 'pending', operations: [], createdAt: now, updatedAt: now, expiresAt: now + ttl * 1000 };
+    const tx: TransactionRecord = {
+      id: uniqueId(),
+      status: 'pending',
+      operations: [],
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + ttl * 1000,
+    };
     this.db
-      .prepare('INSERT INTO tdb_transactions (id, status, operations, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO tdb_transactions (id, status, operations, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(tx.id, tx.status, '[]', now, now, tx.expiresAt);
     return tx;
   }
@@ -92,7 +101,14 @@ export class TransactionStore {
   /** 404 transaction_not_found when missing. */
   get(id: string): TransactionRecord {
     const r = this.db.prepare('SELECT * FROM tdb_transactions WHERE id = ?').get(id) as
-      | { id: string; status: TransactionRecord['status']; operations: string; created_at: number; updated_at: number; expires_at: number }
+      | {
+          id: string;
+          status: TransactionRecord['status'];
+          operations: string;
+          created_at: number;
+          updated_at: number;
+          expires_at: number;
+        }
       | undefined;
     if (!r) throw new AppwriteError('transaction_not_found', undefined, id);
     return {
@@ -105,11 +121,16 @@ export class TransactionStore {
     };
   }
 
+  /** Every transaction, oldest first. */
   list(): TransactionRecord[] {
-    const ids = this.db.prepare('SELECT id FROM tdb_transactions ORDER BY created_at, id').pluck().all() as string[];
+    const ids = this.db
+      .prepare('SELECT id FROM tdb_transactions ORDER BY created_at, id')
+      .pluck()
+      .all() as string[];
     return ids.map((id) => this.get(id));
   }
 
+  /** Deletes a transaction record (any status). */
   delete(id: string): void {
     this.get(id);
     this.db.prepare('DELETE FROM tdb_transactions WHERE id = ?').run(id);
@@ -119,7 +140,10 @@ export class TransactionStore {
   pending(id: string): TransactionRecord {
     const tx = this.get(id);
     if (tx.status !== 'pending') {
-      throw new AppwriteError('transaction_not_ready', `The transaction is ${tx.status.replace('_', ' ')}, not pending.`);
+      throw new AppwriteError(
+        'transaction_not_ready',
+        `The transaction is ${tx.status.replace('_', ' ')}, not pending.`,
+      );
     }
     if (tx.expiresAt <= this.clock.now()) throw new AppwriteError('transaction_expired');
     return tx;
@@ -182,16 +206,21 @@ export class TransactionStore {
 
   private setStatus(tx: TransactionRecord, status: TransactionRecord['status']): TransactionRecord {
     const now = this.clock.now();
-    this.db.prepare('UPDATE tdb_transactions SET status = ?, updated_at = ? WHERE id = ?').run(status, now, tx.id);
+    this.db
+      .prepare('UPDATE tdb_transactions SET status = ?, updated_at = ? WHERE id = ?')
+      .run(status, now, tx.id);
     return { ...tx, status, updatedAt: now };
   }
 
   private validate(raw: unknown): StagedOperation {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidArgument('Invalid `operations` param: each operation must be an object');
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw invalidArgument('Invalid `operations` param: each operation must be an object');
     const op = raw as Record<string, unknown>;
     const action = op.action as StagedOperation['action'];
     if (!TRANSACTION_ACTIONS.includes(action)) {
-      throw invalidArgument(`Invalid \`operations\` param: action must be one of (${TRANSACTION_ACTIONS.join(', ')})`);
+      throw invalidArgument(
+        `Invalid \`operations\` param: action must be one of (${TRANSACTION_ACTIONS.join(', ')})`,
+      );
     }
     if (typeof op.databaseId !== 'string' || typeof op.tableId !== 'string') {
       throw invalidArgument('Invalid `operations` param: databaseId and tableId are required');
@@ -199,20 +228,32 @@ export class TransactionStore {
     this.schemas.getTable('tables', op.databaseId, op.tableId);
     const needsRow = ['update', 'upsert', 'delete', 'increment', 'decrement'].includes(action);
     let rowId: string | undefined;
-    if (needsRow || op.rowId !== undefined) rowId = action === 'create' ? resolveId(op.rowId ?? 'unique()', 'rowId') : resolveId(op.rowId, 'rowId');
+    if (needsRow || op.rowId !== undefined)
+      rowId = action === 'create' ? resolveId(op.rowId ?? 'unique()', 'rowId') : resolveId(op.rowId, 'rowId');
     if (action === 'create' && rowId === undefined) rowId = uniqueId();
     const data = op.data;
     if (action === 'increment' || action === 'decrement') {
       const d = (data ?? {}) as Record<string, unknown>;
-      if (typeof d.column !== 'string') throw invalidArgument('Invalid `operations` param: increment/decrement data needs a column');
+      if (typeof d.column !== 'string')
+        throw invalidArgument('Invalid `operations` param: increment/decrement data needs a column');
       const value = d.value ?? 1;
-      if (typeof value !== 'number' || !(value > 0)) throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
+      if (typeof value !== 'number' || !(value > 0))
+        throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
     } else if (action === 'bulkCreate' || action === 'bulkUpsert') {
-      if (!Array.isArray(data)) throw invalidArgument(`Invalid \`operations\` param: ${action} data must be an array of rows`);
+      if (!Array.isArray(data))
+        throw invalidArgument(`Invalid \`operations\` param: ${action} data must be an array of rows`);
     } else if (action !== 'delete' && action !== 'bulkDelete') {
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('Invalid `operations` param: data must be an object');
+      if (typeof data !== 'object' || data === null || Array.isArray(data))
+        throw invalidArgument('Invalid `operations` param: data must be an object');
     }
-    return { action, databaseId: op.databaseId, tableId: op.tableId, ...(rowId ? { rowId } : {}), ...(data !== undefined ? { data } : {}), stagedAt: this.rows.tick() };
+    return {
+      action,
+      databaseId: op.databaseId,
+      tableId: op.tableId,
+      ...(rowId ? { rowId } : {}),
+      ...(data !== undefined ? { data } : {}),
+      stagedAt: this.rows.tick(),
+    };
   }
 
   private replay(ops: StagedOperation[], checkConflicts: boolean): AppliedWrite[] {
@@ -221,8 +262,16 @@ export class TransactionStore {
     const mark = (t: TableSchema, id: string) => touched.add(`${t.databaseId}/${t.id}/${id}`);
     const guard = (t: TableSchema, id: string, stagedAt: number) => {
       const row = this.rows.get(t, id);
-      if (checkConflicts && row && !touched.has(`${t.databaseId}/${t.id}/${id}`) && row.updatedAt > stagedAt) {
-        throw new AppwriteError('transaction_conflict', `Row '${id}' was modified after it was staged in this transaction.`);
+      if (
+        checkConflicts &&
+        row &&
+        !touched.has(`${t.databaseId}/${t.id}/${id}`) &&
+        row.updatedAt > stagedAt
+      ) {
+        throw new AppwriteError(
+          'transaction_conflict',
+          `Row '${id}' was modified after it was staged in this transaction.`,
+        );
       }
       return row;
     };
@@ -242,10 +291,13 @@ export class TransactionStore {
       switch (op.action) {
         case 'create':
         case 'bulkCreate': {
-          const items = op.action === 'create' ? [{ ...data, $id: op.rowId }] : (op.data as Record<string, unknown>[]);
+          const items =
+            op.action === 'create' ? [{ ...data, $id: op.rowId }] : (op.data as Record<string, unknown>[]);
           for (const item of items) {
             const id = resolveId(item.$id ?? 'unique()', '$id');
-            const row = conflictOnDuplicate(() => this.rows.create('legacy', t, id, item, permissionsOf(item) ?? []));
+            const row = conflictOnDuplicate(() =>
+              this.rows.create('legacy', t, id, item, permissionsOf(item) ?? []),
+            );
             mark(t, id);
             writes.push({ action: 'create', table: t, row });
           }
@@ -253,11 +305,14 @@ export class TransactionStore {
         }
         case 'upsert':
         case 'bulkUpsert': {
-          const items = op.action === 'upsert' ? [{ ...data, $id: op.rowId }] : (op.data as Record<string, unknown>[]);
+          const items =
+            op.action === 'upsert' ? [{ ...data, $id: op.rowId }] : (op.data as Record<string, unknown>[]);
           for (const item of items) {
             const id = resolveId(item.$id ?? 'unique()', '$id');
             guard(t, id, op.stagedAt);
-            const { row, created } = conflictOnDuplicate(() => this.rows.upsert('legacy', t, id, item, permissionsOf(item)));
+            const { row, created } = conflictOnDuplicate(() =>
+              this.rows.upsert('legacy', t, id, item, permissionsOf(item)),
+            );
             mark(t, id);
             writes.push({ action: created ? 'create' : 'update', table: t, row });
           }
@@ -283,8 +338,18 @@ export class TransactionStore {
           const id = op.rowId as string;
           if (!this.rows.get(t, id)) throw new AppwriteError('document_not_found', undefined, id);
           const value = (data.value as number | undefined) ?? 1;
-          const bound = op.action === 'increment' ? { max: data.max as number | undefined } : { min: data.min as number | undefined };
-          const row = this.rows.increment(t, id, data.column as string, op.action === 'increment' ? value : -value, bound, 'attribute_limit_exceeded');
+          const bound =
+            op.action === 'increment'
+              ? { max: data.max as number | undefined }
+              : { min: data.min as number | undefined };
+          const row = this.rows.increment(
+            t,
+            id,
+            data.column as string,
+            op.action === 'increment' ? value : -value,
+            bound,
+            'attribute_limit_exceeded',
+          );
           mark(t, id);
           writes.push({ action: 'update', table: t, row });
           break;
@@ -292,14 +357,25 @@ export class TransactionStore {
         case 'bulkUpdate':
         case 'bulkDelete': {
           const q = parseQueries(data.queries, rowAttributes(t));
-          const matched = listRows(this.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER, offset: 0 }, false).rows;
+          const matched = listRows(
+            this.db,
+            t,
+            { ...q, limit: Number.MAX_SAFE_INTEGER, offset: 0 },
+            false,
+          ).rows;
           for (const current of matched) {
             guard(t, current.id, op.stagedAt);
             if (op.action === 'bulkDelete') {
               writes.push({ action: 'delete', table: t, row: this.rows.delete('legacy', t, current.id) });
             } else {
               const patch = (data.data ?? {}) as Record<string, unknown>;
-              writes.push({ action: 'update', table: t, row: conflictOnDuplicate(() => this.rows.update('legacy', t, current.id, patch, permissionsOf(patch))) });
+              writes.push({
+                action: 'update',
+                table: t,
+                row: conflictOnDuplicate(() =>
+                  this.rows.update('legacy', t, current.id, patch, permissionsOf(patch)),
+                ),
+              });
             }
             mark(t, current.id);
           }

@@ -9,9 +9,33 @@ import { optionalStringArray, requireString, resolveId, uniqueId } from '../wire
 import { membershipModel, teamModel, userModel } from './models.ts';
 import { IamStore } from './store.ts';
 
-const USER_ATTRIBUTES = { $id: attr.string, name: attr.string, email: attr.string, phone: attr.string, status: attr.boolean, labels: attr.strings, $createdAt: attr.datetime, $updatedAt: attr.datetime };
-const TEAM_ATTRIBUTES = { $id: attr.string, name: attr.string, total: attr.integer, $createdAt: attr.datetime, $updatedAt: attr.datetime };
-const MEMBERSHIP_ATTRIBUTES = { $id: attr.string, userId: attr.string, teamId: attr.string, userName: attr.string, userEmail: attr.string, roles: attr.strings, confirm: attr.boolean, $createdAt: attr.datetime };
+const USER_ATTRIBUTES = {
+  $id: attr.string,
+  name: attr.string,
+  email: attr.string,
+  phone: attr.string,
+  status: attr.boolean,
+  labels: attr.strings,
+  $createdAt: attr.datetime,
+  $updatedAt: attr.datetime,
+};
+const TEAM_ATTRIBUTES = {
+  $id: attr.string,
+  name: attr.string,
+  total: attr.integer,
+  $createdAt: attr.datetime,
+  $updatedAt: attr.datetime,
+};
+const MEMBERSHIP_ATTRIBUTES = {
+  $id: attr.string,
+  userId: attr.string,
+  teamId: attr.string,
+  userName: attr.string,
+  userEmail: attr.string,
+  roles: attr.strings,
+  confirm: attr.boolean,
+  $createdAt: attr.datetime,
+};
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ROLE_RE = /^[a-zA-Z0-9._-]{1,32}$/;
 
@@ -19,7 +43,10 @@ function rolesParam(value: unknown): string[] {
   const roles = optionalStringArray(value, 'roles');
   if (!roles) throw invalidArgument('Param "roles" is not optional.');
   for (const r of roles) {
-    if (!ROLE_RE.test(r)) throw invalidArgument(`Invalid \`roles\` param: Role "${r}" must contain at most 32 chars a-z, A-Z, 0-9, period, hyphen, underscore`);
+    if (!ROLE_RE.test(r))
+      throw invalidArgument(
+        `Invalid \`roles\` param: Role "${r}" must contain at most 32 chars a-z, A-Z, 0-9, period, hyphen, underscore`,
+      );
   }
   return roles;
 }
@@ -27,13 +54,17 @@ function rolesParam(value: unknown): string[] {
 function optionalEmail(body: Record<string, unknown>): string {
   const email = body.email;
   if (email === undefined || email === null || email === '') return '';
-  if (typeof email !== 'string' || !EMAIL_RE.test(email)) throw invalidArgument('Invalid `email` param: Value must be a valid email address');
+  if (typeof email !== 'string' || !EMAIL_RE.test(email))
+    throw invalidArgument('Invalid `email` param: Value must be a valid email address');
   return email.toLowerCase();
 }
 
 function optionalName(body: Record<string, unknown>): string {
   const name = body.name ?? '';
-  if (typeof name !== 'string' || name.length > 128) throw invalidArgument('Invalid `name` param: Value must be a valid string and at least 1 chars and no longer than 128 chars');
+  if (typeof name !== 'string' || name.length > 128)
+    throw invalidArgument(
+      'Invalid `name` param: Value must be a valid string and at least 1 chars and no longer than 128 chars',
+    );
   return name;
 }
 
@@ -53,13 +84,31 @@ export const teamsModule: ServerModule = {
       handler: (req) => {
         const id = resolveId(req.body.userId, 'userId');
         const phone = req.body.phone ?? '';
-        if (typeof phone !== 'string' || (phone !== '' && !/^\+[1-9]\d{6,14}$/.test(phone))) throw invalidArgument('Invalid `phone` param: Phone number must start with a \'+\' can have a maximum of fifteen digits.');
-        const user = store.createUser({ id, name: optionalName(req.body), email: optionalEmail(req.body), phone });
+        if (typeof phone !== 'string' || (phone !== '' && !/^\+[1-9]\d{6,14}$/.test(phone)))
+          throw invalidArgument(
+            "Invalid `phone` param: Phone number must start with a '+' can have a maximum of fifteen digits.",
+          );
+        const user = store.createUser({
+          id,
+          name: optionalName(req.body),
+          email: optionalEmail(req.body),
+          phone,
+        });
         return { status: 201, json: userModel(user) };
       },
     });
-    r.add({ method: 'GET', path: '/users', scope: 'users.read', handler: (req) => listResponse(req, 'users', store.listUsers().map(userModel), USER_ATTRIBUTES) });
-    r.add({ method: 'GET', path: '/users/:userId', scope: 'users.read', handler: (req) => ({ status: 200, json: userModel(store.getUser(p(req, 'userId'))) }) });
+    r.add({
+      method: 'GET',
+      path: '/users',
+      scope: 'users.read',
+      handler: (req) => listResponse(req, 'users', store.listUsers().map(userModel), USER_ATTRIBUTES),
+    });
+    r.add({
+      method: 'GET',
+      path: '/users/:userId',
+      scope: 'users.read',
+      handler: (req) => ({ status: 200, json: userModel(store.getUser(p(req, 'userId'))) }),
+    });
     r.add({
       method: 'DELETE',
       path: '/users/:userId',
@@ -75,14 +124,20 @@ export const teamsModule: ServerModule = {
       scope: 'users.write',
       handler: (req) => {
         if (typeof req.body.status !== 'boolean') throw invalidArgument('Param "status" is not optional.');
-        return { status: 200, json: userModel(store.updateUser(p(req, 'userId'), { status: req.body.status })) };
+        return {
+          status: 200,
+          json: userModel(store.updateUser(p(req, 'userId'), { status: req.body.status })),
+        };
       },
     });
     r.add({
       method: 'PATCH',
       path: '/users/:userId/name',
       scope: 'users.write',
-      handler: (req) => ({ status: 200, json: userModel(store.updateUser(p(req, 'userId'), { name: requireString(req.body, 'name') })) }),
+      handler: (req) => ({
+        status: 200,
+        json: userModel(store.updateUser(p(req, 'userId'), { name: requireString(req.body, 'name') })),
+      }),
     });
     r.add({
       method: 'PUT',
@@ -100,7 +155,9 @@ export const teamsModule: ServerModule = {
       scope: 'users.read',
       handler: (req) => {
         store.getUser(p(req, 'userId'));
-        const docs = store.listMemberships({ userId: p(req, 'userId') }).map((m) => membershipModel(m, store));
+        const docs = store
+          .listMemberships({ userId: p(req, 'userId') })
+          .map((m) => membershipModel(m, store));
         return listResponse(req, 'memberships', docs, MEMBERSHIP_ATTRIBUTES);
       },
     });
@@ -116,13 +173,32 @@ export const teamsModule: ServerModule = {
         return { status: 201, json: teamModel(store.createTeam(id, name), store) };
       },
     });
-    r.add({ method: 'GET', path: '/teams', scope: 'teams.read', handler: (req) => listResponse(req, 'teams', store.listTeams().map((t) => teamModel(t, store)), TEAM_ATTRIBUTES) });
-    r.add({ method: 'GET', path: '/teams/:teamId', scope: 'teams.read', handler: (req) => ({ status: 200, json: teamModel(store.getTeam(p(req, 'teamId')), store) }) });
+    r.add({
+      method: 'GET',
+      path: '/teams',
+      scope: 'teams.read',
+      handler: (req) =>
+        listResponse(
+          req,
+          'teams',
+          store.listTeams().map((t) => teamModel(t, store)),
+          TEAM_ATTRIBUTES,
+        ),
+    });
+    r.add({
+      method: 'GET',
+      path: '/teams/:teamId',
+      scope: 'teams.read',
+      handler: (req) => ({ status: 200, json: teamModel(store.getTeam(p(req, 'teamId')), store) }),
+    });
     r.add({
       method: 'PUT',
       path: '/teams/:teamId',
       scope: 'teams.write',
-      handler: (req) => ({ status: 200, json: teamModel(store.renameTeam(p(req, 'teamId'), requireString(req.body, 'name')), store) }),
+      handler: (req) => ({
+        status: 200,
+        json: teamModel(store.renameTeam(p(req, 'teamId'), requireString(req.body, 'name')), store),
+      }),
     });
     r.add({
       method: 'DELETE',
@@ -148,7 +224,9 @@ export const teamsModule: ServerModule = {
         if (userId === undefined || userId === null || userId === '') {
           if (!email) throw invalidArgument('At least one of userId, email, or phone is required');
           // Appwrite creates the user when an e-mail invite names an unknown address.
-          userId = store.findUserByEmail(email)?.id ?? store.createUser({ id: uniqueId(), name: optionalName(req.body), email, phone: '' }).id;
+          userId =
+            store.findUserByEmail(email)?.id ??
+            store.createUser({ id: uniqueId(), name: optionalName(req.body), email, phone: '' }).id;
         } else {
           userId = resolveId(userId, 'userId');
         }
@@ -162,7 +240,9 @@ export const teamsModule: ServerModule = {
       scope: 'teams.read',
       handler: (req) => {
         store.getTeam(p(req, 'teamId'));
-        const docs = store.listMemberships({ teamId: p(req, 'teamId') }).map((m) => membershipModel(m, store));
+        const docs = store
+          .listMemberships({ teamId: p(req, 'teamId') })
+          .map((m) => membershipModel(m, store));
         return listResponse(req, 'memberships', docs, MEMBERSHIP_ATTRIBUTES);
       },
     });
@@ -172,7 +252,10 @@ export const teamsModule: ServerModule = {
       scope: 'teams.read',
       handler: (req) => {
         store.getTeam(p(req, 'teamId'));
-        return { status: 200, json: membershipModel(store.getMembership(p(req, 'teamId'), p(req, 'membershipId')), store) };
+        return {
+          status: 200,
+          json: membershipModel(store.getMembership(p(req, 'teamId'), p(req, 'membershipId')), store),
+        };
       },
     });
     r.add({

@@ -3,7 +3,12 @@ import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { TableStore } from '../ports/table-store.ts';
 import { withTimeout } from '../retry/timeout.ts';
-import { type CircuitState, type CircuitStatus, circuitStatus, initialCircuitState } from './circuit-state.ts';
+import {
+  type CircuitState,
+  type CircuitStatus,
+  circuitStatus,
+  initialCircuitState,
+} from './circuit-state.ts';
 import {
   type CircuitCounters,
   type CircuitEvent,
@@ -50,8 +55,12 @@ export interface ExecuteOptions<T> {
 
 /** What a breaker is built over; all optional. */
 export interface CircuitBreakerDeps {
-  /** Shared state. Without it the breaker is per-process ("local-only"), which on Appwrite protects little. */
-  store?: TableStore;
+  /**
+   * Shared state. Without it the breaker is per-process ("local-only"), which on Appwrite protects little.
+   * A function is called before each storage operation: a breaker kept warm across executions can then use
+   * each execution's own store (its dynamic API key expires with the execution).
+   */
+  store?: TableStore | (() => TableStore);
   /** Time source. Default the system clock. */
   clock?: Clock;
   /** Organization (team id) for a per-organization breaker; `null`/absent for one global breaker. */
@@ -100,13 +109,23 @@ export class CircuitBreaker {
   /** Calls may take the fast path while `now < freshUntil`. */
   private freshUntil: number;
   private fast = false;
+  private loading: Promise<void> | null = null;
+  /** The start time of the latest admitted call (outcomes without a duration are bucketed by it). */
+  private lastStart = 0;
+  /** Whether the hot path may use {@link turnNow} (only over the system clock; tests' clocks are exact). */
+  private readonly turnClock: boolean;
+  private turnTime = -1;
+  // Hot-path copies of options.
+  private readonly bucketMs: number;
+  private readonly callTimeoutMs: number | undefined;
+  private readonly slowCallDurationMs: number | undefined;
   private due = false;
   private dueSeq = 0;
 
   private readonly local: LocalWindow;
   /** Unflushed outcomes of `state.version`. */
   private pending: BucketCounts = new Map();
-  private curStart = -1;
+  private curStart = Number.NEGATIVE_INFINITY;
   private cur: Counts4 = [0, 0, 0, 0];
   /** Flushed since the last window read (so projections still include them). */
   private flushedSinceRead: BucketCounts = new Map();
@@ -129,13 +148,19 @@ export class CircuitBreaker {
   constructor(name: string, options: CircuitBreakerOptions = {}, deps: CircuitBreakerDeps = {}) {
     const parsedName = breakerNameSchema.safeParse(name);
     if (!parsedName.success) {
-      throw errors.invalidInput('Invalid circuit breaker name', [{ path: 'name', message: 'invalid breaker name' }]);
+      throw errors.invalidInput('Invalid circuit breaker name', [
+        { path: 'name', message: 'invalid breaker name' },
+      ]);
     }
     this.name = name;
     this.scope = deps.scope ?? null;
     this.key = circuitBreakerKey(name, this.scope);
     this.options = resolveCircuitBreakerOptions(options);
+    this.bucketMs = this.options.window.bucketMs;
+    this.callTimeoutMs = this.options.callTimeoutMs;
+    this.slowCallDurationMs = this.options.slowCallDurationMs;
     this.clock = deps.clock ?? systemClock;
+    this.turnClock = this.clock === systemClock;
     this.shared = deps.store
       ? new SharedCircuitStore(deps.store, this.key, name, this.scope, deps.instanceId ?? newId(), (phase) =>
           this.countRoundTrip(phase),
@@ -146,7 +171,12 @@ export class CircuitBreaker {
     this.loaded = this.shared === null;
     this.freshUntil = this.shared ? 0 : Number.POSITIVE_INFINITY;
     this.local = new LocalWindow(this.options.window);
-    this.storage = { mode: this.shared ? 'shared' : 'local-only', status: 'ok', since: null, lastError: null };
+    this.storage = {
+      mode: this.shared ? 'shared' : 'local-only',
+      status: 'ok',
+      since: null,
+      lastError: null,
+    };
     this.updateFast();
   }
 
@@ -156,11 +186,29 @@ export class CircuitBreaker {
    * over `callTimeoutMs` fails with TIMEOUT. With `fallback`, both answer with the fallback instead.
    */
   execute<T>(fn: (signal?: AbortSignal) => Promise<T> | T, options?: ExecuteOptions<T>): Promise<T> {
-    const start = this.clock.now();
     // Not an async function: the hot path returns runCall's promise as is, without another promise layer.
+    const start = this.turnClock ? this.turnNow() : this.clock.now();
     if (this.fast && start < this.freshUntil) return this.runCall(fn, options, start);
-    return this.executeSlow(fn, options, start);
+    return this.executeSlow(fn, options, this.clock.now());
   }
+
+  /**
+   * The system time as of the start of this event-loop turn: one clock read per turn instead of one per call
+   * (a clock read costs as much as the rest of the hot path). Sound for the cache-TTL check because nothing
+   * that changes shared state can be observed before the turn ends: that takes I/O. Durations (slow calls)
+   * and every state decision off the hot path read the clock itself.
+   */
+  private turnNow(): number {
+    if (this.turnTime < 0) {
+      this.turnTime = this.clock.now();
+      setImmediate(this.endTurn);
+    }
+    return this.turnTime;
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnTime = -1;
+  };
 
   private async executeSlow<T>(
     fn: (signal?: AbortSignal) => Promise<T> | T,
@@ -173,7 +221,9 @@ export class CircuitBreaker {
     } catch (rejection) {
       return this.fallbackOr(rejection, options);
     }
-    return admission.kind === 'call' ? this.runCall(fn, options, start) : this.runProbe(fn, options, admission);
+    return admission.kind === 'call'
+      ? this.runCall(fn, options, start)
+      : this.runProbe(fn, options, admission);
   }
 
   /** The state callers see now. */
@@ -244,34 +294,64 @@ export class CircuitBreaker {
   // ---------------------------------------------------------------------------------------------------------
   // Calls
 
-  private async runCall<T>(
+  /**
+   * Runs an admitted call. Not async on purpose: the caller gets `fn`'s own promise back (or one derived
+   * promise when there is a fallback), and the outcome is recorded by a reaction registered before the
+   * caller's, so recording adds no promise layer to the call.
+   */
+  private runCall<T>(
     fn: (signal?: AbortSignal) => Promise<T> | T,
     options: ExecuteOptions<T> | undefined,
     start: number,
   ): Promise<T> {
     this.counters.calls++;
-    let value: T;
+    this.lastStart = start;
+    let promise: Promise<T>;
     try {
-      value =
-        this.options.callTimeoutMs === undefined
-          ? await fn(options?.signal)
-          : await withTimeout(fn, this.options.callTimeoutMs, this.timeoutOptions(options?.signal));
+      promise = Promise.resolve(
+        this.callTimeoutMs === undefined
+          ? fn(options?.signal)
+          : withTimeout(fn, this.callTimeoutMs, this.timeoutOptions(options?.signal)),
+      );
     } catch (error) {
-      this.settleFailure(error, start);
-      return this.fallbackOr(error, options);
+      promise = Promise.reject(error);
     }
+    if (this.slowCallDurationMs === undefined) promise.then(this.onSettledOk, this.onSettledError);
+    else {
+      // Durations need the call's own start, not the turn's.
+      const t0 = this.turnClock ? this.clock.now() : start;
+      promise.then(
+        () => this.settleSuccess(t0),
+        (error: unknown) => this.settleFailure(error, t0),
+      );
+    }
+    if (options === undefined || options.fallback === undefined) return promise;
+    return promise.catch((error: unknown) => this.fallbackOr(error, options));
+  }
+
+  /** Success without duration measurement: no clock read; the outcome goes to the bucket of the latest call start. */
+  private readonly onSettledOk = (): void => {
+    this.counters.successes++;
+    this.record(this.lastStart, 0);
+  };
+
+  private readonly onSettledError = (error: unknown): void => {
+    this.settleFailure(error, undefined);
+  };
+
+  private settleSuccess(start: number): void {
     const end = this.clock.now();
     this.counters.successes++;
-    if (end - start >= this.options.slowCallDurationMs) {
+    if (end - start >= this.options.slowCallDurationMs!) {
       this.counters.slowCalls++;
       this.record(end, 2);
     } else this.record(end, 0);
-    return value;
   }
 
-  private settleFailure(error: unknown, start: number): void {
+  private settleFailure(error: unknown, start: number | undefined): void {
     const end = this.clock.now();
-    const slow = end - start >= this.options.slowCallDurationMs;
+    const slowMs = this.options.slowCallDurationMs;
+    const slow = start !== undefined && slowMs !== undefined && end - start >= slowMs;
     if (slow) this.counters.slowCalls++;
     const timeout = hasCode(error, 'TIMEOUT');
     if (timeout) this.counters.timeouts++;
@@ -282,7 +362,8 @@ export class CircuitBreaker {
     }
     this.counters.failures++;
     if (this.listeners.length) {
-      this.emit({ type: 'failure', breaker: this.name, at: end, durationMs: end - start, timeout, error });
+      const durationMs = start === undefined ? null : end - start;
+      this.emit({ type: 'failure', breaker: this.name, at: end, durationMs, timeout, error });
     }
     this.record(end, slow ? 3 : 1);
   }
@@ -292,8 +373,8 @@ export class CircuitBreaker {
     if (this.state.state !== 'CLOSED') return;
     this.local.record(now, kind);
     if (this.shared) {
-      const start = now - (now % this.options.window.bucketMs);
-      if (start !== this.curStart) {
+      if (now < this.curStart || now >= this.curStart + this.bucketMs) {
+        const start = now - (now % this.bucketMs);
         this.curStart = start;
         let counts = this.pending.get(start);
         if (!counts) {
@@ -314,12 +395,25 @@ export class CircuitBreaker {
       if (verdict) this.applyLocal(this.openingFrom(now, verdict), verdict);
       return;
     }
-    if (!this.due && judgeWindow(this.projection(now), this.options)) {
+    // Due when the fleet-wide projection crosses the threshold, or when this execution's own recent calls fail
+    // at the threshold rate (the rest of the fleet is likely seeing the same): then this execution's next
+    // calls wait for the fleet-wide check instead of adding to a failing dependency's load.
+    if (!this.due && (judgeWindow(this.projection(now), this.options) || this.localRateCrosses(now))) {
       this.due = true;
       this.dueSeq++;
       this.updateFast();
     }
     this.kick(true);
+  }
+
+  private localRateCrosses(now: number): boolean {
+    const t = this.local.totals(now);
+    if (t.calls === 0) return false;
+    if ((t.failures / t.calls) * 100 + 1e-9 >= this.options.failureRateThreshold) return true;
+    return (
+      this.slowCallDurationMs !== undefined &&
+      (t.slow / t.calls) * 100 + 1e-9 >= this.options.slowCallRateThreshold
+    );
   }
 
   private async runProbe<T>(
@@ -329,7 +423,10 @@ export class CircuitBreaker {
   ): Promise<T> {
     this.counters.calls++;
     this.counters.probes.admitted++;
-    const limit = Math.min(this.options.halfOpen.leaseMs, this.options.callTimeoutMs ?? Number.POSITIVE_INFINITY);
+    const limit = Math.min(
+      this.options.halfOpen.leaseMs,
+      this.options.callTimeoutMs ?? Number.POSITIVE_INFINITY,
+    );
     let value: T | undefined;
     let error: unknown;
     let failed = false;
@@ -369,8 +466,11 @@ export class CircuitBreaker {
   // Admission (the slow path: cold cache, stale cache, a due transition, OPEN or HALF_OPEN)
 
   private async admit(now: number): Promise<Admission> {
-    if (!this.loaded) await this.load(now);
-    else if (now >= this.freshUntil) this.kick(false);
+    if (!this.loaded) {
+      // Concurrent first calls of a cold execution share one state read.
+      this.loading ??= this.load(now);
+      await this.loading;
+    } else if (now >= this.freshUntil) this.kick(false);
     // A transition is due: wait for the fleet-wide check instead of sending more calls to a failing dependency.
     for (let i = 0; i < 3 && this.due && this.bg; i++) await this.bg;
     if (this.shared && this.storage.status === 'unreachable') {
@@ -417,7 +517,8 @@ export class CircuitBreaker {
   private admitLocalProbe(now: number): Admission {
     const version = this.state.version;
     if (this.localProbes.version !== version) this.localProbes = { version, admitted: 0, successes: 0 };
-    if (this.localProbes.admitted >= this.options.halfOpen.maxProbes) throw this.rejection('half-open-full', now);
+    if (this.localProbes.admitted >= this.options.halfOpen.maxProbes)
+      throw this.rejection('half-open-full', now);
     this.localProbes.admitted++;
     return { kind: 'probe', version, lease: null };
   }
@@ -446,7 +547,11 @@ export class CircuitBreaker {
     }
   }
 
-  private async probeFailed(p: Extract<Admission, { kind: 'probe' }>, now: number, why: string): Promise<void> {
+  private async probeFailed(
+    p: Extract<Admission, { kind: 'probe' }>,
+    now: number,
+    why: string,
+  ): Promise<void> {
     const reopenCount = this.state.state === 'OPEN' ? this.state.reopenCount + 1 : 0;
     const reason = `probe failed: ${why}`.slice(0, 256);
     const reopening: Next = {
@@ -474,8 +579,10 @@ export class CircuitBreaker {
     const s = this.state;
     const openUntil = s.state === 'OPEN' ? s.openUntil : null;
     let retryAfterSeconds: number | undefined;
-    if (reason === 'open' && openUntil !== null) retryAfterSeconds = Math.max(1, Math.ceil((openUntil - now) / 1000));
-    else if (reason === 'half-open-full') retryAfterSeconds = Math.max(1, Math.ceil(this.options.cacheTtlMs / 1000));
+    if (reason === 'open' && openUntil !== null)
+      retryAfterSeconds = Math.max(1, Math.ceil((openUntil - now) / 1000));
+    else if (reason === 'half-open-full')
+      retryAfterSeconds = Math.max(1, Math.ceil(this.options.cacheTtlMs / 1000));
     if (this.listeners.length) this.emit({ type: 'rejection', breaker: this.name, reason, at: now });
     return new ResilienceError('CIRCUIT_OPEN', `Circuit "${this.name}" rejected the call (${reason})`, {
       details: {
@@ -527,12 +634,15 @@ export class CircuitBreaker {
     const now = this.clock.now();
     const dueSeq = this.dueSeq;
     try {
-      const stored = await shared.readState('background');
+      // The state read and the outcome flush go out together (one round-trip time, not two).
+      const flushing =
+        this.state.state === 'CLOSED' && this.divergedFrom === null ? this.flushPending() : null;
+      const [stored] = await Promise.all([shared.readState('background'), flushing]);
       this.markOk(now);
       if (!(await this.reconcile(stored, now))) this.adopt(stored, now, 'observed');
       this.freshUntil = now + this.options.cacheTtlMs;
       if (this.state.state !== 'CLOSED') return;
-      await this.flushPending();
+      if (!flushing) await this.flushPending();
       if (!this.needWindowRead && !this.due) return;
       this.needWindowRead = false;
       const version = this.state.version;
@@ -551,7 +661,8 @@ export class CircuitBreaker {
       this.markUnreachable(error, now);
       this.freshUntil = now + this.options.cacheTtlMs;
       if (this.options.onStoreUnavailable === 'local') {
-        const verdict = this.state.state === 'CLOSED' ? judgeWindow(this.local.totals(now), this.options) : null;
+        const verdict =
+          this.state.state === 'CLOSED' ? judgeWindow(this.local.totals(now), this.options) : null;
         if (verdict) this.applyLocal(this.openingFrom(now, verdict), verdict);
       }
     } finally {
@@ -566,7 +677,7 @@ export class CircuitBreaker {
     const batch = this.pending;
     const version = this.state.version;
     this.pending = new Map();
-    this.curStart = -1;
+    this.curStart = Number.NEGATIVE_INFINITY;
     // Counted in projections until the next window read includes them.
     this.flushedSinceRead = mergeBuckets(this.flushedSinceRead, batch);
     // On failure these outcomes are dropped rather than re-added: a partial flush re-sent would double-count.
@@ -608,7 +719,11 @@ export class CircuitBreaker {
       this.adopt(stored, now, 'observed');
       this.loaded = true;
       try {
-        const written = await this.shared.writeTransition(this.state.version, build(this.state, now), 'callPath');
+        const written = await this.shared.writeTransition(
+          this.state.version,
+          build(this.state, now),
+          'callPath',
+        );
         this.adopt(written, now, 'local', reason);
         this.freshUntil = now + this.options.cacheTtlMs;
         return;
@@ -616,13 +731,20 @@ export class CircuitBreaker {
         if (!isLostRace(error)) throw error;
       }
     }
-    throw errors.conflict(`Circuit "${this.name}" kept changing; ${reason} not applied`, { breaker: this.name });
+    throw errors.conflict(`Circuit "${this.name}" kept changing; ${reason} not applied`, {
+      breaker: this.name,
+    });
   }
 
   /** A local-only transition (no store, or the store is unreachable). */
   private applyLocal(next: Next, reason: string): void {
     if (this.shared && this.divergedFrom === null) this.divergedFrom = this.state.version;
-    this.adopt({ ...next, version: this.state.version + 1 } as CircuitState, this.clock.now(), 'local', reason);
+    this.adopt(
+      { ...next, version: this.state.version + 1 } as CircuitState,
+      this.clock.now(),
+      'local',
+      reason,
+    );
   }
 
   /** Makes `stored` the current state; a new version starts a fresh window and probe episode. */
@@ -644,7 +766,7 @@ export class CircuitBreaker {
     if (versionChanged) {
       this.local.clear();
       this.pending = new Map();
-      this.curStart = -1;
+      this.curStart = Number.NEGATIVE_INFINITY;
       this.flushedSinceRead = new Map();
       this.remote = new Map();
       this.halfOpenFullUntil = 0;
@@ -655,7 +777,11 @@ export class CircuitBreaker {
   }
 
   /** The status at `now`, emitting a transition when it differs from the last one seen (OPEN → HALF_OPEN included). */
-  private observe(now: number, origin: CircuitTransition['origin'] = 'observed', reason?: string): CircuitStatus {
+  private observe(
+    now: number,
+    origin: CircuitTransition['origin'] = 'observed',
+    reason?: string,
+  ): CircuitStatus {
     const to = circuitStatus(this.state, now);
     const from = this.lastStatus;
     if (to === from) return to;
@@ -663,7 +789,11 @@ export class CircuitBreaker {
     const s = this.state;
     const why =
       reason ??
-      (to === 'HALF_OPEN' ? 'open duration elapsed' : s.state === 'OPEN' ? s.reason : 'closed by another execution');
+      (to === 'HALF_OPEN'
+        ? 'open duration elapsed'
+        : s.state === 'OPEN'
+          ? s.reason
+          : 'closed by another execution');
     const t: CircuitTransition = { from, to, at: now, version: s.version, reason: why, origin };
     this.transitions.push(t);
     if (this.transitions.length > MAX_TRANSITIONS_KEPT) this.transitions.shift();
@@ -687,7 +817,11 @@ export class CircuitBreaker {
 
   /** Fleet-wide window as this execution last knew it, plus what it has seen since. */
   private projection(now: number): WindowCounts {
-    return aggregateBuckets(mergeBuckets(this.remote, this.flushedSinceRead, this.pending), this.options.window, now);
+    return aggregateBuckets(
+      mergeBuckets(this.remote, this.flushedSinceRead, this.pending),
+      this.options.window,
+      now,
+    );
   }
 
   private windowTotals(now: number): WindowCounts {
@@ -740,6 +874,7 @@ export class CircuitBreaker {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
+  if (error instanceof Error)
+    return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
   return String(error).slice(0, 200);
 }

@@ -22,7 +22,15 @@ export interface CircuitTransition {
 export type CircuitEvent =
   | ({ type: 'transition'; breaker: string } & CircuitTransition)
   | { type: 'rejection'; breaker: string; reason: RejectionReason; at: number }
-  | { type: 'failure'; breaker: string; at: number; durationMs: number; timeout: boolean; error: unknown }
+  /** `durationMs` is `null` unless slow-call detection is on (`slowCallDurationMs`). */
+  | {
+      type: 'failure';
+      breaker: string;
+      at: number;
+      durationMs: number | null;
+      timeout: boolean;
+      error: unknown;
+    }
   | { type: 'storage'; breaker: string; at: number; status: 'ok' | 'unreachable'; error?: string };
 
 /** Plain counters since this breaker instance started (per execution / process, not fleet-wide). */

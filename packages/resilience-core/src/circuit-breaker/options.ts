@@ -3,7 +3,9 @@ import { errors } from '../errors.ts';
 import { countsAsFailure } from './classify.ts';
 
 /** Breaker names: 1–64 characters of `[a-zA-Z0-9._-]`, starting alphanumeric (e.g. `slack`, `db.users`). */
-export const breakerNameSchema = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, 'invalid breaker name');
+export const breakerNameSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, 'invalid breaker name');
 
 /** The sliding window over which the failure and slow-call rates are computed. */
 export const windowOptionsSchema = z.discriminatedUnion('type', [
@@ -36,8 +38,11 @@ export const circuitBreakerSettingsSchema = z.object({
   minimumCalls: z.number().int().min(1).default(10),
   /** Open when failures / calls reaches this percentage. Default 50. */
   failureRateThreshold: z.number().gt(0).max(100).default(50),
-  /** A call taking at least this long (ms) is slow. Default 10 000. */
-  slowCallDurationMs: z.number().int().positive().default(10_000),
+  /**
+   * A call taking at least this long (ms) is slow. Default off: measuring a duration costs a second clock
+   * read per call (the presets turn it on where slowness matters).
+   */
+  slowCallDurationMs: z.number().int().positive().optional(),
   /** Open when slow calls / calls reaches this percentage (100 = only when every call is slow). Default 100. */
   slowCallRateThreshold: z.number().gt(0).max(100).default(100),
   /** Open duration: `baseMs * multiplier^reopenCount`, capped at `maxMs`. */
@@ -88,7 +93,10 @@ export interface CircuitBreakerOptions extends CircuitBreakerSettings {
 }
 
 /** Options after validation and defaults. */
-export type ResolvedCircuitBreakerOptions = Omit<z.output<typeof circuitBreakerSettingsSchema>, 'window' | 'halfOpen'> & {
+export type ResolvedCircuitBreakerOptions = Omit<
+  z.output<typeof circuitBreakerSettingsSchema>,
+  'window' | 'halfOpen'
+> & {
   window:
     | { type: 'count'; size: number; bucketMs: number }
     | { type: 'time'; durationMs: number; bucketMs: number };
@@ -97,7 +105,9 @@ export type ResolvedCircuitBreakerOptions = Omit<z.output<typeof circuitBreakerS
 };
 
 /** Validates options and fills defaults; bad options throw INVALID_INPUT listing every problem. */
-export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}): ResolvedCircuitBreakerOptions {
+export function resolveCircuitBreakerOptions(
+  options: CircuitBreakerOptions = {},
+): ResolvedCircuitBreakerOptions {
   const { isFailure, ...settings } = options;
   const parsed = circuitBreakerSettingsSchema.safeParse(settings);
   if (!parsed.success) {
@@ -131,7 +141,10 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
 }
 
 /** How long the breaker stays open after its `reopenCount`-th consecutive re-opening (ms). */
-export function openDurationFor(reopenCount: number, o: ResolvedCircuitBreakerOptions['openDuration']): number {
+export function openDurationFor(
+  reopenCount: number,
+  o: ResolvedCircuitBreakerOptions['openDuration'],
+): number {
   const raw = o.baseMs * o.multiplier ** Math.max(0, reopenCount);
   return Math.min(o.maxMs, Number.isFinite(raw) ? Math.round(raw) : o.maxMs);
 }

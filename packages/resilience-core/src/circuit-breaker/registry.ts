@@ -1,6 +1,6 @@
+import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { TableStore } from '../ports/table-store.ts';
-import { newId } from '../ids.ts';
 import { CircuitBreaker, type Fallback } from './circuit-breaker.ts';
 import type { CircuitEvent, CircuitSnapshot } from './metrics.ts';
 import type { CircuitBreakerOptions } from './options.ts';
@@ -9,8 +9,11 @@ import { circuitBreakerKey } from './shared-circuit-store.ts';
 
 /** What a registry builds its breakers over. */
 export interface CircuitBreakerRegistryOptions {
-  /** Shared state for every breaker (omit for per-process breakers, e.g. in unit tests). */
-  store?: TableStore;
+  /**
+   * Shared state for every breaker (omit for per-process breakers, e.g. in unit tests). Pass a function to keep
+   * the registry warm across executions while each execution supplies its own store.
+   */
+  store?: TableStore | (() => TableStore);
   clock?: Clock;
   /** Options for names that are not presets (a preset's own settings win for preset names). */
   defaults?: CircuitBreakerOptions;

@@ -1,6 +1,6 @@
 import { hasCode } from '../errors.ts';
-import type { TableStore } from '../ports/table-store.ts';
 import { stableId } from '../ids.ts';
+import type { TableStore } from '../ports/table-store.ts';
 import type { CircuitState } from './circuit-state.ts';
 import { circuitStateSchema } from './circuit-state.ts';
 import {
@@ -48,7 +48,7 @@ export class SharedCircuitStore {
   private readonly written = new Set<string>();
 
   constructor(
-    private readonly store: TableStore,
+    private readonly storeRef: TableStore | (() => TableStore),
     readonly key: string,
     private readonly name: string,
     private readonly scope: string | null,
@@ -56,11 +56,15 @@ export class SharedCircuitStore {
     private readonly onRoundTrip: (phase: IoPhase) => void,
   ) {}
 
+  private get store(): TableStore {
+    return typeof this.storeRef === 'function' ? this.storeRef() : this.storeRef;
+  }
+
   /** The stored state, or `null` when no transition was ever written. A corrupt row throws (a bug). */
   async readState(phase: IoPhase): Promise<CircuitState | null> {
     this.onRoundTrip(phase);
     const row = await this.store.get<CircuitBreakerRow>(CIRCUIT_BREAKERS_TABLE, this.key);
-    return row ? rowToState(circuitBreakerRowSchema.parse(row)) : null;
+    return row ? circuitStateFromRow(circuitBreakerRowSchema.parse(row)) : null;
   }
 
   /**
@@ -211,7 +215,12 @@ export class SharedCircuitStore {
             by: 1,
             bound: { max: probe.generation + 1 },
           },
-          { action: 'update', table: CIRCUIT_BREAKER_PROBES_TABLE, id, data: { holder: this.holder, leaseUntil } },
+          {
+            action: 'update',
+            table: CIRCUIT_BREAKER_PROBES_TABLE,
+            id,
+            data: { holder: this.holder, leaseUntil },
+          },
         ]);
         return { id, slot, generation: probe.generation + 1, leaseUntil };
       } catch (error) {
@@ -261,9 +270,15 @@ export class SharedCircuitStore {
 /** `Omit` that keeps a union a union. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function rowToState(row: CircuitBreakerRow): CircuitState {
+/** The breaker state a `circuit-breakers` row holds. */
+export function circuitStateFromRow(row: CircuitBreakerRow): CircuitState {
   if (row.state === 'CLOSED') {
-    return { state: 'CLOSED', version: row.version, changedAt: row.changedAt, reopenCount: row.reopenCount ?? 0 };
+    return {
+      state: 'CLOSED',
+      version: row.version,
+      changedAt: row.changedAt,
+      reopenCount: row.reopenCount ?? 0,
+    };
   }
   return circuitStateSchema.parse({
     state: 'OPEN',

@@ -84,6 +84,7 @@ const epochMsColumn = (key: string, required: boolean) =>
 export const circuitBreakerTables: TableSpec[] = [
   {
     $id: CIRCUIT_BREAKERS_TABLE,
+    rowSchema: circuitBreakerRowSchema,
     name: 'Circuit breakers',
     columns: [
       { key: 'name', type: 'string', size: 64, required: true },
@@ -100,6 +101,7 @@ export const circuitBreakerTables: TableSpec[] = [
   },
   {
     $id: CIRCUIT_BREAKER_BUCKETS_TABLE,
+    rowSchema: circuitBucketRowSchema,
     name: 'Circuit breaker outcome buckets',
     columns: [
       { key: 'breakerKey', type: 'string', size: 36, required: true },
@@ -109,12 +111,18 @@ export const circuitBreakerTables: TableSpec[] = [
       { key: 'count', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },
     ],
     indexes: [
-      { key: 'window', type: 'key', columns: ['breakerKey', 'version', 'bucketStart'], orders: ['ASC', 'ASC', 'DESC'] },
+      {
+        key: 'window',
+        type: 'key',
+        columns: ['breakerKey', 'version', 'bucketStart'],
+        orders: ['ASC', 'ASC', 'DESC'],
+      },
       { key: 'age', type: 'key', columns: ['bucketStart'] },
     ],
   },
   {
     $id: CIRCUIT_BREAKER_PROBES_TABLE,
+    rowSchema: circuitProbeRowSchema,
     name: 'Circuit breaker probe leases',
     columns: [
       { key: 'breakerKey', type: 'string', size: 36, required: true },

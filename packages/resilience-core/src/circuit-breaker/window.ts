@@ -42,7 +42,8 @@ export function addToBuckets(buckets: BucketCounts, bucketStart: number, kind: n
 /** Sums several bucket maps into a new one. */
 export function mergeBuckets(...maps: readonly BucketCounts[]): BucketCounts {
   const out: BucketCounts = new Map();
-  for (const m of maps) for (const [start, c] of m) for (let k = 0; k < 4; k++) if (c[k]) addToBuckets(out, start, k, c[k]);
+  for (const m of maps)
+    for (const [start, c] of m) for (let k = 0; k < 4; k++) if (c[k]) addToBuckets(out, start, k, c[k]);
   return out;
 }
 
@@ -102,7 +103,7 @@ export function judgeWindow(counts: WindowCounts, o: ResolvedCircuitBreakerOptio
     return `failure rate ${round(failureRate)}% >= ${o.failureRateThreshold}% over ${round(counts.calls)} calls`;
   }
   const slowRate = (counts.slow / counts.calls) * 100;
-  if (slowRate + 1e-9 >= o.slowCallRateThreshold) {
+  if (o.slowCallDurationMs !== undefined && slowRate + 1e-9 >= o.slowCallRateThreshold) {
     return `slow-call rate ${round(slowRate)}% >= ${o.slowCallRateThreshold}% over ${round(counts.calls)} calls`;
   }
   return null;
@@ -119,6 +120,8 @@ export class LocalWindow {
   private ringFilled = 0;
   private readonly counts: WindowCounts = { calls: 0, failures: 0, slow: 0 };
   private readonly buckets: BucketCounts = new Map();
+  private curStart = Number.NEGATIVE_INFINITY;
+  private cur: Counts4 = [0, 0, 0, 0];
 
   constructor(private readonly window: ResolvedCircuitBreakerOptions['window']) {
     this.ring = window.type === 'count' ? new Uint8Array(window.size) : null;
@@ -131,13 +134,21 @@ export class LocalWindow {
       if (this.ringFilled === ring.length) this.adjust(ring[this.ringAt]!, -1);
       else this.ringFilled++;
       ring[this.ringAt] = kind;
-      this.ringAt = (this.ringAt + 1) % ring.length;
+      if (++this.ringAt === ring.length) this.ringAt = 0;
       this.adjust(kind, 1);
       return;
     }
-    const start = bucketStartOf(now, this.window.bucketMs);
-    addToBuckets(this.buckets, start, kind);
-    if (this.buckets.size > 4 * this.bucketsPerWindow()) this.prune(now);
+    if (now < this.curStart || now >= this.curStart + this.window.bucketMs) {
+      this.curStart = bucketStartOf(now, this.window.bucketMs);
+      let counts = this.buckets.get(this.curStart);
+      if (!counts) {
+        counts = [0, 0, 0, 0];
+        this.buckets.set(this.curStart, counts);
+        if (this.buckets.size > 4 * this.bucketsPerWindow()) this.prune(now);
+      }
+      this.cur = counts;
+    }
+    this.cur[kind]!++;
   }
 
   /** Window totals at `now`. */
@@ -154,6 +165,7 @@ export class LocalWindow {
     this.ringFilled = 0;
     this.counts.calls = this.counts.failures = this.counts.slow = 0;
     this.buckets.clear();
+    this.curStart = Number.NEGATIVE_INFINITY;
   }
 
   private adjust(kind: number, by: number): void {
@@ -170,5 +182,6 @@ export class LocalWindow {
     if (this.window.type !== 'time') return;
     const from = now - this.window.durationMs - this.window.bucketMs;
     for (const start of this.buckets.keys()) if (start < from) this.buckets.delete(start);
+    if (!this.buckets.has(this.curStart)) this.curStart = Number.NEGATIVE_INFINITY;
   }
 }

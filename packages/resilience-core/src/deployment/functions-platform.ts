@@ -33,6 +33,8 @@ export interface FunctionInfo {
   enabled: boolean;
   /** Execute roles; `[]` means API keys only. */
   execute: string[];
+  /** Days the platform keeps inactive deployments (0 = forever). Rollback needs blue to survive the rollout. */
+  deploymentRetentionDays: number;
 }
 
 /** One deployment (build) of a function. */

@@ -245,10 +245,15 @@ export class RolloutOrchestrator {
       resumed: false,
       switchedThisRun: false,
     };
+    const retention =
+      fn.deploymentRetentionDays > 0
+        ? `; note: ${fn.id} deletes inactive deployments after ${fn.deploymentRetentionDays} days, so a manual ` +
+          'rollback to blue is possible only until then'
+        : '';
     const message =
       `rollout of ${fn.id} started: blue ${fn.activeDeploymentId ?? '(none)'}, green ` +
       `${input.deploymentId ?? '(new upload)'}${input.skipHealthCheck ? ', pre-switch validation SKIPPED' : ''}` +
-      `${input.autoRollback ? '' : ', autoRollback OFF'}`;
+      `${input.autoRollback ? '' : ', autoRollback OFF'}${retention}`;
     try {
       await this.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
         level: input.skipHealthCheck ? 'warn' : 'info',
@@ -304,7 +309,9 @@ export class RolloutOrchestrator {
     const latest = await this.latest(functionId);
     if (!latest) throw errors.notFound(`no rollout of ${functionId}`, { functionId });
     const { id, row } = latest;
-    if (row.status === 'rolled_back' || row.status === 'failed') {
+    // A failed rollout needs a rollback only when it left green active (a failed watch with autoRollback off).
+    const greenLeftActive = row.status === 'failed' && toRolloutView(id, row).green.active;
+    if (row.status === 'rolled_back' || (row.status === 'failed' && !greenLeftActive)) {
       throw errors.conflict(
         `nothing to roll back: the latest rollout of ${functionId} (${id}) is ${row.status}`,
         {
@@ -348,7 +355,7 @@ export class RolloutOrchestrator {
       resumed: true,
       switchedThisRun: false,
     };
-    if (row.status === 'succeeded') {
+    if (row.status === 'succeeded' || row.status === 'failed') {
       const fn = await this.call(() => this.platform.getFunction(functionId));
       if (fn?.activeDeploymentId !== row.greenDeploymentId) {
         await releaseLock(this.store, run.lock);
@@ -468,7 +475,12 @@ export class RolloutOrchestrator {
       const dep = await this.call(() =>
         this.platform.createDeployment(row.functionId, code, { activate: false }),
       );
-      await this.update(run, { greenDeploymentId: dep.id }, `uploaded green ${dep.id} (inactive)`);
+      // The build deadline runs from the latest upload (a resumed run may upload long after the first try).
+      await this.update(
+        run,
+        { greenDeploymentId: dep.id, buildStartedAt: this.clock.now() },
+        `uploaded green ${dep.id} (inactive)`,
+      );
     }
     if (row.standbyFunctionId !== null && row.standbyDeploymentId === null) {
       const code = await this.codeForTwin(run);
@@ -476,7 +488,7 @@ export class RolloutOrchestrator {
       const dep = await this.call(() => this.platform.createDeployment(twin, code, { activate: false }));
       await this.update(
         run,
-        { standbyDeploymentId: dep.id },
+        { standbyDeploymentId: dep.id, buildStartedAt: this.clock.now() },
         `uploaded the same code to the standby twin ${twin} as ${dep.id}`,
       );
     }
@@ -491,7 +503,7 @@ export class RolloutOrchestrator {
         deploymentId: run.row.standbyDeploymentId!,
       });
     }
-    const startedAt = row.buildStartedAt ?? this.clock.now();
+    const startedAt = run.row.buildStartedAt ?? this.clock.now();
     for (let attempt = 0; waiting.length > 0; attempt++) {
       for (const target of [...waiting]) {
         const dep = await this.call(() =>
@@ -635,11 +647,18 @@ export class RolloutOrchestrator {
     const previous = row.watch === null ? null : watchSummarySchema.parse(JSON.parse(row.watch));
     let probes = previous?.probes ?? 0;
     let evaluations = previous?.evaluations ?? 0;
+    let lastSamples = -1;
     for (;;) {
       let executions = await this.greenExecutions(run);
       let verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
-      if (verdict.kind === 'inconclusive' && policy.maxProbesPerInterval > 0) {
-        const wanted = Math.min(policy.minSamples - verdict.summary.samples, policy.maxProbesPerInterval);
+      // Probes fill a quiet window up to minSamples, and keep an idle function under watch: an interval that
+      // brought no new execution gets `idleProbes`, so a version that degrades late in the window is seen.
+      const deficit = Math.max(
+        policy.minSamples - verdict.summary.samples,
+        verdict.summary.samples === lastSamples ? policy.idleProbes : 0,
+      );
+      const wanted = Math.min(deficit, policy.maxProbesPerInterval);
+      if (wanted > 0) {
         const results = await this.probe(row.functionId, policy.healthPath, wanted);
         probes += wanted;
         const seen = new Set(executions.map((e) => e.id));
@@ -649,6 +668,7 @@ export class RolloutOrchestrator {
         ];
         verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       }
+      lastSamples = verdict.summary.samples;
       evaluations++;
       const now = this.clock.now();
       const ended = now >= row.watchUntil!;
@@ -779,7 +799,7 @@ export class RolloutOrchestrator {
     const status = run.row.status;
     if (PRE_SWITCH_STATUSES.includes(status))
       return this.finish(run, 'failed', `${reason}: aborted before the switch, nothing was switched`);
-    if (status === 'switching' || status === 'watching' || status === 'succeeded') {
+    if (status === 'switching' || status === 'watching' || status === 'succeeded' || status === 'failed') {
       if (run.row.blueDeploymentId === null)
         return this.finish(run, 'failed', `${reason}; no blue deployment to reactivate`);
       return this.transition(
@@ -801,7 +821,8 @@ export class RolloutOrchestrator {
    * and renews the lease when half of it is gone. Returns true when the status changed (the step must return).
    */
   private async heartbeat(run: Run): Promise<boolean> {
-    if (this.clock.now() >= run.deadline) throw new OutOfTime();
+    // A rollback is never paused for the time budget: it is short, and the function must not stay half-done.
+    if (this.clock.now() >= run.deadline && run.row.status !== 'rolling_back') throw new OutOfTime();
     const raw = await this.store.get(ROLLOUTS_TABLE, run.id);
     const fresh = raw ? rolloutRowSchema.parse(raw) : null;
     if (fresh?.abortRequested && !TERMINAL_STATUSES.includes(run.row.status)) {

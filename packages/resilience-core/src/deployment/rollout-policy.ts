@@ -54,6 +54,8 @@ export const rolloutPolicySchema = z
     minSamples: z.number().int().min(1).max(1_000).default(10),
     /** Synthetic probes (GET healthPath) sent per evaluation at most, to reach `minSamples`. */
     maxProbesPerInterval: z.number().int().min(0).max(100).default(10),
+    /** Probes sent in an interval that brought no new execution, so an idle function stays under watch. */
+    idleProbes: z.number().int().min(0).max(100).default(1),
     /** Error rate (executions failed or answering >= 500, over all in the window) above which green fails. */
     maxErrorRate: z.number().min(0).max(1).default(0.05),
     /** 95th-percentile execution duration above which green fails. */

@@ -9,7 +9,8 @@ import { z } from 'zod';
 /**
  * Rollout states. Happy path: pending → building → validating → switching → watching → succeeded.
  * A watch (or switch verification) that fails: → rolling_back → rolled_back. Anything that fails before the
- * switch: → failed (nothing was switched). A manual rollback of a succeeded rollout: succeeded → rolling_back.
+ * switch: → failed (nothing was switched). A manual rollback of a succeeded rollout (or of a failed one that
+ * left green active): succeeded/failed → rolling_back.
  */
 export const ROLLOUT_STATUSES = [
   'pending',
@@ -47,7 +48,8 @@ export const ROLLOUT_TRANSITIONS: Readonly<Record<RolloutStatus, readonly Rollou
   succeeded: ['rolling_back'],
   rolling_back: ['rolled_back', 'failed'],
   rolled_back: [],
-  failed: [],
+  // Only by a manual rollback, and only when the failure left green active (autoRollback off).
+  failed: ['rolling_back'],
 };
 
 /** True when `from → to` is a legal transition. */

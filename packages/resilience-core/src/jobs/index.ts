@@ -1,6 +1,29 @@
 /**
- * Background jobs: a persistent queue in Appwrite tables, leased claims with fencing tokens, retries with
- * backoff, a dead-letter queue, cron schedules, metrics, and the product's handlers.
+ * Background jobs on Appwrite's primitives only (unique-id create, bounded increments, transactions).
+ *
+ * - Storage: one `job-queue` row per job (job-row.ts: every field with its unit and default), `job-schedules`
+ *   for cron schedules, `exports` for generated CSV files (rows, chunked — the local server has no Storage).
+ * - Enqueue: one create. The payload is validated by the type's zod schema first; an idempotency key makes the
+ *   row id deterministic (`stableId('jk', orgId, key)`), so a second enqueue hits CONFLICT and returns the first.
+ * - Claim: list due jobs (priority, then `$sequence`), then ONE transaction that, per job, updates it to
+ *   PROCESSING with a lease and bumps `version` by 1 bounded at the version read (compare-and-set). The new
+ *   version is the fencing token. A transaction fails whole if any job was taken meanwhile; the lane then
+ *   retries with half the batch on another shard (jobs carry a random `shard`, lanes stick to one while they
+ *   win, so concurrent workers mostly claim disjoint batches).
+ * - Settle: the outcomes of a lane's batch go in one transaction of the same compare-and-set pairs; a lost
+ *   lease (stale token) fails it, and each outcome is then settled alone so only the stale one is refused
+ *   (LEASE_LOST). Heartbeats extend a lease the same way. Expired leases are taken over by any worker as a new
+ *   attempt (or dead-lettered when none is left).
+ * - Round trips per job: 1 (enqueue) + (1 list + 3 claim + 3 settle) / batch — 1.7 at batch 10 when Appwrite
+ *   transactions cost 3 requests (create, stage, commit).
+ * - Failures retry with exponential backoff and equal jitter (backoff.ts) up to maxRetries, then DEAD_LETTER
+ *   with the last error and the attempt history; redrive and cancel are compare-and-set transitions too.
+ * - Schedules (schedules.ts): one job per (schedule, slot) by deterministic id; bounded catch-up.
+ * - Execution: `runWorkerExecution` (cron every minute + job-created events) ticks schedules, then drains
+ *   until idle or shortly before the function timeout; it claims only jobs whose lease fits before it stops and
+ *   aborts (fails, to retry) handlers still running then, so nothing is left half-done.
+ * - Delivery is at least once: a handler whose worker dies after side effects but before settling runs again
+ *   after its lease expires. Handlers should be idempotent (the product handlers are).
  */
 export * from './backoff.ts';
 export * from './export-row.ts';

@@ -125,3 +125,33 @@ export function registerProductHandlers(
   worker.registerHandler(cleanupRecognitionsType.type, createCleanupRecognitionsHandler(deps));
   worker.registerHandler(sendNotificationType.type, createSendNotificationHandler(deps.sendNotification));
 }
+
+/** Options of {@link runWorkerExecution}. */
+export interface WorkerExecutionOptions {
+  queue: JobQueue;
+  worker: Worker;
+  /** When the execution started, epoch ms. */
+  startedAt: number;
+  /** The function's timeout, ms (the execution is killed at startedAt + timeoutMs). */
+  timeoutMs: number;
+  /** Stop claiming this long before the timeout, ms. Default 5,000. */
+  marginMs?: number;
+  /** Materialise due schedule slots first. Default true. */
+  tick?: boolean;
+}
+
+/**
+ * One job-worker execution (cron every minute, or a job-created event): materialise due schedule slots,
+ * then drain due jobs until idle or `marginMs` before the timeout. Safe to run many at once.
+ */
+export async function runWorkerExecution(
+  options: WorkerExecutionOptions,
+): Promise<{ tick: TickReport | null; drain: DrainReport }> {
+  const tick = options.tick === false ? null : await tickSchedules(options.queue);
+  const drain = await options.worker.drain({
+    deadlineAt: options.startedAt + options.timeoutMs,
+    marginMs: options.marginMs ?? 5000,
+    exitWhenIdle: true,
+  });
+  return { tick, drain };
+}

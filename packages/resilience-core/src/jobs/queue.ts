@@ -91,8 +91,9 @@ export interface ClaimOptions {
   /** Only jobs whose lease fits in this many ms (so they can finish before the execution deadline). */
   maxLeaseMs?: number;
   /**
-   * Candidates listed per job claimed (≥ 1). With 1 the claim takes the head of the queue in order; larger
-   * values sample among the best-priority candidates so concurrent workers collide less. Default 1.
+   * Candidates listed per job claimed (≥ 1) when claiming across the whole queue. With 1 the claim takes the
+   * head of the queue in order; larger values list more and take the best-priority jobs of one random shard
+   * among them, so concurrent workers collide less (smaller batches). Default 1.
    */
   spread?: number;
   /**
@@ -403,23 +404,15 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return where;
   }
 
-  /** Picks `limit` candidates: best priority first; within a priority, a random sample when spread > 1. */
-  function select(candidates: StoredJob[], limit: number, spread: number): StoredJob[] {
-    if (spread <= 1) return candidates.slice(0, limit);
-    const out: StoredJob[] = [];
-    let i = 0;
-    while (out.length < limit && i < candidates.length) {
-      const priority = candidates[i]?.priority;
-      const group: StoredJob[] = [];
-      while (i < candidates.length && candidates[i]?.priority === priority) group.push(candidates[i++]!);
-      // Partial Fisher–Yates: a uniform sample of the group, as many as still needed.
-      for (let k = 0; k < group.length && out.length < limit; k++) {
-        const j = k + Math.floor(random() * (group.length - k));
-        [group[k], group[j]] = [group[j]!, group[k]!];
-        out.push(group[k]!);
-      }
-    }
-    return out;
+  /**
+   * From candidates sorted by priority: those of the best priority present, restricted to one shard drawn at
+   * random among theirs, in order, at most `limit`.
+   */
+  function pickShardGroup(candidates: StoredJob[], limit: number): StoredJob[] {
+    const best = candidates.filter((j) => j.priority === candidates[0]?.priority);
+    const shards = [...new Set(best.map((j) => j.shard))];
+    const shard = shards[Math.floor(random() * shards.length)];
+    return best.filter((j) => j.shard === shard).slice(0, limit);
   }
 
   function claimPatch(job: StoredJob, workerId: string, now: number, history?: string): Partial<JobRow> {
@@ -463,9 +456,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       inShard = false;
     }
     const candidates = page.rows.map(parseJobRow).filter((j) => !reserved.has(j.$id));
-    // Within a shard take the head in order (other workers' lanes are mostly on other shards); across the
-    // whole queue sample, so workers that all fell back here collide less.
-    const chosen = select(candidates, limit, inShard ? 1 : spread);
+    // Within a shard take the head in order (other workers' lanes are mostly on other shards). Across the whole
+    // queue, take the best-priority candidates of one randomly picked shard among those listed, so workers that
+    // all fell back here mostly pick different shards; with spread 1, the head of the queue in order.
+    const chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickShardGroup(candidates, limit);
     if (!chosen.length) return [];
     for (const job of chosen) reserved.add(job.$id);
     const patches = chosen.map((job) => claimPatch(job, o.workerId, now));

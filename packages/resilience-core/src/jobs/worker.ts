@@ -24,7 +24,7 @@ export interface WorkerOptions {
   lanes?: number;
   /** Most jobs one lane claims per transaction (and runs concurrently). 1..50, default 10. */
   batchSize?: number;
-  /** Candidates listed per job claimed, to spread concurrent workers over the queue (see ClaimOptions). Default 2. */
+  /** Candidates listed per job claimed across the whole queue (see ClaimOptions.spread). Default 4. */
   spread?: number;
   /** How often a lane looks for expired leases of other workers, ms. Default 5,000. */
   recoverEveryMs?: number;
@@ -82,7 +82,10 @@ export interface Worker {
   readonly workerId: string;
   /** Registers the handler of a job type (the type must be one the queue knows). */
   registerHandler<P = unknown>(type: string, handler: JobHandler<P>): void;
-  /** Claims and runs due jobs until idle or shortly before the deadline; see {@link DrainOptions}. */
+  /**
+   * Claims and runs due jobs until idle or shortly before the deadline; see {@link DrainOptions}. Rejects with
+   * the store's error when it stays unreachable (after every lane settled what it held).
+   */
   drain(options: DrainOptions): Promise<DrainReport>;
 }
 
@@ -93,7 +96,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const workerId = options.workerId ?? `w-${newId()}`;
   const lanes = Math.max(1, Math.floor(options.lanes ?? 2));
   const batchSize = Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(options.batchSize ?? 10)));
-  const spread = Math.max(1, options.spread ?? 2);
+  const spread = Math.max(1, options.spread ?? 4);
   const recoverEveryMs = options.recoverEveryMs ?? 5000;
   const emit = options.onEvent ?? (() => {});
   const handlers = new Map<string, JobHandler>();
@@ -126,9 +129,11 @@ export function createWorker(options: WorkerOptions): Worker {
     if (!types.length) return { ...report, durationMs: 0 };
     let lastRecovery = Number.NEGATIVE_INFINITY;
     let recovering = false;
+    // A lane that cannot reach the store stops every lane from claiming; the others still settle what they hold.
+    let fatal: { error: unknown } | null = null;
 
     const stopReason = (): DrainReport['stoppedBy'] | null => {
-      if (o.signal?.aborted) return 'aborted';
+      if (o.signal?.aborted || fatal) return 'aborted';
       // A job is claimable only if at least the shortest lease (1 s) fits before we stop.
       if (stopAt - clock.now() < 1000) return 'deadline';
       return null;
@@ -187,7 +192,9 @@ export function createWorker(options: WorkerOptions): Worker {
           await clock.sleep(o.idlePollMs ?? 1000);
           continue;
         }
-        if (leases.length < size) shard = Math.floor(Math.random() * JOB_SHARDS); // shard ran dry: move on
+        // Follow the shard the claim came from (a fallback claim picks one); when it ran dry, move on.
+        if (leases.length < size) shard = Math.floor(Math.random() * JOB_SHARDS);
+        else shard = leases[0]?.job.shard ?? shard;
         size = Math.min(batchSize, size * 2);
         report.claimed += leases.length;
         emit({ kind: 'claimed', jobIds: leases.map((l) => l.job.$id), lane });
@@ -236,8 +243,15 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     }
 
-    await Promise.all(Array.from({ length: lanes }, (_, lane) => runLane(lane)));
+    await Promise.all(
+      Array.from({ length: lanes }, (_, lane) =>
+        runLane(lane).catch((error: unknown) => {
+          fatal ??= { error };
+        }),
+      ),
+    );
     report.durationMs = clock.now() - started;
+    if (fatal) throw (fatal as { error: unknown }).error;
     return report;
   }
 
@@ -277,8 +291,9 @@ export function createWorker(options: WorkerOptions): Worker {
       job,
     };
 
-    // Heartbeat every leaseMs/3 while the handler runs and a whole lease still fits before stopAt;
-    // abort the handler when the lease is lost or the stop time comes.
+    // Heartbeat every leaseMs/3 while the handler runs (a lease reaching past stopAt is harmless: the attempt
+    // is settled at stopAt at the latest, or, if the execution dies, recovered once the lease expires); abort
+    // the handler when the lease is lost or the stop time comes.
     const beat = (async () => {
       try {
         for (;;) {
@@ -288,7 +303,6 @@ export function createWorker(options: WorkerOptions): Worker {
             abort.abort(errors.internal('execution deadline reached'));
             return;
           }
-          if (clock.now() + job.leaseMs > stopAt) continue; // the remaining lease covers us until stopAt
           heartbeatChain = queue.heartbeat(lease);
           await heartbeatChain;
         }

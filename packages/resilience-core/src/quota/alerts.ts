@@ -22,6 +22,9 @@ export function thresholdUnits(limit: number, percent: number): number {
 
 /**
  * The thresholds crossed when usage moved from `before` to `after` (exclusive of levels already reached before).
+ * For a single consume `before` is `after − amount`: exact, because the bounded increment returns the row as of
+ * this very increment (Appwrite computes it from the row it locked; the memory adapter likewise), so of any
+ * number of concurrent consumes exactly one sees each crossing.
  * With `before = null` (unknown, e.g. after a multi-quota transaction) every threshold at or below `after` counts;
  * the alert row's id keeps that from sending twice.
  */
@@ -66,6 +69,7 @@ export async function sendAlertOnce(
   notification: QuotaNotification,
 ): Promise<AlertOutcome> {
   if (knownAlertIds.has(id)) return 'duplicate';
+  notification = { ...notification, dedupeKey: id };
   const data: QuotaAlertRow = {
     ...row,
     status: 'sending',

@@ -16,10 +16,11 @@ import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import { type LimitOverrides, limitOverridesSchema, settingsOf } from './limits.ts';
+import { assertQuotaOrgId } from './quota-service.ts';
 import { QUOTA_TYPE_NAMES, type QuotaType, quotaAmountSchema, quotaTypeSchema } from './quota-types.ts';
 import {
-  type IncreaseStatus,
   INCREASE_STATUSES,
+  type IncreaseStatus,
   PLAN_TIERS,
   QUOTA_TABLES,
   type QuotaAuditRow,
@@ -28,7 +29,6 @@ import {
   quotaIncreaseRequestRowSchema,
   settingsRowId,
 } from './rows.ts';
-import { assertQuotaOrgId } from './quota-service.ts';
 import { isoTime } from './time.ts';
 import { isValidTimeZone } from './windows.ts';
 
@@ -62,7 +62,9 @@ export const increaseRequestInputSchema = z
 export type IncreaseRequestInput = z.infer<typeof increaseRequestInputSchema>;
 
 /** Body of an approve or reject. */
-export const increaseDecisionInputSchema = z.object({ note: z.string().trim().max(1000).optional() }).strict();
+export const increaseDecisionInputSchema = z
+  .object({ note: z.string().trim().max(1000).optional() })
+  .strict();
 
 /** Body of an operator settings change (every field optional; at least one). */
 export const quotaSettingsInputSchema = z
@@ -156,7 +158,8 @@ export async function getIncreaseRequest(
   }
   const row = await store.get<QuotaIncreaseRequestRow>(QUOTA_TABLES.increaseRequests, requestId);
   if (!row) throw errors.notFound('No such increase request', { requestId });
-  if (row.orgId !== actor.orgId) throw errors.forbidden('This increase request belongs to another organization');
+  if (row.orgId !== actor.orgId)
+    throw errors.forbidden('This increase request belongs to another organization');
   return view(row);
 }
 
@@ -172,7 +175,10 @@ export async function decideIncreaseRequest(
   if (!actor.isAdmin) throw errors.forbidden('Deciding increase requests needs the owner or admin role');
   const current = await getIncreaseRequest(store, actor, requestId);
   if (current.status !== 'pending') {
-    throw errors.conflict(`Increase request is already ${current.status}`, { requestId, status: current.status });
+    throw errors.conflict(`Increase request is already ${current.status}`, {
+      requestId,
+      status: current.status,
+    });
   }
   const expiresAt =
     decision === 'approved' && current.durationDays !== null
@@ -218,7 +224,9 @@ export async function listIncreaseRequests(
   options: { status?: IncreaseStatus; limit?: number; cursor?: string } = {},
 ): Promise<{ requests: IncreaseRequest[]; nextCursor: string | null }> {
   if (options.status !== undefined && !INCREASE_STATUSES.includes(options.status)) {
-    throw errors.invalidInput('Unknown status', [{ path: 'status', message: `one of ${INCREASE_STATUSES.join(', ')}` }]);
+    throw errors.invalidInput('Unknown status', [
+      { path: 'status', message: `one of ${INCREASE_STATUSES.join(', ')}` },
+    ]);
   }
   const page = await store.list<QuotaIncreaseRequestRow>(QUOTA_TABLES.increaseRequests, {
     where: [

@@ -108,7 +108,10 @@ export function computeLimits(inputs: LimitInputs): Pick<OrgQuotaContext, 'limit
 }
 
 /** The increases among approved requests that are in force at `now` (not expired). */
-export function activeIncreases(rows: readonly Row<QuotaIncreaseRequestRow>[], now: number): ActiveIncrease[] {
+export function activeIncreases(
+  rows: readonly Row<QuotaIncreaseRequestRow>[],
+  now: number,
+): ActiveIncrease[] {
   return rows
     .filter((r) => r.status === 'approved' && (r.expiresAt === null || Date.parse(r.expiresAt) > now))
     .map((r) => ({ requestId: r.$id, quotaType: r.quotaType, amount: r.amount, expiresAt: r.expiresAt }));

@@ -149,7 +149,9 @@ export function rateLimitHeaders(decision: QuotaDecision): Record<string, string
 
 /** The QUOTA_EXCEEDED error for a refusal: renders as 429 with Retry-After, RateLimit-* and a body naming the quota. */
 export function quotaExceededError(decision: QuotaDecision): ResilienceError {
-  const when = decision.resetAt ? `; it resets at ${decision.resetAt}` : '; it frees up only when usage is released';
+  const when = decision.resetAt
+    ? `; it resets at ${decision.resetAt}`
+    : '; it frees up only when usage is released';
   return new ResilienceError(
     'QUOTA_EXCEEDED',
     `Quota ${decision.quotaType} exceeded: ${decision.used} of ${decision.limit} used, ${decision.amount} requested${when}`,
@@ -181,6 +183,9 @@ export class QuotaService {
   private readonly alertRetentionDays: number;
   private readonly contexts = new Map<string, Promise<OrgQuotaContext>>();
   private readonly windows = new WindowCache();
+  private readonly usageIds = new Map<string, string>();
+  /** Units already refunded per ticket by this service, so repeated refunds never give back more than was taken. */
+  private readonly refunded = new WeakMap<UsageTicket, number>();
 
   constructor(options: QuotaServiceOptions) {
     this.store = options.store;
@@ -189,6 +194,9 @@ export class QuotaService {
     this.log = options.log ?? silentLogger;
     this.globalShadow = options.shadow ?? [];
     this.thresholds = options.alertThresholds ?? DEFAULT_ALERT_THRESHOLDS;
+    if (!this.thresholds.every((t) => Number.isInteger(t) && t >= 1 && t <= 100)) {
+      throw errors.invalidInput('alertThresholds must be whole percentages from 1 to 100');
+    }
     this.reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
     this.alertRetentionDays = options.alertRetentionDays ?? 35;
   }
@@ -226,8 +234,15 @@ export class QuotaService {
     const ctx = await this.context(orgId);
     const p = this.plan(ctx, resolveQuotaType(quotaType), assertAmount(amount));
     let used = await this.incrementOne(p);
-    if (used === null && (await this.releaseExpiredFor(p))) used = await this.incrementOne(p);
-    if (used === null) return this.refused(p, await this.currentUsed(p));
+    if (used === null) {
+      // Refused: one read tells the current usage and whether expired reservations could be holding units.
+      const row = await this.store.get<QuotaUsageRow>(QUOTA_TABLES.usage, p.usageId);
+      const held = row ? Number(row.reserved ?? 0) : 0;
+      if (held > 0 && (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0) {
+        used = await this.incrementOne(p);
+      }
+      if (used === null) return this.refused(p, held > 0 ? await this.currentUsed(p) : row ? usedOf(row) : 0);
+    }
     await this.afterConsume(p, used - p.amount, used);
     return this.decision(p, true, used);
   }
@@ -279,20 +294,27 @@ export class QuotaService {
 
   /**
    * Gives units back to the window they were taken from (work that failed). A refund after that window was
-   * closed by quota-reset is a no-op (returns false): the window no longer limits anything.
+   * closed by quota-reset is a no-op (returns false): the window no longer limits anything. Refunding the same
+   * ticket object twice through one service refunds once; tickets are not durable, so refund in the execution
+   * that consumed (use a reservation when the work outlives it). `amount` defaults to what the ticket has left.
    */
-  async refund(ticket: UsageTicket, amount = ticket.amount): Promise<boolean> {
-    assertAmount(amount);
-    if (amount > ticket.amount) throw errors.invalidInput('Cannot refund more than the ticket consumed');
+  async refund(ticket: UsageTicket, amount?: number): Promise<boolean> {
+    const left = ticket.amount - (this.refunded.get(ticket) ?? 0);
+    if (left <= 0) return false;
+    const units = assertAmount(amount ?? left);
+    if (units > left) throw errors.invalidInput(`Cannot refund more than the ticket has left (${left})`);
+    this.refunded.set(ticket, ticket.amount - left + units);
     try {
-      await this.store.increment(QUOTA_TABLES.usage, ticket.usageId, 'used', -amount, { min: 0 });
+      await this.store.increment(QUOTA_TABLES.usage, ticket.usageId, 'used', -units, { min: 0 });
       return true;
     } catch (error) {
       if (hasCode(error, 'NOT_FOUND')) return false;
       if (hasCode(error, 'BOUND_EXCEEDED')) {
-        this.log.error('quota.refund.below-zero', { ...ticket, amount });
+        this.log.error('quota.refund.below-zero', { ...ticket, amount: units });
         return false;
       }
+      // Not applied (e.g. RETRYABLE after the adapter's retries): the units may be refunded again.
+      this.refunded.set(ticket, (this.refunded.get(ticket) ?? units) - units);
       throw error;
     }
   }
@@ -319,7 +341,9 @@ export class QuotaService {
   ): Promise<ReservationDecision> {
     const ttl = options.ttlMs ?? this.reservationTtlMs;
     if (!Number.isInteger(ttl) || ttl < 1000 || ttl > MAX_RESERVATION_TTL_MS) {
-      throw errors.invalidInput('ttlMs must be between 1 s and 24 h', [{ path: 'ttlMs', message: 'out of range' }]);
+      throw errors.invalidInput('ttlMs must be between 1 s and 24 h', [
+        { path: 'ttlMs', message: 'out of range' },
+      ]);
     }
     const ctx = await this.context(orgId);
     const p = this.plan(ctx, resolveQuotaType(quotaType), assertAmount(amount));
@@ -365,7 +389,14 @@ export class QuotaService {
     if (actual > r.amount) throw errors.invalidInput('actualAmount exceeds the reserved amount');
     const ops: WriteOp[] = [
       { action: 'delete', table: QUOTA_TABLES.reservations, id: reservationId },
-      { action: 'increment', table: QUOTA_TABLES.usage, id: r.usageId, column: 'reserved', by: -r.amount, bound: { min: 0 } },
+      {
+        action: 'increment',
+        table: QUOTA_TABLES.usage,
+        id: r.usageId,
+        column: 'reserved',
+        by: -r.amount,
+        bound: { min: 0 },
+      },
     ];
     if (actual < r.amount) {
       ops.push({
@@ -388,8 +419,22 @@ export class QuotaService {
     if (!r) return false;
     return this.settle(reservationId, [
       { action: 'delete', table: QUOTA_TABLES.reservations, id: reservationId },
-      { action: 'increment', table: QUOTA_TABLES.usage, id: r.usageId, column: 'used', by: -r.amount, bound: { min: 0 } },
-      { action: 'increment', table: QUOTA_TABLES.usage, id: r.usageId, column: 'reserved', by: -r.amount, bound: { min: 0 } },
+      {
+        action: 'increment',
+        table: QUOTA_TABLES.usage,
+        id: r.usageId,
+        column: 'used',
+        by: -r.amount,
+        bound: { min: 0 },
+      },
+      {
+        action: 'increment',
+        table: QUOTA_TABLES.usage,
+        id: r.usageId,
+        column: 'reserved',
+        by: -r.amount,
+        bound: { min: 0 },
+      },
     ]);
   }
 
@@ -400,15 +445,18 @@ export class QuotaService {
     let cursor: string | null = null;
     let budget = filter.limit ?? Number.POSITIVE_INFINITY;
     do {
-      const page: ListResult<QuotaReservationRow> = await this.store.list<QuotaReservationRow>(QUOTA_TABLES.reservations, {
-        where: [
-          { field: 'expiresAt', op: 'lt', value: now },
-          ...(filter.usageId ? [{ field: 'usageId', op: 'eq' as const, value: filter.usageId }] : []),
-        ],
-        orderBy: [{ field: 'expiresAt', direction: 'asc' }],
-        limit: Math.min(100, budget),
-        ...(cursor ? { cursor } : {}),
-      });
+      const page: ListResult<QuotaReservationRow> = await this.store.list<QuotaReservationRow>(
+        QUOTA_TABLES.reservations,
+        {
+          where: [
+            { field: 'expiresAt', op: 'lt', value: now },
+            ...(filter.usageId ? [{ field: 'usageId', op: 'eq' as const, value: filter.usageId }] : []),
+          ],
+          orderBy: [{ field: 'expiresAt', direction: 'asc' }],
+          limit: Math.min(100, budget),
+          ...(cursor ? { cursor } : {}),
+        },
+      );
       for (const row of page.rows) if (await this.releaseReservation(row.$id)) released++;
       budget -= page.rows.length;
       cursor = page.nextCursor;
@@ -426,7 +474,7 @@ export class QuotaService {
       quotaType,
       amount,
       window,
-      usageId: usageRowId(ctx.orgId, quotaType, window.key),
+      usageId: this.usageId(ctx.orgId, quotaType, window.key),
       limit: ctx.limits[quotaType],
       shadow: ctx.shadow.has(quotaType),
     };
@@ -445,8 +493,22 @@ export class QuotaService {
     return [...merged].map(([type, amount]) => this.plan(ctx, type, assertAmount(amount)));
   }
 
+  /** The usage row id, memoized (hashing it costs more than the rest of an in-memory decision). */
+  private usageId(orgId: string, quotaType: QuotaType, windowKey: string): string {
+    const k = `${orgId}|${quotaType}|${windowKey}`;
+    let id = this.usageIds.get(k);
+    if (id === undefined) {
+      id = usageRowId(orgId, quotaType, windowKey);
+      if (this.usageIds.size >= 1024) this.usageIds.clear();
+      this.usageIds.set(k, id);
+    }
+    return id;
+  }
+
   /** One bounded increment (creating the window's row on first use). The new `used`, or null when refused. */
   private async incrementOne(p: Planned): Promise<number | null> {
+    // More than the whole limit can never fit: refuse without a round trip (this also covers a limit of 0).
+    if (!p.shadow && p.amount > p.limit) return null;
     const bound = p.shadow ? undefined : { max: p.limit };
     try {
       return usedOf(await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', p.amount, bound));
@@ -455,7 +517,6 @@ export class QuotaService {
       if (!hasCode(error, 'NOT_FOUND')) throw error;
     }
     // First use of this window: whoever creates the row consumes with the create itself.
-    if (!p.shadow && p.amount > p.limit) return null;
     try {
       await this.store.create(QUOTA_TABLES.usage, p.usageId, this.usageRow(p, p.amount));
       return p.amount;
@@ -475,6 +536,7 @@ export class QuotaService {
    * on NOT_FOUND, releases expired reservations and retries once on BOUND_EXCEEDED.
    */
   private async transact(planned: readonly Planned[], ops: readonly WriteOp[]): Promise<'ok' | 'refused'> {
+    if (planned.some((p) => !p.shadow && p.amount > p.limit)) return 'refused';
     let releasedOnce = false;
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
@@ -535,7 +597,8 @@ export class QuotaService {
       return true;
     } catch (error) {
       if (!hasCode(error, 'NOT_FOUND', 'BOUND_EXCEEDED')) throw error;
-      if (hasCode(error, 'BOUND_EXCEEDED')) this.log.error('quota.reservation.counter-underflow', { reservationId });
+      if (hasCode(error, 'BOUND_EXCEEDED'))
+        this.log.error('quota.reservation.counter-underflow', { reservationId });
       // Either the reservation is gone (settled elsewhere) or its usage row is: deleting alone tells which.
       return this.store.delete(QUOTA_TABLES.reservations, reservationId);
     }
@@ -570,13 +633,25 @@ export class QuotaService {
       shadow: p.shadow,
       overLimit: p.shadow && used > p.limit,
       ticket: allowed
-        ? { orgId: p.orgId, quotaType: p.quotaType, usageId: p.usageId, windowKey: p.window.key, amount: p.amount }
+        ? {
+            orgId: p.orgId,
+            quotaType: p.quotaType,
+            usageId: p.usageId,
+            windowKey: p.window.key,
+            amount: p.amount,
+          }
         : null,
     };
   }
 
   private refused(p: Planned, used: number): QuotaDecision {
-    this.log.info('quota.refused', { orgId: p.orgId, quotaType: p.quotaType, used, limit: p.limit, amount: p.amount });
+    this.log.info('quota.refused', {
+      orgId: p.orgId,
+      quotaType: p.quotaType,
+      used,
+      limit: p.limit,
+      amount: p.amount,
+    });
     return this.decision(p, false, used);
   }
 
@@ -621,7 +696,9 @@ export class QuotaService {
             (p.window.end === null
               ? `(${p.quotaType}).`
               : `for ${p.quotaType} in the window ${p.window.key}; it resets at ${isoTime(p.window.end)}.`) +
-            (percent >= 100 ? ' Further requests are refused until then; an admin can request an increase.' : ''),
+            (percent >= 100
+              ? ' Further requests are refused until then; an admin can request an increase.'
+              : ''),
           fields: {
             quotaType: p.quotaType,
             threshold: percent,

@@ -93,7 +93,8 @@ export const QUOTA_TYPES: Readonly<Record<QuotaType, QuotaTypeDefinition>> = {
     window: 'gauge',
     defaultLimit: 250,
     unit: 'seat',
-    description: 'Members who can give and receive recognition (seats). A gauge: inviting consumes, removing refunds.',
+    description:
+      'Members who can give and receive recognition (seats). A gauge: inviting consumes, removing refunds.',
   },
   integrations: {
     type: 'integrations',
@@ -121,7 +122,10 @@ export function resolveQuotaType(name: string): QuotaType {
   const alias = Object.hasOwn(QUOTA_TYPE_ALIASES, name) ? QUOTA_TYPE_ALIASES[name] : undefined;
   if (alias) return alias;
   throw errors.invalidInput(`Unknown quota type "${name}"`, [
-    { path: 'quotaType', message: `must be one of ${[...QUOTA_TYPE_NAMES, ...Object.keys(QUOTA_TYPE_ALIASES)].join(', ')}` },
+    {
+      path: 'quotaType',
+      message: `must be one of ${[...QUOTA_TYPE_NAMES, ...Object.keys(QUOTA_TYPE_ALIASES)].join(', ')}`,
+    },
   ]);
 }
 

@@ -77,7 +77,9 @@ export async function usageReport(
   const past = Math.min(Math.max(0, options.past ?? REPORT_PAST_DEFAULT), REPORT_PAST_MAX);
   const types = options.quotaType ? [options.quotaType] : [...QUOTA_TYPE_NAMES];
   const orgFilter = { field: 'orgId', op: 'eq' as const, value: orgId };
-  const typeFilter = options.quotaType ? [{ field: 'quotaType', op: 'eq' as const, value: options.quotaType }] : [];
+  const typeFilter = options.quotaType
+    ? [{ field: 'quotaType', op: 'eq' as const, value: options.quotaType }]
+    : [];
   const [usageRows, historyRows] = await Promise.all([
     listAll<QuotaUsageRow>(quotas.store, QUOTA_TABLES.usage, { where: [orgFilter, ...typeFilter] }),
     past === 0
@@ -106,7 +108,9 @@ export async function usageReport(
     const used = current?.used ?? 0;
     const limit = ctx.limits[type];
     const pending: PastWindowReport[] = usage
-      .filter((u) => u.quotaType === type && u.id !== currentId && u.windowEnd !== null && u.windowStart !== null)
+      .filter(
+        (u) => u.quotaType === type && u.id !== currentId && u.windowEnd !== null && u.windowStart !== null,
+      )
       .map((u) => ({
         windowKey: u.windowKey,
         start: u.windowStart!,
@@ -117,7 +121,14 @@ export async function usageReport(
       }));
     const closed: PastWindowReport[] = history
       .filter((h) => h.quotaType === type)
-      .map((h) => ({ windowKey: h.windowKey, start: h.windowStart, end: h.windowEnd, used: h.used, limit: h.limit, closed: true }));
+      .map((h) => ({
+        windowKey: h.windowKey,
+        start: h.windowStart,
+        end: h.windowEnd,
+        used: h.used,
+        limit: h.limit,
+        closed: true,
+      }));
     reports.push({
       quotaType: type,
       window: def.window,

@@ -23,15 +23,21 @@ import { listAll, type TableStore } from '../ports/table-store.ts';
 import { deliver, pruneAfter, sendAlertOnce } from './alerts.ts';
 import { expireIncreases } from './increase-requests.ts';
 import { type OrgQuotaContext, resolveOrgQuotaContext } from './limits.ts';
-import { type QuotaLogger, type QuotaNotification, type QuotaNotifier, silentLogger, silentNotifier } from './notifier.ts';
+import {
+  type QuotaLogger,
+  type QuotaNotification,
+  type QuotaNotifier,
+  silentLogger,
+  silentNotifier,
+} from './notifier.ts';
 import { QuotaService } from './quota-service.ts';
 import { QUOTA_TYPES, type QuotaType } from './quota-types.ts';
 import {
+  historyRowId,
   QUOTA_TABLES,
   type QuotaAlertRow,
   type QuotaHistoryRow,
   type QuotaUsageRow,
-  historyRowId,
   quotaAlertRowSchema,
   quotaHistoryRowSchema,
   quotaUsageRowSchema,
@@ -55,10 +61,17 @@ export interface QuotaResetOptions {
   stuckAlertMs?: number;
   /** Days alert rows are kept. Default 35. */
   alertRetentionDays?: number;
+  /**
+   * Epoch ms (by `clock`) after which no new step or page starts, so the run ends inside the function's timeout.
+   * Work left over is picked up by the next run (every step is idempotent). Default: no deadline.
+   */
+  deadline?: number;
 }
 
 /** What one run did (all zero on a second run). */
 export interface QuotaResetReport {
+  /** True when the deadline stopped the run before every step finished. */
+  incomplete: boolean;
   reservationsReleased: number;
   windowsClosed: number;
   increasesExpired: number;
@@ -69,6 +82,22 @@ export interface QuotaResetReport {
 }
 
 const DAY = 86_400_000;
+/** Usage rows closed in parallel (each is a create + delete). */
+const CLOSE_CONCURRENCY = 8;
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
 
 /** Runs every step once. See the file header for the idempotence argument. */
 export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaResetReport> {
@@ -76,7 +105,9 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
   const log = options.log ?? silentLogger;
   const notifier = options.notifier ?? silentNotifier;
   const now = clock.now();
+  const inTime = () => options.deadline === undefined || clock.now() < options.deadline;
   const report: QuotaResetReport = {
+    incomplete: false,
     reservationsReleased: 0,
     windowsClosed: 0,
     increasesExpired: 0,
@@ -99,7 +130,31 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
     }
     return c;
   };
-  for (;;) {
+  const closeOne = async (raw: QuotaUsageRow & { $id: string }) => {
+    const u = quotaUsageRowSchema.parse(raw);
+    const limit = (await contextOf(u.orgId)).limits[u.quotaType];
+    const history: QuotaHistoryRow = {
+      orgId: u.orgId,
+      quotaType: u.quotaType,
+      windowKey: u.windowKey,
+      windowStart: u.windowStart!,
+      windowEnd: u.windowEnd!,
+      timeZone: u.timeZone,
+      used: u.used,
+      limit,
+      summarized: false,
+    };
+    const id = historyRowId(u.orgId, u.quotaType, u.windowKey);
+    try {
+      await store.create(QUOTA_TABLES.history, id, history);
+    } catch (error) {
+      if (!hasCode(error, 'CONFLICT')) throw error;
+      // A previous (or concurrent) run copied it but has not deleted the usage row: refresh the numbers only.
+      await store.update(QUOTA_TABLES.history, id, { used: u.used, limit });
+    }
+    if (await store.delete(QUOTA_TABLES.usage, raw.$id)) report.windowsClosed++;
+  };
+  while (inTime()) {
     const page = await store.list<QuotaUsageRow>(QUOTA_TABLES.usage, {
       where: [
         { field: 'windowEnd', op: 'isNotNull' },
@@ -108,35 +163,13 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
       limit: 100,
     });
     if (!page.rows.length) break;
-    for (const raw of page.rows) {
-      const u = quotaUsageRowSchema.parse(raw);
-      const limit = (await contextOf(u.orgId)).limits[u.quotaType];
-      const history: QuotaHistoryRow = {
-        orgId: u.orgId,
-        quotaType: u.quotaType,
-        windowKey: u.windowKey,
-        windowStart: u.windowStart!,
-        windowEnd: u.windowEnd!,
-        timeZone: u.timeZone,
-        used: u.used,
-        limit,
-        summarized: false,
-      };
-      const id = historyRowId(u.orgId, u.quotaType, u.windowKey);
-      try {
-        await store.create(QUOTA_TABLES.history, id, history);
-      } catch (error) {
-        if (!hasCode(error, 'CONFLICT')) throw error;
-        // A previous run copied it but died before deleting the usage row: refresh the numbers only.
-        await store.update(QUOTA_TABLES.history, id, { used: u.used, limit });
-      }
-      await store.delete(QUOTA_TABLES.usage, raw.$id);
-      report.windowsClosed++;
-    }
+    await forEachLimit(page.rows, CLOSE_CONCURRENCY, closeOne);
   }
 
+  if (!inTime()) return finish(true);
   report.increasesExpired = await expireIncreases(store, now);
 
+  if (!inTime()) return finish(true);
   // 4. Period summaries.
   const unsummarized = await listAll<QuotaHistoryRow>(store, QUOTA_TABLES.history, {
     where: [{ field: 'summarized', op: 'eq', value: false }],
@@ -161,7 +194,11 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
         threshold: null,
         pruneAfter: pruneAfter(now, now, options.alertRetentionDays ?? 35),
       },
-      summaryOf(orgId, day, rows.map((r) => r.row)),
+      summaryOf(
+        orgId,
+        day,
+        rows.map((r) => r.row),
+      ),
     );
     if (outcome === 'sent') report.summariesSent++;
     // Sent, or already sent by an earlier run today: either way these windows are covered.
@@ -170,6 +207,7 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
     }
   }
 
+  if (!inTime()) return finish(true);
   // 5. Retry failed and stuck alerts.
   const maxAttempts = options.maxAlertAttempts ?? 5;
   const stuckBefore = isoTime(now - (options.stuckAlertMs ?? 10 * 60_000));
@@ -191,9 +229,11 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
       throw error;
     }
     const notification = JSON.parse(alert.payload) as QuotaNotification;
-    if ((await deliver({ store, notifier, log, now }, raw.$id, notification)) === 'sent') report.alertsRetried++;
+    if ((await deliver({ store, notifier, log, now }, raw.$id, notification)) === 'sent')
+      report.alertsRetried++;
   }
 
+  if (!inTime()) return finish(true);
   // 6. Prune.
   const hourlyCutoff = isoTime(now - (options.hourlyRetentionDays ?? 14) * DAY);
   const cutoff = isoTime(now - (options.historyRetentionDays ?? 400) * DAY);
@@ -211,10 +251,16 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
     where: [{ field: 'pruneAfter', op: 'lt', value: isoTime(now) }],
     select: ['pruneAfter'],
   });
-  for (const row of expiredAlerts) if (await store.delete(QUOTA_TABLES.alerts, row.$id)) report.alertsPruned++;
+  for (const row of expiredAlerts)
+    if (await store.delete(QUOTA_TABLES.alerts, row.$id)) report.alertsPruned++;
 
-  log.info('quota.reset.done', { ...report });
-  return report;
+  return finish(false);
+
+  function finish(incomplete: boolean): QuotaResetReport {
+    report.incomplete = incomplete;
+    log.info('quota.reset.done', { ...report });
+    return report;
+  }
 }
 
 async function alertExists(store: TableStore, id: string): Promise<boolean> {
@@ -229,7 +275,10 @@ export function summaryOf(orgId: string, day: string, rows: readonly QuotaHistor
   const fields: Record<string, number> = {};
   for (const [type, list] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
     const total = list.reduce((s, r) => s + r.used, 0);
-    const peak = list.reduce((best, r) => (r.limit > 0 && r.used / r.limit > best.used / Math.max(1, best.limit) ? r : best), list[0]!);
+    const peak = list.reduce(
+      (best, r) => (r.limit > 0 && r.used / r.limit > best.used / Math.max(1, best.limit) ? r : best),
+      list[0]!,
+    );
     const pct = peak.limit > 0 ? Math.round((peak.used / peak.limit) * 100) : 0;
     lines.push(
       `${type}: ${total} ${QUOTA_TYPES[type].unit}s over ${list.length} window(s); peak ${peak.used}/${peak.limit} (${pct}%) in ${peak.windowKey}`,

@@ -41,9 +41,7 @@ export const quotaUsageRowSchema = z.object({
   /** Units consumed in the window, reservations included. Never above the limit unless in shadow mode. Default 0. */
   used: count,
   /** Units of `used` held by open reservations (committed or released later). Default 0. */
-  reserved: count
-    .nullable()
-    .transform((v) => v ?? 0),
+  reserved: count.nullable().transform((v) => v ?? 0),
 });
 /** A `quota-usage` row's columns. */
 export type QuotaUsageRow = z.infer<typeof quotaUsageRowSchema>;
@@ -58,7 +56,10 @@ export const quotaSettingsRowSchema = z.object({
   /** JSON object `{ quotaType: limit }` replacing the plan's limit for that type. Default `{}`. */
   overrides: z.string(),
   /** Quota types in shadow mode for this org: counted and logged, never refused. Default `[]`. */
-  shadow: z.array(quotaTypeColumn),
+  shadow: z
+    .array(quotaTypeColumn)
+    .nullable()
+    .transform((v) => v ?? []),
   /** Who last changed the row (user id, or `system`). */
   updatedBy: z.string(),
 });
@@ -193,7 +194,12 @@ export function settingsRowId(orgId: string): string {
 }
 
 /** Id of the threshold alert of (org, type, window, percent). */
-export function thresholdAlertId(orgId: string, quotaType: string, windowKey: string, threshold: number): string {
+export function thresholdAlertId(
+  orgId: string,
+  quotaType: string,
+  windowKey: string,
+  threshold: number,
+): string {
   return stableId('qa', orgId, quotaType, windowKey, threshold);
 }
 

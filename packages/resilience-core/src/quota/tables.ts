@@ -13,7 +13,12 @@ import {
   QUOTA_TABLES,
 } from './rows.ts';
 
-const str = (key: string, size: number, required = true): ColumnSpec => ({ key, type: 'string', size, required });
+const str = (key: string, size: number, required = true): ColumnSpec => ({
+  key,
+  type: 'string',
+  size,
+  required,
+});
 const int = (key: string, required = true, min = 0): ColumnSpec => ({ key, type: 'integer', required, min });
 const date = (key: string, required = true): ColumnSpec => ({ key, type: 'datetime', required });
 const enumOf = (key: string, elements: readonly string[], required = true): ColumnSpec => ({

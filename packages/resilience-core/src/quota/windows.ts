@@ -116,7 +116,11 @@ export function utcOffset(instant: number, timeZone: string): number {
  * as UTC epoch ms). Tries the offset guess first (two lookups); falls back to a binary search inside a
  * transition.
  */
-function firstInstantAtOrAfter(wallStart: number, kind: Exclude<WindowKind, 'gauge'>, timeZone: string): number {
+function firstInstantAtOrAfter(
+  wallStart: number,
+  kind: Exclude<WindowKind, 'gauge'>,
+  timeZone: string,
+): number {
   const reached = (t: number) => wallFloor(t, kind, timeZone) >= wallStart;
   const guess = wallStart - utcOffset(wallStart, timeZone);
   if (reached(guess) && !reached(guess - 1)) return guess;
@@ -151,11 +155,16 @@ const KEY_PATTERNS: Record<Exclude<WindowKind, 'gauge'>, RegExp> = {
 /** The wall start (UTC-like ms) a key names; INVALID_INPUT when the key is malformed for its kind. */
 function wallOfKey(key: string, kind: Exclude<WindowKind, 'gauge'>): number {
   const m = KEY_PATTERNS[kind].exec(key);
-  if (!m) throw errors.invalidInput(`Malformed ${kind} window key "${key}"`, [{ path: 'window', message: 'malformed' }]);
+  if (!m)
+    throw errors.invalidInput(`Malformed ${kind} window key "${key}"`, [
+      { path: 'window', message: 'malformed' },
+    ]);
   const [year, month, day, hour] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 1), Number(m[4] ?? 0)];
   const wall = Date.UTC(year, month - 1, day, hour);
   if (keyOfWall(wall, kind) !== key) {
-    throw errors.invalidInput(`Window key "${key}" is not a real ${kind}`, [{ path: 'window', message: 'no such date' }]);
+    throw errors.invalidInput(`Window key "${key}" is not a real ${kind}`, [
+      { path: 'window', message: 'no such date' },
+    ]);
   }
   return wall;
 }
@@ -174,7 +183,11 @@ export function windowKeyAt(kind: WindowKind, instant: number, timeZone: string 
 }
 
 /** The window named `key` (as produced by {@link windowKeyAt}), with its start and end instants. */
-export function windowOfKey(kind: WindowKind, key: string, timeZone: string = DEFAULT_TIME_ZONE): QuotaWindow {
+export function windowOfKey(
+  kind: WindowKind,
+  key: string,
+  timeZone: string = DEFAULT_TIME_ZONE,
+): QuotaWindow {
   if (kind === 'gauge') {
     if (key !== GAUGE_KEY) throw errors.invalidInput(`Gauge window key must be "${GAUGE_KEY}"`);
     return { kind, key, start: null, end: null, timeZone };
@@ -190,7 +203,11 @@ export function windowOfKey(kind: WindowKind, key: string, timeZone: string = DE
 }
 
 /** The window of `kind` containing `instant` in `timeZone`. */
-export function windowAt(kind: WindowKind, instant: number, timeZone: string = DEFAULT_TIME_ZONE): QuotaWindow {
+export function windowAt(
+  kind: WindowKind,
+  instant: number,
+  timeZone: string = DEFAULT_TIME_ZONE,
+): QuotaWindow {
   return windowOfKey(kind, windowKeyAt(kind, instant, timeZone), timeZone);
 }
 
@@ -218,13 +235,18 @@ export function secondsUntilReset(window: QuotaWindow, now: number): number | nu
  */
 export class WindowCache {
   private readonly entries = new Map<string, QuotaWindow>();
+  /** The last window returned per (zone, kind): while `instant` stays inside it, no Intl lookup is needed. */
+  private readonly latest = new Map<string, QuotaWindow>();
 
   constructor(private readonly capacity = 512) {}
 
   /** The window of `kind` containing `instant`. */
   at(kind: WindowKind, instant: number, timeZone: string): QuotaWindow {
+    const lane = `${timeZone}|${kind}`;
+    const last = this.latest.get(lane);
+    if (last && (last.start === null || (instant >= last.start && instant < last.end!))) return last;
     const key = windowKeyAt(kind, instant, timeZone);
-    const id = `${timeZone}|${kind}|${key}`;
+    const id = `${lane}|${key}`;
     let window = this.entries.get(id);
     if (!window) {
       window = windowOfKey(kind, key, timeZone);
@@ -234,6 +256,7 @@ export class WindowCache {
       }
       this.entries.set(id, window);
     }
+    this.latest.set(lane, window);
     return window;
   }
 }

@@ -13,7 +13,11 @@ export interface BackoffOptions {
  * for the `retry`-th retry (1-based). `random` is injectable for tests. Full jitter spreads a fleet of cold
  * executions that failed together, instead of making them retry in lockstep.
  */
-export function fullJitterDelay(retry: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function fullJitterDelay(
+  retry: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const base = options.baseDelayMs ?? 100;
   const max = options.maxDelayMs ?? 10_000;
   const multiplier = options.multiplier ?? 2;

@@ -6,7 +6,11 @@
 export function retryAfterMs(source: unknown, now: number): number | undefined {
   if (typeof source !== 'object' || source === null) return undefined;
   const s = source as { retryAfterSeconds?: unknown; headers?: unknown; response?: unknown };
-  if (typeof s.retryAfterSeconds === 'number' && Number.isFinite(s.retryAfterSeconds) && s.retryAfterSeconds >= 0) {
+  if (
+    typeof s.retryAfterSeconds === 'number' &&
+    Number.isFinite(s.retryAfterSeconds) &&
+    s.retryAfterSeconds >= 0
+  ) {
     return s.retryAfterSeconds * 1000;
   }
   const header = headerValue(s.headers, 'retry-after');

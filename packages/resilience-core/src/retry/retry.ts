@@ -1,5 +1,5 @@
-import { hasCode, isResilienceError } from '../errors.ts';
 import { isTransportError, isUnhealthyStatus, statusOf } from '../circuit-breaker/classify.ts';
+import { hasCode, isResilienceError } from '../errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type BackoffOptions, fullJitterDelay } from './backoff.ts';
 import { retryAfterMs } from './retry-after.ts';

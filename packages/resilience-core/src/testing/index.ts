@@ -1,5 +1,3 @@
-export { ManualClock } from './manual-clock.ts';
-export { type ContractFixture, contractTable, describeTableStoreContract } from './table-store-contract.ts';
 export {
   type SimBehaviourInput,
   type SimInterceptor,
@@ -7,3 +5,5 @@ export {
   simBehaviourSchema,
   simBundle,
 } from '../deployment/testing/simulated-functions-platform.ts';
+export { ManualClock } from './manual-clock.ts';
+export { type ContractFixture, contractTable, describeTableStoreContract } from './table-store-contract.ts';

@@ -269,6 +269,7 @@ function toFunction(fn: Models.Function): FunctionInfo {
     activeDeploymentId: fn.deploymentId ? fn.deploymentId : null,
     enabled: fn.enabled,
     execute: fn.execute ?? [],
+    deploymentRetentionDays: typeof fn.deploymentRetention === 'number' ? fn.deploymentRetention : 0,
   };
 }
 

@@ -53,7 +53,8 @@ export interface ProvisionReport {
   extra: string[];
 }
 
-interface RemoteColumn {
+/** A column as Appwrite reports it (the fields compared). */
+export interface RemoteColumn {
   key: string;
   type: string;
   status?: string;
@@ -67,7 +68,8 @@ interface RemoteColumn {
   format?: string;
   elements?: string[];
 }
-interface RemoteIndex {
+/** An index as Appwrite reports it. */
+export interface RemoteIndex {
   key: string;
   type: string;
   status?: string;
@@ -75,7 +77,8 @@ interface RemoteIndex {
   columns?: string[];
   attributes?: string[];
 }
-interface RemoteTable {
+/** A table as Appwrite reports it (getTable). */
+export interface RemoteTable {
   $id: string;
   name: string;
   rowSecurity?: boolean;

@@ -30,6 +30,8 @@ export const simBehaviourSchema = z.object({
   status: z.number().int().default(200),
   /** Answer 500 to everything when running on a function whose id does not end in `-standby`. Default false. */
   failOnLive: z.boolean().default(false),
+  /** On a live function, answer 500 to everything after this many executions of the deployment (late fault). */
+  failAfterExecutions: z.number().int().min(0).optional(),
   /** Execution duration in ms. Default 20. */
   latencyMs: z.number().min(0).default(20),
   /** Fixed JSON bodies per path (status `status`). */
@@ -57,6 +59,8 @@ interface SimDeployment {
   archive: Uint8Array;
   behaviour: SimBehaviour;
   canceled: boolean;
+  /** Executions run so far. */
+  executions: number;
 }
 
 interface SimFunction {
@@ -64,6 +68,7 @@ interface SimFunction {
   name: string;
   enabled: boolean;
   execute: string[];
+  deploymentRetentionDays: number;
   activeDeploymentId: string | null;
   deployments: Map<string, SimDeployment>;
   executions: ExecutionInfo[];
@@ -94,12 +99,16 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
   }
 
   /** Creates a function (test setup). */
-  addFunction(id: string, options: { name?: string; execute?: string[] } = {}): void {
+  addFunction(
+    id: string,
+    options: { name?: string; execute?: string[]; deploymentRetentionDays?: number } = {},
+  ): void {
     this.functions.set(id, {
       id,
       name: options.name ?? id,
       enabled: true,
       execute: options.execute ?? ['any'],
+      deploymentRetentionDays: options.deploymentRetentionDays ?? 0,
       activeDeploymentId: null,
       deployments: new Map(),
       executions: [],
@@ -142,6 +151,7 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
         activeDeploymentId: fn.activeDeploymentId,
         enabled: fn.enabled,
         execute: [...fn.execute],
+        deploymentRetentionDays: fn.deploymentRetentionDays,
       };
     });
   }
@@ -233,6 +243,7 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
       archive: code.archive,
       behaviour,
       canceled: false,
+      executions: 0,
     };
     fn.deployments.set(dep.id, dep);
     return dep;
@@ -264,7 +275,9 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
     const live = !fn.id.endsWith('-standby');
     let status: number;
     let body: unknown;
-    if (b.failOnLive && live) {
+    dep.executions++;
+    const late = live && b.failAfterExecutions !== undefined && dep.executions > b.failAfterExecutions;
+    if ((b.failOnLive && live) || late) {
       status = 500;
       body = { ok: false, error: { code: 'INTERNAL', message: 'simulated failure' } };
     } else if (request.path === '/health') {

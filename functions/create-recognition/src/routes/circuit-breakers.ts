@@ -1,0 +1,98 @@
+import {
+  breakerNameSchema,
+  CIRCUIT_BREAKERS_TABLE,
+  circuitBreakerRowSchema,
+  circuitStateFromRow,
+  circuitStatus,
+} from 'resilience-core';
+import { invalidInput } from 'resilience-core/runtime';
+import { z } from 'zod';
+import { route } from '../deps.ts';
+import { circuitBreakersFor } from './notifications.ts';
+
+/**
+ * Operator routes for circuit breakers (API key only).
+ *
+ * | route | what |
+ * |---|---|
+ * | `GET /circuit-breakers[?cursor=]` | every stored breaker (state as callers see it now, HALF_OPEN derived), plus this process's counters |
+ * | `POST /circuit-breakers/:name/isolate` | `{ scope?, reason? }`: force open for every execution until reset |
+ * | `POST /circuit-breakers/:name/reset` | `{ scope? }`: close for every execution, forgiving past re-openings |
+ *
+ * `scope` is the organization id of a per-organization breaker. Bad names or bodies are 400 and change nothing.
+ */
+
+const scope = z.string().min(1).max(64).optional();
+const isolateBody = z.object({ scope, reason: z.string().min(1).max(200).optional() }).strict();
+const resetBody = z.object({ scope }).strict();
+const listQuery = z.object({ cursor: z.string().min(1).max(36).optional() }).strict();
+
+/** The `:name` path parameter, or a 400. */
+function breakerName(params: Record<string, string>): string {
+  const parsed = breakerNameSchema.safeParse(params.name);
+  if (!parsed.success) throw invalidInput('path', parsed.error);
+  return parsed.data;
+}
+
+export const circuitBreakerRoutes = [
+  route({
+    method: 'GET',
+    path: '/circuit-breakers',
+    auth: 'key',
+    summary: 'Stored breaker states and this execution process counters',
+    query: listQuery,
+    handler: async ({ query, deps, clock }) => {
+      const page = await deps.store.list(CIRCUIT_BREAKERS_TABLE, {
+        orderBy: [{ field: 'name', direction: 'asc' }],
+        limit: 100,
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
+      const now = clock.now();
+      const breakers = page.rows.map((r) => {
+        const row = circuitBreakerRowSchema.parse(r);
+        const state = circuitStateFromRow(row);
+        return {
+          key: r.$id,
+          name: row.name,
+          scope: row.scope,
+          state: circuitStatus(state, now),
+          version: row.version,
+          changedAt: new Date(row.changedAt).toISOString(),
+          openUntil: row.openUntil === null ? null : new Date(row.openUntil).toISOString(),
+          isolated: row.isolated ?? false,
+          reopenCount: row.reopenCount ?? 0,
+          reason: row.reason,
+        };
+      });
+      return {
+        body: { breakers, nextCursor: page.nextCursor, process: circuitBreakersFor(deps.setup).snapshot() },
+      };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/circuit-breakers/:name/isolate',
+    auth: 'key',
+    summary: 'Force a breaker open for every execution',
+    body: isolateBody,
+    handler: async ({ params, body, deps }) => {
+      const name = breakerName(params);
+      const breaker = circuitBreakersFor(deps.setup).get(name, body.scope ?? null);
+      await breaker.isolate(body.reason);
+      return { body: breaker.snapshot() };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/circuit-breakers/:name/reset',
+    auth: 'key',
+    summary: 'Close a breaker for every execution',
+    body: resetBody,
+    handler: async ({ params, body, deps }) => {
+      const name = breakerName(params);
+      const breaker = circuitBreakersFor(deps.setup).get(name, body.scope ?? null);
+      await breaker.reset();
+      return { body: breaker.snapshot() };
+    },
+  }),
+];

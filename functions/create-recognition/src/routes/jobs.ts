@@ -1,0 +1,199 @@
+import {
+  cleanupRecognitionsPayload,
+  createJobQueue,
+  errors,
+  type JobQueue,
+  ORG_ADMIN_ROLES,
+  productJobTypes,
+  readExport,
+  readHistory,
+  type StoredJob,
+  statusPath,
+} from 'resilience-core';
+import type { Caller } from 'resilience-core/runtime';
+import { z } from 'zod';
+import { type AppDeps, route } from '../deps.ts';
+import { quotaServiceFor } from './quota.ts';
+
+/**
+ * Background-job routes of the app API ("202 + status URL" pattern).
+ *
+ * | route | who | what |
+ * |---|---|---|
+ * | `POST /exports` | member | `{ orgId, since?, until?, idempotencyKey? }` → 202 `{ jobId, checkStatusAt }` (consumes `exports_per_day`) |
+ * | `GET /exports/:exportId?orgId=` | member | the finished CSV `{ exportId, contentType, rowCount, csv }` |
+ * | `POST /cleanups` | admin | `{ orgId, daysOld, idempotencyKey? }` → 202 (deletes recognitions older than daysOld days) |
+ * | `GET /status/:jobId` | member of the job's org, or a key | status, attempts, result, last error, times |
+ * | `POST /jobs/:jobId/cancel` | admin of the job's org, or a key | cancel a job that has not finished |
+ * | `POST /jobs/:jobId/redrive` | admin of the job's org, or a key | re-queue a DEAD_LETTER / FAILED / CANCELLED job |
+ *
+ * A job of another organization reads as 404 (its existence is not revealed). Bodies are validated by zod
+ * before anything is written: bad input is 400 and changes nothing.
+ */
+
+/** The queue of one execution. */
+export function jobQueueFor(deps: Pick<AppDeps, 'store' | 'clock'>): JobQueue {
+  return createJobQueue({ store: deps.store, clock: deps.clock, types: productJobTypes });
+}
+
+const idempotencyKey = z.string().min(1).max(200).optional();
+
+const exportBody = z
+  .object({
+    orgId: z.string().min(1).max(36),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    idempotencyKey,
+  })
+  .strict();
+
+const cleanupBody = cleanupRecognitionsPayload
+  .extend({ orgId: z.string().min(1).max(36), idempotencyKey })
+  .strict();
+
+/** The public view of a job (payload and attempt history included; never other organizations' data). */
+export function jobView(job: StoredJob) {
+  return {
+    jobId: job.$id,
+    orgId: job.orgId,
+    type: job.type,
+    status: job.status,
+    attempts: job.attempts,
+    maxRetries: job.maxRetries,
+    priority: job.priority,
+    result: job.result === null ? null : JSON.parse(job.result),
+    lastError: job.lastError,
+    enqueuedAt: new Date(job.enqueuedAt).toISOString(),
+    runAt: new Date(job.runAt).toISOString(),
+    startedAt: job.startedAt === null ? null : new Date(job.startedAt).toISOString(),
+    finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
+    history: readHistory(job),
+    checkStatusAt: statusPath(job.$id),
+  };
+}
+
+/** 202 Accepted for an enqueued job. */
+function accepted(job: { jobId: string; status: string; deduplicated: boolean }) {
+  return {
+    status: 202,
+    body: {
+      jobId: job.jobId,
+      status: job.status,
+      deduplicated: job.deduplicated,
+      checkStatusAt: statusPath(job.jobId),
+    },
+    headers: { location: statusPath(job.jobId) },
+  };
+}
+
+/**
+ * The job `jobId` if `caller` may see it: a server call sees every job, a user only jobs of organizations they
+ * belong to (admin role when `admin`). Anything else is NOT_FOUND, so ids of other tenants cannot be probed.
+ */
+async function visibleJob(deps: AppDeps, caller: Caller, jobId: string, admin = false): Promise<StoredJob> {
+  const job = await jobQueueFor(deps).get(jobId);
+  const hidden = errors.notFound(`Job ${jobId} not found`, { jobId });
+  if (!job) throw hidden;
+  if (caller.orgId && caller.orgId !== job.orgId) throw hidden;
+  if (caller.kind === 'server') return job;
+  const roles = caller.userId ? await deps.orgs.rolesOf(job.orgId, caller.userId) : null;
+  if (roles === null) throw hidden;
+  if (admin && !roles.some((r) => ORG_ADMIN_ROLES.includes(r))) {
+    throw errors.forbidden('This action needs the owner or admin role in the organization');
+  }
+  return job;
+}
+
+/** The job routes, spread into create-recognition's `routes`. */
+export const jobRoutes = [
+  route({
+    method: 'POST',
+    path: '/exports',
+    auth: 'member',
+    body: exportBody,
+    summary: 'Queue a CSV export of the organization’s recognitions',
+    handler: async ({ body, deps, log }) => {
+      const { orgId, idempotencyKey: key, ...payload } = body;
+      // Charge the export quota first (atomic; 429 when spent), and give it back if no new job came of it.
+      const quota = quotaServiceFor(deps, log);
+      const decision = await quota.enforce(orgId, 'exports_per_day');
+      const refund = async () => {
+        if (decision.ticket) await quota.refund(decision.ticket).catch(() => false);
+      };
+      try {
+        const job = await jobQueueFor(deps).enqueue({
+          orgId,
+          type: 'generate-export',
+          payload,
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+        });
+        if (job.deduplicated) await refund();
+        return accepted(job);
+      } catch (error) {
+        await refund();
+        throw error;
+      }
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/exports/:exportId',
+    auth: 'member',
+    summary: 'Download a finished export',
+    handler: async ({ params, caller, deps }) => {
+      const job = await visibleJob(deps, caller, params.exportId ?? '');
+      const file = await readExport(deps.store, job.$id, job.orgId);
+      return {
+        body: { exportId: job.$id, contentType: file.contentType, rowCount: file.rowCount, csv: file.csv },
+      };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/cleanups',
+    auth: 'admin',
+    body: cleanupBody,
+    summary: 'Queue deletion of recognitions older than daysOld days',
+    handler: async ({ body, deps }) => {
+      const { orgId, idempotencyKey: key, ...payload } = body;
+      const job = await jobQueueFor(deps).enqueue({
+        orgId,
+        type: 'cleanup-recognitions',
+        payload,
+        ...(key === undefined ? {} : { idempotencyKey: key }),
+      });
+      return accepted(job);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/status/:jobId',
+    auth: 'any',
+    summary: 'A job’s status, attempts and result (its organization only)',
+    handler: async ({ params, caller, deps }) => ({
+      body: jobView(await visibleJob(deps, caller, params.jobId ?? '')),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/jobs/:jobId/cancel',
+    auth: 'any',
+    body: z.object({}).strict(),
+    summary: 'Cancel a job that has not finished',
+    handler: async ({ params, caller, deps }) => {
+      const job = await visibleJob(deps, caller, params.jobId ?? '', true);
+      return { body: jobView(await jobQueueFor(deps).cancel(job.$id, { orgId: job.orgId })) };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/jobs/:jobId/redrive',
+    auth: 'any',
+    body: z.object({}).strict(),
+    summary: 'Re-queue a dead-lettered, failed or cancelled job',
+    handler: async ({ params, caller, deps }) => {
+      const job = await visibleJob(deps, caller, params.jobId ?? '', true);
+      return { body: jobView(await jobQueueFor(deps).redrive(job.$id, { orgId: job.orgId })) };
+    },
+  }),
+];

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryOrgDirectory } from '../adapters/memory/memory-org-directory.ts';
+import { MemoryTableStore } from '../adapters/memory/memory-table-store.ts';
+import { hasCode, ResilienceError } from '../errors.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { composeHooks, type RecognitionHooks } from './hooks.ts';
+import { createRecognition, createRecognitionInputSchema } from './recognitions.ts';
+
+const lines: string[] = [];
+const log = createLogger({ write: (l) => lines.push(l), writeError: (l) => lines.push(l), base: {} });
+const orgs = new MemoryOrgDirectory({ acme: { alice: ['owner'], bob: [] } });
+const input = createRecognitionInputSchema.parse({
+  orgId: 'acme',
+  receiverId: 'bob',
+  message: 'thanks',
+  points: 3,
+});
+
+function deps(hooks: RecognitionHooks, store = new MemoryTableStore()) {
+  return { store, orgs, hooks, log, traceId: 't' };
+}
+
+describe('recognition hooks', () => {
+  it('calls beforeCreate with the draft, then commit and afterCreate with the stored row', async () => {
+    const calls: string[] = [];
+    const hooks: RecognitionHooks = {
+      beforeCreate: (draft) => {
+        calls.push(`before ${draft.giverId}->${draft.receiverId} ${draft.points}`);
+        return {
+          commit: async () => void calls.push('commit'),
+          rollback: async () => void calls.push('rollback'),
+        };
+      },
+      afterCreate: (row) => void calls.push(`after ${row.$id === undefined ? '?' : 'row'}`),
+    };
+    const { created } = await createRecognition(input, { userId: 'alice' }, deps(hooks));
+    expect(created).toBe(true);
+    expect(calls).toEqual(['before alice->bob 3', 'commit', 'after row']);
+  });
+
+  it('writes nothing when beforeCreate refuses (e.g. quota exceeded)', async () => {
+    const store = new MemoryTableStore();
+    const refuse: RecognitionHooks = {
+      beforeCreate: () => {
+        throw new ResilienceError('QUOTA_EXCEEDED', 'recognitions_per_day used up', {
+          retryAfterSeconds: 60,
+        });
+      },
+    };
+    const error = await createRecognition(input, { userId: 'alice' }, deps(refuse, store)).catch(
+      (e: unknown) => e,
+    );
+    expect(hasCode(error, 'QUOTA_EXCEEDED')).toBe(true);
+    expect((await store.list('recognitions')).rows).toHaveLength(0);
+  });
+
+  it('rolls the admission back when the write fails', async () => {
+    const calls: string[] = [];
+    const store = new MemoryTableStore();
+    store.create = () => Promise.reject(new ResilienceError('RETRYABLE', 'backend down'));
+    const hooks: RecognitionHooks = {
+      beforeCreate: () => ({ rollback: async () => void calls.push('rollback') }),
+      afterCreate: () => void calls.push('after'),
+    };
+    await expect(createRecognition(input, { userId: 'alice' }, deps(hooks, store))).rejects.toMatchObject({
+      code: 'RETRYABLE',
+    });
+    expect(calls).toEqual(['rollback']);
+  });
+
+  it('keeps the recognition when afterCreate fails (logged, not returned)', async () => {
+    const store = new MemoryTableStore();
+    const hooks = composeHooks({ afterCreate: () => Promise.reject(new Error('notifier down')) });
+    const { created } = await createRecognition(input, { userId: 'alice' }, deps(hooks, store));
+    expect(created).toBe(true);
+    expect((await store.list('recognitions')).rows).toHaveLength(1);
+    expect(lines.some((l) => l.includes('notifier down'))).toBe(true);
+  });
+
+  it('composeHooks rolls back earlier admissions, newest first, when a later beforeCreate refuses', async () => {
+    const calls: string[] = [];
+    const grant = (name: string): RecognitionHooks => ({
+      beforeCreate: () => ({ rollback: async () => void calls.push(`rollback ${name}`) }),
+    });
+    const hooks = composeHooks(grant('a'), grant('b'), {
+      beforeCreate: () => {
+        throw new ResilienceError('QUOTA_EXCEEDED', 'no');
+      },
+    });
+    await expect(createRecognition(input, { userId: 'alice' }, deps(hooks))).rejects.toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+    });
+    expect(calls).toEqual(['rollback b', 'rollback a']);
+  });
+});

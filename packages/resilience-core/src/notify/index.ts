@@ -1,0 +1,20 @@
+export { recognitionMessage } from './recognition-message.ts';
+export {
+  type ChannelOutcome,
+  createWebhookNotifier,
+  type DeferNotification,
+  type DeferredNotification,
+  logDeferral,
+  type NotificationMessage,
+  type NotifierLog,
+  postWebhook,
+  queueDeferral,
+  slackBody,
+  teamsBody,
+  type WebhookChannel,
+  type WebhookNotifier,
+  type WebhookNotifierOptions,
+  webhookChannelSchema,
+  webhookEnvSchema,
+  webhooksFromEnv,
+} from './webhook-notifier.ts';

@@ -1,0 +1,257 @@
+import { z } from 'zod';
+import type { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
+import { errors, hasCode, ResilienceError } from '../errors.ts';
+import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
+import { retry } from '../retry/retry.ts';
+
+/**
+ * Slack and Teams notifications through circuit breakers (the `slack` and `teams` presets). Inline, a
+ * message gets one attempt; when the channel's breaker is open, or the attempt fails transiently, the message
+ * is handed to `defer` (the `send-notification` job queue) instead, so the caller's work — creating a
+ * recognition — never fails or waits on a webhook. Delivery is at least once: an attempt that timed out may
+ * have arrived, and its deferred copy will arrive again.
+ */
+
+/** The channels with a webhook notifier. */
+export const webhookChannelSchema = z.enum(['slack', 'teams']);
+/** A webhook channel. */
+export type WebhookChannel = z.infer<typeof webhookChannelSchema>;
+
+/** Webhook URLs from function variables, validated once per cold start. Never logged (they carry tokens). */
+export const webhookEnvSchema = z.object({
+  /** Slack incoming-webhook URL. Unset = Slack off. */
+  NOTIFY_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Teams incoming-webhook (or Workflows) URL. Unset = Teams off. */
+  NOTIFY_TEAMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/** Webhook URLs by channel from an environment (`process.env`); throws INTERNAL naming a bad variable, not its value. */
+export function webhooksFromEnv(
+  env: Record<string, string | undefined>,
+): Partial<Record<WebhookChannel, string>> {
+  const parsed = webhookEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    throw new ResilienceError('INTERNAL', `Invalid webhook variables: ${names}`);
+  }
+  return {
+    ...(parsed.data.NOTIFY_SLACK_WEBHOOK_URL ? { slack: parsed.data.NOTIFY_SLACK_WEBHOOK_URL } : {}),
+    ...(parsed.data.NOTIFY_TEAMS_WEBHOOK_URL ? { teams: parsed.data.NOTIFY_TEAMS_WEBHOOK_URL } : {}),
+  };
+}
+
+/** A message for people. */
+export interface NotificationMessage {
+  text: string;
+  title?: string;
+}
+
+/** A message that could not be sent now, for later delivery. */
+export interface DeferredNotification {
+  orgId: string;
+  payload: NotificationPayload;
+  /** Why: `circuit-open` (with the breaker's reason) or `failed`. */
+  reason: string;
+  /** Deduplicates a retried request (e.g. `${recognitionId}:${channel}`). */
+  idempotencyKey?: string;
+}
+
+/** Where deferred notifications go: normally {@link queueDeferral}; {@link logDeferral} where there is no queue. */
+export type DeferNotification = (notification: DeferredNotification) => Promise<void>;
+
+/** Minimal logger the notifier writes to. */
+export interface NotifierLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What happened to one channel's message. */
+export interface ChannelOutcome {
+  channel: WebhookChannel;
+  status: 'sent' | 'deferred' | 'failed';
+  /** For `deferred` and `failed`. */
+  reason?: string;
+}
+
+/** Options of {@link createWebhookNotifier}. */
+export interface WebhookNotifierOptions {
+  /** Webhook URL per channel; channels without one are skipped. */
+  webhooks: Partial<Record<WebhookChannel, string>>;
+  /** Breakers by channel name (`slack`, `teams` presets). */
+  breakers: CircuitBreakerRegistry;
+  /** Defer path for messages that cannot be sent now. */
+  defer: DeferNotification;
+  /** Injected for tests. Default global fetch. */
+  fetch?: typeof fetch;
+  log?: NotifierLog;
+}
+
+/** A Slack/Teams notifier. */
+export interface WebhookNotifier {
+  /** The channels that have a webhook. */
+  readonly channels: readonly WebhookChannel[];
+  /**
+   * Sends to every configured channel at once; a channel that cannot take it now gets it deferred. Never
+   * throws: each channel's outcome is returned (and logged).
+   */
+  notify(
+    orgId: string,
+    message: NotificationMessage,
+    options?: { idempotencyKey?: string },
+  ): Promise<ChannelOutcome[]>;
+  /**
+   * Sends one message now through the channel's breaker, or throws (CIRCUIT_OPEN, RETRYABLE, TIMEOUT,
+   * DEPENDENCY_ERROR…). Matches the `send-notification` job's sender, so a worker can deliver deferred messages.
+   */
+  send(payload: NotificationPayload, context?: { signal?: AbortSignal }): Promise<{ status: number }>;
+}
+
+/** Builds a notifier over the given breakers and defer path. */
+export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookNotifier {
+  const doFetch = options.fetch ?? fetch;
+  const channels = webhookChannelSchema.options.filter((c) => options.webhooks[c] !== undefined);
+
+  async function send(payload: NotificationPayload, context: { signal?: AbortSignal } = {}) {
+    const channel = webhookChannelSchema.safeParse(payload.channel);
+    if (!channel.success) throw errors.invalidInput(`Unknown webhook channel "${payload.channel}"`);
+    const url = options.webhooks[channel.data];
+    if (!url) throw errors.invalidInput(`No webhook configured for channel "${channel.data}"`);
+    const body = channel.data === 'slack' ? slackBody(payload) : teamsBody(payload);
+    // A POST is not idempotent: retried only when the request provably never arrived (refused, 429).
+    // The breaker's call timeout (its preset's callTimeoutMs) bounds the whole attempt, retry included.
+    return options.breakers.get(channel.data).execute(
+      (signal) =>
+        retry((s) => postWebhook(doFetch, url, body, s, channel.data), {
+          maxAttempts: 2,
+          maxElapsedMs: 10_000,
+          ...(signal ? { signal } : {}),
+        }),
+      context.signal ? { signal: context.signal } : undefined,
+    );
+  }
+
+  async function notify(orgId: string, message: NotificationMessage, opts: { idempotencyKey?: string } = {}) {
+    return Promise.all(
+      channels.map(async (channel): Promise<ChannelOutcome> => {
+        const payload: NotificationPayload = {
+          channel,
+          text: message.text.slice(0, 4000),
+          ...(message.title ? { title: message.title.slice(0, 200) } : {}),
+        };
+        try {
+          await send(payload);
+          return { channel, status: 'sent' };
+        } catch (error) {
+          if (hasCode(error, 'DEPENDENCY_ERROR', 'INVALID_INPUT')) {
+            // The webhook refused this message (bad URL or payload): sending it later would fail the same way.
+            options.log?.error('notification refused', { channel, error: describe(error) });
+            return { channel, status: 'failed', reason: describe(error) };
+          }
+          const reason = hasCode(error, 'CIRCUIT_OPEN')
+            ? `circuit-open (${String(error.details?.reason ?? 'open')})`
+            : `failed (${describe(error)})`;
+          try {
+            await options.defer({
+              orgId,
+              payload,
+              reason,
+              ...(opts.idempotencyKey ? { idempotencyKey: `${opts.idempotencyKey}:${channel}` } : {}),
+            });
+            options.log?.warn('notification deferred', { channel, reason });
+            return { channel, status: 'deferred', reason };
+          } catch (deferError) {
+            options.log?.error('notification lost: deferral failed', {
+              channel,
+              reason,
+              error: describe(deferError),
+            });
+            return { channel, status: 'failed', reason: `${reason}; deferral failed` };
+          }
+        }
+      }),
+    );
+  }
+
+  return { channels, notify, send };
+}
+
+/**
+ * POSTs a JSON body to a webhook. 2xx resolves with the status; 429/5xx throw RETRYABLE (with the server's
+ * Retry-After), other statuses DEPENDENCY_ERROR with `details.status`. The URL never appears in an error.
+ */
+export async function postWebhook(
+  doFetch: typeof fetch,
+  url: string,
+  body: unknown,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<{ status: number }> {
+  const response = await doFetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+  // Drain the body so the connection can be reused.
+  await response.text().catch(() => '');
+  if (response.ok) return { status: response.status };
+  const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+  if (response.status === 429 || response.status >= 500) {
+    return Promise.reject(
+      new ResilienceError('RETRYABLE', `${what} webhook answered ${response.status}`, {
+        details: { status: response.status },
+        ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+      }),
+    );
+  }
+  throw new ResilienceError('DEPENDENCY_ERROR', `${what} webhook refused the message (${response.status})`, {
+    details: { status: response.status },
+  });
+}
+
+/** Slack incoming-webhook body: `text` with a bold title line (mrkdwn). */
+export function slackBody(payload: NotificationPayload): { text: string } {
+  return { text: payload.title ? `*${payload.title}*\n${payload.text}` : payload.text };
+}
+
+/** Teams incoming-webhook body: a MessageCard (also accepted by Teams Workflows' webhook trigger). */
+export function teamsBody(payload: NotificationPayload): Record<string, unknown> {
+  return {
+    '@type': 'MessageCard',
+    '@context': 'https://schema.org/extensions',
+    summary: payload.title ?? payload.text.slice(0, 80),
+    ...(payload.title ? { title: payload.title } : {}),
+    text: payload.text,
+  };
+}
+
+/** Defers by logging only — for places without a job queue. The message is NOT delivered later. */
+export function logDeferral(log: NotifierLog): DeferNotification {
+  return async (n) => {
+    log.warn('notification not delivered (no queue configured): logged only', {
+      channel: n.payload.channel,
+      orgId: n.orgId,
+      reason: n.reason,
+    });
+  };
+}
+
+/** Defers to the `send-notification` job queue (`enqueueNotification` from the jobs module). */
+export function queueDeferral(
+  enqueue: (
+    orgId: string,
+    payload: NotificationPayload,
+    options: { idempotencyKey?: string },
+  ) => Promise<unknown>,
+): DeferNotification {
+  return async (n) => {
+    await enqueue(n.orgId, n.payload, n.idempotencyKey ? { idempotencyKey: n.idempotencyKey } : {});
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error)
+    return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
+  return String(error).slice(0, 200);
+}

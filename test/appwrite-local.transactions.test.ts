@@ -1,0 +1,435 @@
+/**
+ * appwrite-local transactions and concurrency through node-appwrite 27: staging, read-your-writes, commit,
+ * rollback, conflict detection, bounds inside a commit, expiry; and the atomicity claims under real concurrent
+ * HTTP requests (bounded increments, duplicate creates, conflicting transactions).
+ */
+import { ID, Query } from 'node-appwrite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectAppwriteError, type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
+import { checkAgainstSpec } from './appwrite-local-openapi.ts';
+
+let h: LocalHarness;
+/** Added to real time by the server's clock, so the expiry test can jump ahead. */
+let offset = 0;
+const DB = 'txdb';
+const T = 'accounts';
+
+beforeAll(async () => {
+  h = await startHarness({ clock: { now: () => Date.now() + offset } });
+  await h.tables.create({ databaseId: DB, name: DB });
+  await h.tables.createTable({
+    databaseId: DB,
+    tableId: T,
+    name: T,
+    columns: [
+      { key: 'owner', type: 'string', size: 32, required: true },
+      { key: 'balance', type: 'integer', required: false, default: 0 },
+      { key: 'version', type: 'integer', required: false, default: 0 },
+    ],
+    indexes: [{ key: 'by_owner', type: 'unique', columns: ['owner'] }],
+  });
+});
+
+afterAll(async () => {
+  await h?.server.stop();
+});
+
+const advance = (ms: number) => {
+  offset += ms;
+};
+const row = (rowId: string) => h.tables.getRow({ databaseId: DB, tableId: T, rowId });
+
+describe('transactions', () => {
+  it('stages operations, shows them to reads with the transactionId only, and applies them on commit', async () => {
+    const tx = await h.tables.createTransaction({ ttl: 120 });
+    expect(tx).toMatchObject({ status: 'pending', operations: 0 });
+    expect(Date.parse(tx.expiresAt) - Date.parse(tx.$createdAt)).toBe(120_000);
+    const staged = await h.tables.createRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'a1',
+      data: { owner: 'ann' },
+      transactionId: tx.$id,
+    });
+    expect(staged).toMatchObject({ $id: 'a1', owner: 'ann' });
+    await h.tables.createOperations({
+      transactionId: tx.$id,
+      operations: [
+        { action: 'create', databaseId: DB, tableId: T, rowId: 'b1', data: { owner: 'bob', balance: 5 } },
+        {
+          action: 'increment',
+          databaseId: DB,
+          tableId: T,
+          rowId: 'b1',
+          data: { column: 'balance', value: 2, max: 10 },
+        },
+      ],
+    });
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(3);
+    await expectAppwriteError(row('a1'), 404, 'row_not_found');
+    expect(
+      (await h.tables.getRow({ databaseId: DB, tableId: T, rowId: 'b1', transactionId: tx.$id })).balance,
+    ).toBe(7);
+    const listed = await h.tables.listRows({
+      databaseId: DB,
+      tableId: T,
+      transactionId: tx.$id,
+      queries: [Query.orderAsc('owner')],
+    });
+    expect(listed.rows.map((r) => r.owner)).toEqual(['ann', 'bob']);
+    expect((await h.tables.listRows({ databaseId: DB, tableId: T })).total).toBe(0);
+
+    const committed = await h.tables.updateTransaction({ transactionId: tx.$id, commit: true });
+    expect(committed.status).toBe('committed');
+    expect((await row('b1')).balance).toBe(7);
+    expect((await row('a1')).owner).toBe('ann');
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
+      400,
+      'transaction_not_ready',
+    );
+    expect(
+      (await h.tables.listTransactions({ queries: [Query.equal('status', ['committed'])] })).total,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rolls back: nothing staged is applied', async () => {
+    const tx = await h.tables.createTransaction({});
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'a1',
+      data: { balance: 99 },
+      transactionId: tx.$id,
+    });
+    await h.tables.deleteRow({ databaseId: DB, tableId: T, rowId: 'b1', transactionId: tx.$id });
+    expect((await h.tables.updateTransaction({ transactionId: tx.$id, rollback: true })).status).toBe(
+      'rolled_back',
+    );
+    expect((await row('a1')).balance).toBe(0);
+    expect((await row('b1')).balance).toBe(7);
+  });
+
+  it('fails the whole commit when one operation fails, and marks the transaction failed', async () => {
+    const tx = await h.tables.createTransaction({});
+    await h.tables.createOperations({
+      transactionId: tx.$id,
+      operations: [
+        { action: 'update', databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 1 } },
+        { action: 'update', databaseId: DB, tableId: T, rowId: 'ghost', data: { balance: 1 } },
+      ],
+    });
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
+      404,
+      'document_not_found',
+    );
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).status).toBe('failed');
+    expect((await row('a1')).balance).toBe(0);
+  });
+
+  it('reports increments over max inside a commit as attribute_limit_exceeded, writing nothing', async () => {
+    const tx = await h.tables.createTransaction({});
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'a1',
+      data: { balance: 50 },
+      transactionId: tx.$id,
+    });
+    await h.tables.incrementRowColumn({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'b1',
+      column: 'balance',
+      value: 10,
+      max: 10,
+      transactionId: tx.$id,
+    });
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
+      400,
+      'attribute_limit_exceeded',
+    );
+    expect((await row('a1')).balance).toBe(0);
+    expect((await row('b1')).balance).toBe(7);
+  });
+
+  it('turns duplicate ids and unique violations at commit into transaction_conflict', async () => {
+    const tx = await h.tables.createTransaction({});
+    await h.tables.createRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'a1',
+      data: { owner: 'someone' },
+      transactionId: tx.$id,
+    });
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
+      409,
+      'transaction_conflict',
+    );
+    const tx2 = await h.tables.createTransaction({});
+    await h.tables.createRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'c1',
+      data: { owner: 'ann' },
+      transactionId: tx2.$id,
+    });
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx2.$id, commit: true }),
+      409,
+      'transaction_conflict',
+    );
+    await expectAppwriteError(row('c1'), 404, 'row_not_found');
+  });
+
+  it('detects a row changed after the operation was staged (version compare-and-set)', async () => {
+    const tx = await h.tables.createTransaction({});
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'a1',
+      data: { balance: 10 },
+      transactionId: tx.$id,
+    });
+    await h.tables.updateRow({ databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 20 } });
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
+      409,
+      'transaction_conflict',
+    );
+    expect((await row('a1')).balance).toBe(20);
+    // A row created and then updated within one transaction is not a conflict.
+    const tx2 = await h.tables.createTransaction({});
+    await h.tables.createRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'n1',
+      data: { owner: 'nina' },
+      transactionId: tx2.$id,
+    });
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'n1',
+      data: { balance: 3 },
+      transactionId: tx2.$id,
+    });
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'n1',
+      data: { balance: 4 },
+      transactionId: tx2.$id,
+    });
+    await h.tables.updateTransaction({ transactionId: tx2.$id, commit: true });
+    expect((await row('n1')).balance).toBe(4);
+  });
+
+  it('validates ttl, operations and the operation limit', async () => {
+    await expectAppwriteError(h.tables.createTransaction({ ttl: 30 }), 400, 'general_argument_invalid');
+    await expectAppwriteError(h.tables.createTransaction({ ttl: 3601 }), 400, 'general_argument_invalid');
+    const tx = await h.tables.createTransaction({});
+    await expectAppwriteError(
+      h.tables.createOperations({
+        transactionId: tx.$id,
+        operations: [{ action: 'explode', databaseId: DB, tableId: T }],
+      }),
+      400,
+      'general_argument_invalid',
+    );
+    await expectAppwriteError(
+      h.tables.createOperations({
+        transactionId: tx.$id,
+        operations: [{ action: 'update', databaseId: DB, tableId: 'nope', rowId: 'x', data: {} }],
+      }),
+      404,
+      'table_not_found',
+    );
+    const many = Array.from({ length: 101 }, (_, i) => ({
+      action: 'create',
+      databaseId: DB,
+      tableId: T,
+      rowId: `m${i}`,
+      data: { owner: `m${i}` },
+    }));
+    await expectAppwriteError(
+      h.tables.createOperations({ transactionId: tx.$id, operations: many }),
+      400,
+      'transaction_limit_exceeded',
+    );
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(0);
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true, rollback: true }),
+      400,
+      'general_argument_invalid',
+    );
+    await h.tables.deleteTransaction({ transactionId: tx.$id });
+    await expectAppwriteError(
+      h.tables.getTransaction({ transactionId: tx.$id }),
+      404,
+      'transaction_not_found',
+    );
+  });
+
+  it('rejects an expired transaction with 410', async () => {
+    const tx = await h.tables.createTransaction({ ttl: 60 });
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'a1',
+      data: { balance: 1 },
+      transactionId: tx.$id,
+    });
+    advance(61_000);
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
+      410,
+      'transaction_expired',
+    );
+    await expectAppwriteError(
+      h.tables.updateRow({
+        databaseId: DB,
+        tableId: T,
+        rowId: 'a1',
+        data: { balance: 2 },
+        transactionId: tx.$id,
+      }),
+      410,
+      'transaction_expired',
+    );
+    expect((await row('a1')).balance).toBe(20);
+  });
+});
+
+describe('concurrency (real concurrent requests)', () => {
+  it('200 concurrent bounded increments on one row admit exactly the bound', async () => {
+    await h.tables.createRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'quota',
+      data: { owner: 'quota', balance: 0 },
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, () =>
+        h.tables.incrementRowColumn({
+          databaseId: DB,
+          tableId: T,
+          rowId: 'quota',
+          column: 'balance',
+          value: 1,
+          max: 57,
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(ok).toHaveLength(57);
+    expect(failed.every((r) => (r.reason as { type?: string }).type === 'column_limit_exceeded')).toBe(true);
+    expect((await row('quota')).balance).toBe(57);
+    // Every admitted increment saw a distinct value: no lost updates.
+    const seen = new Set(ok.map((r) => (r as PromiseFulfilledResult<{ balance?: unknown }>).value.balance));
+    expect(seen.size).toBe(57);
+  });
+
+  it('100 concurrent creates with one id give exactly one success', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) =>
+        h.tables.createRow({ databaseId: DB, tableId: T, rowId: 'claim', data: { owner: `claimer-${i}` } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(
+      rejected.every((r) => (r.reason as { code?: number; type?: string }).type === 'row_already_exists'),
+    ).toBe(true);
+    expect(
+      (await h.tables.listRows({ databaseId: DB, tableId: T, queries: [Query.equal('$id', ['claim'])] }))
+        .total,
+    ).toBe(1);
+  });
+
+  it('100 concurrent creates of distinct ids with one unique value give exactly one success', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () =>
+        h.tables.createRow({ databaseId: DB, tableId: T, rowId: ID.unique(), data: { owner: 'contested' } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('conflicting transactions: one commits, the other fails and changes nothing', async () => {
+    await h.tables.createRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'cas',
+      data: { owner: 'cas', version: 1, balance: 0 },
+    });
+    const stage = async (balance: number) => {
+      const tx = await h.tables.createTransaction({});
+      // Version compare-and-set: bump version to exactly 2, and write the balance, atomically.
+      await h.tables.createOperations({
+        transactionId: tx.$id,
+        operations: [
+          {
+            action: 'increment',
+            databaseId: DB,
+            tableId: T,
+            rowId: 'cas',
+            data: { column: 'version', value: 1, max: 2 },
+          },
+          { action: 'update', databaseId: DB, tableId: T, rowId: 'cas', data: { balance } },
+        ],
+      });
+      return tx.$id;
+    };
+    const [t1, t2] = await Promise.all([stage(100), stage(200)]);
+    const results = await Promise.allSettled([
+      h.tables.updateTransaction({ transactionId: t1, commit: true }),
+      h.tables.updateTransaction({ transactionId: t2, commit: true }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failure = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as {
+      type: string;
+    };
+    expect(['transaction_conflict', 'attribute_limit_exceeded']).toContain(failure.type);
+    const final = await row('cas');
+    expect(final.version).toBe(2);
+    const winner = results[0]?.status === 'fulfilled' ? 100 : 200;
+    expect(final.balance).toBe(winner);
+  });
+
+  it('conflicting plain updates in two transactions: the later commit fails with transaction_conflict', async () => {
+    await h.tables.createRow({ databaseId: DB, tableId: T, rowId: 'plain', data: { owner: 'plain' } });
+    const a = await h.tables.createTransaction({});
+    const b = await h.tables.createTransaction({});
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'plain',
+      data: { balance: 1 },
+      transactionId: a.$id,
+    });
+    await h.tables.updateRow({
+      databaseId: DB,
+      tableId: T,
+      rowId: 'plain',
+      data: { balance: 2 },
+      transactionId: b.$id,
+    });
+    await h.tables.updateTransaction({ transactionId: a.$id, commit: true });
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: b.$id, commit: true }),
+      409,
+      'transaction_conflict',
+    );
+    expect((await row('plain')).balance).toBe(1);
+  });
+
+  it('answered with bodies that match the OpenAPI schemas', () => {
+    const report = checkAgainstSpec(h.trace);
+    expect(report.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * `npm run rollout` end to end: the command as a child process against the local Appwrite server, including a
+ * SIGKILL in the middle of the switch and the next run converging.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
+import { Client, Functions } from 'node-appwrite';
+import { DATABASE_ID, deploymentTables } from 'resilience-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'deploy');
+
+let server: AppwriteLocal;
+let dir: string;
+let functions: Functions;
+
+const POLICY_FLAGS = [
+  '--watch-ms=3000',
+  '--interval-ms=1000',
+  '--min-samples=5',
+  '--lock-ttl-ms=2500',
+  '--build-timeout-ms=30000',
+  '--build-poll-max-ms=500',
+];
+
+function rollout(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; out: string }>;
+} {
+  // `node --import tsx` rather than the tsx launcher, which runs the script in a grandchild a SIGKILL would miss.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'scripts', 'rollout.ts'), ...args],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        APPWRITE_ENDPOINT: server.endpoint,
+        APPWRITE_PROJECT_ID: server.projectId,
+        APPWRITE_API_KEY: server.apiKey,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr!.on('data', (d) => {
+    out += String(d);
+  });
+  const done = new Promise<{ code: number | null; out: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, out })),
+  );
+  return { child, done };
+}
+
+async function freshFunction(id: string): Promise<string> {
+  for (const fid of [id, `${id}-standby`]) {
+    await functions.create({
+      functionId: fid,
+      name: fid,
+      runtime: 'node-22' as never,
+      execute: [],
+      entrypoint: 'index.js',
+      commands: '',
+    });
+  }
+  const common = {
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    apiKey: server.apiKey,
+    entrypoint: 'index.js',
+    commands: '',
+  };
+  const blue = await deployFunction({ ...common, functionId: id, dir: path.join(FIXTURES, 'blue') });
+  await deployFunction({ ...common, functionId: `${id}-standby`, dir: path.join(FIXTURES, 'blue') });
+  return blue.$id;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'deploy-cli-'));
+  const config = path.join(dir, 'appwrite.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      projectName: 'deploy-cli',
+      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
+      tables: deploymentTables.map((t) => ({
+        ...t,
+        $permissions: [],
+        databaseId: DATABASE_ID,
+        enabled: true,
+        rowSecurity: false,
+        columns: t.columns.map((c) => ({ array: false, ...c })),
+      })),
+    }),
+  );
+  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+  functions = new Functions(
+    new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm run rollout', () => {
+  it('prints live progress, a verdict, and one API call for the switch', async () => {
+    await freshFunction('cli-good');
+    const dirArg = `--dir=${path.join(FIXTURES, 'good')}`;
+    const { code, out } = await rollout([
+      'start',
+      'cli-good',
+      dirArg,
+      '--entrypoint=index.js',
+      ...POLICY_FLAGS,
+    ]).done;
+    expect(out).toMatch(/building\s+building green/);
+    expect(out).toMatch(/VERDICT: SUCCEEDED — green \S+ is active on cli-good/);
+    expect(out).toMatch(/switch: {3}1 API call \(updateFunctionDeployment\), \d+ ms/);
+    expect(code).toBe(0);
+  });
+
+  it('rolls back an erroring version with one API call and exits 1', async () => {
+    const blue = await freshFunction('cli-err');
+    const dirArg = `--dir=${path.join(FIXTURES, 'errors-after-switch')}`;
+    const { code, out } = await rollout([
+      'start',
+      'cli-err',
+      dirArg,
+      '--entrypoint=index.js',
+      ...POLICY_FLAGS,
+    ]).done;
+    expect(out).toContain(`VERDICT: ROLLED BACK — blue ${blue} is active again`);
+    expect(out).toMatch(/rollback: 1 API call \(updateFunctionDeployment\), \d+ ms/);
+    expect(code).toBe(1);
+  });
+
+  it('refuses bad thresholds before anything changes (exit 2)', async () => {
+    await freshFunction('cli-bad');
+    const dirArg = `--dir=${path.join(FIXTURES, 'good')}`;
+    const { code, out } = await rollout([
+      'start',
+      'cli-bad',
+      dirArg,
+      '--entrypoint=index.js',
+      '--max-error-rate=3',
+    ]).done;
+    expect(out).toMatch(/refused \(INVALID_INPUT\): invalid rollout policy\n\s+- policy.maxErrorRate/);
+    expect(code).toBe(2);
+    expect((await functions.listDeployments({ functionId: 'cli-bad' })).deployments).toHaveLength(1);
+  });
+
+  it('a rollout killed (SIGKILL) mid-switch converges on the next run', async () => {
+    await freshFunction('cli-kill');
+    const dirArg = `--dir=${path.join(FIXTURES, 'good')}`;
+    const first = rollout(['start', 'cli-kill', dirArg, '--entrypoint=index.js', ...POLICY_FLAGS]);
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      first.child.stdout!.on('data', (d) => {
+        seen += String(d);
+        if (/switching traffic to green/.test(seen)) {
+          first.child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      first.child.on('exit', () => resolve());
+    });
+    const killed = await first.done;
+    expect(killed.out).toMatch(/switching traffic to green/);
+    expect(killed.code).toBeNull();
+    expect(killed.out).not.toMatch(/VERDICT/);
+    await new Promise((r) => setTimeout(r, 2_700)); // the dead run's lease (2.5 s) expires
+    const { code, out } = await rollout(['resume', 'cli-kill', ...POLICY_FLAGS]).done;
+    expect(out).toMatch(/resumes the rollout at switching/);
+    expect(out).toMatch(/VERDICT: SUCCEEDED/);
+    expect(code).toBe(0);
+    const history = await rollout(['history', 'cli-kill']).done;
+    expect(history.out).toMatch(/succeeded/);
+  }, 60_000);
+});

@@ -1,0 +1,232 @@
+/**
+ * The deploy-orchestrator function: its bundle (functions/deploy-orchestrator/dist/main.js) deployed on the
+ * local Appwrite server and executed with an API key, as an operator or a pipeline would; plus the kit-level
+ * refusals (user callers, bad bodies) through a fake open-runtimes context.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type AppwriteLocal, deployFunction, packDirectory, startAppwriteLocal } from 'appwrite-local';
+import { Client, Functions } from 'node-appwrite';
+import { DATABASE_ID, deploymentTables } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { invoke } from 'resilience-core/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import orchestratorFunction from '../functions/deploy-orchestrator/src/main.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'deploy');
+const FUNCTION_DIR = path.join(ROOT, 'functions', 'deploy-orchestrator');
+
+const policy = {
+  buildPollInitialMs: 100,
+  buildPollMaxMs: 500,
+  watchWindowMs: 2_000,
+  watchIntervalMs: 500,
+  minSamples: 5,
+  lockTtlMs: 2_000,
+};
+
+let server: AppwriteLocal;
+let dir: string;
+let functions: Functions;
+let blue: string;
+
+async function call(method: 'GET' | 'POST', xpath: string, body?: unknown) {
+  const exec = await functions.createExecution({
+    functionId: 'deploy-orchestrator',
+    xpath,
+    method: method as never,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  return { status: exec.responseStatusCode, body: JSON.parse(exec.responseBody || 'null') };
+}
+
+async function codeOf(name: string) {
+  return {
+    archiveBase64: (await packDirectory(path.join(FIXTURES, name))).toString('base64'),
+    entrypoint: 'index.js',
+  };
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-function.mjs'), FUNCTION_DIR], {
+    stdio: 'ignore',
+  });
+  dir = mkdtempSync(path.join(tmpdir(), 'deploy-fn-'));
+  const config = path.join(dir, 'appwrite.json');
+  const fn = (id: string, extra: Record<string, unknown>) => ({
+    $id: id,
+    name: id,
+    runtime: 'node-22',
+    execute: [],
+    events: [],
+    schedule: '',
+    timeout: 60,
+    enabled: true,
+    logging: true,
+    entrypoint: 'index.js',
+    commands: '',
+    path: '.',
+    scopes: [],
+    ...extra,
+  });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      projectName: 'deploy-fn',
+      functions: [
+        fn('deploy-orchestrator', {
+          entrypoint: 'dist/main.js',
+          scopes: [
+            'rows.read',
+            'rows.write',
+            'functions.read',
+            'functions.write',
+            'execution.read',
+            'execution.write',
+          ],
+        }),
+        fn('live', { execute: ['users'] }),
+        fn('live-standby', {}),
+      ],
+      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
+      tables: deploymentTables.map((t) => ({
+        ...t,
+        $permissions: [],
+        databaseId: DATABASE_ID,
+        enabled: true,
+        rowSecurity: false,
+        columns: t.columns.map((c) => ({ array: false, ...c })),
+      })),
+    }),
+  );
+  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+  functions = new Functions(
+    new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
+  );
+  const common = {
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    apiKey: server.apiKey,
+    commands: '',
+  };
+  await deployFunction({
+    ...common,
+    functionId: 'deploy-orchestrator',
+    dir: FUNCTION_DIR,
+    files: ['dist'],
+    entrypoint: 'dist/main.js',
+  });
+  blue = (
+    await deployFunction({
+      ...common,
+      functionId: 'live',
+      dir: path.join(FIXTURES, 'blue'),
+      entrypoint: 'index.js',
+    })
+  ).$id;
+  await deployFunction({
+    ...common,
+    functionId: 'live-standby',
+    dir: path.join(FIXTURES, 'blue'),
+    entrypoint: 'index.js',
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('deploy-orchestrator on the local server (API key)', () => {
+  it('answers /health with its deployment id', async () => {
+    const { status, body } = await call('GET', '/health');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ name: 'deploy-orchestrator', status: 'ok' });
+  });
+
+  it('starts a rollout, reports history and events, and rolls back by hand', async () => {
+    const started = await call('POST', '/rollouts', {
+      functionId: 'live',
+      code: await codeOf('good'),
+      policy,
+    });
+    expect(started.status).toBe(200);
+    expect(started.body).toMatchObject({
+      ok: true,
+      success: true,
+      rollout: { status: 'succeeded', blue: { deploymentId: blue } },
+    });
+    const green = started.body.rollout.green.deploymentId as string;
+    expect((await functions.get({ functionId: 'live' })).deploymentId).toBe(green);
+
+    const history = await call('GET', '/functions/live/rollouts?limit=5');
+    expect(history.body.rollouts.map((r: { rolloutId: string }) => r.rolloutId)).toEqual([
+      started.body.rollout.rolloutId,
+    ]);
+    const one = await call('GET', `/rollouts/${started.body.rollout.rolloutId}`);
+    expect(one.body.events.length).toBeGreaterThan(5);
+
+    const rolledBack = await call('POST', '/rollouts/rollback', { functionId: 'live', reason: 'operator' });
+    expect(rolledBack.status).toBe(200);
+    expect(rolledBack.body).toMatchObject({
+      outcome: 'performed',
+      rollout: { status: 'rolled_back', figures: { rollback: { calls: 1 } } },
+    });
+    expect((await functions.get({ functionId: 'live' })).deploymentId).toBe(blue);
+    const current = await call('GET', '/functions/live/rollouts/current');
+    expect(current.body.rollout.status).toBe('rolled_back');
+  });
+
+  it('refuses bad input with a clear 4xx before anything changes', async () => {
+    const before = (await functions.listDeployments({ functionId: 'live' })).total;
+    const missing = await call('POST', '/rollouts', { functionId: 'live' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toMatch(
+      /give the new code or the id of an existing deployment|invalid rollout request/,
+    );
+    const unknown = await call('POST', '/rollouts', { functionId: 'nope', code: await codeOf('good') });
+    expect(unknown.status).toBe(404);
+    const thresholds = await call('POST', '/rollouts', {
+      functionId: 'live',
+      code: await codeOf('good'),
+      policy: { minSamples: -1 },
+    });
+    expect(thresholds.status).toBe(400);
+    expect(thresholds.body.error.issues[0].path).toBe('policy.minSamples');
+    expect((await functions.listDeployments({ functionId: 'live' })).total).toBe(before);
+  });
+});
+
+describe('deploy-orchestrator kit-level refusals', () => {
+  const fn = orchestratorFunction.with({
+    store: new MemoryTableStore(),
+    env: { APPWRITE_FUNCTION_DEPLOYMENT: 'd1' },
+  });
+
+  it('refuses a signed-in user (server calls only)', async () => {
+    const res = await invoke(fn, {
+      method: 'POST',
+      path: '/rollouts',
+      headers: { 'x-appwrite-user-id': 'u1' },
+      body: { functionId: 'live', deploymentId: 'd2' },
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('answers 400 listing the field problems for a malformed body', async () => {
+    const res = await invoke(fn, {
+      method: 'POST',
+      path: '/rollouts',
+      body: { functionId: '../x', extra: 1 },
+    });
+    expect(res.status).toBe(400);
+    expect((res.body as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(['functionId']),
+    );
+  });
+});

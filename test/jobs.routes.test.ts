@@ -1,0 +1,241 @@
+import createRecognition from 'fn-create-recognition/src/main.ts';
+import jobWorker from 'fn-job-worker/src/main.ts';
+import { JOB_TABLES, listAll, RECOGNITIONS_TABLE } from 'resilience-core';
+import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+import { invoke } from 'resilience-core/runtime';
+import { beforeEach, describe, expect, it } from 'vitest';
+
+let store: MemoryTableStore;
+let api: typeof createRecognition;
+let worker: typeof jobWorker;
+
+beforeEach(() => {
+  store = new MemoryTableStore();
+  const orgs = new MemoryOrgDirectory({
+    acme: { alice: ['owner'], bob: [] },
+    globex: { dave: ['owner'] },
+  });
+  api = createRecognition.with({ env: {}, store, orgs });
+  worker = jobWorker.with({ env: { JOB_WORKER_TIMEOUT_SECONDS: '120' }, store, orgs });
+});
+
+const call = (user: string | null, method: string, path: string, body?: unknown) =>
+  invoke(api, { method, path, body, headers: user ? { 'x-appwrite-user-id': user } : {} });
+
+async function jobRows() {
+  return listAll(store, JOB_TABLES.queue);
+}
+
+async function quotaUsed(): Promise<number> {
+  const rows = await listAll(store, 'quota-usage');
+  return rows.reduce((n, r) => n + (r.quotaType === 'exports_per_day' ? Number(r.used) : 0), 0);
+}
+
+describe('job routes of create-recognition', () => {
+  it('POST /exports answers 202 with the status URL; the member sees the job through GET /status', async () => {
+    const out = await call('bob', 'POST', '/exports', { orgId: 'acme' });
+    expect(out.status).toBe(202);
+    const { jobId, checkStatusAt } = out.body as { jobId: string; checkStatusAt: string };
+    expect(checkStatusAt).toBe(`/status/${jobId}`);
+    expect(await quotaUsed()).toBe(1);
+    const status = await call('bob', 'GET', checkStatusAt);
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({
+      jobId,
+      status: 'PENDING',
+      attempts: 0,
+      result: null,
+      type: 'generate-export',
+    });
+  });
+
+  it('another organization’s job is 404 for its users, for guessed ids, and for a mismatching orgId', async () => {
+    const { jobId } = (await call('bob', 'POST', '/exports', { orgId: 'acme' })).body as { jobId: string };
+    expect((await call('dave', 'GET', `/status/${jobId}`)).status).toBe(404);
+    expect((await call('bob', 'GET', '/status/does-not-exist')).status).toBe(404);
+    expect((await call('dave', 'GET', `/status/${jobId}?orgId=globex`)).status).toBe(404);
+    expect((await call('dave', 'POST', `/jobs/${jobId}/cancel`, {})).status).toBe(404);
+    expect((await call('dave', 'GET', `/exports/${jobId}?orgId=acme`)).status).toBe(403); // not a member of acme
+    expect((await call('dave', 'GET', `/exports/${jobId}?orgId=globex`)).status).toBe(404);
+    expect((await jobRows())[0]?.status).toBe('PENDING');
+  });
+
+  it.each([
+    ['an unknown field', { orgId: 'acme', format: 'xlsx' }],
+    ['a bad date', { orgId: 'acme', since: 'yesterday' }],
+    ['no orgId', {}],
+  ])('refuses an export request with %s: 400, no job, no quota used', async (_name, body) => {
+    const out = await call('bob', 'POST', '/exports', body);
+    expect(out.status).toBe(400);
+    expect((out.body as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
+    expect(await jobRows()).toHaveLength(0);
+    expect(await quotaUsed()).toBe(0);
+  });
+
+  it('refuses an export for an organization the user is not in: 403, nothing written', async () => {
+    expect((await call('dave', 'POST', '/exports', { orgId: 'acme' })).status).toBe(403);
+    expect(await jobRows()).toHaveLength(0);
+  });
+
+  it('the same idempotency key returns the first job and charges the quota once', async () => {
+    const a = await call('bob', 'POST', '/exports', { orgId: 'acme', idempotencyKey: 'march' });
+    const b = await call('bob', 'POST', '/exports', { orgId: 'acme', idempotencyKey: 'march' });
+    expect((b.body as { jobId: string }).jobId).toBe((a.body as { jobId: string }).jobId);
+    expect(b.body).toMatchObject({ deduplicated: true });
+    expect(await jobRows()).toHaveLength(1);
+    expect(await quotaUsed()).toBe(1);
+  });
+
+  it('POST /cleanups needs an admin and a valid daysOld', async () => {
+    expect((await call('bob', 'POST', '/cleanups', { orgId: 'acme', daysOld: 90 })).status).toBe(403);
+    expect((await call('alice', 'POST', '/cleanups', { orgId: 'acme', daysOld: 0 })).status).toBe(400);
+    expect(await jobRows()).toHaveLength(0);
+    const ok = await call('alice', 'POST', '/cleanups', { orgId: 'acme', daysOld: 90 });
+    expect(ok.status).toBe(202);
+  });
+
+  it('cancel and redrive need an admin of the job’s organization', async () => {
+    const { jobId } = (await call('bob', 'POST', '/exports', { orgId: 'acme' })).body as { jobId: string };
+    expect((await call('bob', 'POST', `/jobs/${jobId}/cancel`, {})).status).toBe(403);
+    const cancelled = await call('alice', 'POST', `/jobs/${jobId}/cancel`, {});
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLED' });
+    expect((await call('alice', 'POST', `/jobs/${jobId}/cancel`, {})).status).toBe(409);
+    expect((await call('alice', 'POST', `/jobs/${jobId}/redrive`, {})).body).toMatchObject({
+      status: 'PENDING',
+    });
+  });
+
+  it('the job-worker cron drains the queue: the status turns COMPLETED and the export downloads', async () => {
+    await store.create(RECOGNITIONS_TABLE, 'r1', {
+      orgId: 'acme',
+      giverId: 'alice',
+      receiverId: 'bob',
+      message: 'thanks',
+      points: 3,
+      tags: [],
+    });
+    const { jobId } = (await call('bob', 'POST', '/exports', { orgId: 'acme' })).body as { jobId: string };
+    const run = await invoke(worker, {
+      method: 'POST',
+      path: '/',
+      headers: { 'x-appwrite-trigger': 'schedule' },
+    });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ ok: true, drain: { completed: 1 } });
+    const status = await call('bob', 'GET', `/status/${jobId}`);
+    expect(status.body).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 1,
+      result: { rows: 1, exportId: jobId },
+    });
+    const file = await call('bob', 'GET', `/exports/${jobId}?orgId=acme`);
+    expect(file.status).toBe(200);
+    expect((file.body as { csv: string }).csv).toContain('r1,');
+    const metrics = await invoke(worker, { method: 'GET', path: '/metrics' });
+    expect(metrics.body).toMatchObject({ finishedInWindow: { COMPLETED: 1 }, failureRate: 0 });
+  });
+});
+
+describe('job-worker routes and notifier', () => {
+  it('creates a schedule (key only), refuses a bad cron with 400, and the cron tick materialises it', async () => {
+    const bad = await invoke(worker, {
+      method: 'POST',
+      path: '/schedules',
+      body: {
+        orgId: 'acme',
+        name: 'n',
+        cron: 'every day',
+        type: 'cleanup-recognitions',
+        payload: { daysOld: 1 },
+      },
+    });
+    expect(bad.status).toBe(400);
+    const asUser = await invoke(worker, {
+      method: 'POST',
+      path: '/schedules',
+      body: {
+        orgId: 'acme',
+        name: 'n',
+        cron: '* * * * *',
+        type: 'cleanup-recognitions',
+        payload: { daysOld: 1 },
+      },
+      headers: { 'x-appwrite-user-id': 'alice' },
+    });
+    expect(asUser.status).toBe(403);
+    expect(await listAll(store, JOB_TABLES.schedules)).toHaveLength(0);
+    const ok = await invoke(worker, {
+      method: 'POST',
+      path: '/schedules',
+      body: {
+        orgId: 'acme',
+        name: 'n',
+        cron: '* * * * *',
+        type: 'cleanup-recognitions',
+        payload: { daysOld: 1 },
+      },
+    });
+    expect(ok.status).toBe(201);
+    const dup = await invoke(worker, {
+      method: 'POST',
+      path: '/schedules',
+      body: {
+        orgId: 'acme',
+        name: 'n',
+        cron: '* * * * *',
+        type: 'cleanup-recognitions',
+        payload: { daysOld: 1 },
+      },
+    });
+    expect(dup.status).toBe(409);
+  });
+
+  it('a job-queue create event triggers a drain (the low-latency path)', async () => {
+    const { jobId } = (await call('alice', 'POST', '/cleanups', { orgId: 'acme', daysOld: 30 })).body as {
+      jobId: string;
+    };
+    const run = await invoke(worker, {
+      method: 'POST',
+      path: '/',
+      body: { $id: jobId },
+      headers: {
+        'x-appwrite-trigger': 'event',
+        'x-appwrite-event': `databases.resilience.tables.job-queue.rows.${jobId}.create`,
+      },
+    });
+    expect(run.body).toMatchObject({ ok: true, drain: { completed: 1 } });
+    expect((await call('alice', 'GET', `/status/${jobId}`)).body).toMatchObject({
+      status: 'COMPLETED',
+      result: { deleted: 0 },
+    });
+  });
+
+  it('lists dead letters for operators', async () => {
+    const out = await invoke(worker, { method: 'GET', path: '/dead-letters?orgId=acme' });
+    expect(out.status).toBe(200);
+    expect(out.body).toEqual({ jobs: [], nextCursor: null });
+  });
+
+  it('the webhook sender posts { text } to the channel’s webhook and classifies failures', async () => {
+    const { webhookSender } = await import('fn-job-worker/src/notify.ts');
+    const calls: { url: string; body: string }[] = [];
+    const status = { value: 200 };
+    const fakeFetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, body: String(init.body) });
+      return new Response('', { status: status.value });
+    }) as unknown as typeof fetch;
+    const send = webhookSender({ NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.example/s' }, fakeFetch);
+    const ctx = { orgId: 'acme', jobId: 'j', signal: new AbortController().signal };
+    await send({ channel: 'slack', text: 'hi', title: 'T' }, ctx);
+    expect(calls).toEqual([{ url: 'https://hooks.example/s', body: JSON.stringify({ text: '*T*\nhi' }) }]);
+    status.value = 503;
+    await expect(send({ channel: 'slack', text: 'hi' }, ctx)).rejects.toMatchObject({ code: 'RETRYABLE' });
+    status.value = 400;
+    await expect(send({ channel: 'slack', text: 'hi' }, ctx)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(send({ channel: 'teams', text: 'hi' }, ctx)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+});
