@@ -152,13 +152,28 @@ describe('appwrite-cli 12 push tables', () => {
 
   it('updates a changed default in place and recreates a column whose size changed', async () => {
     const changed = COLUMNS.map((c) => (c.key === 'kind' ? { ...c, default: 'b' } : c));
-    writeConfig([table([...changed, { key: 'note', type: 'string', required: false, array: false, size: 100, default: null }])]);
+    writeConfig([
+      table([
+        ...changed,
+        { key: 'note', type: 'string', required: false, array: false, size: 100, default: null },
+      ]),
+    ]);
     await appwrite('push', 'tables', '--all', '--force');
-    expect(await h.tables.getColumn({ databaseId: 'main', tableId: 'jobs', key: 'kind' })).toMatchObject({ default: 'b' });
-    expect(await h.tables.getColumn({ databaseId: 'main', tableId: 'jobs', key: 'note' })).toMatchObject({ size: 100 });
-    const patched = h.trace.filter((e) => e.method === 'PATCH' && e.path === '/databases/main/collections/jobs/attributes/enum/kind');
+    expect(await h.tables.getColumn({ databaseId: 'main', tableId: 'jobs', key: 'kind' })).toMatchObject({
+      default: 'b',
+    });
+    expect(await h.tables.getColumn({ databaseId: 'main', tableId: 'jobs', key: 'note' })).toMatchObject({
+      size: 100,
+    });
+    const patched = h.trace.filter(
+      (e) => e.method === 'PATCH' && e.path === '/databases/main/collections/jobs/attributes/enum/kind',
+    );
     expect(patched.map((e) => e.status)).toEqual([200]);
-    expect(h.trace.some((e) => e.method === 'DELETE' && e.path === '/databases/main/collections/jobs/attributes/note')).toBe(true);
+    expect(
+      h.trace.some(
+        (e) => e.method === 'DELETE' && e.path === '/databases/main/collections/jobs/attributes/note',
+      ),
+    ).toBe(true);
   }, 120_000);
 
   it('used only routes that answered without errors, with bodies matching the OpenAPI schemas', () => {

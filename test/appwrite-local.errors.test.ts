@@ -261,9 +261,47 @@ describe('fuzzing', () => {
       fc.integer(),
       fc.double(),
       fc.string(),
-      fc.constantFrom('unique()', 'keep', 'n', 'db', 't', 'string', 'unique', 'read("any")', '{"method":"limit","values":[1]}'),
+      fc.constantFrom(
+        'unique()',
+        'keep',
+        'n',
+        'db',
+        't',
+        'string',
+        'unique',
+        'read("any")',
+        '{"method":"limit","values":[1]}',
+      ),
       fc.array(tie('any'), { maxLength: 4 }),
-      fc.dictionary(fc.constantFrom('rowId', 'data', 'n', 'key', 'size', 'required', 'value', 'max', 'min', 'rows', 'queries', 'databaseId', 'tableId', 'name', 'type', 'columns', 'elements', 'operations', 'ttl', 'teamId', 'userId', 'email', '$id'), tie('any'), { maxKeys: 6 }),
+      fc.dictionary(
+        fc.constantFrom(
+          'rowId',
+          'data',
+          'n',
+          'key',
+          'size',
+          'required',
+          'value',
+          'max',
+          'min',
+          'rows',
+          'queries',
+          'databaseId',
+          'tableId',
+          'name',
+          'type',
+          'columns',
+          'elements',
+          'operations',
+          'ttl',
+          'teamId',
+          'userId',
+          'email',
+          '$id',
+        ),
+        tie('any'),
+        { maxKeys: 6 },
+      ),
     ),
   })).any;
 
@@ -273,7 +311,12 @@ describe('fuzzing', () => {
         const res = await h.raw(method, path, { body: JSON.stringify(body) });
         expect(res.status, `${method} ${path} ${JSON.stringify(body)} -> ${res.text}`).toBeLessThan(500);
         if (res.status >= 400) {
-          expect(res.json).toEqual({ message: expect.any(String), code: res.status, type: expect.any(String), version: '1.9.5' });
+          expect(res.json).toEqual({
+            message: expect.any(String),
+            code: res.status,
+            type: expect.any(String),
+            version: '1.9.5',
+          });
         }
       }),
       { numRuns: 300 },

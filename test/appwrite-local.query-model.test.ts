@@ -1,7 +1,7 @@
 /**
  * Property test: listRows over HTTP (queries compiled to SQL) returns exactly what a plain in-test model of
  * Appwrite's Query semantics returns — filters (nulls never match comparisons), ordering (null first, then
- * `$sequence`), offset and limit — for random rows and random query combinations.
+ * `$sequence`), cursors, offset and limit — for random rows and random query combinations.
  */
 import fc from 'fast-check';
 import { Query } from 'node-appwrite';
@@ -87,7 +87,8 @@ describe('listRows matches the Query model', () => {
         fc.option(fc.tuple(fc.constantFrom('s', 'i', 'f', 'b', '$id'), fc.boolean())),
         fc.integer({ min: 0, max: 6 }),
         fc.integer({ min: 1, max: 30 }),
-        async (data, filters, order, offset, limit) => {
+        fc.option(fc.tuple(fc.nat(), fc.boolean())),
+        async (data, filters, order, offset, limit, cursor) => {
           const tableId = `t${counter++}`;
           await h.tables.createTable({
             databaseId: 'db',
@@ -121,9 +122,39 @@ describe('listRows matches the Query model', () => {
             queries.push(asc ? Query.orderAsc(key) : Query.orderDesc(key));
           }
           queries.push(Query.offset(offset), Query.limit(limit));
-          const res = await h.tables.listRows({ databaseId: 'db', tableId, queries });
-          expect(res.rows.map((r) => r.$id)).toEqual(expected.slice(offset, offset + limit).map((r) => r.id));
-          expect(res.total).toBe(expected.length);
+          let page = expected.slice(offset, offset + limit);
+          // A cursor on a row of the result: after = the rows following it; before = the rows preceding it,
+          // paged backwards from the cursor. Ordering by a column the cursor row holds null in is rejected.
+          const at = cursor && expected.length ? cursor[0] % expected.length : -1;
+          const cursorRow = expected[at];
+          const orderKey = order?.[0];
+          const nullCursor =
+            !!cursorRow && !!orderKey && orderKey !== '$id' && cursorRow[orderKey as keyof Item] === null;
+          if (cursorRow && cursor) {
+            queries.push(cursor[1] ? Query.cursorAfter(cursorRow.id) : Query.cursorBefore(cursorRow.id));
+            // The keyset comparison (`col > v OR (col = v AND …)`) is never true for NULL, on MariaDB as here:
+            // rows with a null order value drop out of cursor pages.
+            const keep = (r: Item) => !orderKey || orderKey === '$id' || r[orderKey as keyof Item] !== null;
+            page = cursor[1]
+              ? expected
+                  .slice(at + 1)
+                  .filter(keep)
+                  .slice(offset, offset + limit)
+              : expected
+                  .slice(0, at)
+                  .filter(keep)
+                  .reverse()
+                  .slice(offset, offset + limit)
+                  .reverse();
+          }
+          const call = h.tables.listRows({ databaseId: 'db', tableId, queries });
+          if (nullCursor) {
+            await expect(call).rejects.toMatchObject({ code: 400, type: 'database_query_order_null' });
+          } else {
+            const res = await call;
+            expect(res.rows.map((r) => r.$id)).toEqual(page.map((r) => r.id));
+            expect(res.total).toBe(expected.length);
+          }
           await h.tables.deleteTable({ databaseId: 'db', tableId });
         },
       ),

@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AppwriteLocal } from 'appwrite-local';
+import { build } from 'esbuild';
 import {
   createJobQueue,
   createSchedule,
@@ -21,9 +25,28 @@ import { mapLimit, startJobsServer, storeFor } from './jobs-local-helpers.ts';
 const ORG = 'org-local';
 let server: AppwriteLocal;
 
+let bundles: string;
+
 beforeAll(async () => {
   server = await startJobsServer();
-});
+  // The worker processes run as plain node on a bundle (no TypeScript loader to start), like a function would.
+  bundles = mkdtempSync(join(tmpdir(), 'jobs-children-'));
+  await build({
+    entryPoints: ['jobs-drain-child.ts', 'jobs-worker-child.ts'].map((f) =>
+      fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url)),
+    ),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outdir: bundles,
+    outExtension: { '.js': '.mjs' },
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'error',
+  });
+}, 60_000);
 afterAll(async () => {
   await server?.stop();
 });
@@ -169,14 +192,10 @@ describe('job queue against the local Appwrite server', () => {
 });
 
 function spawnScript(name: string, args: string[] = []): ChildProcess {
-  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', script, server.endpoint, server.projectId, server.apiKey, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const script = join(bundles, name.replace(/\.ts$/, '.mjs'));
+  return spawn(process.execPath, [script, server.endpoint, server.projectId, server.apiKey, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 async function firstJsonLine(child: ChildProcess, timeoutMs = 30_000): Promise<Record<string, unknown>> {

@@ -114,6 +114,18 @@ describe('quota routes', () => {
       baseLimit: 50,
       increase: 50,
     });
+    const audit = await alice('GET', `/orgs/${ORG}/quota-audit`);
+    expect(audit.status).toBe(200);
+    expect(
+      (audit.body as { entries: { action: string; actorId: string }[] }).entries.map((e) => [
+        e.action,
+        e.actorId,
+      ]),
+    ).toEqual([
+      ['increase.approved', 'alice'],
+      ['increase.submitted', 'bob'],
+    ]);
+    expect((await bob('GET', `/orgs/${ORG}/quota-audit`)).status).toBe(403);
     const list = await bob('GET', `/orgs/${ORG}/quota-requests?status=approved`);
     expect((list.body as { requests: { id: string }[] }).requests.map((r) => r.id)).toEqual([id]);
     expect((await bob('GET', `/orgs/${ORG}/quota-requests/${id}`)).status).toBe(200);
@@ -203,6 +215,8 @@ describe('quota routes', () => {
       ],
       ['other org reads our report', mallory('GET', `/orgs/${ORG}/quotas`), 403, 'FORBIDDEN'],
       ['other org lists our requests', mallory('GET', `/orgs/${ORG}/quota-requests`), 403, 'FORBIDDEN'],
+      ['other org reads our audit', mallory('GET', `/orgs/${ORG}/quota-audit`), 403, 'FORBIDDEN'],
+      ['malformed audit cursor', alice('GET', `/orgs/${ORG}/quota-audit?cursor=../x`), 400, 'INVALID_INPUT'],
       [
         'other org approves via its own org path',
         mallory('POST', `/orgs/${OTHER}/quota-requests/${id}/approve`, {}),

@@ -213,6 +213,17 @@ describe('increase requests', () => {
     ).toBe('storage_gb');
   });
 
+  it('caps pending requests per org (409) without writing', async () => {
+    const f = quotaFixture();
+    for (let i = 0; i < 20; i++) {
+      await submit(f, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: `request ${i}` });
+    }
+    expect(
+      await code(submit(f, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'one more' })),
+    ).toBe('CONFLICT');
+    expect((await f.store.list(QUOTA_TABLES.increaseRequests, { limit: 100 })).rows).toHaveLength(20);
+  });
+
   it('lists newest first and filters by status', async () => {
     const f = quotaFixture();
     const a = await submit(f, { quotaType: 'exports_per_day', amount: 1, permanent: true, reason: 'first' });

@@ -9,6 +9,7 @@ import {
   increaseDecisionInputSchema,
   increaseRequestInputSchema,
   listIncreaseRequests,
+  listQuotaAudit,
   ORG_ADMIN_ROLES,
   productJobTypes,
   type QuotaActor,
@@ -45,6 +46,7 @@ import { circuitBreakersFor, notificationSettings } from './notifications.ts';
  * | `GET /orgs/:orgId/quota-requests/:requestId` | member | one request |
  * | `POST /orgs/:orgId/quota-requests/:requestId/approve` | admin | approve (body `{}` or `{ note }`) |
  * | `POST /orgs/:orgId/quota-requests/:requestId/reject` | admin | reject (body `{}` or `{ note }`) |
+ * | `GET /orgs/:orgId/quota-audit[?limit=&cursor=]` | admin | the audit trail of limit changes, newest first |
  * | `PUT /orgs/:orgId/quota-settings` | key | operators: `{ plan?, timeZone?, overrides?, shadow? }` |
  *
  * Membership and admin role are checked by the kit (403); a request id of another org is 403 too.
@@ -235,6 +237,19 @@ export const quotaRoutes = [
         body.note,
         clock.now(),
       ),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/orgs/:orgId/quota-audit',
+    auth: 'admin',
+    summary: 'The audit trail of quota limit changes, newest first',
+    query: listQuery.omit({ status: true }),
+    handler: async ({ query, caller, deps }) => ({
+      body: await listQuotaAudit(deps.store, actorOf(caller), {
+        ...(query.limit ? { limit: query.limit } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      }),
     }),
   }),
   route({

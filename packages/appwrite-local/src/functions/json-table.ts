@@ -20,7 +20,7 @@ export class JsonTable<T extends Identified> {
   private readonly deleteStmt: Statement<[string, string]>;
   private readonly listStmt: Statement<[string], { data: string }>;
   private readonly deleteScopeStmt: Statement<[string]>;
-  private readonly pruneStmt: Statement<[number]>;
+  private readonly pruneStmt: Statement<[number, string]>;
 
   /**
    * @param name SQL table name (prefix it with the module name)
@@ -40,7 +40,9 @@ export class JsonTable<T extends Identified> {
     this.deleteStmt = db.prepare(`DELETE FROM ${name} WHERE scope = ? AND id = ?`);
     this.listStmt = db.prepare(`SELECT data FROM ${name} WHERE scope = ? ORDER BY seq`);
     this.deleteScopeStmt = db.prepare(`DELETE FROM ${name} WHERE scope = ?`);
-    this.pruneStmt = db.prepare(`DELETE FROM ${name} WHERE json_extract(data, '$."$createdAt"') < ?`);
+    this.pruneStmt = db.prepare(
+      `DELETE FROM ${name} WHERE json_extract(data, '$."$createdAt"') < ? AND coalesce(json_extract(data, '$.status'), '') NOT IN (SELECT value FROM json_each(?))`,
+    );
   }
 
   /** The record, or null. */
@@ -69,9 +71,12 @@ export class JsonTable<T extends Identified> {
     return this.listStmt.all(scope).map((row) => this.schema.parse(JSON.parse(row.data)));
   }
 
-  /** Deletes records (of every scope) created before `beforeMs` (epoch ms); returns how many. */
-  pruneCreatedBefore(beforeMs: number): number {
-    return this.pruneStmt.run(beforeMs).changes;
+  /**
+   * Deletes records (of every scope) created before `beforeMs` (epoch ms) whose `status` is not one of
+   * `keepStatuses`; returns how many.
+   */
+  pruneCreatedBefore(beforeMs: number, keepStatuses: readonly string[] = []): number {
+    return this.pruneStmt.run(beforeMs, JSON.stringify(keepStatuses)).changes;
   }
 
   /** Deletes every record of a scope. */

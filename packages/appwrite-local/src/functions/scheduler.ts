@@ -111,18 +111,13 @@ export class Scheduler {
     return waiting;
   }
 
-  /** Drops executions past the retention period, except scheduled ones still waiting for their time. */
+  /** Drops executions past the retention period, except ones still waiting to run. */
   private pruneOldExecutions(now: number): void {
-    const cutoff = now - EXECUTION_RETENTION_MS;
-    let pending = false;
-    for (const fn of this.deps.store.functions.list(ROOT)) {
-      pending ||= this.deps.store.executions
-        .list(fn.$id)
-        .some((e) => e.$createdAt < cutoff && (e.status === 'scheduled' || e.status === 'waiting'));
-      if (pending) break;
-    }
-    // Rare (a delayed execution more than 14 days out): keep everything rather than lose it.
-    if (!pending) this.deps.store.executions.pruneCreatedBefore(cutoff);
+    this.deps.store.executions.pruneCreatedBefore(now - EXECUTION_RETENTION_MS, [
+      'scheduled',
+      'waiting',
+      'processing',
+    ]);
   }
 
   private matches(schedule: string, minute: number): boolean {

@@ -200,7 +200,11 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
         const current = t.columns.get(key);
         if (!current) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, key);
         if (kindOf(current.def) !== kind) {
-          throw new AppwriteError(dialect === 'tables' ? 'column_type_invalid' : 'attribute_type_invalid', undefined, key);
+          throw new AppwriteError(
+            dialect === 'tables' ? 'column_type_invalid' : 'attribute_type_invalid',
+            undefined,
+            key,
+          );
         }
         const body: Record<string, unknown> = { ...current.def, ...req.body, key, array: current.def.array };
         if (kind === 'string' || kind === 'varchar') body.size = req.body.size ?? current.def.size;

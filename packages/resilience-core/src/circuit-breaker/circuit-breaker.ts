@@ -109,10 +109,12 @@ export class CircuitBreaker {
   /** Calls may take the fast path while `now < freshUntil`. */
   private freshUntil: number;
   private fast = false;
+  /** `freshUntil` while the fast path is allowed, else -Infinity: the hot path's one comparison. */
+  private fastUntil = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | null = null;
   /** The start time of the latest admitted call (outcomes without a duration are bucketed by it). */
   private lastStart = 0;
-  /** Whether the hot path may use {@link turnNow} (only over the system clock; tests' clocks are exact). */
+  /** Whether the hot path may use {@link startTurn} time (only over the system clock; tests' clocks are exact). */
   private readonly turnClock: boolean;
   private turnTime = -1;
   // Hot-path copies of options.
@@ -187,8 +189,9 @@ export class CircuitBreaker {
    */
   execute<T>(fn: (signal?: AbortSignal) => Promise<T> | T, options?: ExecuteOptions<T>): Promise<T> {
     // Not an async function: the hot path returns runCall's promise as is, without another promise layer.
-    const start = this.turnClock ? this.turnNow() : this.clock.now();
-    if (this.fast && start < this.freshUntil) return this.runCall(fn, options, start);
+    let start = this.turnTime;
+    if (start < 0) start = this.turnClock ? this.startTurn() : this.clock.now();
+    if (start < this.fastUntil) return this.runCall(fn, options, start);
     return this.executeSlow(fn, options, this.clock.now());
   }
 
@@ -198,11 +201,9 @@ export class CircuitBreaker {
    * that changes shared state can be observed before the turn ends: that takes I/O. Durations (slow calls)
    * and every state decision off the hot path read the clock itself.
    */
-  private turnNow(): number {
-    if (this.turnTime < 0) {
-      this.turnTime = this.clock.now();
-      setImmediate(this.endTurn);
-    }
+  private startTurn(): number {
+    this.turnTime = this.clock.now();
+    setImmediate(this.endTurn);
     return this.turnTime;
   }
 
@@ -496,7 +497,7 @@ export class CircuitBreaker {
       // Every slot is taken: the episode may already be over, so look before saying "full".
       const stored = await this.shared.readState('callPath');
       this.adopt(stored, now, 'observed');
-      this.freshUntil = now + this.options.cacheTtlMs;
+      this.setFresh(now + this.options.cacheTtlMs);
     } catch (error) {
       this.markUnreachable(error, now);
       if (this.options.onStoreUnavailable === 'fail-open') return CALL;
@@ -609,7 +610,7 @@ export class CircuitBreaker {
       this.markUnreachable(error, now);
     }
     this.loaded = true;
-    this.freshUntil = now + this.options.cacheTtlMs;
+    this.setFresh(now + this.options.cacheTtlMs);
     this.updateFast();
   }
 
@@ -640,7 +641,7 @@ export class CircuitBreaker {
       const [stored] = await Promise.all([shared.readState('background'), flushing]);
       this.markOk(now);
       if (!(await this.reconcile(stored, now))) this.adopt(stored, now, 'observed');
-      this.freshUntil = now + this.options.cacheTtlMs;
+      this.setFresh(now + this.options.cacheTtlMs);
       if (this.state.state !== 'CLOSED') return;
       if (!flushing) await this.flushPending();
       if (!this.needWindowRead && !this.due) return;
@@ -659,7 +660,7 @@ export class CircuitBreaker {
       }
     } catch (error) {
       this.markUnreachable(error, now);
-      this.freshUntil = now + this.options.cacheTtlMs;
+      this.setFresh(now + this.options.cacheTtlMs);
       if (this.options.onStoreUnavailable === 'local') {
         const verdict =
           this.state.state === 'CLOSED' ? judgeWindow(this.local.totals(now), this.options) : null;
@@ -725,7 +726,7 @@ export class CircuitBreaker {
           'callPath',
         );
         this.adopt(written, now, 'local', reason);
-        this.freshUntil = now + this.options.cacheTtlMs;
+        this.setFresh(now + this.options.cacheTtlMs);
         return;
       } catch (error) {
         if (!isLostRace(error)) throw error;
@@ -856,6 +857,12 @@ export class CircuitBreaker {
       this.storage.status === 'unreachable' &&
       this.options.onStoreUnavailable === 'fail-closed';
     this.fast = this.loaded && this.state.state === 'CLOSED' && !this.due && !storeBlocks;
+    this.fastUntil = this.fast ? this.freshUntil : Number.NEGATIVE_INFINITY;
+  }
+
+  private setFresh(until: number): void {
+    this.freshUntil = until;
+    this.fastUntil = this.fast ? until : Number.NEGATIVE_INFINITY;
   }
 
   private countRoundTrip(phase: IoPhase): void {

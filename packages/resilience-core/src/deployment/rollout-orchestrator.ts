@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { errors, hasCode, isResilienceError } from '../errors.ts';
+import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
-import type { CodeBundle, ExecutionInfo, ExecutionPage, FunctionsPlatform } from './functions-platform.ts';
-import { matchJsonShape } from './json-shape.ts';
+import type { CodeBundle, FunctionsPlatform } from './functions-platform.ts';
+import { messageOf, RolloutChecks } from './rollout-checks.ts';
 import { parsePolicy, parseStartInput } from './rollout-input.ts';
 import { commitFenced, type HeldLock, releaseLock, tryAcquireLock } from './rollout-lock.ts';
-import { backoffDelay, type RolloutPolicy, type SmokeRequest } from './rollout-policy.ts';
+import { backoffDelay, type RolloutPolicy } from './rollout-policy.ts';
+import { findLatestRollout, findUnfinishedRollout, isFinishedOrMissing } from './rollout-queries.ts';
 import {
-  ACTIVE_STATUSES,
   canTransition,
   type EventRow,
   eventRowSchema,
@@ -89,11 +89,6 @@ interface Run {
   switchedThisRun: boolean;
 }
 
-const VERIFY_DELAY_MS = 250;
-const PROBE_CONCURRENCY = 5;
-const MAX_WATCH_PAGES = 10;
-const CLOCK_SKEW_MS = 5_000;
-
 /**
  * The blue-green rollout orchestrator: a resumable state machine persisted in `deployments-rollouts`
  * (pending → building → validating → switching → watching → succeeded, or → rolling_back → rolled_back, or
@@ -103,6 +98,17 @@ const CLOCK_SKEW_MS = 5_000;
  * Every write of a run is fenced by the lock's version, so a run that stalled past its lease and was taken
  * over cannot change anything any more. See `functions-platform.ts` for the platform model (one active
  * deployment; activation is one call; executions cannot target an inactive deployment).
+ *
+ * What a resuming run does in each state (each step re-reads the platform before acting):
+ * - building: uploads whatever is not recorded yet (green, then the twin's copy), then waits for the builds.
+ *   The upload is the one call that is not idempotent: a run that dies between `createDeployment` and
+ *   recording the id leaves an orphan inactive deployment (never activated); the next run uploads again when
+ *   given the code, or ends the rollout `failed` (nothing switched) when not.
+ * - validating: activates the twin's deployment if it is not active yet, then runs the checks again.
+ * - switching: activates green only if it is not active yet (so a switch is never made twice), then verifies.
+ * - watching: finishes the watch from the execution records (they are durable), or rolls back when the
+ *   policy's `resumePolicy` is `rollback`.
+ * - rolling_back: reactivates blue only if it is not active yet, then verifies.
  */
 export class RolloutOrchestrator {
   private readonly store: TableStore;
@@ -113,6 +119,7 @@ export class RolloutOrchestrator {
   private readonly onEvent: (event: RolloutEvent) => void;
   private readonly standbyIdOf: (functionId: string) => string;
   private readonly attempts: number;
+  private readonly checks: RolloutChecks;
 
   constructor(options: RolloutOrchestratorOptions) {
     this.store = options.store;
@@ -123,6 +130,7 @@ export class RolloutOrchestrator {
     this.onEvent = options.onEvent ?? (() => {});
     this.standbyIdOf = options.standbyIdOf ?? ((id) => `${id}-standby`);
     this.attempts = options.platformAttempts ?? 4;
+    this.checks = new RolloutChecks(this.platform, this.clock, (fn) => this.call(fn));
   }
 
   /**
@@ -189,7 +197,7 @@ export class RolloutOrchestrator {
       this.store,
       this.clock,
       { functionId: fn.id, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
-      async (holder) => this.isFinishedOrMissing(holder.rolloutId),
+      async (holder) => isFinishedOrMissing(this.store, holder.rolloutId),
     );
     if (!acquired.acquired) {
       const holder = acquired.holder;
@@ -198,7 +206,7 @@ export class RolloutOrchestrator {
       throw unfinishedError(fn.id, holder.rolloutId, raw ? rolloutRowSchema.parse(raw).status : 'pending');
     }
     const lock = acquired.lock;
-    const unfinished = await this.findUnfinished(fn.id);
+    const unfinished = await findUnfinishedRollout(this.store, fn.id);
     if (unfinished && unfinished.id !== id) {
       await releaseLock(this.store, lock);
       throw unfinishedError(fn.id, unfinished.id, unfinished.row.status);
@@ -272,7 +280,7 @@ export class RolloutOrchestrator {
    * finished or, with `resumePolicy: 'rollback'`, rolled back.
    */
   async resume(functionId: string, options: ResumeOptions = {}): Promise<RolloutView> {
-    const unfinished = await this.findUnfinished(functionId);
+    const unfinished = await findUnfinishedRollout(this.store, functionId);
     if (!unfinished) throw errors.notFound(`no unfinished rollout of ${functionId}`, { functionId });
     const run = await this.takeOver(unfinished.id, unfinished.row, options);
     if (options.code) {
@@ -306,7 +314,7 @@ export class RolloutOrchestrator {
     reason: string,
     options: RunOptions = {},
   ): Promise<RollbackOutcome> {
-    const latest = await this.latest(functionId);
+    const latest = await findLatestRollout(this.store, functionId);
     if (!latest) throw errors.notFound(`no rollout of ${functionId}`, { functionId });
     const { id, row } = latest;
     // A failed rollout needs a rollback only when it left green active (a failed watch with autoRollback off).
@@ -325,7 +333,7 @@ export class RolloutOrchestrator {
       this.store,
       this.clock,
       { functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
-      async (holder) => holder.rolloutId === id || this.isFinishedOrMissing(holder.rolloutId),
+      async (holder) => holder.rolloutId === id || isFinishedOrMissing(this.store, holder.rolloutId),
     );
     if (!acquired.acquired) {
       if (acquired.holder.rolloutId !== id)
@@ -379,7 +387,7 @@ export class RolloutOrchestrator {
 
   /** The function's latest rollout (in progress or finished), or null. */
   async current(functionId: string): Promise<RolloutView | null> {
-    const latest = await this.latest(functionId);
+    const latest = await findLatestRollout(this.store, functionId);
     return latest ? toRolloutView(latest.id, latest.row) : null;
   }
 
@@ -562,9 +570,9 @@ export class RolloutOrchestrator {
       await this.call(() => this.platform.activateDeployment(twin, dep));
       await this.note(run, 'info', `activated ${dep} on the standby twin ${twin}`);
     }
-    const health = await this.checkHealth(twin, dep, run.policy.healthPath);
+    const health = await this.checks.checkHealth(twin, dep, run.policy.healthPath);
     const smokes = [];
-    for (const smoke of run.policy.smokeRequests) smokes.push(await this.checkSmoke(twin, smoke));
+    for (const smoke of run.policy.smokeRequests) smokes.push(await this.checks.checkSmoke(twin, smoke));
     const report = { skipped: false, functionId: twin, deploymentId: dep, health, smokes };
     const failures = [health, ...smokes].filter((c) => !c.ok);
     await this.update(
@@ -618,7 +626,7 @@ export class RolloutOrchestrator {
         'warn',
       );
     }
-    const verified = await this.verifyActive(row.functionId, green, run.policy);
+    const verified = await this.checks.verifyActive(row.functionId, green, run.policy);
     if (!verified.ok) {
       const reason = `after the switch, executions did not run green: ${verified.problem}`;
       if (row.autoRollback && row.blueDeploymentId !== null) {
@@ -649,7 +657,11 @@ export class RolloutOrchestrator {
     let evaluations = previous?.evaluations ?? 0;
     let lastSamples = -1;
     for (;;) {
-      let executions = await this.greenExecutions(run);
+      let executions = await this.checks.greenExecutions(
+        row.functionId,
+        row.greenDeploymentId!,
+        row.switchStartedAt ?? row.switchedAt ?? row.startedAt,
+      );
       let verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       // Probes fill a quiet window up to minSamples, and keep an idle function under watch: an interval that
       // brought no new execution gets `idleProbes`, so a version that degrades late in the window is seen.
@@ -659,7 +671,7 @@ export class RolloutOrchestrator {
       );
       const wanted = Math.min(deficit, policy.maxProbesPerInterval);
       if (wanted > 0) {
-        const results = await this.probe(row.functionId, policy.healthPath, wanted);
+        const results = await this.checks.probe(row.functionId, policy.healthPath, wanted);
         probes += wanted;
         const seen = new Set(executions.map((e) => e.id));
         executions = [
@@ -755,7 +767,7 @@ export class RolloutOrchestrator {
         'warn',
       );
     }
-    const verified = await this.verifyActive(row.functionId, blue, run.policy);
+    const verified = await this.checks.verifyActive(row.functionId, blue, run.policy);
     if (!verified.ok)
       await this.note(
         run,
@@ -835,130 +847,6 @@ export class RolloutOrchestrator {
     return false;
   }
 
-  private async checkHealth(functionId: string, deploymentId: string, path: string): Promise<CheckResult> {
-    const problems: string[] = [];
-    let exec: ExecutionInfo;
-    try {
-      exec = await this.call(() => this.platform.execute(functionId, { method: 'GET', path }));
-    } catch (error) {
-      return {
-        name: `GET ${path}`,
-        ok: false,
-        status: 0,
-        problems: [`execution failed: ${messageOf(error)}`],
-      };
-    }
-    if (exec.responseStatusCode !== 200) problems.push(`status ${exec.responseStatusCode}, expected 200`);
-    if (exec.deploymentId !== deploymentId)
-      problems.push(`ran deployment ${exec.deploymentId}, expected ${deploymentId}`);
-    const body = parseJson(exec.responseBody);
-    const reported =
-      typeof body === 'object' && body !== null
-        ? (body as { deploymentId?: unknown }).deploymentId
-        : undefined;
-    if (typeof reported === 'string' && reported !== '' && reported !== deploymentId) {
-      problems.push(`health reports deployment ${reported}, expected ${deploymentId}`);
-    }
-    return { name: `GET ${path}`, ok: problems.length === 0, status: exec.responseStatusCode, problems };
-  }
-
-  private async checkSmoke(functionId: string, smoke: SmokeRequest): Promise<CheckResult> {
-    const name = smoke.name ?? `${smoke.method} ${smoke.path}`;
-    let exec: ExecutionInfo;
-    try {
-      exec = await this.call(() =>
-        this.platform.execute(functionId, {
-          method: smoke.method,
-          path: smoke.path,
-          ...(smoke.headers ? { headers: smoke.headers } : {}),
-          ...(smoke.body !== undefined ? { body: smoke.body } : {}),
-        }),
-      );
-    } catch (error) {
-      return { name, ok: false, status: 0, problems: [`execution failed: ${messageOf(error)}`] };
-    }
-    const problems: string[] = [];
-    const allowed = Array.isArray(smoke.expectStatus) ? smoke.expectStatus : [smoke.expectStatus];
-    if (!allowed.includes(exec.responseStatusCode))
-      problems.push(`status ${exec.responseStatusCode}, expected ${allowed.join(' or ')}`);
-    if (smoke.expectShape !== undefined) {
-      const body = parseJson(exec.responseBody);
-      if (body === undefined) problems.push('body is not JSON');
-      else problems.push(...matchJsonShape(body, smoke.expectShape).slice(0, 5));
-    }
-    return { name, ok: problems.length === 0, status: exec.responseStatusCode, problems };
-  }
-
-  /** Runs health executions until one reports `deploymentId` (bounded). */
-  private async verifyActive(
-    functionId: string,
-    deploymentId: string,
-    policy: RolloutPolicy,
-  ): Promise<{ ok: true } | { ok: false; problem: string }> {
-    let problem = 'no execution ran';
-    for (let i = 0; i < policy.switchVerifyAttempts; i++) {
-      if (i > 0) await this.clock.sleep(VERIFY_DELAY_MS * i);
-      try {
-        const exec = await this.call(() =>
-          this.platform.execute(functionId, {
-            method: 'GET',
-            path: policy.healthPath,
-            headers: PROBE_HEADERS,
-          }),
-        );
-        if (exec.deploymentId === deploymentId) return { ok: true };
-        problem = `execution ${exec.id} ran ${exec.deploymentId}`;
-      } catch (error) {
-        problem = messageOf(error);
-      }
-    }
-    return { ok: false, problem };
-  }
-
-  /** Green's execution records on the live function since the switch (bounded). */
-  private async greenExecutions(run: Run): Promise<ExecutionInfo[]> {
-    const out: ExecutionInfo[] = [];
-    let cursor: string | null = null;
-    const since = (run.row.switchStartedAt ?? run.row.switchedAt ?? run.row.startedAt) - CLOCK_SKEW_MS;
-    for (let page = 0; page < MAX_WATCH_PAGES; page++) {
-      const c: string | null = cursor;
-      const result: ExecutionPage = await this.call(() =>
-        this.platform.listExecutions(run.row.functionId, {
-          deploymentId: run.row.greenDeploymentId!,
-          createdAfter: Math.max(0, since),
-          limit: 100,
-          ...(c ? { cursor: c } : {}),
-        }),
-      );
-      out.push(...result.executions.filter((e) => e.deploymentId === run.row.greenDeploymentId));
-      cursor = result.nextCursor;
-      if (!cursor) break;
-    }
-    return out;
-  }
-
-  /** Sends `count` synthetic GET probes (at most {@link PROBE_CONCURRENCY} at a time). */
-  private async probe(functionId: string, path: string, count: number): Promise<ExecutionInfo[]> {
-    const out: ExecutionInfo[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        try {
-          out.push(
-            await this.call(() =>
-              this.platform.execute(functionId, { method: 'GET', path, headers: PROBE_HEADERS }),
-            ),
-          );
-        } catch {
-          // A probe the platform could not run is no evidence about green either way.
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, count) }, worker));
-    return out;
-  }
-
   private async codeForTwin(run: Run): Promise<CodeBundle> {
     if (run.code) return run.code;
     const download = this.platform.downloadDeployment?.bind(this.platform);
@@ -1009,10 +897,11 @@ export class RolloutOrchestrator {
     level: EventRow['level'] = 'info',
     details?: unknown,
   ): Promise<void> {
-    const ops: WriteOp[] = Object.keys(patch).length
-      ? [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: patch }]
+    const fitted = fitColumns(patch);
+    const ops: WriteOp[] = Object.keys(fitted).length
+      ? [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: fitted }]
       : [];
-    const next = { ...run.row, ...patch };
+    const next = { ...run.row, ...fitted };
     await this.write(run, ops, { level, message, details }, next);
     run.row = next;
   }
@@ -1056,7 +945,7 @@ export class RolloutOrchestrator {
       this.store,
       this.clock,
       { functionId: row.functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
-      async (holder) => holder.rolloutId === id || this.isFinishedOrMissing(holder.rolloutId),
+      async (holder) => holder.rolloutId === id || isFinishedOrMissing(this.store, holder.rolloutId),
     );
     if (!acquired.acquired)
       throw this.busy(row.functionId, acquired.holder.rolloutId, acquired.holder.expiresAt);
@@ -1096,34 +985,6 @@ export class RolloutOrchestrator {
     return event;
   }
 
-  private async findUnfinished(functionId: string): Promise<{ id: string; row: RolloutRow } | null> {
-    const page = await this.store.list(ROLLOUTS_TABLE, {
-      where: [
-        { field: 'functionId', op: 'eq', value: functionId },
-        { field: 'status', op: 'eq', value: [...ACTIVE_STATUSES] },
-      ],
-      orderBy: [{ field: '$sequence', direction: 'desc' }],
-      limit: 1,
-    });
-    const r = page.rows[0];
-    return r ? { id: r.$id, row: rolloutRowSchema.parse(r) } : null;
-  }
-
-  private async latest(functionId: string): Promise<{ id: string; row: RolloutRow } | null> {
-    const page = await this.store.list(ROLLOUTS_TABLE, {
-      where: [{ field: 'functionId', op: 'eq', value: functionId }],
-      orderBy: [{ field: '$sequence', direction: 'desc' }],
-      limit: 1,
-    });
-    const r = page.rows[0];
-    return r ? { id: r.$id, row: rolloutRowSchema.parse(r) } : null;
-  }
-
-  private async isFinishedOrMissing(rolloutId: string): Promise<boolean> {
-    const raw = await this.store.get(ROLLOUTS_TABLE, rolloutId);
-    return raw === null || TERMINAL_STATUSES.includes(rolloutRowSchema.parse(raw).status);
-  }
-
   private busy(functionId: string, rolloutId: string, expiresAt: number) {
     return errors.conflict(
       `a rollout of ${functionId} is in progress (${rolloutId}; its run's lease ends ${new Date(expiresAt).toISOString()}): ` +
@@ -1153,16 +1014,17 @@ export class RolloutOrchestrator {
   }
 }
 
-/** Result of one pre-switch check. */
-interface CheckResult {
-  name: string;
-  ok: boolean;
-  status: number;
-  problems: string[];
+/** Keeps free-text columns within their sizes (tables.ts), so a long report never fails a write. */
+function fitColumns(patch: Partial<RolloutRow>): Partial<RolloutRow> {
+  const out = { ...patch };
+  if (typeof out.reason === 'string') out.reason = out.reason.slice(0, 2000);
+  if (typeof out.abortReason === 'string') out.abortReason = out.abortReason.slice(0, 500);
+  if (typeof out.validation === 'string' && out.validation.length > 20_000) {
+    // The full report is in the event history (details are capped there too).
+    out.validation = JSON.stringify({ skipped: false, truncated: true, chars: out.validation.length });
+  }
+  return out;
 }
-
-/** Sent with synthetic probes and verification executions, so they can be told apart in logs. */
-const PROBE_HEADERS = { 'x-rollout-probe': '1' };
 
 function unfinishedError(functionId: string, rolloutId: string, status: RolloutStatus) {
   return errors.conflict(
@@ -1175,21 +1037,8 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function tail(text: string, n: number): string {
   return text.length > n ? `…${text.slice(-n)}` : text;
-}
-
-function messageOf(error: unknown): string {
-  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describeSummary(s: WatchSummary): string {

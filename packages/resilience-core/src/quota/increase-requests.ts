@@ -26,6 +26,7 @@ import {
   type QuotaAuditRow,
   type QuotaIncreaseRequestRow,
   type QuotaSettingsRow,
+  quotaAuditRowSchema,
   quotaIncreaseRequestRowSchema,
   settingsRowId,
 } from './rows.ts';
@@ -43,6 +44,9 @@ export interface QuotaActor {
 
 /** Longest temporary increase, in days. */
 export const MAX_INCREASE_DAYS = 366;
+
+/** Most pending requests an org may have at once (a soft cap against request spam; 409 beyond it). */
+export const MAX_PENDING_REQUESTS = 20;
 
 /** Body of a submit: `durationDays` or `permanent: true`, not both. */
 export const increaseRequestInputSchema = z
@@ -119,6 +123,19 @@ export async function submitIncreaseRequest(
   input: IncreaseRequestInput,
   now: number,
 ): Promise<IncreaseRequest> {
+  const pending = await store.list(QUOTA_TABLES.increaseRequests, {
+    where: [
+      { field: 'orgId', op: 'eq', value: actor.orgId },
+      { field: 'status', op: 'eq', value: 'pending' },
+    ],
+    limit: MAX_PENDING_REQUESTS,
+    select: ['status'],
+  });
+  if (pending.rows.length >= MAX_PENDING_REQUESTS) {
+    throw errors.conflict(`The organization already has ${MAX_PENDING_REQUESTS} pending increase requests`, {
+      pending: pending.rows.length,
+    });
+  }
   const id = newId();
   const row: QuotaIncreaseRequestRow = {
     orgId: actor.orgId,
@@ -238,6 +255,34 @@ export async function listIncreaseRequests(
     ...(options.cursor ? { cursor: options.cursor } : {}),
   });
   return { requests: page.rows.map(view), nextCursor: page.nextCursor };
+}
+
+/** One audit entry as returned by the API. */
+export type QuotaAuditEntry = Omit<QuotaAuditRow, 'detail'> & { id: string; detail: unknown };
+
+/** The org's audit trail, newest first. Admins (and server calls) only. */
+export async function listQuotaAudit(
+  store: TableStore,
+  actor: QuotaActor,
+  options: { limit?: number; cursor?: string } = {},
+): Promise<{ entries: QuotaAuditEntry[]; nextCursor: string | null }> {
+  if (!actor.isAdmin) throw errors.forbidden('The quota audit trail needs the owner or admin role');
+  const page = await store.list<QuotaAuditRow>(QUOTA_TABLES.audit, {
+    where: [{ field: 'orgId', op: 'eq', value: actor.orgId }],
+    orderBy: [
+      { field: 'at', direction: 'desc' },
+      { field: '$sequence', direction: 'desc' },
+    ],
+    limit: Math.min(Math.max(1, options.limit ?? 50), 100),
+    ...(options.cursor ? { cursor: options.cursor } : {}),
+  });
+  return {
+    entries: page.rows.map((r) => {
+      const row = quotaAuditRowSchema.parse(r);
+      return { id: r.$id, ...row, detail: JSON.parse(row.detail) as unknown };
+    }),
+    nextCursor: page.nextCursor,
+  };
 }
 
 /** Marks approved requests whose `expiresAt` has passed as `expired` (audited). Idempotent. Returns how many. */

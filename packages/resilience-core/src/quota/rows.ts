@@ -127,7 +127,7 @@ export const quotaHistoryRowSchema = z.object({
   timeZone: z.string(),
   /** Units consumed in the window when it closed. */
   used: count,
-  /** The effective limit when the window closed. */
+  /** The effective limit as resolved when quota-reset rolled the window up (normally minutes after it closed). */
   limit: count,
   /** True once a period summary has covered this window. Default false. */
   summarized: z.boolean(),

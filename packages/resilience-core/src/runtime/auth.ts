@@ -58,8 +58,8 @@ export function orgIdOf(
 
 /**
  * Checks `level` for `caller` and returns the caller with `orgId` and `roles` filled in. Refusals: 403 when
- * the user is not a member / not an admin / not a server call, 400 when a `member`/`admin` route gets no
- * orgId. (No 401 here: Appwrite's `execute` permission already turned away unauthenticated users.)
+ * the user is not a member / not an admin / not a server call, 400 when a user calls a `member`/`admin` route
+ * without an orgId (a server call may omit it: `caller.orgId` is then `null`). (No 401 here: Appwrite's `execute` permission already turned away unauthenticated users.)
  */
 export async function authorize(
   level: AuthLevel,
@@ -72,10 +72,11 @@ export async function authorize(
     if (caller.kind !== 'server') throw errors.forbidden('This route is for server calls (API key) only');
     return { ...caller, orgId };
   }
+  // A server call (API key) acts for any org, or for none (cross-org admin work such as resets).
+  if (caller.kind === 'server') return { ...caller, orgId };
   if (!orgId) {
     throw errors.invalidInput('orgId is required', [{ path: 'orgId', message: 'required' }]);
   }
-  if (caller.kind === 'server') return { ...caller, orgId };
   const roles = await orgs().rolesOf(orgId, caller.userId!);
   if (roles === null) throw errors.forbidden('You are not a member of this organization');
   if (level === 'admin' && !roles.some((r) => ORG_ADMIN_ROLES.includes(r))) {

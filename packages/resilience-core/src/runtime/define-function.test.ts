@@ -368,3 +368,33 @@ describe('redact', () => {
     });
   });
 });
+
+describe('auth without an org', () => {
+  const noOrg = defineFunction({
+    name: 'no-org',
+    version: '0',
+    setup: () => ({}),
+    routes: [
+      routesFor<object>()({
+        method: 'POST',
+        path: '/admin/reset',
+        auth: 'admin',
+        body: z.object({ orgId: z.string().optional() }),
+        handler: ({ caller }) => ({ body: { orgId: caller.orgId, kind: caller.kind } }),
+      }),
+    ],
+  }).with({ env, orgs });
+
+  it('needs an orgId from a user (400) but not from a server call', async () => {
+    const asUser = await invoke(noOrg, {
+      method: 'POST',
+      path: '/admin/reset',
+      body: {},
+      headers: user('alice'),
+    });
+    expect(asUser.status).toBe(400);
+    const asServer = await invoke(noOrg, { method: 'POST', path: '/admin/reset', body: {} });
+    expect(asServer.status).toBe(200);
+    expect(asServer.body).toEqual({ orgId: null, kind: 'server' });
+  });
+});

@@ -335,7 +335,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
       // The org is read from the raw JSON, so a schema that strips `orgId` cannot hide a mismatch.
       let rawBody: unknown;
       if (route.body) {
-        const text = req.bodyText ?? req.bodyRaw ?? '';
+        const text = bodyTextOf(req);
         let json: unknown;
         try {
           json = text.trim() === '' ? undefined : JSON.parse(text);
@@ -539,11 +539,23 @@ function decodeAll(query: Record<string, string>): Record<string, string> {
 }
 
 function parseJsonOrNull(req: AppwriteRequest): unknown {
-  const text = req.bodyText ?? req.bodyRaw ?? '';
+  const text = bodyTextOf(req);
   if (!text.trim()) return null;
   try {
     return JSON.parse(text);
   } catch {
     return null;
   }
+}
+
+/**
+ * The request body as text: `bodyText` (open-runtimes v5), its alias `bodyRaw`, or — for runtimes that hand
+ * over only a parsed `body` — that object re-serialised.
+ */
+function bodyTextOf(req: AppwriteRequest): string {
+  if (typeof req.bodyText === 'string') return req.bodyText;
+  if (typeof req.bodyRaw === 'string') return req.bodyRaw;
+  if (typeof req.body === 'string') return req.body;
+  if (req.body !== undefined && req.body !== null) return JSON.stringify(req.body);
+  return '';
 }

@@ -135,8 +135,10 @@ export function createAppwriteClient(connection: AppwriteConnection): Client {
  * backoff (see {@link RetryOptions}; non-idempotent calls only when provably not applied) and then surface
  * as `RETRYABLE`.
  *
- * Row permissions in a transaction's create/upsert are sent as `$permissions` inside the operation's data
- * (the staged operation format carries the row document; not verified against Appwrite Cloud).
+ * Not verified against Appwrite Cloud (the contract suite runs against appwrite-local; run it against a real
+ * project with APPWRITE_ENDPOINT/PROJECT_ID/API_KEY set): row permissions in a transaction's create/upsert
+ * are sent as `$permissions` inside the operation's data; `upsert` of an existing row is a PUT, so pass the
+ * full row (whether Appwrite keeps or resets columns omitted from it is not pinned down).
  */
 export function createAppwriteTableStore(options: AppwriteTableStoreOptions): AppwriteTableStore {
   const databaseId = options.databaseId ?? DATABASE_ID;

@@ -145,6 +145,7 @@ export function createAppwriteFunctionsPlatform(
     );
   }
 
+  let timeQueries = true;
   const fail = (error: unknown, operation: string, id?: string): ResilienceError =>
     isResilienceError(error) ? error : translateAppwriteError(error, { operation, ...(id ? { id } : {}) });
 
@@ -212,23 +213,41 @@ export function createAppwriteFunctionsPlatform(
 
     async listExecutions(functionId, query) {
       const limit = Math.min(Math.max(query.limit ?? 100, 1), 100);
-      const queries = [
+      const since = query.createdAfter;
+      // `$createdAt` filtering/ordering on executions is accepted by appwrite-local; whether every Appwrite
+      // version accepts it is UNCONFIRMED, so a 400 on it falls back (once, then for good) to the documented
+      // filter (`deploymentId`) with the time filter applied here.
+      const build = (withTime: boolean) => [
         ...(query.deploymentId ? [Query.equal('deploymentId', [query.deploymentId])] : []),
-        ...(query.createdAfter !== undefined
-          ? [Query.greaterThanEqual('$createdAt', new Date(query.createdAfter).toISOString())]
+        ...(withTime && since !== undefined
+          ? [
+              Query.greaterThanEqual('$createdAt', new Date(since).toISOString()),
+              Query.orderAsc('$createdAt'),
+            ]
           : []),
-        Query.orderAsc('$createdAt'),
         ...(query.cursor ? [Query.cursorAfter(query.cursor)] : []),
         Query.limit(limit + 1),
       ];
-      try {
-        const page = await functions.listExecutions({ functionId, queries, total: false });
+      const fetchPage = async (withTime: boolean) => {
+        const page = await functions.listExecutions({ functionId, queries: build(withTime), total: false });
         const rows = page.executions.slice(0, limit).map(toExecution);
         return {
-          executions: rows,
+          executions: withTime || since === undefined ? rows : rows.filter((e) => e.createdAt >= since),
           nextCursor: page.executions.length > limit ? (rows.at(-1)?.id ?? null) : null,
         };
+      };
+      try {
+        return await fetchPage(timeQueries);
       } catch (error) {
+        const f = readFailure(error);
+        if (timeQueries && since !== undefined && f.status === 400 && f.type.startsWith('general_query')) {
+          timeQueries = false;
+          try {
+            return await fetchPage(false);
+          } catch (retryError) {
+            throw fail(retryError, 'functions.listExecutions', functionId);
+          }
+        }
         throw fail(error, 'functions.listExecutions', functionId);
       }
     },

@@ -1,0 +1,188 @@
+import { isResilienceError } from '../errors.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ExecutionInfo, ExecutionPage, FunctionsPlatform } from './functions-platform.ts';
+import { matchJsonShape } from './json-shape.ts';
+import type { RolloutPolicy, SmokeRequest } from './rollout-policy.ts';
+
+/**
+ * The checks a rollout runs through executions: the pre-switch health check and smoke requests on the twin,
+ * the post-switch "new executions run green" verification, synthetic probes, and the listing of green's
+ * execution records for the watch. Every platform call goes through `call` (the orchestrator's retries).
+ */
+
+/** Result of one pre-switch check. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** HTTP status answered (0 when the execution itself failed). */
+  status: number;
+  problems: string[];
+}
+
+/** Sent with synthetic probes and verification executions, so they can be told apart in logs. */
+export const PROBE_HEADERS = { 'x-rollout-probe': '1' };
+
+const VERIFY_DELAY_MS = 250;
+const PROBE_CONCURRENCY = 5;
+const MAX_WATCH_PAGES = 10;
+/** Margin for clock skew between this process and the platform when filtering records by time. */
+const CLOCK_SKEW_MS = 5_000;
+
+/** Runs a platform call with the caller's retry policy. */
+export type PlatformCall = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** The execution-based checks of a rollout. */
+export class RolloutChecks {
+  constructor(
+    private readonly platform: FunctionsPlatform,
+    private readonly clock: Clock,
+    private readonly call: PlatformCall,
+  ) {}
+
+  /**
+   * `GET path` on `functionId`: 200, run by `deploymentId`, and (when the body reports one) a body
+   * `deploymentId` equal to it.
+   */
+  async checkHealth(functionId: string, deploymentId: string, path: string): Promise<CheckResult> {
+    const problems: string[] = [];
+    let exec: ExecutionInfo;
+    try {
+      exec = await this.call(() => this.platform.execute(functionId, { method: 'GET', path }));
+    } catch (error) {
+      return {
+        name: `GET ${path}`,
+        ok: false,
+        status: 0,
+        problems: [`execution failed: ${messageOf(error)}`],
+      };
+    }
+    if (exec.responseStatusCode !== 200) problems.push(`status ${exec.responseStatusCode}, expected 200`);
+    if (exec.deploymentId !== deploymentId)
+      problems.push(`ran deployment ${exec.deploymentId}, expected ${deploymentId}`);
+    const body = parseJson(exec.responseBody);
+    const reported =
+      typeof body === 'object' && body !== null
+        ? (body as { deploymentId?: unknown }).deploymentId
+        : undefined;
+    if (typeof reported === 'string' && reported !== '' && reported !== deploymentId) {
+      problems.push(`health reports deployment ${reported}, expected ${deploymentId}`);
+    }
+    return { name: `GET ${path}`, ok: problems.length === 0, status: exec.responseStatusCode, problems };
+  }
+
+  /** One smoke request: an accepted status and, when given, the expected JSON shape. */
+  async checkSmoke(functionId: string, smoke: SmokeRequest): Promise<CheckResult> {
+    const name = smoke.name ?? `${smoke.method} ${smoke.path}`;
+    let exec: ExecutionInfo;
+    try {
+      exec = await this.call(() =>
+        this.platform.execute(functionId, {
+          method: smoke.method,
+          path: smoke.path,
+          ...(smoke.headers ? { headers: smoke.headers } : {}),
+          ...(smoke.body !== undefined ? { body: smoke.body } : {}),
+        }),
+      );
+    } catch (error) {
+      return { name, ok: false, status: 0, problems: [`execution failed: ${messageOf(error)}`] };
+    }
+    const problems: string[] = [];
+    const allowed = Array.isArray(smoke.expectStatus) ? smoke.expectStatus : [smoke.expectStatus];
+    if (!allowed.includes(exec.responseStatusCode))
+      problems.push(`status ${exec.responseStatusCode}, expected ${allowed.join(' or ')}`);
+    if (smoke.expectShape !== undefined) {
+      const body = parseJson(exec.responseBody);
+      if (body === undefined) problems.push('body is not JSON');
+      else problems.push(...matchJsonShape(body, smoke.expectShape).slice(0, 5));
+    }
+    return { name, ok: problems.length === 0, status: exec.responseStatusCode, problems };
+  }
+
+  /** Runs health executions until one reports `deploymentId` (bounded). */
+  async verifyActive(
+    functionId: string,
+    deploymentId: string,
+    policy: RolloutPolicy,
+  ): Promise<{ ok: true } | { ok: false; problem: string }> {
+    let problem = 'no execution ran';
+    for (let i = 0; i < policy.switchVerifyAttempts; i++) {
+      if (i > 0) await this.clock.sleep(VERIFY_DELAY_MS * i);
+      try {
+        const exec = await this.call(() =>
+          this.platform.execute(functionId, {
+            method: 'GET',
+            path: policy.healthPath,
+            headers: PROBE_HEADERS,
+          }),
+        );
+        if (exec.deploymentId === deploymentId) return { ok: true };
+        problem = `execution ${exec.id} ran ${exec.deploymentId}`;
+      } catch (error) {
+        problem = messageOf(error);
+      }
+    }
+    return { ok: false, problem };
+  }
+
+  /** Green's execution records on the live function since the switch (at most 1000). */
+  async greenExecutions(
+    functionId: string,
+    greenId: string,
+    switchStartedAt: number,
+  ): Promise<ExecutionInfo[]> {
+    const out: ExecutionInfo[] = [];
+    let cursor: string | null = null;
+    const since = switchStartedAt - CLOCK_SKEW_MS;
+    for (let page = 0; page < MAX_WATCH_PAGES; page++) {
+      const c: string | null = cursor;
+      const result: ExecutionPage = await this.call(() =>
+        this.platform.listExecutions(functionId, {
+          deploymentId: greenId,
+          createdAfter: Math.max(0, since),
+          limit: 100,
+          ...(c ? { cursor: c } : {}),
+        }),
+      );
+      out.push(...result.executions.filter((e) => e.deploymentId === greenId));
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    return out;
+  }
+
+  /** Sends `count` synthetic GET probes (at most {@link PROBE_CONCURRENCY} at a time). */
+  async probe(functionId: string, path: string, count: number): Promise<ExecutionInfo[]> {
+    const out: ExecutionInfo[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        try {
+          out.push(
+            await this.call(() =>
+              this.platform.execute(functionId, { method: 'GET', path, headers: PROBE_HEADERS }),
+            ),
+          );
+        } catch {
+          // A probe the platform could not run is no evidence about green either way.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, count) }, worker));
+    return out;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A readable message for any thrown value. */
+export function messageOf(error: unknown): string {
+  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
