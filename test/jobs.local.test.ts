@@ -209,6 +209,7 @@ async function firstJsonLine(child: ChildProcess, timeoutMs = 30_000): Promise<R
       clearTimeout(timer);
       resolve(JSON.parse(line));
     });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before claiming`)));
+    // 'close' comes after every 'line' of the child's stdout, so a line printed just before exit still counts.
+    lines.once('close', () => reject(new Error(`child ended (exit ${child.exitCode}) without printing a line`)));
   });
 }

@@ -8,19 +8,23 @@ const MAX_DEPTH = 5;
 
 /** Decodes a raw query string (without `?`) into nested objects and arrays. Never throws. */
 export function parseQueryString(raw: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!raw) return out;
+  const out = Object.create(null) as Record<string, unknown>;
+  if (!raw) return {};
   for (const pair of raw.split('&')) {
     if (!pair) continue;
     const eq = pair.indexOf('=');
     const rawKey = eq < 0 ? pair : pair.slice(0, eq);
     const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
     const key = safeDecode(rawKey);
+    // PHP drops parameters without a name (`=x`, `[a]=x`).
+    if (key === '' || key.startsWith('[')) continue;
     const value = safeDecode(rawValue);
     const path = keyPath(key);
     assign(out, path, value);
   }
-  return normaliseArrays(out) as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(out)) result[key] = normaliseArrays(out[key]);
+  return result;
 }
 
 function safeDecode(s: string): string {
@@ -47,11 +51,15 @@ function keyPath(key: string): string[] {
 
 type Node = Record<string, unknown>;
 
+/** Keys that would reach an object's prototype; a parameter naming one is dropped. */
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
 function assign(target: Node, path: string[], value: string): void {
+  if (path.some((seg) => FORBIDDEN.has(seg))) return;
   let node = target;
   for (let i = 0; i < path.length - 1; i++) {
     const seg = path[i] as string;
-    let next = node[seg];
+    let next = Object.hasOwn(node, seg) ? node[seg] : undefined;
     if (typeof next !== 'object' || next === null) {
       next = Object.create(null) as Node;
       node[seg] = next;
@@ -60,7 +68,6 @@ function assign(target: Node, path: string[], value: string): void {
   }
   let last = path[path.length - 1] as string;
   if (last === '') last = String(Object.keys(node).length);
-  if (last === '__proto__') return;
   node[last] = value;
 }
 
