@@ -155,6 +155,11 @@ function tableEntry(spec: TableSpec) {
       ...(c.min !== undefined ? { min: c.min } : {}),
       ...(c.max !== undefined ? { max: c.max } : {}),
       ...(c.format !== undefined ? { format: c.format } : {}),
+      // appwrite-cli 12 compares `format` and `encrypt` with the server's column and, when they differ, DELETES
+      // and recreates the column on `push tables` (data loss). The server reports datetime columns with
+      // format "datetime" and (1.9) plain strings with encrypt false, so the file must say the same.
+      ...(c.type === 'datetime' ? { format: 'datetime' } : {}),
+      ...(c.type === 'string' && c.format === undefined ? { encrypt: false } : {}),
       ...(c.elements !== undefined ? { elements: c.elements } : {}),
       ...(c.default !== undefined ? { default: c.default } : {}),
     })),

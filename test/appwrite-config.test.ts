@@ -90,7 +90,7 @@ const columnSchema = z
     size: z.number().int().min(1).optional(),
     min: z.number().optional(),
     max: z.number().optional(),
-    format: z.enum(['email', 'url', 'ip', 'enum']).optional(),
+    format: z.enum(['email', 'url', 'ip', 'enum', 'datetime']).optional(),
     elements: z.array(z.string().min(1)).min(1).optional(),
     default: scalarDefault.nullable().optional(),
     encrypt: z.boolean().optional(),
@@ -99,8 +99,16 @@ const columnSchema = z
     const issue = (message: string) => ctx.addIssue({ code: 'custom', message: `${c.key}: ${message}` });
     // Plain strings go to the string endpoint, which needs size; email/url/ip/enum use their own endpoints.
     if (c.type === 'string' && c.format === undefined && c.size === undefined) issue('string needs size');
-    if (c.type !== 'string' && (c.size !== undefined || c.format !== undefined))
-      issue('size/format only on strings');
+    if (c.type !== 'string' && c.size !== undefined) issue('size only on strings');
+    // CLI 12 recreates (drops!) a column whose format/encrypt differ from the server's on every push.
+    if (c.type === 'datetime' && c.format !== 'datetime')
+      issue('datetime needs format "datetime" (else push recreates it)');
+    if (c.type !== 'string' && c.type !== 'datetime' && c.format !== undefined)
+      issue('format only on strings');
+    if (c.type === 'string' && c.format === 'datetime') issue('format datetime only on datetime columns');
+    if (c.type === 'string' && c.format === undefined && c.encrypt !== false) {
+      issue('plain strings need encrypt:false (else push may recreate them)');
+    }
     if (c.format === 'enum' && !c.elements) issue('enum needs elements');
     if (c.elements && c.format !== 'enum') issue('elements only with format enum');
     if ((c.min !== undefined || c.max !== undefined) && c.type !== 'integer' && c.type !== 'double') {

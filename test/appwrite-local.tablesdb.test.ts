@@ -788,6 +788,20 @@ describe('wire format', () => {
     expect((now.json as { $sequence: unknown }).$sequence).toBe('1');
   });
 
+  it('counts requests and adds latencyMs before every response', async () => {
+    const slow = await startHarness({ latencyMs: 40 });
+    try {
+      const before = slow.server.stats.requests;
+      const started = performance.now();
+      await slow.tables.list({});
+      await slow.raw('GET', '/nothing');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(80);
+      expect(slow.server.stats.requests - before).toBe(2);
+    } finally {
+      await slow.server.stop();
+    }
+  });
+
   it('answers every route the tests used with bodies that match the OpenAPI schemas', () => {
     const report = checkAgainstSpec(h.trace);
     expect(report.problems).toEqual([]);

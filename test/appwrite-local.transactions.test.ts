@@ -301,6 +301,15 @@ describe('transactions', () => {
       'transaction_expired',
     );
     expect((await row('a1')).balance).toBe(20);
+    // Expired records are swept an hour later, when a new transaction is created.
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).$id).toBe(tx.$id);
+    advance(3_600_000);
+    await h.tables.createTransaction({});
+    await expectAppwriteError(
+      h.tables.getTransaction({ transactionId: tx.$id }),
+      404,
+      'transaction_not_found',
+    );
   });
 });
 

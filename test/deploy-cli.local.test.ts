@@ -179,7 +179,8 @@ describe('npm run rollout', () => {
     expect(killed.out).not.toMatch(/VERDICT/);
     await new Promise((r) => setTimeout(r, 2_700)); // the dead run's lease (2.5 s) expires
     const { code, out } = await rollout(['resume', 'cli-kill', ...POLICY_FLAGS]).done;
-    expect(out).toMatch(/resumes the rollout at switching/);
+    // Killed on the "switching" line; on a loaded machine the signal may land just after the next write.
+    expect(out).toMatch(/resumes the rollout at (switching|watching)/);
     expect(out).toMatch(/VERDICT: SUCCEEDED/);
     expect(code).toBe(0);
     const history = await rollout(['history', 'cli-kill']).done;

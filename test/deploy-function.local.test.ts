@@ -199,6 +199,9 @@ describe('deploy-orchestrator on the local server (API key)', () => {
     expect(thresholds.status).toBe(400);
     expect(thresholds.body.error.issues[0].path).toBe('policy.minSamples');
     expect((await functions.listDeployments({ functionId: 'live' })).total).toBe(before);
+    expect((await call('POST', '/rollouts/resume', { functionId: 'live' })).status).toBe(404);
+    expect((await call('GET', '/functions/other/rollouts/current')).status).toBe(404);
+    expect((await call('GET', '/rollouts/nope')).status).toBe(404);
   });
 });
 

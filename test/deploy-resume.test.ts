@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, hasCode, LOCKS_TABLE, lockIdOf, ROLLOUTS_TABLE } from 'resilience-core';
+import { EVENTS_TABLE, hasCode, LOCKS_TABLE, ROLLOUTS_TABLE, rolloutLockIdOf } from 'resilience-core';
 import { simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, flush, settle, simWorld, statusPath } from './deploy-helpers.ts';
@@ -224,7 +224,7 @@ describe('an orchestrator that dies is resumed or rolled back by the next run', 
     );
     expect(first.done).toBe(false);
     expect(['validating', 'switching', 'watching']).toContain(first.status);
-    const lock = (await w.store.get(LOCKS_TABLE, lockIdOf('app'))) as { expiresAt: number };
+    const lock = (await w.store.get(LOCKS_TABLE, rolloutLockIdOf('app'))) as { expiresAt: number };
     expect(lock.expiresAt).toBeLessThanOrEqual(w.clock.now());
     const second = await settle(w.clock, w.orchestrator().resume('app'));
     expect(second.status).toBe('succeeded');

@@ -1,17 +1,17 @@
 import fc from 'fast-check';
 import {
-  backoffDelay,
   deploymentTables,
   type ExecutionInfo,
   evaluateWatch,
   hasCode,
   jsonShapeSchema,
   LOCKS_TABLE,
-  lockIdOf,
   matchJsonShape,
-  parsePolicy,
-  releaseLock,
-  tryAcquireLock,
+  parseRolloutPolicy,
+  releaseRolloutLock,
+  rolloutBackoffDelay,
+  rolloutLockIdOf,
+  tryAcquireRolloutLock,
   uniqueIndexesOf,
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
@@ -60,15 +60,15 @@ describe('backoff', () => {
         fc.double({ min: 0, max: 0.999999, noNaN: true }),
         (n, initial, r) => {
           const max = initial * 4;
-          const d = backoffDelay(n, initial, max, () => r);
+          const d = rolloutBackoffDelay(n, initial, max, () => r);
           expect(d).toBeGreaterThanOrEqual(1);
           expect(d).toBeLessThanOrEqual(max);
         },
       ),
     );
-    expect(backoffDelay(0, 500, 5_000, () => 0.5)).toBe(500);
-    expect(backoffDelay(3, 500, 5_000, () => 0.5)).toBe(4_000);
-    expect(backoffDelay(10, 500, 5_000, () => 0.5)).toBe(5_000);
+    expect(rolloutBackoffDelay(0, 500, 5_000, () => 0.5)).toBe(500);
+    expect(rolloutBackoffDelay(3, 500, 5_000, () => 0.5)).toBe(4_000);
+    expect(rolloutBackoffDelay(10, 500, 5_000, () => 0.5)).toBe(5_000);
   });
 });
 
@@ -116,7 +116,7 @@ describe('watch analysis', () => {
 
 describe('policy validation', () => {
   it('applies defaults', () => {
-    const p = parsePolicy(undefined);
+    const p = parseRolloutPolicy(undefined);
     expect(p).toMatchObject({
       minSamples: 10,
       maxErrorRate: 0.05,
@@ -127,7 +127,7 @@ describe('policy validation', () => {
   it('refuses a lock lease shorter than two poll intervals', () => {
     let error: unknown = null;
     try {
-      parsePolicy({ lockTtlMs: 5_000, watchIntervalMs: 5_000 });
+      parseRolloutPolicy({ lockTtlMs: 5_000, watchIntervalMs: 5_000 });
     } catch (e) {
       error = e;
     }
@@ -147,7 +147,7 @@ describe('rollout lock', () => {
     const { clock, store } = setup();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        tryAcquireLock(
+        tryAcquireRolloutLock(
           store,
           clock,
           { functionId: 'f', rolloutId: `r${i}`, owner: `o${i}`, ttlMs: 10_000 },
@@ -160,7 +160,7 @@ describe('rollout lock', () => {
 
   it('an expired lock is taken over by exactly one of 50 concurrent takers, with a version bump', async () => {
     const { clock, store } = setup();
-    await tryAcquireLock(
+    await tryAcquireRolloutLock(
       store,
       clock,
       { functionId: 'f', rolloutId: 'r0', owner: 'dead', ttlMs: 10_000 },
@@ -169,7 +169,7 @@ describe('rollout lock', () => {
     clock.set(clock.now() + 11_000);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        tryAcquireLock(
+        tryAcquireRolloutLock(
           store,
           clock,
           { functionId: 'f', rolloutId: `r${i + 1}`, owner: `o${i}`, ttlMs: 10_000 },
@@ -179,18 +179,18 @@ describe('rollout lock', () => {
     );
     const winners = results.filter((r) => r.acquired);
     expect(winners).toHaveLength(1);
-    expect((await store.get(LOCKS_TABLE, lockIdOf('f')))?.version).toBe(1);
+    expect((await store.get(LOCKS_TABLE, rolloutLockIdOf('f')))?.version).toBe(1);
   });
 
   it('an unexpired lock is not taken over, and a lost lock is not released by its old holder', async () => {
     const { clock, store } = setup();
-    const first = await tryAcquireLock(
+    const first = await tryAcquireRolloutLock(
       store,
       clock,
       { functionId: 'f', rolloutId: 'a', owner: 'A', ttlMs: 10_000 },
       () => true,
     );
-    const second = await tryAcquireLock(
+    const second = await tryAcquireRolloutLock(
       store,
       clock,
       { functionId: 'f', rolloutId: 'b', owner: 'B', ttlMs: 10_000 },
@@ -198,7 +198,7 @@ describe('rollout lock', () => {
     );
     expect(second.acquired).toBe(false);
     clock.set(clock.now() + 20_000);
-    const third = await tryAcquireLock(
+    const third = await tryAcquireRolloutLock(
       store,
       clock,
       { functionId: 'f', rolloutId: 'c', owner: 'C', ttlMs: 10_000 },
@@ -206,7 +206,7 @@ describe('rollout lock', () => {
     );
     expect(third.acquired).toBe(true);
     if (!first.acquired) throw new Error('unreachable');
-    expect(await releaseLock(store, first.lock)).toBe(false);
-    expect((await store.get(LOCKS_TABLE, lockIdOf('f')))?.owner).toBe('C');
+    expect(await releaseRolloutLock(store, first.lock)).toBe(false);
+    expect((await store.get(LOCKS_TABLE, rolloutLockIdOf('f')))?.owner).toBe('C');
   });
 });

@@ -210,6 +210,8 @@ async function firstJsonLine(child: ChildProcess, timeoutMs = 30_000): Promise<R
       resolve(JSON.parse(line));
     });
     // 'close' comes after every 'line' of the child's stdout, so a line printed just before exit still counts.
-    lines.once('close', () => reject(new Error(`child ended (exit ${child.exitCode}) without printing a line`)));
+    lines.once('close', () =>
+      reject(new Error(`child ended (exit ${child.exitCode}) without printing a line`)),
+    );
   });
 }

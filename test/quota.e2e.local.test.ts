@@ -1,19 +1,20 @@
 /**
- * End to end: the built create-recognition and quota-reset bundles (dist/main.js, loaded from outside the
- * repository the way open-runtimes loads them) against the local Appwrite server provisioned from appwrite.json,
- * with the organization as a real team. Proves the quota wiring survives bundling: atomic admission under
+ * End to end: the create-recognition and quota-reset bundles (built with the project's esbuild config, loaded
+ * with require() from outside the repository the way open-runtimes loads them) against the local Appwrite server
+ * provisioned from appwrite.json, with the organization as a real team. Proves the quota wiring survives bundling: atomic admission under
  * concurrency, 429 with headers, usage report, increase workflow, and the reset job.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
+import { build } from 'esbuild';
 import { Client, Teams, Users } from 'node-appwrite';
 import { type FunctionHandler, invoke } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
-import { buildFunction } from '../scripts/build-function.mjs';
+import { esbuildOptions } from '../scripts/build-function.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const outside = mkdtempSync(path.join(tmpdir(), 'quota-e2e-'));
@@ -23,17 +24,20 @@ let server: AppwriteLocal;
 let api: FunctionHandler;
 let reset: FunctionHandler;
 
-function load(name: string): FunctionHandler {
+/**
+ * Bundles a function with the project's one esbuild config into its own folder outside the repository (not
+ * into functions/<name>/dist, which other test files read concurrently) and loads it with require().
+ */
+async function load(name: string): Promise<FunctionHandler> {
   const dir = path.join(outside, name);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(path.join(root, 'functions', name, 'dist', 'main.js'), path.join(dir, 'main.js'));
+  const outfile = path.join(dir, 'main.js');
+  await build(esbuildOptions({ entry: path.join(root, 'functions', name, 'src', 'main.ts'), outfile }));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}\n');
-  return requireOutside(path.join(dir, 'main.js')) as FunctionHandler;
+  return requireOutside(outfile) as FunctionHandler;
 }
 
 beforeAll(async () => {
-  await buildFunction(path.join(root, 'functions', 'create-recognition'));
-  await buildFunction(path.join(root, 'functions', 'quota-reset'));
   server = await startAppwriteLocal({
     port: 0,
     memory: true,
@@ -55,8 +59,8 @@ beforeAll(async () => {
     await users.create({ userId, name: userId });
     await teams.createMembership({ teamId: ORG, roles: [...roles], userId });
   }
-  api = load('create-recognition');
-  reset = load('quota-reset');
+  api = await load('create-recognition');
+  reset = await load('quota-reset');
 });
 
 afterAll(async () => {

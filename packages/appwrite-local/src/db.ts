@@ -105,4 +105,5 @@ CREATE TABLE IF NOT EXISTS tdb_transactions (
   updated_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS tdb_transactions_expires ON tdb_transactions (expires_at);
 `;

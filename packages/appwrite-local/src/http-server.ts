@@ -120,8 +120,13 @@ function authenticate(
   const project = headers['x-appwrite-project'];
   const key = headers['x-appwrite-key'];
   if (route.scope === null) {
+    // Public routes serve anyone; a key (even an expired one) only adds what the caller may see.
     if (!key || project !== options.projectId) return undefined;
-    return options.keys.verify(key) ?? undefined;
+    try {
+      return options.keys.verify(key) ?? undefined;
+    } catch {
+      return undefined;
+    }
   }
   if (!project) {
     if (key) throw new AppwriteError('project_id_missing');

@@ -3,7 +3,7 @@
  * `{queries: ['a', 'b']}`, `a[b]=1` becomes `{a: {b: '1'}}`, `k[]=x` appends. Values stay strings.
  */
 
-/** The maximum nesting depth honoured; deeper keys are kept flat (defends against pathological input). */
+/** Nesting depth honoured; deeper bracket segments are ignored (defends against pathological input). */
 const MAX_DEPTH = 5;
 
 /** Decodes a raw query string (without `?`) into nested objects and arrays. Never throws. */

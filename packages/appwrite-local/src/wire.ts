@@ -1,6 +1,6 @@
-/** Small wire-format helpers shared by every module: dates, ids, booleans and numbers from query strings. */
+/** Small wire-format helpers shared by every module: dates, ids, and parameters from JSON or query strings. */
 import { randomBytes } from 'node:crypto';
-import { AppwriteError, invalidArgument } from './errors.ts';
+import { invalidArgument } from './errors.ts';
 
 /** Formats epoch milliseconds the way Appwrite does: `2026-01-01T00:00:00.000+00:00`. */
 export function formatDate(ms: number): string {
@@ -53,21 +53,6 @@ export function optionalStringArray(value: unknown, param: string): string[] | u
     throw invalidArgument(`Invalid \`${param}\` param: Value must a valid array no longer than 100 items`);
   }
   return value as string[];
-}
-
-/** Throws `AppwriteError` when a JSON body field is present with the wrong type (for clear messages). */
-export function assertType(
-  value: unknown,
-  param: string,
-  type: 'string' | 'number' | 'boolean' | 'object',
-): void {
-  if (value === undefined) return;
-  const ok =
-    type === 'object'
-      ? typeof value === 'object' && value !== null && !Array.isArray(value)
-      : typeof value === type;
-  if (!ok)
-    throw new AppwriteError('general_argument_invalid', `Invalid \`${param}\` param: must be a ${type}`);
 }
 
 /** Parses an ISO-8601 date (Appwrite accepts dates with or without time and offset); undefined if invalid. */

@@ -7,7 +7,8 @@
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { type ParsedQueries, parseQueries, queryError } from '../queries.ts';
 import type { ApiRequest, ApiResponse, Router } from '../server-context.ts';
-import { optionalBoolean, optionalStringArray, resolveId } from '../wire.ts';
+import { optionalBoolean, resolveId } from '../wire.ts';
+import { permissionsParam } from './permissions.ts';
 import { listRows, rowAttributes } from './row-query.ts';
 import { renderRow, type StoredRow } from './row-store.ts';
 import type { TableSchema } from './schema-store.ts';
@@ -26,22 +27,6 @@ const META = new Set([
   '$tableId',
   '$databaseId',
 ]);
-const PERMISSION_RE =
-  /^(read|create|update|delete|write)\("(any|guests|users|users\/unverified|users\/verified|user:[^"]+|team:[^"]+|member:[^"]+|label:[^"]+)"\)$/;
-
-/** Validates Appwrite permission strings such as `read("team:abc/admin")`. */
-export function permissionsParam(value: unknown): string[] | undefined {
-  const list = optionalStringArray(value, 'permissions');
-  for (const p of list ?? []) {
-    if (!PERMISSION_RE.test(p)) {
-      throw invalidArgument(
-        `Invalid \`permissions\` param: Permission "${p}" is not allowed. Must be one of: read, create, update, delete, write.`,
-      );
-    }
-  }
-  return list;
-}
-
 function dataParam(body: Record<string, unknown>, required: boolean): Record<string, unknown> | undefined {
   let data = body.data;
   if (data === undefined || data === null) {
@@ -85,6 +70,7 @@ function rowsArrayParam(body: Record<string, unknown>): Record<string, unknown>[
   ) {
     throw invalidArgument('Invalid `rows` param: Value must be a non-empty array of objects');
   }
+  for (const r of rows as Record<string, unknown>[]) permissionsParam(r.$permissions);
   return rows as Record<string, unknown>[];
 }
 

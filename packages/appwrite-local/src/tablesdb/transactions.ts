@@ -12,6 +12,7 @@ import { AppwriteError, invalidArgument } from '../errors.ts';
 import { parseQueries } from '../queries.ts';
 import type { ServerClock } from '../server-context.ts';
 import { formatDate, resolveId, uniqueId } from '../wire.ts';
+import { permissionsParam } from './permissions.ts';
 import { listRows, rowAttributes } from './row-query.ts';
 import type { RowStore, StoredRow } from './row-store.ts';
 import type { SchemaStore, TableSchema } from './schema-store.ts';
@@ -62,6 +63,9 @@ export interface AppliedWrite {
   row: StoredRow;
 }
 
+/** How long an expired transaction record is kept before a sweep removes it, ms. */
+export const TRANSACTION_RETENTION_MS = 3_600_000;
+
 /** Maximum operations per transaction (self-hosted Appwrite's limit). */
 export const MAX_TRANSACTION_OPERATIONS = 100;
 
@@ -82,6 +86,9 @@ export class TransactionStore {
       throw invalidArgument('Invalid `ttl` param: Value must be a valid range between 60 and 3,600');
     }
     const now = this.clock.now();
+    // Appwrite's maintenance worker removes expired transactions; here creating one sweeps those expired for
+    // over an hour (kept that long so callers can still read a failed or expired transaction's status).
+    this.db.prepare('DELETE FROM tdb_transactions WHERE expires_at < ?').run(now - TRANSACTION_RETENTION_MS);
     const tx: TransactionRecord = {
       id: uniqueId(),
       status: 'pending',
@@ -240,11 +247,21 @@ export class TransactionStore {
       if (typeof value !== 'number' || !(value > 0))
         throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
     } else if (action === 'bulkCreate' || action === 'bulkUpsert') {
-      if (!Array.isArray(data))
+      if (
+        !Array.isArray(data) ||
+        !data.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))
+      ) {
         throw invalidArgument(`Invalid \`operations\` param: ${action} data must be an array of rows`);
+      }
+      for (const r of data as Record<string, unknown>[]) {
+        if (r.$id !== undefined) resolveId(r.$id, '$id');
+        permissionsParam(r.$permissions);
+      }
     } else if (action !== 'delete' && action !== 'bulkDelete') {
-      if (typeof data !== 'object' || data === null || Array.isArray(data))
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
         throw invalidArgument('Invalid `operations` param: data must be an object');
+      }
+      permissionsParam((data as Record<string, unknown>).$permissions);
     }
     return {
       action,

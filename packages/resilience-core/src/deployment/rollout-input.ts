@@ -50,11 +50,11 @@ export type StartRolloutInput = z.output<typeof startRolloutInputSchema>;
 export function parseStartInput(raw: unknown): StartRolloutInput & { parsedPolicy: RolloutPolicy } {
   const parsed = startRolloutInputSchema.safeParse(raw);
   if (!parsed.success) throw errors.invalidInput('invalid rollout request', issuesOf(parsed.error));
-  return { ...parsed.data, parsedPolicy: parsePolicy(parsed.data.policy) };
+  return { ...parsed.data, parsedPolicy: parseRolloutPolicy(parsed.data.policy) };
 }
 
 /** Parses a policy (undefined = all defaults); bad thresholds are `INVALID_INPUT` with `policy.*` paths. */
-export function parsePolicy(raw: unknown): RolloutPolicy {
+export function parseRolloutPolicy(raw: unknown): RolloutPolicy {
   const parsed = rolloutPolicySchema.safeParse(raw ?? {});
   if (!parsed.success) {
     throw errors.invalidInput(

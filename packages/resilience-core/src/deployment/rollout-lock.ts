@@ -16,7 +16,7 @@ import { LOCKS_TABLE } from './tables.ts';
  */
 
 /** The lock id of a function. */
-export function lockIdOf(functionId: string): string {
+export function rolloutLockIdOf(functionId: string): string {
   return stableId('lock', functionId);
 }
 
@@ -30,7 +30,7 @@ export interface HeldLock {
   expiresAt: number;
 }
 
-/** Outcome of {@link tryAcquireLock}. */
+/** Outcome of {@link tryAcquireRolloutLock}. */
 export type AcquireResult = { acquired: true; lock: HeldLock } | { acquired: false; holder: LockRow };
 
 /**
@@ -38,13 +38,13 @@ export type AcquireResult = { acquired: true; lock: HeldLock } | { acquired: fal
  * takes it over only if `mayTakeOver(holder)` agrees (e.g. the holder's rollout is finished, or is the one
  * being resumed). Otherwise returns the holder. Races are settled by the store (create / version CAS).
  */
-export async function tryAcquireLock(
+export async function tryAcquireRolloutLock(
   store: TableStore,
   clock: Clock,
   args: { functionId: string; rolloutId: string; owner: string; ttlMs: number },
   mayTakeOver: (holder: LockRow) => boolean | Promise<boolean>,
 ): Promise<AcquireResult> {
-  const id = lockIdOf(args.functionId);
+  const id = rolloutLockIdOf(args.functionId);
   for (let attempt = 0; attempt < 3; attempt++) {
     const expiresAt = clock.now() + args.ttlMs;
     try {
@@ -127,7 +127,7 @@ export async function commitFenced(
 }
 
 /** Releases the lock if still held by this run (a lost lock is left to its new holder). */
-export async function releaseLock(store: TableStore, lock: HeldLock): Promise<boolean> {
+export async function releaseRolloutLock(store: TableStore, lock: HeldLock): Promise<boolean> {
   try {
     await store.transaction([
       ...casOps(lock.id, lock.version),

@@ -5,9 +5,9 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
 import type { CodeBundle, FunctionsPlatform } from './functions-platform.ts';
 import { messageOf, RolloutChecks } from './rollout-checks.ts';
-import { parsePolicy, parseStartInput } from './rollout-input.ts';
-import { commitFenced, type HeldLock, releaseLock, tryAcquireLock } from './rollout-lock.ts';
-import { backoffDelay, type RolloutPolicy } from './rollout-policy.ts';
+import { parseRolloutPolicy, parseStartInput } from './rollout-input.ts';
+import { commitFenced, type HeldLock, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
+import { type RolloutPolicy, rolloutBackoffDelay } from './rollout-policy.ts';
 import { findLatestRollout, findUnfinishedRollout, isFinishedOrMissing } from './rollout-queries.ts';
 import {
   canTransition,
@@ -193,7 +193,7 @@ export class RolloutOrchestrator {
     }
 
     const id = newId();
-    const acquired = await tryAcquireLock(
+    const acquired = await tryAcquireRolloutLock(
       this.store,
       this.clock,
       { functionId: fn.id, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
@@ -208,7 +208,7 @@ export class RolloutOrchestrator {
     const lock = acquired.lock;
     const unfinished = await findUnfinishedRollout(this.store, fn.id);
     if (unfinished && unfinished.id !== id) {
-      await releaseLock(this.store, lock);
+      await releaseRolloutLock(this.store, lock);
       throw unfinishedError(fn.id, unfinished.id, unfinished.row.status);
     }
 
@@ -268,7 +268,7 @@ export class RolloutOrchestrator {
         message,
       });
     } catch (error) {
-      await releaseLock(this.store, lock).catch(() => false);
+      await releaseRolloutLock(this.store, lock).catch(() => false);
       throw error;
     }
     return this.drive(run);
@@ -285,7 +285,7 @@ export class RolloutOrchestrator {
     const run = await this.takeOver(unfinished.id, unfinished.row, options);
     if (options.code) {
       if (run.row.codeSha256 !== null && sha256(options.code.archive) !== run.row.codeSha256) {
-        await releaseLock(this.store, run.lock);
+        await releaseRolloutLock(this.store, run.lock);
         throw errors.invalidInput('the code given differs from the code this rollout started with', [
           { path: 'code', message: 'sha256 mismatch' },
         ]);
@@ -328,8 +328,8 @@ export class RolloutOrchestrator {
         },
       );
     }
-    const policy = parsePolicy(JSON.parse(row.policy));
-    const acquired = await tryAcquireLock(
+    const policy = parseRolloutPolicy(JSON.parse(row.policy));
+    const acquired = await tryAcquireRolloutLock(
       this.store,
       this.clock,
       { functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
@@ -366,7 +366,7 @@ export class RolloutOrchestrator {
     if (row.status === 'succeeded' || row.status === 'failed') {
       const fn = await this.call(() => this.platform.getFunction(functionId));
       if (fn?.activeDeploymentId !== row.greenDeploymentId) {
-        await releaseLock(this.store, run.lock);
+        await releaseRolloutLock(this.store, run.lock);
         throw errors.conflict(
           `the active deployment of ${functionId} is ${fn?.activeDeploymentId ?? '(none)'}, not this rollout's green ` +
             `${row.greenDeploymentId}: refusing to roll back over a later change`,
@@ -446,7 +446,7 @@ export class RolloutOrchestrator {
         await this.failStep(run, error);
       }
     }
-    await releaseLock(this.store, run.lock);
+    await releaseRolloutLock(this.store, run.lock);
     return toRolloutView(run.id, run.row);
   }
 
@@ -544,7 +544,7 @@ export class RolloutOrchestrator {
       await this.clock.sleep(
         Math.min(
           left,
-          backoffDelay(attempt, run.policy.buildPollInitialMs, run.policy.buildPollMaxMs, this.random),
+          rolloutBackoffDelay(attempt, run.policy.buildPollInitialMs, run.policy.buildPollMaxMs, this.random),
         ),
       );
       if (await this.heartbeat(run)) return;
@@ -940,8 +940,8 @@ export class RolloutOrchestrator {
   }
 
   private async takeOver(id: string, row: RolloutRow, options: RunOptions): Promise<Run> {
-    const policy = parsePolicy(JSON.parse(row.policy));
-    const acquired = await tryAcquireLock(
+    const policy = parseRolloutPolicy(JSON.parse(row.policy));
+    const acquired = await tryAcquireRolloutLock(
       this.store,
       this.clock,
       { functionId: row.functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
@@ -1000,7 +1000,7 @@ export class RolloutOrchestrator {
         return await fn();
       } catch (error) {
         if (!hasCode(error, 'RETRYABLE') || attempt >= this.attempts) throw error;
-        await this.clock.sleep(backoffDelay(attempt - 1, 200, 2_000, this.random));
+        await this.clock.sleep(rolloutBackoffDelay(attempt - 1, 200, 2_000, this.random));
       }
     }
   }

@@ -89,7 +89,7 @@ export type RolloutPolicyInput = z.input<typeof rolloutPolicySchema>;
 export type RolloutPolicy = z.output<typeof rolloutPolicySchema>;
 
 /** Poll delay for attempt `n` (0-based): exponential from `initialMs`, capped at `maxMs`, ±20 % jitter. */
-export function backoffDelay(
+export function rolloutBackoffDelay(
   attempt: number,
   initialMs: number,
   maxMs: number,

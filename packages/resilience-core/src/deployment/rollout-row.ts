@@ -131,7 +131,7 @@ export const lockRowSchema = z.object({
 export type LockRow = z.infer<typeof lockRowSchema>;
 
 /** Event severity. */
-export const EVENT_LEVELS = ['info', 'warn', 'error'] as const;
+export const ROLLOUT_EVENT_LEVELS = ['info', 'warn', 'error'] as const;
 
 /** A history entry (`deployments-events`). */
 export const eventRowSchema = z.object({
@@ -141,7 +141,7 @@ export const eventRowSchema = z.object({
   at: z.number().int().min(0),
   /** The rollout status after this event. */
   status: z.enum(ROLLOUT_STATUSES),
-  level: z.enum(EVENT_LEVELS),
+  level: z.enum(ROLLOUT_EVENT_LEVELS),
   message: z.string(),
   /** JSON details (figures, check results), or null. */
   details: z.string().nullable(),

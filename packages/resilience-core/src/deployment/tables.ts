@@ -1,5 +1,5 @@
 import type { TableSpec } from '../schema/table-spec.ts';
-import { EVENT_LEVELS, ROLLOUT_STATUSES } from './rollout-row.ts';
+import { ROLLOUT_EVENT_LEVELS, ROLLOUT_STATUSES } from './rollout-row.ts';
 
 /**
  * Tables of the blue-green orchestrator:
@@ -96,7 +96,14 @@ export const eventsTable: TableSpec = {
       format: 'enum',
       elements: [...ROLLOUT_STATUSES],
     },
-    { key: 'level', type: 'string', size: 8, required: true, format: 'enum', elements: [...EVENT_LEVELS] },
+    {
+      key: 'level',
+      type: 'string',
+      size: 8,
+      required: true,
+      format: 'enum',
+      elements: [...ROLLOUT_EVENT_LEVELS],
+    },
     { key: 'message', type: 'string', size: 1000, required: true },
     { key: 'details', type: 'string', size: 8000, required: false },
   ],

@@ -92,8 +92,8 @@ export interface ClaimOptions {
   maxLeaseMs?: number;
   /**
    * Candidates listed per job claimed (≥ 1) when claiming across the whole queue. With 1 the claim takes the
-   * head of the queue in order; larger values list more and take the best-priority jobs of one random shard
-   * among them, so concurrent workers collide less (smaller batches). Default 1.
+   * head of the queue in order; larger values list more and pick among them (one random shard's jobs first,
+   * then a random sample, best priority first), so concurrent workers collide less. Default 1.
    */
   spread?: number;
   /**
@@ -405,14 +405,29 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   }
 
   /**
-   * From candidates sorted by priority: those of the best priority present, restricted to one shard drawn at
-   * random among theirs, in order, at most `limit`.
+   * Up to `limit` candidates (sorted by priority) for a claim across the whole queue, best priority first:
+   * within each priority, first the jobs of one shard drawn at random among theirs (in order), then a random
+   * sample of the rest — so workers that all fell back here mostly take different jobs, and batches stay full.
    */
-  function pickShardGroup(candidates: StoredJob[], limit: number): StoredJob[] {
-    const best = candidates.filter((j) => j.priority === candidates[0]?.priority);
-    const shards = [...new Set(best.map((j) => j.shard))];
-    const shard = shards[Math.floor(random() * shards.length)];
-    return best.filter((j) => j.shard === shard).slice(0, limit);
+  function pickSpread(candidates: StoredJob[], limit: number): StoredJob[] {
+    const out: StoredJob[] = [];
+    let i = 0;
+    while (out.length < limit && i < candidates.length) {
+      const priority = candidates[i]?.priority;
+      const group: StoredJob[] = [];
+      while (i < candidates.length && candidates[i]?.priority === priority) group.push(candidates[i++]!);
+      const shards = [...new Set(group.map((j) => j.shard))];
+      const shard = shards[Math.floor(random() * shards.length)];
+      const rest = group.filter((j) => j.shard !== shard);
+      for (const job of group) if (job.shard === shard && out.length < limit) out.push(job);
+      // Partial Fisher–Yates: a uniform sample of the rest, as many as still needed.
+      for (let k = 0; k < rest.length && out.length < limit; k++) {
+        const j = k + Math.floor(random() * (rest.length - k));
+        [rest[k], rest[j]] = [rest[j]!, rest[k]!];
+        out.push(rest[k]!);
+      }
+    }
+    return out;
   }
 
   function claimPatch(job: StoredJob, workerId: string, now: number, history?: string): Partial<JobRow> {
@@ -457,9 +472,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
     const candidates = page.rows.map(parseJobRow).filter((j) => !reserved.has(j.$id));
     // Within a shard take the head in order (other workers' lanes are mostly on other shards). Across the whole
-    // queue, take the best-priority candidates of one randomly picked shard among those listed, so workers that
-    // all fell back here mostly pick different shards; with spread 1, the head of the queue in order.
-    const chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickShardGroup(candidates, limit);
+    // queue, see pickSpread; with spread 1, the head of the queue in order.
+    const chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
     if (!chosen.length) return [];
     for (const job of chosen) reserved.add(job.$id);
     const patches = chosen.map((job) => claimPatch(job, o.workerId, now));

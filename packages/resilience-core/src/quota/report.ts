@@ -62,8 +62,9 @@ export interface QuotaReport {
   quotas: QuotaTypeReport[];
 }
 
-/** Default and maximum number of past windows per type. */
+/** Default number of past windows per type in a report. */
 export const REPORT_PAST_DEFAULT = 7;
+/** Maximum number of past windows per type in a report. */
 export const REPORT_PAST_MAX = 90;
 
 /** Builds the report for `orgId` (all types, or one), with up to `past` past windows each. */

@@ -58,7 +58,6 @@ interface SimDeployment {
   entrypoint: string;
   archive: Uint8Array;
   behaviour: SimBehaviour;
-  canceled: boolean;
   /** Executions run so far. */
   executions: number;
 }
@@ -242,7 +241,6 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
       entrypoint: code.entrypoint,
       archive: code.archive,
       behaviour,
-      canceled: false,
       executions: 0,
     };
     fn.deployments.set(dep.id, dep);
@@ -251,13 +249,7 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
 
   private info(dep: SimDeployment): DeploymentInfo {
     const done = this.clock.now() >= dep.createdAt + dep.behaviour.buildMs;
-    const status = dep.canceled
-      ? 'canceled'
-      : !done
-        ? 'building'
-        : dep.behaviour.buildOk
-          ? 'ready'
-          : 'failed';
+    const status = !done ? 'building' : dep.behaviour.buildOk ? 'ready' : 'failed';
     return {
       id: dep.id,
       functionId: dep.functionId,
