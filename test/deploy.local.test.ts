@@ -269,6 +269,27 @@ describe('blue-green rollouts on the local Appwrite server', () => {
     expect(outcomes.length).toBeGreaterThan(20);
   });
 
+  it('rolls out an existing inactive deployment by id (the twin gets its downloaded source)', async () => {
+    await freshFunction('byid-fn');
+    const built = await deployFunction({
+      endpoint: server.endpoint,
+      projectId: server.projectId,
+      apiKey: server.apiKey,
+      functionId: 'byid-fn',
+      dir: path.join(FIXTURES, 'good'),
+      entrypoint: 'index.js',
+      commands: '',
+      activate: false,
+    });
+    const { orchestrator, platform } = world();
+    const view = await orchestrator.start({ functionId: 'byid-fn', deploymentId: built.$id, policy });
+    expect(view.reason).toMatch(/healthy/);
+    expect(view.status).toBe('succeeded');
+    expect(await activeOf('byid-fn')).toBe(built.$id);
+    expect(platform.stats.byMethod.downloadDeployment).toBe(1);
+    expect(platform.stats.byMethod.createDeployment).toBe(1); // the twin's copy only
+  });
+
   it('bad input is refused before anything changes', async () => {
     const blue = await freshFunction('input-fn');
     const { orchestrator, platform } = world();

@@ -1,6 +1,13 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
 import jobWorker from 'fn-job-worker/src/main.ts';
-import { JOB_TABLES, listAll, RECOGNITIONS_TABLE } from 'resilience-core';
+import {
+  createJobQueue,
+  enqueueNotification,
+  JOB_TABLES,
+  listAll,
+  productJobTypes,
+  RECOGNITIONS_TABLE,
+} from 'resilience-core';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -216,26 +223,40 @@ describe('job-worker routes and notifier', () => {
     expect(out.body).toEqual({ jobs: [], nextCursor: null });
   });
 
-  it('the webhook sender posts { text } to the channel’s webhook and classifies failures', async () => {
-    const { webhookSender } = await import('fn-job-worker/src/notify.ts');
-    const calls: { url: string; body: string }[] = [];
-    const status = { value: 200 };
-    const fakeFetch = (async (url: string, init: RequestInit) => {
-      calls.push({ url, body: String(init.body) });
-      return new Response('', { status: status.value });
+  it('delivers a deferred notification through the breaker-protected notifier, retrying transient failures', async () => {
+    const { notifySettings } = await import('fn-job-worker/src/notify.ts');
+    const posts: { url: string; body: string }[] = [];
+    const answers = [503, 200];
+    notifySettings.env = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.example/slack' };
+    notifySettings.fetch = (async (url: string, init: RequestInit) => {
+      posts.push({ url, body: String(init.body) });
+      return new Response('', { status: answers.shift() ?? 200 });
     }) as unknown as typeof fetch;
-    const send = webhookSender({ NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.example/s' }, fakeFetch);
-    const ctx = { orgId: 'acme', jobId: 'j', signal: new AbortController().signal };
-    await send({ channel: 'slack', text: 'hi', title: 'T' }, ctx);
-    expect(calls).toEqual([{ url: 'https://hooks.example/s', body: JSON.stringify({ text: '*T*\nhi' }) }]);
-    status.value = 503;
-    await expect(send({ channel: 'slack', text: 'hi' }, ctx)).rejects.toMatchObject({ code: 'RETRYABLE' });
-    status.value = 400;
-    await expect(send({ channel: 'slack', text: 'hi' }, ctx)).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
+    const queue = createJobQueue({ store, types: productJobTypes });
+    const teams = await enqueueNotification(queue, 'acme', { channel: 'teams', text: 'no webhook' });
+    const slack = await enqueueNotification(queue, 'acme', {
+      channel: 'slack',
+      text: 'hello',
+      title: 'Kudos',
     });
-    await expect(send({ channel: 'teams', text: 'hi' }, ctx)).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
+    await invoke(worker, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
+    expect(await queue.get(teams.jobId)).toMatchObject({
+      status: 'FAILED',
+      lastError: expect.stringMatching(/teams/),
     });
+    const slackJob = await queue.get(slack.jobId);
+    expect(posts.every((p) => p.url === 'https://hooks.example/slack')).toBe(true);
+    // The 503 fails the attempt (a POST is not resent inline): the queue retries it later, with backoff.
+    expect(slackJob).toMatchObject({
+      status: 'RETRYING',
+      attempts: 1,
+      lastError: expect.stringMatching(/503/),
+    });
+    expect(slackJob!.runAt).toBeGreaterThanOrEqual(Date.now() + 2000);
+    await store.update(JOB_TABLES.queue, slack.jobId, { runAt: Date.now() }); // skip the wait
+    await invoke(worker, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
+    expect(await queue.get(slack.jobId)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+    expect(posts).toHaveLength(2);
+    expect(JSON.parse(posts[0]!.body)).toEqual({ text: '*Kudos*\nhello' });
   });
 });

@@ -205,6 +205,14 @@ describe('claim', () => {
     expect(conflicts).toBeGreaterThanOrEqual(0);
   });
 
+  it('skips a corrupt row instead of letting it stop the queue', async () => {
+    const good = await queue.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, priority: 1 });
+    await store.create(JOB_TABLES.queue, 'corrupt', { status: 'PENDING', runAt: 0, priority: 0, shard: 0 });
+    const leases = await queue.claim({ workerId: 'w', limit: 5 });
+    expect(leases.map((l) => l.job.$id)).toEqual([good.jobId]);
+    expect((await store.get(JOB_TABLES.queue, 'corrupt'))?.status).toBe('PENDING');
+  });
+
   it('fails a whole batch when one job was taken meanwhile, writing nothing', async () => {
     for (let i = 0; i < 3; i++) await queue.enqueue({ orgId: ORG, type: 'generate-export', payload: {} });
     // A claim that reads, then loses one row to another worker before its transaction lands.

@@ -18,7 +18,7 @@ import {
   type TriggerInput,
 } from 'resilience-core/runtime';
 import { z } from 'zod';
-import { webhookSender } from './notify.ts';
+import { notificationSender, workerBreakers } from './notify.ts';
 
 /** Function variables of job-worker. */
 const envSchema = z.object({
@@ -54,7 +54,7 @@ function depsOf(setup: SetupContext<Env>): WorkerDeps {
   registerProductHandlers(worker, {
     store,
     clock: setup.clock,
-    sendNotification: webhookSender(process.env),
+    sendNotification: notificationSender(setup),
   });
   return { setup, queue, worker };
 }
@@ -66,6 +66,8 @@ async function drain(deps: WorkerDeps, startedAt: number): Promise<RouteResult> 
     startedAt,
     timeoutMs: deps.setup.env.JOB_WORKER_TIMEOUT_SECONDS * 1000,
   });
+  // Breaker outcomes of the notifications sent reach the shared table before the execution ends.
+  await workerBreakers(deps.setup).flush();
   deps.setup.log.info('job-worker drained', { ...report, materialised: tick?.materialised ?? 0 });
   return { body: { ok: true, tick, drain: report } };
 }

@@ -1,34 +1,62 @@
-import { errors, type SendNotification } from 'resilience-core';
+import {
+  CircuitBreakerRegistry,
+  type Clock,
+  createWebhookNotifier,
+  logDeferral,
+  type SendNotification,
+  type TableStore,
+  webhooksFromEnv,
+} from 'resilience-core';
+import type { SetupContext } from 'resilience-core/runtime';
 
 /**
- * The deferred-notification sender of the job-worker: posts `{ text }` (Slack and Teams incoming-webhook
- * format) to the webhook configured for the channel, `NOTIFY_<CHANNEL>_WEBHOOK_URL` (e.g.
- * `NOTIFY_SLACK_WEBHOOK_URL`). A channel with no webhook fails permanently (FAILED, redrivable once
- * configured); a 429/5xx or network error fails the attempt so the queue retries it with backoff.
- * Once the breaker-protected notifier (resilience-core `notify`) exists it should replace this sender.
+ * The job-worker's sender of deferred notifications (`send-notification` jobs): the same breaker-protected
+ * Slack/Teams notifier create-recognition uses inline (resilience-core `notify`), with the presets' full time
+ * budget. Webhooks come from the function variables `NOTIFY_SLACK_WEBHOOK_URL` / `NOTIFY_TEAMS_WEBHOOK_URL`.
+ * An open breaker or a transient failure fails the attempt, so the queue retries it with backoff; an unknown
+ * channel or one without a webhook fails permanently (FAILED, redrivable once configured).
  */
-export function webhookSender(
-  env: Record<string, string | undefined>,
-  fetchImpl: typeof fetch = fetch,
-): SendNotification {
-  return async (payload, context) => {
-    const url = env[`NOTIFY_${payload.channel.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_WEBHOOK_URL`];
-    if (!url) {
-      throw errors.invalidInput(`No webhook configured for channel "${payload.channel}"`);
-    }
-    const text = payload.title ? `*${payload.title}*\n${payload.text}` : payload.text;
-    const response = await fetchImpl(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-      signal: context.signal,
-    });
-    if (response.status === 429 || response.status >= 500) {
-      throw errors.retryable(`Webhook for ${payload.channel} answered ${response.status}`);
-    }
-    if (!response.ok) {
-      throw errors.invalidInput(`Webhook for ${payload.channel} refused the message (${response.status})`);
-    }
-    return { status: response.status };
-  };
+
+/** Where the sender reads its variables and sends requests from (tests replace them). */
+export const notifySettings: { env: Record<string, string | undefined>; fetch: typeof fetch } = {
+  env: process.env,
+  fetch: (...args) => fetch(...args),
+};
+
+// One registry per warm container (breaker caches and buffers survive executions); each execution lends its
+// own store, whose dynamic key expires with it.
+let warm: { registry: CircuitBreakerRegistry; clock: Clock } | null = null;
+let currentStore: TableStore | null = null;
+
+/** The breakers of this process, bound to this execution's store. */
+export function workerBreakers(ctx: Pick<SetupContext, 'store' | 'clock'>): CircuitBreakerRegistry {
+  currentStore = ctx.store();
+  if (!warm || warm.clock !== ctx.clock) {
+    warm = {
+      clock: ctx.clock,
+      registry: new CircuitBreakerRegistry({ store: () => currentStore!, clock: ctx.clock }),
+    };
+  }
+  return warm.registry;
+}
+
+/** Builds the sender for one execution. A bad webhook variable makes every send fail permanently (and says so). */
+export function notificationSender(ctx: Pick<SetupContext, 'store' | 'clock' | 'log'>): SendNotification {
+  let webhooks: ReturnType<typeof webhooksFromEnv>;
+  try {
+    webhooks = webhooksFromEnv(notifySettings.env);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return async () => {
+      throw Object.assign(new Error(message), { permanent: true });
+    };
+  }
+  const notifier = createWebhookNotifier({
+    webhooks,
+    breakers: workerBreakers(ctx),
+    fetch: notifySettings.fetch,
+    defer: logDeferral(ctx.log),
+    log: ctx.log,
+  });
+  return (payload, context) => notifier.send(payload, { signal: context.signal });
 }

@@ -78,7 +78,7 @@ export interface CodeBundle {
   archive: Uint8Array;
   /** Entrypoint relative to the archive root, e.g. `dist/main.js`. */
   entrypoint: string;
-  /** Build commands; `''` (the default) for pre-bundled code. */
+  /** Build commands (`''` for pre-bundled code); omitted = the function's configured commands. */
   commands?: string;
   /** File name sent with the upload; default `code.tar.gz`. */
   filename?: string;

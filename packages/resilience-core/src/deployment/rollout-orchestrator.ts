@@ -168,6 +168,7 @@ export class RolloutOrchestrator {
         );
       }
     }
+    let existingEntrypoint: string | null = null;
     if (input.deploymentId !== undefined) {
       const dep = await this.call(() => this.platform.getDeployment(input.functionId, input.deploymentId!));
       if (!dep)
@@ -177,6 +178,7 @@ export class RolloutOrchestrator {
           { path: 'deploymentId', message: `build ${dep.status}` },
         ]);
       }
+      existingEntrypoint = dep.entrypoint || null;
       if (dep.id === fn.activeDeploymentId) {
         throw errors.invalidInput(`deployment ${dep.id} is already active on ${fn.id}`, [
           { path: 'deploymentId', message: 'already active' },
@@ -221,7 +223,8 @@ export class RolloutOrchestrator {
       greenDeploymentId: input.deploymentId ?? null,
       standbyDeploymentId: null,
       codeSha256: input.code ? sha256(input.code.archive) : null,
-      entrypoint: input.code?.entrypoint ?? null,
+      // The twin's copy of an existing deployment is built with that deployment's entrypoint.
+      entrypoint: input.code?.entrypoint ?? existingEntrypoint,
       skipHealthCheck: input.skipHealthCheck,
       autoRollback: input.autoRollback,
       policy: policyJson,
@@ -852,7 +855,9 @@ export class RolloutOrchestrator {
     const download = this.platform.downloadDeployment?.bind(this.platform);
     if (!download) throw errors.invalidInput('the standby twin needs the code and this run has none');
     const archive = await this.call(() => download(run.row.functionId, run.row.greenDeploymentId!));
-    return { archive, entrypoint: run.row.entrypoint ?? 'dist/main.js', commands: '' };
+    // No `commands`: the twin builds with its own configured commands, which appwrite.json keeps equal to the
+    // live function's.
+    return { archive, entrypoint: run.row.entrypoint ?? 'dist/main.js' };
   }
 
   // ---- persistence -------------------------------------------------------------------------------------

@@ -430,6 +430,19 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return out;
   }
 
+  /** Parses listed rows for claiming, skipping corrupt ones so one bad row cannot stop the whole queue. */
+  function claimable(rows: readonly Record<string, unknown>[]): StoredJob[] {
+    const out: StoredJob[] = [];
+    for (const row of rows) {
+      try {
+        out.push(parseJobRow(row));
+      } catch {
+        // Left in place for an operator (get() still reports it as corrupt); never claimed.
+      }
+    }
+    return out;
+  }
+
   function claimPatch(job: StoredJob, workerId: string, now: number, history?: string): Partial<JobRow> {
     return {
       status: 'PROCESSING',
@@ -470,7 +483,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       page = await listDue([]);
       inShard = false;
     }
-    const candidates = page.rows.map(parseJobRow).filter((j) => !reserved.has(j.$id));
+    const candidates = claimable(page.rows).filter((j) => !reserved.has(j.$id));
     // Within a shard take the head in order (other workers' lanes are mostly on other shards). Across the whole
     // queue, see pickSpread; with spread 1, the head of the queue in order.
     const chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
@@ -498,7 +511,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       orderBy: [{ field: 'priority', direction: 'asc' }],
       limit: Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(o.limit))),
     });
-    const expired = page.rows.map(parseJobRow).filter((j) => !reserved.has(j.$id));
+    const expired = claimable(page.rows).filter((j) => !reserved.has(j.$id));
     const leases: Lease[] = [];
     // One at a time: recovery is rare, and a batch would fail whole on any single race.
     for (const job of expired) {

@@ -166,7 +166,8 @@ export function createAppwriteFunctionsPlatform(
           code: InputFile.fromBuffer(code.archive, code.filename ?? 'code.tar.gz'),
           activate,
           entrypoint: code.entrypoint,
-          commands: code.commands ?? '',
+          // Omitted = the function's configured build commands.
+          ...(code.commands !== undefined ? { commands: code.commands } : {}),
         });
         return toDeployment(dep, functionId);
       } catch (error) {
