@@ -47,14 +47,44 @@ function gitSha() {
   }
 }
 
+/**
+ * Stand-in for zod's core/to-json-schema.js (JSON Schema generation: `z.toJSONSchema`, `schema.toJSONSchema()`,
+ * `schema['~standard'].jsonSchema`): every export of the real file, each throwing when called. The
+ * `create…Method` factories return the throwing function instead, because `~standard` builds its `jsonSchema`
+ * methods eagerly and must stay readable (Standard Schema `validate` keeps working).
+ */
+function jsonSchemaStubs(realPath, no) {
+  const source = readFileSync(realPath, 'utf8');
+  const names = new Set();
+  for (const m of source.matchAll(/^export (?:async )?(?:function\*?|const|let|class) (\w+)/gm))
+    names.add(m[1]);
+  for (const m of source.matchAll(/^export \{([^}]*)\}/gm))
+    for (const part of m[1].split(','))
+      if (part.trim())
+        names.add(
+          part
+            .trim()
+            .split(/\s+as\s+/)
+            .pop(),
+        );
+  if (!names.has('createToJSONSchemaMethod') || !names.has('createStandardJSONSchemaMethod'))
+    throw new Error(`zod-slim: unexpected exports in ${realPath}`);
+  const fail = no('JSON Schema generation (toJSONSchema)');
+  return [...names]
+    .map((n) => `export const ${n} = ${n.startsWith('create') ? `() => ${fail}` : fail};`)
+    .join('\n');
+}
+
 /** Cuts the parts of zod a function never uses (see the header). */
 export const zodSlim = {
   name: 'zod-slim',
   setup(b) {
-    b.onResolve({ filter: /(^|\/)locales\/index\.js$|\/from-json-schema\.js$|\/compile\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}zod${path.sep}`)
-        ? { path: path.join(args.resolveDir, args.path), namespace: 'zod-slim' }
-        : undefined,
+    b.onResolve(
+      { filter: /(^|\/)locales\/index\.js$|\/from-json-schema\.js$|\/compile\.js$|\/to-json-schema\.js$/ },
+      (args) =>
+        args.importer.includes(`${path.sep}zod${path.sep}`)
+          ? { path: path.join(args.resolveDir, args.path), namespace: 'zod-slim' }
+          : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'zod-slim' }, (args) => {
       const no = (what) => `() => { throw new Error("${what} is not included in function bundles"); }`;
@@ -69,8 +99,20 @@ export const zodSlim = {
           `export const withParser = ${no('z.withParser')};`,
           `export const compileFn = ${no('z.compileFn')};`,
         ].join('\n');
+      else if (args.path.endsWith('to-json-schema.js')) contents = jsonSchemaStubs(args.path, no);
       else contents = `export const fromJSONSchema = ${no('z.fromJSONSchema')};`;
       return { contents, resolveDir: path.dirname(args.path), loader: 'js' };
+    });
+    // Each classic schema installs a `processJSONSchema` closure naming its JSON Schema processor, which keeps
+    // every processor in the bundle; without to-json-schema nothing calls them.
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]classic[\\/]schemas\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const hook =
+        /\n\s*inst\._zod\.processJSONSchema = \(ctx, json, params\) => processors\.\w+\(inst, ctx, json, params\);/g;
+      const count = source.match(hook)?.length ?? 0;
+      if (count < 30)
+        throw new Error(`zod-slim: expected zod's processJSONSchema hooks in ${args.path}, found ${count}`);
+      return { contents: source.replace(hook, ''), resolveDir: path.dirname(args.path), loader: 'js' };
     });
   },
 };

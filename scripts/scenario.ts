@@ -7,6 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Functions, type Models, Teams, Users } from 'node-appwrite';
+import { breakerSteps } from './scenario-breaker.ts';
+import { jobsSteps } from './scenario-jobs.ts';
+import { quotaSteps } from './scenario-quota.ts';
+import { rolloutSteps } from './scenario-rollout.ts';
 
 /** What a step can use. */
 export interface ScenarioContext {
@@ -23,9 +27,14 @@ export interface ScenarioContext {
   state: Record<string, string>;
   /**
    * Runs a function synchronously as a server call (API key, no `x-appwrite-user-id`) and parses its JSON
-   * answer. Calls as a signed-in user are not offered: the local server has no user sessions or JWTs yet.
+   * answer.
    */
   execute(functionId: string, request: ExecuteRequest): Promise<ExecuteResult>;
+  /**
+   * The same as the signed-in user `userId`: a user JWT (`users.createJWT`, 900 s) on a client without the
+   * key, so the function sees `x-appwrite-user-id` and Appwrite's `execute` permission applies.
+   */
+  executeAsUser(userId: string, functionId: string, request: ExecuteRequest): Promise<ExecuteResult>;
 }
 
 /** A request to a function. */
@@ -67,30 +76,40 @@ export function scenarioContext(options: {
     .setEndpoint(options.endpoint)
     .setProject(options.projectId)
     .setKey(options.apiKey);
-  const functions = new Functions(client);
+  const run = async (
+    functions: Functions,
+    functionId: string,
+    request: ExecuteRequest,
+  ): Promise<ExecuteResult> => {
+    const execution = await functions.createExecution({
+      functionId,
+      xpath: request.path,
+      method: (request.method ?? 'GET') as never,
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      headers: {
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...request.headers,
+      },
+    });
+    let body: unknown = execution.responseBody;
+    try {
+      body = JSON.parse(execution.responseBody);
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { statusCode: execution.responseStatusCode, body, execution };
+  };
+  const asKey = new Functions(client);
   return {
     ...options,
     client,
     runId: randomBytes(3).toString('hex'),
     state: {},
-    async execute(functionId, request) {
-      const execution = await functions.createExecution({
-        functionId,
-        xpath: request.path,
-        method: (request.method ?? 'GET') as never,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        headers: {
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...request.headers,
-        },
-      });
-      let body: unknown = execution.responseBody;
-      try {
-        body = JSON.parse(execution.responseBody);
-      } catch {
-        // Not JSON: keep the text.
-      }
-      return { statusCode: execution.responseStatusCode, body, execution };
+    execute: (functionId, request) => run(asKey, functionId, request),
+    async executeAsUser(userId, functionId, request) {
+      const { jwt } = await new Users(client).createJWT({ userId });
+      const asUser = new Client().setEndpoint(options.endpoint).setProject(options.projectId).setJWT(jwt);
+      return run(new Functions(asUser), functionId, request);
     },
   };
 }
@@ -142,31 +161,36 @@ const orgStep: ScenarioStep = {
 
 /** A recognition through create-recognition, idempotent on `requestId`, then listed. */
 const recognitionStep: ScenarioStep = {
-  name: 'alice recognizes bob through create-recognition',
+  name: 'alice (signed in, user JWT) recognizes bob through create-recognition',
   async run(ctx) {
     const { orgId, aliceId, bobId } = ctx.state;
     check(orgId && aliceId && bobId, 'needs the organization step');
+    // Alice calls as herself: the giver is the JWT's user (x-appwrite-user-id), not a body field.
     const body = {
       orgId,
-      giverId: aliceId,
       receiverId: bobId,
       message: 'Thanks for the thorough review!',
       points: 10,
       tags: ['teamwork'],
       requestId: `scenario-${ctx.runId}`,
     };
-    const first = await ctx.execute('create-recognition', { path: '/recognitions', method: 'POST', body });
+    const request = { path: '/recognitions', method: 'POST', body } as const;
+    const first = await ctx.executeAsUser(aliceId, 'create-recognition', request);
     check(first.statusCode === 201, `create answered ${first.statusCode}: ${JSON.stringify(first.body)}`);
     const id = idIn(first.body);
     check(id, `no $id in the create answer: ${JSON.stringify(first.body)}`);
-    const again = await ctx.execute('create-recognition', { path: '/recognitions', method: 'POST', body });
+    const again = await ctx.executeAsUser(aliceId, 'create-recognition', request);
     check(again.statusCode === 200, `a repeated requestId answered ${again.statusCode}, expected 200`);
     check(idIn(again.body) === id, 'a repeated requestId returned a different recognition');
     const list = await ctx.execute('create-recognition', { path: `/orgs/${orgId}/recognitions` });
     check(list.statusCode === 200, `list answered ${list.statusCode}: ${JSON.stringify(list.body)}`);
     check(JSON.stringify(list.body).includes(id), `the org's list lacks ${id}`);
+    check(
+      JSON.stringify(first.body).includes(`"giverId":"${aliceId}"`),
+      `the giver is not the signed-in user: ${JSON.stringify(first.body)}`,
+    );
     ctx.state.recognitionId = id;
-    return `${id}: 201, then 200 with the same row for the same requestId; listed in ${orgId}`;
+    return `${id}: 201 as ${aliceId} (JWT), then 200 with the same row for the same requestId; listed in ${orgId}`;
   },
 };
 
@@ -176,7 +200,15 @@ function idIn(body: unknown): string | undefined {
 }
 
 /** The steps `npm start` runs, in order. Append yours here (one import + one spread per service). */
-export const scenarioSteps: ScenarioStep[] = [healthStep, orgStep, recognitionStep];
+export const scenarioSteps: ScenarioStep[] = [
+  healthStep,
+  orgStep,
+  recognitionStep,
+  ...breakerSteps,
+  ...jobsSteps,
+  ...quotaSteps,
+  ...rolloutSteps,
+];
 
 /** Runs steps in order, printing one line per step; returns the counts. */
 export async function runScenario(

@@ -149,6 +149,16 @@ describe('event triggers', () => {
     await tables.deleteRow({ databaseId: 'db', tableId: 'notes', rowId: row.$id });
     await s.module.settle();
     expect((await s.functions.listExecutions({ functionId: 'on-delete' })).total).toBe(1);
+
+    // Appwrite ids may contain dots; `*` still stands for the whole row id.
+    await tables.createRow({
+      databaseId: 'db',
+      tableId: 'notes',
+      rowId: 'jk.org-1.note',
+      data: { text: 'x' },
+    });
+    await s.module.settle();
+    expect((await s.functions.listExecutions({ functionId: 'on-create' })).total).toBe(2);
   });
 });
 

@@ -165,7 +165,8 @@ describe('gauges', () => {
     const b = await f.service().consume(ORG, 'storage_gb', 5);
     expect(b.allowed).toBe(false);
     const error = quotaExceededError(b);
-    expect(error.retryAfterSeconds).toBeUndefined();
+    // null, not undefined: "no retry time exists", so toResponse sends no Retry-After (not its 60 s default).
+    expect(error.retryAfterSeconds).toBeNull();
     expect(error.headers?.['RateLimit-Reset']).toBeUndefined();
     await f.service().refund(a.ticket!, 2);
     expect((await f.service().consume(ORG, 'storage_gb', 5)).allowed).toBe(true);

@@ -96,6 +96,12 @@ describe('quotas through the bundled functions on the local server', () => {
       JSON.stringify(results.map((r) => r.body)),
     ).toHaveLength(4);
     expect(statuses.filter((s) => s === 429)).toHaveLength(8);
+    // Successes carry the RateLimit headers of the tightest quota consumed (recognitions_per_day here).
+    for (const ok of results.filter((r) => r.status === 201)) {
+      expect(ok.headers['RateLimit-Limit']).toBe('4');
+      expect(Number(ok.headers['RateLimit-Remaining'])).toBeLessThan(4);
+      expect(Number(ok.headers['RateLimit-Reset'])).toBeGreaterThan(0);
+    }
     const refused = results.find((r) => r.status === 429)!;
     expect(refused.headers).toMatchObject({ 'RateLimit-Limit': '4', 'RateLimit-Remaining': '0' });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
@@ -172,6 +178,7 @@ describe('quotas through the bundled functions on the local server', () => {
     expect(second.body).toMatchObject({
       ok: true,
       report: { windowsClosed: 0, reservationsReleased: 0, summariesSent: 0, historyPruned: 0 },
+      retention: { incomplete: false, breakerRowsDeleted: 0, exportRowsDeleted: 0, jobsDeleted: 0 },
     });
   });
 });

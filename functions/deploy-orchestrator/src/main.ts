@@ -1,4 +1,4 @@
-import { RolloutOrchestrator } from 'resilience-core';
+import { lazySchema, RolloutOrchestrator } from 'resilience-core';
 import { createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
 import { defineFunction, routesFor } from 'resilience-core/runtime';
 import { z } from 'zod';
@@ -24,10 +24,12 @@ const route = routesFor<OrchestratorDeps>();
 export default defineFunction({
   name: 'deploy-orchestrator',
   version: process.env.BUILD_VERSION ?? '0.0.0-dev',
-  env: z.object({
-    /** Longest run of one execution, ms. Default 25 s (fits a synchronous execution's 30 s limit). */
-    DEPLOY_MAX_RUN_MS: z.coerce.number().int().min(1_000).max(900_000).default(25_000),
-  }),
+  env: lazySchema(() =>
+    z.object({
+      /** Longest run of one execution, ms. Default 25 s (fits a synchronous execution's 30 s limit). */
+      DEPLOY_MAX_RUN_MS: z.coerce.number().int().min(1_000).max(900_000).default(25_000),
+    }),
+  ),
   setup: (ctx) => ({
     orchestrator: new RolloutOrchestrator({
       store: ctx.store(),

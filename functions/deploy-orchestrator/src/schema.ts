@@ -1,3 +1,4 @@
+import { lazySchema } from 'resilience-core';
 import { z } from 'zod';
 
 /**
@@ -6,55 +7,63 @@ import { z } from 'zod';
  * `deploymentId`). Thresholds are validated by the core (`rolloutPolicySchema`), not here.
  */
 
-const id = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/, 'must be an Appwrite id');
+const id = lazySchema(() => z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/, 'must be an Appwrite id'));
 
 /** Code as sent over the wire. */
-export const wireCodeSchema = z
-  .object({
-    /** The tar.gz archive, base64. */
-    archiveBase64: z
-      .string()
-      .min(1)
-      .max(10 * 1024 * 1024),
-    entrypoint: z.string().min(1).max(1024),
-    commands: z.string().max(8000).optional(),
-  })
-  .strict();
+export const wireCodeSchema = lazySchema(() =>
+  z
+    .object({
+      /** The tar.gz archive, base64. */
+      archiveBase64: z
+        .string()
+        .min(1)
+        .max(10 * 1024 * 1024),
+      entrypoint: z.string().min(1).max(1024),
+      commands: z.string().max(8000).optional(),
+    })
+    .strict(),
+);
 
 /** Run-time budget of one execution, ms (capped by the function's env). */
-const maxRunMs = z.number().int().min(1_000).max(900_000).optional();
+const maxRunMs = lazySchema(() => z.number().int().min(1_000).max(900_000).optional());
 
 /** `POST /rollouts`. */
-export const startBodySchema = z
-  .object({
-    functionId: id,
-    code: wireCodeSchema.optional(),
-    deploymentId: id.optional(),
-    standbyFunctionId: id.optional(),
-    skipHealthCheck: z.boolean().optional(),
-    autoRollback: z.boolean().optional(),
-    policy: z.record(z.string(), z.unknown()).optional(),
-    maxRunMs,
-  })
-  .strict();
+export const startBodySchema = lazySchema(() =>
+  z
+    .object({
+      functionId: id,
+      code: wireCodeSchema.optional(),
+      deploymentId: id.optional(),
+      standbyFunctionId: id.optional(),
+      skipHealthCheck: z.boolean().optional(),
+      autoRollback: z.boolean().optional(),
+      policy: z.record(z.string(), z.unknown()).optional(),
+      maxRunMs,
+    })
+    .strict(),
+);
 
 /** `POST /rollouts/resume`. */
-export const resumeBodySchema = z
-  .object({ functionId: id, code: wireCodeSchema.optional(), maxRunMs })
-  .strict();
+export const resumeBodySchema = lazySchema(() =>
+  z.object({ functionId: id, code: wireCodeSchema.optional(), maxRunMs }).strict(),
+);
 
 /** `POST /rollouts/rollback`. */
-export const rollbackBodySchema = z
-  .object({ functionId: id, reason: z.string().min(1).max(500).default('manual rollback'), maxRunMs })
-  .strict();
+export const rollbackBodySchema = lazySchema(() =>
+  z
+    .object({ functionId: id, reason: z.string().min(1).max(500).default('manual rollback'), maxRunMs })
+    .strict(),
+);
 
 /** `GET /functions/:functionId/rollouts` query. */
-export const historyQuerySchema = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: id.optional(),
-  })
-  .strict();
+export const historyQuerySchema = lazySchema(() =>
+  z
+    .object({
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      cursor: id.optional(),
+    })
+    .strict(),
+);
 
 export type StartBody = z.output<typeof startBodySchema>;
 export type ResumeBody = z.output<typeof resumeBodySchema>;

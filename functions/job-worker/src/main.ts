@@ -5,6 +5,7 @@ import {
   createWorker,
   JOB_TABLES,
   type JobQueue,
+  lazySchema,
   productJobTypes,
   registerProductHandlers,
   runWorkerExecution,
@@ -21,14 +22,16 @@ import { z } from 'zod';
 import { notificationSender, workerBreakers } from './notify.ts';
 
 /** Function variables of job-worker. */
-const envSchema = z.object({
-  /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
-  JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
-  /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
-  JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
-  /** Jobs per claim transaction, run concurrently per lane. Default 10. */
-  JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(10),
-});
+const envSchema = lazySchema(() =>
+  z.object({
+    /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
+    JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
+    /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
+    JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
+    /** Jobs per claim transaction, run concurrently per lane. Default 10. */
+    JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(10),
+  }),
+);
 
 type Env = z.output<typeof envSchema>;
 
@@ -92,7 +95,7 @@ export default defineFunction({
       method: 'POST',
       path: '/',
       auth: 'key',
-      body: z.object({}).strict(),
+      body: lazySchema(() => z.object({}).strict()),
       summary: 'Drain the queue now (operators)',
       handler: ({ deps, clock }) => drain(deps, clock.now()),
     }),
@@ -100,19 +103,21 @@ export default defineFunction({
       method: 'POST',
       path: '/schedules',
       auth: 'key',
-      body: z
-        .object({
-          orgId: z.string().min(1).max(36),
-          name: z.string().min(1).max(128),
-          cron: z.string().min(1).max(128),
-          timezone: z.string().min(1).max(64).optional(),
-          type: z.string().min(1).max(64),
-          payload: z.unknown(),
-          priority: z.number().int().min(-1000).max(1000).optional(),
-          maxRetries: z.number().int().min(0).max(25).optional(),
-          maxCatchUp: z.number().int().min(0).max(100).optional(),
-        })
-        .strict(),
+      body: lazySchema(() =>
+        z
+          .object({
+            orgId: z.string().min(1).max(36),
+            name: z.string().min(1).max(128),
+            cron: z.string().min(1).max(128),
+            timezone: z.string().min(1).max(64).optional(),
+            type: z.string().min(1).max(64),
+            payload: z.unknown(),
+            priority: z.number().int().min(-1000).max(1000).optional(),
+            maxRetries: z.number().int().min(0).max(25).optional(),
+            maxCatchUp: z.number().int().min(0).max(100).optional(),
+          })
+          .strict(),
+      ),
       summary: 'Create a recurring job (operators); 409 if the name exists in the organization',
       handler: async ({ deps, body }) => {
         const { timezone, priority, maxRetries, maxCatchUp, ...rest } = body;
@@ -130,11 +135,13 @@ export default defineFunction({
       method: 'GET',
       path: '/dead-letters',
       auth: 'key',
-      query: z.object({
-        orgId: z.string().min(1).max(36).optional(),
-        limit: z.coerce.number().int().min(1).max(1000).optional(),
-        cursor: z.string().min(1).max(36).optional(),
-      }),
+      query: lazySchema(() =>
+        z.object({
+          orgId: z.string().min(1).max(36).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).optional(),
+          cursor: z.string().min(1).max(36).optional(),
+        }),
+      ),
       summary:
         'Dead-lettered jobs, oldest first (redrive them with create-recognition POST /jobs/:id/redrive)',
       handler: async ({ deps, query }) => {
@@ -150,10 +157,12 @@ export default defineFunction({
       method: 'GET',
       path: '/metrics',
       auth: 'key',
-      query: z.object({
-        orgId: z.string().min(1).max(36).optional(),
-        windowMinutes: z.coerce.number().int().min(1).max(10_080).optional(),
-      }),
+      query: lazySchema(() =>
+        z.object({
+          orgId: z.string().min(1).max(36).optional(),
+          windowMinutes: z.coerce.number().int().min(1).max(10_080).optional(),
+        }),
+      ),
       summary: 'Queue depth, oldest due job, throughput, failure rate, latency percentiles',
       handler: async ({ deps, query }) => ({
         body: await collectJobMetrics({

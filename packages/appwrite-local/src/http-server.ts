@@ -1,17 +1,34 @@
 /**
- * The HTTP front: reads the body (bounded), checks project and key, routes, and renders Appwrite errors.
+ * The HTTP front: reads the body (bounded), checks project and credentials, routes, and renders Appwrite errors.
  * It never lets a bad request take the process down: every failure becomes an error response.
+ *
+ * Credentials, as Appwrite resolves them: `X-Appwrite-Key` (static or dynamic key, its scopes), or
+ * `X-Appwrite-JWT` (a user: USER_SCOPES and the user's roles; 401 `user_jwt_invalid` when forged or expired,
+ * 403 `user_blocked` for a blocked user, a guest when the user no longer exists), both at once → 403
+ * `user_api_key_and_session_set`; neither → a guest (GUEST_SCOPES). A missing scope is 401
+ * `general_unauthorized_scope`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AppwriteError, invalidArgument, SERVER_VERSION } from './errors.ts';
+import { GUEST_ROLES } from './identity.ts';
+import { GUEST_SCOPES, USER_SCOPES } from './keys.ts';
 import { parseQueryString } from './query-string.ts';
 import type { PathRouter } from './router.ts';
-import type { ApiRequest, ApiResponse, AuthContext, KeysService, RouteDefinition } from './server-context.ts';
+import type {
+  ApiRequest,
+  ApiResponse,
+  AuthContext,
+  IdentityRegistry,
+  KeysService,
+  RouteDefinition,
+} from './server-context.ts';
 
 /** What the front needs from the server. */
 export interface HttpFrontOptions {
   router: PathRouter;
   keys: KeysService;
+  /** Resolves the user of a verified `X-Appwrite-JWT`. */
+  identity: IdentityRegistry;
   projectId: string;
   /** Largest accepted body in bytes. */
   maxBodyBytes: number;
@@ -119,6 +136,7 @@ function authenticate(
 ): AuthContext | undefined {
   const project = headers['x-appwrite-project'];
   const key = headers['x-appwrite-key'];
+  const jwt = headers['x-appwrite-jwt'];
   if (route.scope === null) {
     // Public routes serve anyone; a key (even an expired one) only adds what the caller may see.
     if (!key || project !== options.projectId) return undefined;
@@ -129,20 +147,45 @@ function authenticate(
     }
   }
   if (!project) {
-    if (key) throw new AppwriteError('project_id_missing');
-    throw missingScope(route, options.projectId);
+    if (key || jwt) throw new AppwriteError('project_id_missing');
+    throw missingScope(route, options.projectId, 'guests');
   }
   if (project !== options.projectId) throw new AppwriteError('project_not_found');
-  const auth = key ? options.keys.verify(key) : null;
+  if (key && jwt) throw new AppwriteError('user_api_key_and_session_set');
+  let auth: AuthContext | null;
+  if (jwt) auth = userAuth(options, jwt);
+  else if (key) auth = options.keys.verify(key);
+  else auth = guest();
   const wanted = typeof route.scope === 'string' ? [route.scope] : route.scope;
-  if (!auth || !wanted.some((s) => auth.scopes.has(s))) throw missingScope(route, options.projectId, !!auth);
+  if (!auth || !wanted.some((s) => auth.scopes.has(s))) {
+    const who = !auth ? 'guests' : auth.kind === 'user' ? 'users' : auth.kind === 'guest' ? 'guests' : 'key';
+    throw missingScope(route, options.projectId, who);
+  }
   return auth;
 }
 
-function missingScope(route: RouteDefinition, projectId: string, asKey = false): AppwriteError {
+/** The caller of a verified user JWT: the user, or a guest when the user is gone (as Appwrite). */
+function userAuth(options: HttpFrontOptions, jwt: string): AuthContext {
+  const { userId } = options.keys.verifyUserJwt(jwt);
+  const user = options.identity.resolve(userId);
+  if (!user) return guest();
+  if (!user.status) throw new AppwriteError('user_blocked');
+  return { kind: 'user', scopes: new Set(USER_SCOPES), userId: user.id, roles: user.roles };
+}
+
+function guest(): AuthContext {
+  return { kind: 'guest', scopes: new Set(GUEST_SCOPES), roles: GUEST_ROLES };
+}
+
+function missingScope(
+  route: RouteDefinition,
+  projectId: string,
+  who: 'guests' | 'users' | 'key',
+): AppwriteError {
   const scope = typeof route.scope === 'string' ? route.scope : (route.scope?.[0] ?? '');
-  const who = asKey ? `app.${projectId}@service.localhost (role: applications)` : 'User (role: guests)';
-  return new AppwriteError('general_unauthorized_scope', `${who} missing scopes (["${scope}"])`);
+  const name =
+    who === 'key' ? `app.${projectId}@service.localhost (role: applications)` : `User (role: ${who})`;
+  return new AppwriteError('general_unauthorized_scope', `${name} missing scopes (["${scope}"])`);
 }
 
 function parseBody(contentType: string | undefined, body: Buffer): Record<string, unknown> {

@@ -2,10 +2,22 @@
  * API keys: static keys from the options (`apiKey` has every scope) and dynamic keys
  * `ephemeral_<header>.<payload>.<signature>` (base64url JSON, HMAC-SHA256 with a per-server secret) that carry
  * scopes, the function and execution they were issued to, and an expiry — what Appwrite hands to executions.
+ *
+ * User JWTs (`users.createJWT`, the `X-Appwrite-JWT` header) are plain HS256 JWTs `{userId, sessionId, exp}` as
+ * Appwrite issues them, signed with a key derived from the same secret under a different label, so a user JWT
+ * is never a valid key and a key is never a valid JWT. The secret is random per server instance: tokens do not
+ * survive a restart (Appwrite's do, being signed with `_APP_OPENSSL_KEY_V1`).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppwriteError } from './errors.ts';
-import type { AuthContext, DynamicKeyOptions, KeysService, Scope, ServerClock } from './server-context.ts';
+import type {
+  AuthContext,
+  DynamicKeyOptions,
+  KeysService,
+  Scope,
+  ServerClock,
+  UserJwtOptions,
+} from './server-context.ts';
 
 /** Every scope an Appwrite project key can hold (what a full-scope key means here). */
 export const ALL_SCOPES: readonly Scope[] = [
@@ -51,6 +63,27 @@ export const ALL_SCOPES: readonly Scope[] = [
   'tokens.write',
 ];
 
+/**
+ * The scopes a signed-in user (`X-Appwrite-JWT`) holds here: the row and execution routes, whose permission
+ * checks appwrite-local enforces (Appwrite's `users` role holds more — teams, files, account …; those routes
+ * answer 401 `general_unauthorized_scope` to a user here).
+ */
+export const USER_SCOPES: readonly Scope[] = [
+  'rows.read',
+  'rows.write',
+  'documents.read',
+  'documents.write',
+  'execution.read',
+  'execution.write',
+];
+
+/**
+ * The scopes a guest (no key, no JWT) holds here: executing functions whose `execute` admits `any`/`guests`,
+ * and reading those executions (Appwrite's `guests` role also holds row and file scopes; here a guest on the
+ * row routes gets 401 `general_unauthorized_scope`).
+ */
+export const GUEST_SCOPES: readonly Scope[] = ['execution.read', 'execution.write'];
+
 /** A configured static key. */
 export interface StaticKey {
   secret: string;
@@ -69,6 +102,17 @@ interface DynamicPayload {
   exp: number;
 }
 
+/** Claims of a user JWT. */
+interface UserJwtPayload {
+  userId: string;
+  sessionId: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+/** Longest accepted `X-Appwrite-JWT` value, characters (a real one is ~200). */
+const MAX_JWT_CHARS = 4096;
+
 /** Creates the keys service for one project. `secret` signs dynamic keys (random per server by default). */
 export function createKeysService(options: {
   projectId: string;
@@ -82,6 +126,9 @@ export function createKeysService(options: {
 
   const sign = (data: string) => createHmac('sha256', secret).update(data).digest('base64url');
   const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+  const jwtSecret = createHmac('sha256', secret).update('appwrite-local user jwt').digest();
+  const signJwt = (data: string) => createHmac('sha256', jwtSecret).update(data).digest('base64url');
+  const jwtInvalid = (why: string) => new AppwriteError('user_jwt_invalid', `Failed to verify JWT. ${why}`);
 
   return {
     issueDynamicKey({ functionId, executionId, scopes, ttlSeconds }: DynamicKeyOptions): string {
@@ -120,6 +167,46 @@ export function createKeysService(options: {
         scopes: new Set(payload.scopes),
         functionId: payload.fid,
         executionId: payload.eid,
+      };
+    },
+
+    issueUserJwt({ userId, sessionId, durationSeconds }: UserJwtOptions): string {
+      const payload: UserJwtPayload = {
+        userId,
+        sessionId,
+        exp: Math.floor(options.clock.now() / 1000) + Math.max(0, Math.floor(durationSeconds)),
+      };
+      const body = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+      return `${body}.${signJwt(body)}`;
+    },
+
+    verifyUserJwt(jwt: string): { userId: string; sessionId: string } {
+      if (jwt.length > MAX_JWT_CHARS) throw jwtInvalid('Invalid token');
+      const parts = jwt.split('.');
+      if (parts.length !== 3) throw jwtInvalid('Invalid token');
+      const body = `${parts[0]}.${parts[1]}`;
+      const expected = Buffer.from(signJwt(body));
+      const given = Buffer.from(parts[2] as string);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given))
+        throw jwtInvalid('Invalid signature');
+      let payload: Partial<UserJwtPayload>;
+      try {
+        payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')) as UserJwtPayload;
+      } catch {
+        throw jwtInvalid('Invalid token');
+      }
+      if (
+        typeof payload !== 'object' ||
+        payload === null ||
+        typeof payload.userId !== 'string' ||
+        typeof payload.exp !== 'number'
+      ) {
+        throw jwtInvalid('Invalid token');
+      }
+      if (payload.exp * 1000 <= options.clock.now()) throw jwtInvalid('Expired token');
+      return {
+        userId: payload.userId,
+        sessionId: typeof payload.sessionId === 'string' ? payload.sessionId : '',
       };
     },
   };

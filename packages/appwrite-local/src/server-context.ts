@@ -15,14 +15,48 @@ import type { AppwriteConfig } from './config.ts';
 /** The scopes an API key carries, e.g. `rows.read`, `rows.write`, `functions.write`, `execution.write`. */
 export type Scope = string;
 
-/** Who made the request, once the key has been checked. */
+/** Who made the request, once the key or JWT has been checked. */
 export interface AuthContext {
-  /** `static` = a configured key; `dynamic` = an `ephemeral_…` key the functions module issued. */
-  kind: 'static' | 'dynamic';
+  /**
+   * `static` = a configured key; `dynamic` = an `ephemeral_…` key the functions module issued (both: server
+   * callers, which bypass permissions as on Appwrite); `user` = a user authenticated by `X-Appwrite-JWT`;
+   * `guest` = no key and no JWT (only routes whose scope guests hold on Appwrite, here the execution routes).
+   */
+  kind: 'static' | 'dynamic' | 'user' | 'guest';
   scopes: ReadonlySet<Scope>;
   /** For dynamic keys: the function and execution the key was issued to. */
   functionId?: string;
   executionId?: string;
+  /** For `user`: the user's id. */
+  userId?: string;
+  /**
+   * For `user` and `guest`: the Appwrite roles the caller holds, as permission strings name them: `any`,
+   * `guests` | `users`, `users/unverified`, `user:<id>`, `user:<id>/unverified`, `team:<id>`,
+   * `team:<id>/<role>`, `member:<membershipId>`, `label:<label>`.
+   */
+  roles?: readonly string[];
+}
+
+/** True for API-key callers (static or dynamic keys), which Appwrite lets past every permission check. */
+export function isKeyAuth(auth: AuthContext | undefined): boolean {
+  return auth?.kind === 'static' || auth?.kind === 'dynamic';
+}
+
+/** A user as request authentication needs it: enabled or blocked, and the roles they hold. */
+export interface UserIdentity {
+  id: string;
+  /** false = blocked (`users.updateStatus(false)`): every JWT request is refused with 403 `user_blocked`. */
+  status: boolean;
+  /** Appwrite roles (see {@link AuthContext.roles}). */
+  roles: string[];
+}
+
+/** Resolves user ids to identities; the users module installs the resolver. */
+export interface IdentityRegistry {
+  /** Installs the resolver (the last one wins). */
+  setResolver(resolver: (userId: string) => UserIdentity | null): void;
+  /** The identity of `userId`, or null when the user does not exist (or no resolver is installed). */
+  resolve(userId: string): UserIdentity | null;
 }
 
 /** A parsed request as handlers see it. */
@@ -50,7 +84,10 @@ export interface ApiRequest {
    * from 1.9.0, an integer before).
    */
   responseFormat: string;
-  /** The authenticated caller; undefined only on public routes (`scope: null`) called without a key. */
+  /**
+   * The authenticated caller (a key, a user JWT, or a guest); undefined only on public routes (`scope: null`)
+   * called without a key.
+   */
   auth?: AuthContext;
 }
 
@@ -75,7 +112,8 @@ export interface RouteDefinition {
   /**
    * The scope the caller's key must hold (an array = any one of them, as Appwrite's 1.8+ routes declare e.g.
    * `['rows.write', 'documents.write']`); `null` = public (no key required, `req.auth` may be undefined).
-   * Missing key or scope → 401 `general_unauthorized_scope`.
+   * Missing key or scope → 401 `general_unauthorized_scope`. Users (`X-Appwrite-JWT`) hold USER_SCOPES and
+   * guests GUEST_SCOPES (keys.ts): a route those scopes reach must check permissions itself (`isKeyAuth`).
    */
   scope: Scope | readonly Scope[] | null;
   handler: RouteHandler;
@@ -94,6 +132,11 @@ export interface Router {
  */
 export interface PlatformEvent {
   names: string[];
+  /**
+   * `names[i]` as its segments, ids kept whole: Appwrite ids may contain `.` (`jk.org-1.export`), so a name
+   * cannot be split back on dots. Wildcards match one segment of these. Absent = split the name on `.`.
+   */
+  segments?: string[][];
   /** The resource as the API returns it (e.g. the row model, format 1.9.5). */
   payload: Record<string, unknown>;
 }
@@ -123,6 +166,25 @@ export interface KeysService {
    * `AppwriteError('project_key_expired')` for an expired dynamic key.
    */
   verify(secret: string): AuthContext | null;
+  /**
+   * Issues a user JWT (HS256, signed with this server's secret; not usable as a key): the payload carries
+   * `userId`, `sessionId` (`''` without a session) and `exp` = now + `durationSeconds`.
+   */
+  issueUserJwt(options: UserJwtOptions): string;
+  /**
+   * Verifies an `X-Appwrite-JWT` value and returns its claims; throws 401 `user_jwt_invalid` for a malformed,
+   * forged or expired token.
+   */
+  verifyUserJwt(jwt: string): { userId: string; sessionId: string };
+}
+
+/** Options of a user JWT. */
+export interface UserJwtOptions {
+  userId: string;
+  /** The session it belongs to; `''` when none (appwrite-local has no sessions). */
+  sessionId: string;
+  /** Lifetime in seconds (Appwrite: default 900, 0–3600). */
+  durationSeconds: number;
 }
 
 /** Time source in epoch milliseconds (a manual clock in tests). */
@@ -137,6 +199,8 @@ export interface ServerContext {
   db: Database;
   events: EventBus;
   keys: KeysService;
+  /** User lookup for `X-Appwrite-JWT` requests (the teams/users module installs the resolver). */
+  identity: IdentityRegistry;
   clock: ServerClock;
   /** The project id every request must name in `X-Appwrite-Project`. */
   projectId: string;

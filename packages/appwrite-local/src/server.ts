@@ -10,6 +10,7 @@ import {
 } from './functions/index.ts';
 import { healthModule } from './health.ts';
 import { createHttpFront, type TraceEntry } from './http-server.ts';
+import { createIdentityRegistry } from './identity.ts';
 import { ALL_SCOPES, createKeysService, type StaticKey } from './keys.ts';
 import { PathRouter } from './router.ts';
 import type { ServerClock, ServerContext, ServerModule } from './server-context.ts';
@@ -81,11 +82,13 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
     clock,
     staticKeys: [{ secret: options.apiKey, scopes: [...ALL_SCOPES] }, ...(options.keys ?? [])],
   });
+  const identity = createIdentityRegistry();
   const ctx: ServerContext = {
     router,
     db,
     events: createEventBus(log),
     keys,
+    identity,
     clock,
     projectId: options.projectId,
     config,
@@ -109,6 +112,7 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
   const server = createHttpFront({
     router,
     keys,
+    identity,
     projectId: options.projectId,
     maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024,
     latencyMs: options.latencyMs ?? 0,

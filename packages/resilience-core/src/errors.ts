@@ -38,8 +38,11 @@ export interface ResilienceErrorOptions {
   details?: Record<string, unknown>;
   /** Field problems for INVALID_INPUT. */
   issues?: FieldIssue[];
-  /** Seconds after which a retry may succeed (rendered as `Retry-After`). */
-  retryAfterSeconds?: number;
+  /**
+   * Seconds after which a retry may succeed (rendered as `Retry-After`). `null` says waiting will not help (e.g. a
+   * gauge quota that never resets): no `Retry-After` is sent, not even the code's default.
+   */
+  retryAfterSeconds?: number | null;
   /** Extra response headers (e.g. RateLimit-*). */
   headers?: Record<string, string>;
   cause?: unknown;
@@ -50,7 +53,8 @@ export class ResilienceError extends Error {
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
   readonly issues?: FieldIssue[];
-  readonly retryAfterSeconds?: number;
+  /** See {@link ResilienceErrorOptions.retryAfterSeconds}; `null` = no retry time exists. */
+  readonly retryAfterSeconds?: number | null;
   readonly headers?: Record<string, string>;
   /** Brand that survives bundle duplication (checked by {@link isResilienceError}). */
   readonly isResilienceError = true;

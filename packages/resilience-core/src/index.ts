@@ -9,6 +9,8 @@ export * from './ports/clock.ts';
 export * from './ports/org-directory.ts';
 export * from './ports/table-store.ts';
 export * from './quota/index.ts';
+export * from './retention/index.ts';
 export * from './retry/index.ts';
+export * from './schema/lazy-schema.ts';
 export * from './schema/table-spec.ts';
 export { allTables } from './tables.ts';

@@ -4,6 +4,7 @@ import {
   circuitBreakerRowSchema,
   circuitStateFromRow,
   circuitStatus,
+  lazySchema,
 } from 'resilience-core';
 import { invalidInput } from 'resilience-core/runtime';
 import { z } from 'zod';
@@ -22,10 +23,12 @@ import { circuitBreakersFor } from './notifications.ts';
  * `scope` is the organization id of a per-organization breaker. Bad names or bodies are 400 and change nothing.
  */
 
-const scope = z.string().min(1).max(64).optional();
-const isolateBody = z.object({ scope, reason: z.string().min(1).max(200).optional() }).strict();
-const resetBody = z.object({ scope }).strict();
-const listQuery = z.object({ cursor: z.string().min(1).max(36).optional() }).strict();
+const scope = lazySchema(() => z.string().min(1).max(64).optional());
+const isolateBody = lazySchema(() =>
+  z.object({ scope, reason: z.string().min(1).max(200).optional() }).strict(),
+);
+const resetBody = lazySchema(() => z.object({ scope }).strict());
+const listQuery = lazySchema(() => z.object({ cursor: z.string().min(1).max(36).optional() }).strict());
 
 /** The `:name` path parameter, or a 400. */
 function breakerName(params: Record<string, string>): string {

@@ -2,9 +2,12 @@ import {
   cleanupRecognitionsPayload,
   createJobQueue,
   errors,
+  idempotentJobId,
   type JobQueue,
+  lazySchema,
   ORG_ADMIN_ROLES,
   productJobTypes,
+  rateLimitHeaders,
   readExport,
   readHistory,
   type StoredJob,
@@ -20,7 +23,7 @@ import { quotaServiceFor } from './quota.ts';
  *
  * | route | who | what |
  * |---|---|---|
- * | `POST /exports` | member | `{ orgId, since?, until?, idempotencyKey? }` → 202 `{ jobId, checkStatusAt }` (consumes `exports_per_day`) |
+ * | `POST /exports` | member | `{ orgId, since?, until?, idempotencyKey? }` → 202 `{ jobId, checkStatusAt }` (consumes `exports_per_day`, RateLimit-* headers; a retry with the same key gets the first job's 202 and is not charged) |
  * | `GET /exports/:exportId?orgId=` | member | the finished CSV `{ exportId, contentType, rowCount, csv }` |
  * | `POST /cleanups` | admin | `{ orgId, daysOld, idempotencyKey? }` → 202 (deletes recognitions older than daysOld days) |
  * | `GET /status/:jobId` | member of the job's org, or a key | status, attempts, result, last error, times |
@@ -36,20 +39,22 @@ export function jobQueueFor(deps: Pick<AppDeps, 'store' | 'clock'>): JobQueue {
   return createJobQueue({ store: deps.store, clock: deps.clock, types: productJobTypes });
 }
 
-const idempotencyKey = z.string().min(1).max(200).optional();
+const idempotencyKey = lazySchema(() => z.string().min(1).max(200).optional());
 
-const exportBody = z
-  .object({
-    orgId: z.string().min(1).max(36),
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
-    idempotencyKey,
-  })
-  .strict();
+const exportBody = lazySchema(() =>
+  z
+    .object({
+      orgId: z.string().min(1).max(36),
+      since: z.iso.datetime({ offset: true }).optional(),
+      until: z.iso.datetime({ offset: true }).optional(),
+      idempotencyKey,
+    })
+    .strict(),
+);
 
-const cleanupBody = cleanupRecognitionsPayload
-  .extend({ orgId: z.string().min(1).max(36), idempotencyKey })
-  .strict();
+const cleanupBody = lazySchema(() =>
+  cleanupRecognitionsPayload.extend({ orgId: z.string().min(1).max(36), idempotencyKey }).strict(),
+);
 
 /** The public view of a job (payload and attempt history included; never other organizations' data). */
 export function jobView(job: StoredJob) {
@@ -114,6 +119,20 @@ export const jobRoutes = [
     summary: 'Queue a CSV export of the organization’s recognitions',
     handler: async ({ body, deps, log }) => {
       const { orgId, idempotencyKey: key, ...payload } = body;
+      const queue = jobQueueFor(deps);
+      // A retry of an export already queued gets the same 202 — even when the day's quota is spent since:
+      // one get by the key's deterministic id, before anything is charged.
+      if (key !== undefined) {
+        const existing = await queue.get(idempotentJobId(orgId, key));
+        if (existing) {
+          if (existing.type !== 'generate-export') {
+            throw errors.conflict('This idempotency key was already used for a different job', {
+              jobId: existing.$id,
+            });
+          }
+          return accepted({ jobId: existing.$id, status: existing.status, deduplicated: true });
+        }
+      }
       // Charge the export quota first (atomic; 429 when spent), and give it back if no new job came of it.
       const quota = quotaServiceFor(deps, log);
       const decision = await quota.enforce(orgId, 'exports_per_day');
@@ -121,14 +140,19 @@ export const jobRoutes = [
         if (decision.ticket) await quota.refund(decision.ticket).catch(() => false);
       };
       try {
-        const job = await jobQueueFor(deps).enqueue({
+        const job = await queue.enqueue({
           orgId,
           type: 'generate-export',
           payload,
           ...(key === undefined ? {} : { idempotencyKey: key }),
         });
-        if (job.deduplicated) await refund();
-        return accepted(job);
+        // Lost a race with a concurrent retry of the same key: that request's job stands, this charge goes back.
+        if (job.deduplicated) {
+          await refund();
+          return accepted(job);
+        }
+        const response = accepted(job);
+        return { ...response, headers: { ...response.headers, ...rateLimitHeaders(decision) } };
       } catch (error) {
         await refund();
         throw error;
@@ -178,7 +202,7 @@ export const jobRoutes = [
     method: 'POST',
     path: '/jobs/:jobId/cancel',
     auth: 'any',
-    body: z.object({}).strict(),
+    body: lazySchema(() => z.object({}).strict()),
     summary: 'Cancel a job that has not finished',
     handler: async ({ params, caller, deps }) => {
       const job = await visibleJob(deps, caller, params.jobId ?? '', true);
@@ -189,7 +213,7 @@ export const jobRoutes = [
     method: 'POST',
     path: '/jobs/:jobId/redrive',
     auth: 'any',
-    body: z.object({}).strict(),
+    body: lazySchema(() => z.object({}).strict()),
     summary: 'Re-queue a dead-lettered, failed or cancelled job',
     handler: async ({ params, caller, deps }) => {
       const job = await visibleJob(deps, caller, params.jobId ?? '', true);

@@ -13,12 +13,15 @@ import {
   webhooksFromEnv,
 } from 'resilience-core';
 import type { Logger, SetupContext } from 'resilience-core/runtime';
+import { executionQuotaService } from './quota.ts';
 
 /**
  * Slack and Teams notifications for new recognitions (the `afterCreate` hook), each through its circuit
  * breaker. Webhooks come from the function variables `NOTIFY_SLACK_WEBHOOK_URL` / `NOTIFY_TEAMS_WEBHOOK_URL`
  * (unset = that channel off). A message that cannot go now — breaker open, or the attempt failed — is queued as
- * a `send-notification` job; the recognition itself always succeeds.
+ * a `send-notification` job; the recognition itself always succeeds. Each message is charged to the org's
+ * `notifications_per_hour` quota (one unit per channel, charged once: the deferred job is not charged again);
+ * once it is spent, messages are dropped with a logged reason (`notification dropped: quota exceeded`).
  *
  * Inline, a webhook gets at most 2 s (slack/teams presets otherwise allow 5 s): the API answers a person
  * waiting, and the deferred job has the full budget.
@@ -77,6 +80,9 @@ export function notificationHooks(ctx: SetupContext): RecognitionHooks {
     fetch: notificationSettings.fetch,
     defer: queueDeferral((orgId, payload, options) => enqueueNotification(queue, orgId, payload, options)),
     log: ctx.log,
+    // Each recognition message is charged to the org's notifications_per_hour (one unit per channel); when
+    // spent, it is dropped and logged — the recognition still succeeds.
+    quotas: executionQuotaService(ctx),
   });
   return {
     async afterCreate(row) {

@@ -8,6 +8,7 @@ import {
   INCREASE_STATUSES,
   increaseDecisionInputSchema,
   increaseRequestInputSchema,
+  lazySchema,
   listIncreaseRequests,
   listQuotaAudit,
   ORG_ADMIN_ROLES,
@@ -107,11 +108,29 @@ export function quotaNotifierFor(ctx: SetupContext): QuotaNotifier {
   };
 }
 
+const executionQuotas = new WeakMap<SetupContext, QuotaService>();
+
+/**
+ * The quota service of one execution's hooks (recognition admission and the notification quota), shared so the
+ * org's limits are read once; threshold alerts go through {@link quotaNotifierFor} (never charged themselves).
+ */
+export function executionQuotaService(ctx: SetupContext): QuotaService {
+  let service = executionQuotas.get(ctx);
+  if (!service) {
+    service = new QuotaService({
+      store: ctx.store(),
+      clock: ctx.clock,
+      log: ctx.log,
+      notifier: quotaNotifierFor(ctx),
+    });
+    executionQuotas.set(ctx, service);
+  }
+  return service;
+}
+
 /** The hook factory for `hooks.ts`: recognitions consume their quotas atomically before the write. */
 export function quotaHooks(ctx: SetupContext): RecognitionHooks {
-  return quotaRecognitionHooks(
-    new QuotaService({ store: ctx.store(), clock: ctx.clock, log: ctx.log, notifier: quotaNotifierFor(ctx) }),
-  );
+  return quotaRecognitionHooks(executionQuotaService(ctx));
 }
 
 function actorOf(caller: Caller): QuotaActor {
@@ -122,17 +141,19 @@ function actorOf(caller: Caller): QuotaActor {
   };
 }
 
-const pastSchema = z.coerce.number().int().min(0).max(REPORT_PAST_MAX).optional();
-const reportQuery = z.object({ quotaType: quotaTypeSchema.optional(), past: pastSchema });
-const typeReportQuery = z.object({ past: pastSchema });
-const listQuery = z.object({
-  status: z.enum(INCREASE_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/)
-    .optional(),
-});
+const pastSchema = lazySchema(() => z.coerce.number().int().min(0).max(REPORT_PAST_MAX).optional());
+const reportQuery = lazySchema(() => z.object({ quotaType: quotaTypeSchema.optional(), past: pastSchema }));
+const typeReportQuery = lazySchema(() => z.object({ past: pastSchema }));
+const listQuery = lazySchema(() =>
+  z.object({
+    status: z.enum(INCREASE_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/)
+      .optional(),
+  }),
+);
 
 /** The quota routes (spread into create-recognition's `routes`). */
 export const quotaRoutes = [
@@ -244,7 +265,7 @@ export const quotaRoutes = [
     path: '/orgs/:orgId/quota-audit',
     auth: 'admin',
     summary: 'The audit trail of quota limit changes, newest first',
-    query: listQuery.omit({ status: true }),
+    query: lazySchema(() => listQuery.omit({ status: true })),
     handler: async ({ query, caller, deps }) => ({
       body: await listQuotaAudit(deps.store, actorOf(caller), {
         ...(query.limit ? { limit: query.limit } : {}),

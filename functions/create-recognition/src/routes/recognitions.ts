@@ -6,7 +6,10 @@ import {
 } from 'resilience-core';
 import { route } from '../deps.ts';
 
-/** The recognition routes: give one (201, or 200 for a repeated `requestId`), and list an org's. */
+/**
+ * The recognition routes: give one (201, or 200 for a repeated `requestId`, both with the quota hook's
+ * `RateLimit-*` headers), and list an org's.
+ */
 export const recognitionRoutes = [
   route({
     method: 'POST',
@@ -15,14 +18,15 @@ export const recognitionRoutes = [
     summary: 'A member recognizes another member of the org',
     body: createRecognitionInputSchema,
     handler: async ({ body, caller, deps, log, traceId }) => {
-      const { row, created } = await createRecognition(body, caller, {
+      const { row, created, headers } = await createRecognition(body, caller, {
         store: deps.store,
         orgs: deps.orgs,
         hooks: deps.hooks,
         log,
         traceId,
       });
-      return { status: created ? 201 : 200, body: row };
+      // `headers`: what the hooks' admission adds, e.g. RateLimit-* of the tightest quota consumed.
+      return { status: created ? 201 : 200, body: row, headers };
     },
   }),
   route({

@@ -11,12 +11,24 @@ import { ROOT } from './store.ts';
 /**
  * True when `pattern` (dot-separated, `*` = any one segment) matches `name`, or matches `name` without its
  * trailing action (`databases.*.tables.*.rows.*` matches every row action), as Appwrite's generated events do.
+ * Pass `name` as its segments when an id may contain `.` (Appwrite ids may): `*` then stands for the whole id,
+ * as in Appwrite, which substitutes `*` for each id parameter rather than splitting the name.
  */
-export function eventMatches(pattern: string, name: string): boolean {
+export function eventMatches(pattern: string, name: string | readonly string[]): boolean {
   const p = pattern.split('.');
-  const n = name.split('.');
-  const same = (parts: string[]) =>
-    parts.length === p.length && p.every((seg, i) => seg === '*' || seg === parts[i]);
+  const n = typeof name === 'string' ? name.split('.') : [...name];
+  // Segment by segment: `*` takes one whole segment; a literal must spell the segment out (dots included).
+  const same = (parts: string[]): boolean => {
+    let at = 0;
+    for (const seg of parts) {
+      if (p[at] === '*') {
+        at++;
+        continue;
+      }
+      for (const piece of seg.split('.')) if (p[at++] !== piece) return false;
+    }
+    return at === p.length;
+  };
   return same(n) || same(n.slice(0, -1));
 }
 
@@ -25,7 +37,9 @@ export function onPlatformEvent(deps: FunctionsDeps, event: PlatformEvent): stri
   const started: string[] = [];
   for (const fn of deps.store.functions.list(ROOT)) {
     if (!fn.enabled || fn.events.length === 0) continue;
-    const name = event.names.find((n) => fn.events.some((pattern) => eventMatches(pattern, n)));
+    const name = event.names.find((n, i) =>
+      fn.events.some((pattern) => eventMatches(pattern, event.segments?.[i] ?? n)),
+    );
     if (!name) continue;
     let deploymentId: string;
     try {

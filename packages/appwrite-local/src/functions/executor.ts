@@ -29,6 +29,11 @@ export interface ExecutionInput {
   body: Buffer;
   /** The event name for event triggers. */
   event?: string;
+  /**
+   * The signed-in user who called (a `X-Appwrite-JWT` request): the execution gets `x-appwrite-user-id` and a
+   * fresh `x-appwrite-user-jwt` for them. Absent for API keys, guests and triggers (both headers empty).
+   */
+  userId?: string;
 }
 
 /** The outcome of a synchronous execution. */
@@ -61,7 +66,8 @@ export function recordExecution(
     $id: uniqueId(),
     $createdAt: now,
     $updatedAt: now,
-    $permissions: [],
+    // As Appwrite: a user's execution is readable by that user; others only by API keys.
+    $permissions: input.userId ? [`read("user:${input.userId}")`] : [],
     functionId: fn.$id,
     deploymentId: options.deploymentId,
     trigger: input.trigger,
@@ -80,6 +86,7 @@ export function recordExecution(
   if (options.status !== 'processing') {
     record.pendingBody = input.body.toString('base64');
     record.pendingHeaders = input.headers;
+    if (input.userId) record.pendingUserId = input.userId;
   }
   deps.store.executions.insert(fn.$id, record);
   return record;
@@ -100,6 +107,7 @@ export async function runExecution(
   let current: ExecutionRecord = { ...record, deploymentId, status: 'processing', $updatedAt: started };
   delete current.pendingBody;
   delete current.pendingHeaders;
+  delete current.pendingUserId;
   deps.store.executions.put(record.functionId, current);
 
   const response = await invoke(deps, current, input).catch(
@@ -162,8 +170,11 @@ async function invoke(
     'x-appwrite-event': input.event ?? '',
     'x-appwrite-execution-id': execution.$id,
     'x-appwrite-key': key,
-    'x-appwrite-user-id': '',
-    'x-appwrite-user-jwt': '',
+    'x-appwrite-user-id': input.userId ?? '',
+    // Appwrite derives it from the caller's session (900 s); appwrite-local signs a fresh 900 s user JWT.
+    'x-appwrite-user-jwt': input.userId
+      ? deps.ctx.keys.issueUserJwt({ userId: input.userId, sessionId: '', durationSeconds: 900 })
+      : '',
     'x-appwrite-client-ip': input.trigger === 'http' ? '127.0.0.1' : '',
     'x-appwrite-country-code': '',
     'x-appwrite-continent-code': '',
@@ -198,5 +209,6 @@ export function pendingInput(record: ExecutionRecord): ExecutionInput {
     headers: record.pendingHeaders ?? {},
     body: Buffer.from(record.pendingBody ?? '', 'base64'),
     event: record.event || undefined,
+    userId: record.pendingUserId,
   };
 }

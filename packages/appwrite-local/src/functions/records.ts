@@ -120,6 +120,8 @@ export const executionRecordSchema = z.object({
   pendingBody: z.string().optional(),
   /** Pending caller headers (raw), cleared once the execution runs. */
   pendingHeaders: z.record(z.string(), z.string()).optional(),
+  /** The user a queued or scheduled execution runs for (`x-appwrite-user-id`), cleared once it runs. */
+  pendingUserId: z.string().optional(),
 });
 /** A stored execution. */
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;

@@ -1,6 +1,15 @@
-/** Routes: executions — create (sync, async, scheduled), get, list, delete. */
+/**
+ * Routes: executions — create (sync, async, scheduled), get, list, delete.
+ *
+ * Callers, as Appwrite treats them: API keys execute any function (even disabled) regardless of `execute`, and
+ * see every execution with its logs. A user (`X-Appwrite-JWT`) or guest may execute an enabled function only
+ * when one of their roles is in its `execute` list (else 401 `user_unauthorized`; a disabled function is 404
+ * `function_not_found`); the function receives `x-appwrite-user-id` and `x-appwrite-user-jwt` for a user. A
+ * user's execution carries `read("user:<id>")`: users read only executions their roles can read (their own),
+ * never with `logs`/`errors` (blanked), and cannot delete them (401 `user_unauthorized`).
+ */
 import { AppwriteError } from '../errors.ts';
-import type { Router } from '../server-context.ts';
+import { type ApiRequest, type AuthContext, isKeyAuth, type Router } from '../server-context.ts';
 import type { FunctionsDeps } from './deps.ts';
 import { parseExecutionParams } from './execution-input.ts';
 import {
@@ -13,6 +22,7 @@ import {
 import { applyQueries, parseQueries } from './list-query.ts';
 import { requireFunction } from './lookup.ts';
 import { executionModel } from './models.ts';
+import type { ExecutionRecord, FunctionRecord } from './records.ts';
 
 const EXECUTION_QUERY_ATTRIBUTES = [
   'trigger',
@@ -31,6 +41,46 @@ export interface ExecutionRouteOptions {
   syncTimeoutSeconds: number;
 }
 
+/** The function as a caller may see it: users and guests get 404 for a disabled one (keys see it anyway). */
+function visibleFunction(deps: FunctionsDeps, req: ApiRequest): FunctionRecord {
+  const fn = requireFunction(deps, req.params.functionId!);
+  if (!fn.enabled && !isKeyAuth(req.auth)) throw new AppwriteError('function_not_found');
+  return fn;
+}
+
+/** 401 `user_unauthorized` unless one of the caller's roles is in the function's `execute` list. */
+function checkExecute(fn: FunctionRecord, auth: AuthContext | undefined): void {
+  if (isKeyAuth(auth)) return;
+  const roles = auth?.roles ?? [];
+  if (fn.execute.some((r) => roles.includes(r))) return;
+  throw new AppwriteError(
+    'user_unauthorized',
+    fn.execute.length === 0
+      ? "No permissions provided for action 'execute'"
+      : `Missing "execute" permission for role "${roles.includes('users') ? 'users' : 'guests'}". Only ${JSON.stringify(fn.execute)} scopes are allowed and ${JSON.stringify(roles)} was given.`,
+  );
+}
+
+/** Whether the caller may read the execution: keys always, others through its `read(...)` permissions. */
+function canRead(e: ExecutionRecord, auth: AuthContext | undefined): boolean {
+  if (isKeyAuth(auth)) return true;
+  const roles = auth?.roles ?? [];
+  return e.$permissions.some((p) => {
+    const m = /^read\("(.+)"\)$/.exec(p);
+    return m !== null && roles.includes(m[1] as string);
+  });
+}
+
+/** The execution model for the caller: logs and errors only for API keys, as Appwrite. */
+function modelFor(e: ExecutionRecord, auth: AuthContext | undefined, responseBody = '') {
+  const model = executionModel(e, responseBody);
+  if (!isKeyAuth(auth)) {
+    model.logs = '';
+    model.errors = '';
+  }
+  return model;
+}
+
 /** Registers the execution routes. */
 export function registerExecutionRoutes(
   deps: FunctionsDeps,
@@ -42,8 +92,8 @@ export function registerExecutionRoutes(
     path: '/functions/:functionId/executions',
     scope: 'execution.write',
     handler: async (req) => {
-      const fn = requireFunction(deps, req.params.functionId!);
-      // Only API keys reach this server, and Appwrite lets keys execute disabled functions and ignores `execute`.
+      const fn = visibleFunction(deps, req);
+      checkExecute(fn, req.auth);
       const params = parseExecutionParams(req.body, deps.ctx.clock.now());
       const input: ExecutionInput = {
         trigger: 'http',
@@ -51,6 +101,7 @@ export function registerExecutionRoutes(
         path: params.path,
         headers: params.headers,
         body: Buffer.from(params.body, 'utf8'),
+        userId: req.auth?.kind === 'user' ? req.auth.userId : undefined,
       };
       if (params.scheduledAt !== undefined) {
         // The deployment is resolved when it runs; it must exist now, though. Delayed executions reach the
@@ -66,13 +117,13 @@ export function registerExecutionRoutes(
             scheduledAt: params.scheduledAt,
           },
         );
-        return { status: 202, json: executionModel(record) };
+        return { status: 202, json: modelFor(record, req.auth) };
       }
       const deploymentId = activeDeployment(deps, fn);
       if (params.async) {
         const record = recordExecution(deps, fn, input, { status: 'waiting', deploymentId });
         runInBackground(deps, record, input, deploymentId);
-        return { status: 202, json: executionModel(record) };
+        return { status: 202, json: modelFor(record, req.auth) };
       }
       const record = recordExecution(deps, fn, input, { status: 'processing', deploymentId });
       const run = runExecution(deps, record, input, deploymentId);
@@ -84,7 +135,7 @@ export function registerExecutionRoutes(
       });
       const outcome = await Promise.race([run, timedOut]).finally(() => clearTimeout(timer));
       if (outcome === 'timeout') throw new AppwriteError('function_synchronous_timeout');
-      return { status: 201, json: executionModel(outcome.record, outcome.responseBody) };
+      return { status: 201, json: modelFor(outcome.record, req.auth, outcome.responseBody) };
     },
   });
 
@@ -93,8 +144,11 @@ export function registerExecutionRoutes(
     path: '/functions/:functionId/executions',
     scope: 'execution.read',
     handler: (req) => {
-      const fn = requireFunction(deps, req.params.functionId!);
-      const all = deps.store.executions.list(fn.$id).map((e) => executionModel(e));
+      const fn = visibleFunction(deps, req);
+      const all = deps.store.executions
+        .list(fn.$id)
+        .filter((e) => canRead(e, req.auth))
+        .map((e) => modelFor(e, req.auth));
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), EXECUTION_QUERY_ATTRIBUTES);
       return { status: 200, json: { total, executions: page } };
     },
@@ -105,10 +159,10 @@ export function registerExecutionRoutes(
     path: '/functions/:functionId/executions/:executionId',
     scope: 'execution.read',
     handler: (req) => {
-      const fn = requireFunction(deps, req.params.functionId!);
+      const fn = visibleFunction(deps, req);
       const execution = deps.store.executions.get(fn.$id, req.params.executionId!);
-      if (!execution) throw new AppwriteError('execution_not_found');
-      return { status: 200, json: executionModel(execution) };
+      if (!execution || !canRead(execution, req.auth)) throw new AppwriteError('execution_not_found');
+      return { status: 200, json: modelFor(execution, req.auth) };
     },
   });
 
@@ -117,9 +171,11 @@ export function registerExecutionRoutes(
     path: '/functions/:functionId/executions/:executionId',
     scope: 'execution.write',
     handler: (req) => {
-      const fn = requireFunction(deps, req.params.functionId!);
+      const fn = visibleFunction(deps, req);
       const execution = deps.store.executions.get(fn.$id, req.params.executionId!);
-      if (!execution) throw new AppwriteError('execution_not_found');
+      if (!execution || !canRead(execution, req.auth)) throw new AppwriteError('execution_not_found');
+      // Executions carry no delete permission for users: only API keys delete them.
+      if (!isKeyAuth(req.auth)) throw new AppwriteError('user_unauthorized');
       if (execution.status === 'waiting' || execution.status === 'processing') {
         throw new AppwriteError('execution_in_progress');
       }

@@ -3,11 +3,13 @@
  * delete, bulk update/upsert/delete, increment and decrement. A `transactionId` stages the operation instead
  * (the response is a placeholder built from the request, as Appwrite's is); reads with `transactionId` see the
  * staged state. Each direct write runs synchronously in one SQLite transaction and emits its row event after.
+ * Users (`X-Appwrite-JWT`) are held to table/row permissions (access.ts); API keys bypass them.
  */
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { type ParsedQueries, parseQueries, queryError } from '../queries.ts';
 import type { ApiRequest, ApiResponse, Router } from '../server-context.ts';
 import { optionalBoolean, resolveId } from '../wire.ts';
+import { RowAccess } from './access.ts';
 import { permissionsParam } from './permissions.ts';
 import { listRows, rowAttributes } from './row-query.ts';
 import { renderRow, type StoredRow } from './row-store.ts';
@@ -100,9 +102,12 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     path: BASE,
     scope: WRITE,
     handler: (req) => {
-      const t = table(req);
+      const access = new RowAccess(req);
+      const t = access.table(table(req));
       const txId = transactionParam(req.body);
+      if (txId) access.keyOnly('Transactions');
       if (req.body.rows !== undefined) {
+        access.keyOnly('Bulk operations');
         const items = rowsArrayParam(req.body).map((r) => ({
           ...r,
           $id: resolveId(r.$id ?? 'unique()', '$id'),
@@ -127,7 +132,9 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const rowId = resolveId(req.body.rowId, 'rowId');
       const data = dataParam(req.body, true) as Record<string, unknown>;
       if (Object.keys(data).length === 0) throw new AppwriteError('row_missing_data');
-      const permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data) ?? [];
+      access.create(t);
+      const permissions =
+        access.rowPermissions(permissionsParam(req.body.permissions) ?? permissionsOf(data), true) ?? [];
       if (txId) {
         svc.transactions.stage(txId, [
           {
@@ -151,12 +158,15 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     path: BASE,
     scope: READ,
     handler: (req) => {
-      const t = table(req);
+      const access = new RowAccess(req);
+      const t = access.table(table(req));
       const q = parseQueries(req.query.queries, rowAttributes(t));
       const select = selectSet(t, q);
       const withTotal = optionalBoolean(req.query.total, 'total', true);
       const txId = transactionParam(req.query);
-      const run = () => listRows(svc.db, t, q, withTotal);
+      if (txId) access.keyOnly('Transactions');
+      const readableBy = access.listFilter(t);
+      const run = () => listRows(svc.db, t, q, withTotal, readableBy);
       const { total, rows } = txId ? svc.transactions.readStaged(txId, run) : run();
       return { status: 200, json: { total, rows: rows.map((r) => model(req, t, r, select)) } };
     },
@@ -167,17 +177,19 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     path: `${BASE}/:rowId`,
     scope: READ,
     handler: (req) => {
-      const t = table(req);
+      const access = new RowAccess(req);
+      const t = access.table(table(req));
       const q = parseQueries(req.query.queries, rowAttributes(t));
       if (q.filters.length || q.orders.length || q.cursor)
         throw queryError('Only select queries are allowed when getting a row');
       const select = selectSet(t, q);
       const rowId = req.params.rowId as string;
       const txId = transactionParam(req.query);
+      if (txId) access.keyOnly('Transactions');
       const row = txId
         ? svc.transactions.readStaged(txId, () => svc.rows.get(t, rowId))
         : svc.rows.get(t, rowId);
-      if (!row) throw new AppwriteError('row_not_found', undefined, rowId);
+      if (!row || !access.canRead(t, row)) throw new AppwriteError('row_not_found', undefined, rowId);
       return { status: 200, json: model(req, t, row, select) };
     },
   });
@@ -187,13 +199,21 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     path: `${BASE}/:rowId`,
     scope: WRITE,
     handler: (req) => {
-      const t = table(req);
+      const access = new RowAccess(req);
+      const t = access.table(table(req));
       const rowId = req.params.rowId as string;
       const data = dataParam(req.body, false) ?? {};
-      const permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
+      let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
       if (Object.keys(data).length === 0 && permissions === undefined)
         throw new AppwriteError('row_missing_payload');
       const txId = transactionParam(req.body);
+      if (txId) access.keyOnly('Transactions');
+      if (req.auth?.kind === 'user') {
+        const existing = svc.rows.get(t, rowId);
+        if (!existing) throw new AppwriteError('row_not_found', undefined, rowId);
+        access.write(t, existing, 'update');
+        permissions = access.rowPermissions(permissions, false);
+      }
       if (txId) {
         const staged = permissions ? { ...data, $permissions: permissions } : data;
         svc.transactions.stage(txId, [
@@ -212,11 +232,19 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     path: `${BASE}/:rowId`,
     scope: WRITE,
     handler: (req) => {
-      const t = table(req);
+      const access = new RowAccess(req);
+      const t = access.table(table(req));
       const rowId = resolveId(req.params.rowId, 'rowId');
       const data = dataParam(req.body, false) ?? {};
-      const permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
+      let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
       const txId = transactionParam(req.body);
+      if (txId) access.keyOnly('Transactions');
+      if (req.auth?.kind === 'user') {
+        const existing = svc.rows.get(t, rowId);
+        if (existing) access.write(t, existing, 'update');
+        else access.create(t);
+        permissions = access.rowPermissions(permissions, !existing);
+      }
       if (txId) {
         const staged = permissions ? { ...data, $permissions: permissions } : data;
         svc.transactions.stage(txId, [
@@ -235,9 +263,16 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     path: `${BASE}/:rowId`,
     scope: WRITE,
     handler: (req) => {
-      const t = table(req);
+      const access = new RowAccess(req);
+      const t = access.table(table(req));
       const rowId = req.params.rowId as string;
       const txId = transactionParam(req.body);
+      if (txId) access.keyOnly('Transactions');
+      if (req.auth?.kind === 'user') {
+        const existing = svc.rows.get(t, rowId);
+        if (!existing) throw new AppwriteError('row_not_found', undefined, rowId);
+        access.write(t, existing, 'delete');
+      }
       if (txId) {
         svc.transactions.stage(txId, [{ action: 'delete', databaseId: t.databaseId, tableId: t.id, rowId }]);
         return { status: 204 };
@@ -253,7 +288,8 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       path: `${BASE}/:rowId/:column/${direction}`,
       scope: WRITE,
       handler: (req) => {
-        const t = table(req);
+        const access = new RowAccess(req);
+        const t = access.table(table(req));
         const rowId = req.params.rowId as string;
         const column = req.params.column as string;
         const value = req.body.value ?? 1;
@@ -266,6 +302,12 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
           throw invalidArgument(`Invalid \`${boundKey}\` param: Value must be a valid number`);
         }
         const txId = transactionParam(req.body);
+        if (txId) access.keyOnly('Transactions');
+        if (req.auth?.kind === 'user') {
+          // A missing row keeps the store's answer (404 column_not_found, as Appwrite).
+          const existing = svc.rows.get(t, rowId);
+          if (existing) access.write(t, existing, 'update');
+        }
         if (txId) {
           const data: Record<string, unknown> = { column, value };
           if (typeof bound === 'number') data[boundKey] = bound;
@@ -297,6 +339,7 @@ function bulkRoutes(
     path: BASE,
     scope: WRITE,
     handler: (req) => {
+      new RowAccess(req).keyOnly('Bulk operations');
       const t = table(req);
       const items = rowsArrayParam(req.body).map((r) => ({
         ...r,
@@ -326,6 +369,7 @@ function bulkRoutes(
     path: BASE,
     scope: WRITE,
     handler: (req) => {
+      new RowAccess(req).keyOnly('Bulk operations');
       const t = table(req);
       const data = dataParam(req.body, false) ?? {};
       const q = parseQueries(req.body.queries, rowAttributes(t));
@@ -355,6 +399,7 @@ function bulkRoutes(
     path: BASE,
     scope: WRITE,
     handler: (req) => {
+      new RowAccess(req).keyOnly('Bulk operations');
       const t = table(req);
       const q = parseQueries(req.body.queries, rowAttributes(t));
       const txId = transactionParam(req.body);

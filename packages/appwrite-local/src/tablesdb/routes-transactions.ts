@@ -1,7 +1,11 @@
-/** `/tablesdb/transactions` routes: create, list, get, stage operations, commit/rollback, delete. */
+/**
+ * `/tablesdb/transactions` routes: create, list, get, stage operations, commit/rollback, delete. API keys only
+ * on appwrite-local: a user (`X-Appwrite-JWT`) gets 401 `user_unauthorized` (see access.ts).
+ */
 import { invalidArgument } from '../errors.ts';
 import { attr, listResponse } from '../list.ts';
 import type { Router } from '../server-context.ts';
+import { RowAccess } from './access.ts';
 import type { TablesDbService } from './service.ts';
 import { renderTransaction } from './transactions.ts';
 
@@ -17,7 +21,17 @@ const ATTRIBUTES = {
 };
 
 /** Registers the transaction routes. */
-export function transactionRoutes(router: Router, svc: TablesDbService): void {
+export function transactionRoutes(keyRouter: Router, svc: TablesDbService): void {
+  const router: Router = {
+    add: (route) =>
+      keyRouter.add({
+        ...route,
+        handler: (req) => {
+          new RowAccess(req).keyOnly('Transactions');
+          return route.handler(req);
+        },
+      }),
+  };
   router.add({
     method: 'POST',
     path: '/tablesdb/transactions',

@@ -138,17 +138,27 @@ function compileFilter(f: Filter, params: unknown[]): string {
 
 /**
  * Runs a list over one table: `total` counts rows matching the filters (0 when `withTotal` is false), `rows`
- * is the requested page.
+ * is the requested page. `readableBy` (permission strings) restricts both to rows carrying one of them (row
+ * security for a user without the table's read permission); undefined = every row.
  */
 export function listRows(
   db: Database,
   t: TableSchema,
   q: ParsedQueries,
   withTotal: boolean,
+  readableBy?: readonly string[],
 ): { total: number; rows: StoredRow[] } {
   const params: unknown[] = [t.databaseId, t.id];
   let where = 'database_id = ? AND table_id = ?';
   for (const f of q.filters) where += ` AND ${compileFilter(f, params)}`;
+  if (readableBy) {
+    // Row security: only rows whose $permissions hold one of these permission strings (e.g. `read("users")`).
+    where +=
+      readableBy.length === 0
+        ? ' AND 0'
+        : ` AND EXISTS (SELECT 1 FROM json_each(tdb_rows.permissions) WHERE json_each.value IN (${readableBy.map(() => '?').join(', ')}))`;
+    params.push(...readableBy);
+  }
   const filterParams = [...params];
 
   const orders = [...q.orders];

@@ -36,11 +36,13 @@ export function createTablesDbService(db: Database, clock: ServerClock, events: 
     emitRow(action, table, row) {
       const d = table.databaseId;
       const t = table.id;
+      const segments = [
+        ['databases', d, 'tables', t, 'rows', row.id, action],
+        ['databases', d, 'collections', t, 'documents', row.id, action],
+      ];
       events.emit({
-        names: [
-          `databases.${d}.tables.${t}.rows.${row.id}.${action}`,
-          `databases.${d}.collections.${t}.documents.${row.id}.${action}`,
-        ],
+        names: segments.map((parts) => parts.join('.')),
+        segments,
         payload: renderRow(table, row, EVENT_FORMAT),
       });
     },

@@ -1,8 +1,12 @@
 /**
  * Users, teams and memberships routes — organisations are teams, roles are membership roles. With an API key
  * a membership is created confirmed (no invitation e-mail), as Appwrite does for server callers.
+ *
+ * Also user JWTs: `POST /users/{userId}/jwts` (`users.createJWT`) and the identity resolver the HTTP front
+ * uses for `X-Appwrite-JWT` requests (status and roles from the user, their memberships and labels).
  */
 import { invalidArgument } from '../errors.ts';
+import { userRoles } from '../identity.ts';
 import { attr, listResponse } from '../list.ts';
 import type { ApiRequest, ServerModule } from '../server-context.ts';
 import { optionalStringArray, requireString, resolveId, uniqueId } from '../wire.ts';
@@ -36,6 +40,12 @@ const MEMBERSHIP_ATTRIBUTES = {
   confirm: attr.boolean,
   $createdAt: attr.datetime,
 };
+/** Default lifetime of a user JWT, seconds (Appwrite's). */
+export const JWT_DEFAULT_SECONDS = 900;
+/** Longest lifetime of a user JWT, seconds (Appwrite's). */
+export const JWT_MAX_SECONDS = 3600;
+const SESSION_ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/;
+
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ROLE_RE = /^[a-zA-Z0-9._-]{1,32}$/;
 
@@ -75,6 +85,20 @@ export const teamsModule: ServerModule = {
     const store = new IamStore(ctx.db, ctx.clock);
     const r = ctx.router;
     const p = (req: ApiRequest, k: string) => req.params[k] as string;
+
+    ctx.identity.setResolver((userId) => {
+      let user: ReturnType<IamStore['getUser']>;
+      try {
+        user = store.getUser(userId);
+      } catch {
+        return null;
+      }
+      return {
+        id: user.id,
+        status: user.status,
+        roles: userRoles(user.id, store.listMemberships({ userId: user.id }), user.labels),
+      };
+    });
 
     // --- users -----------------------------------------------------------------------------------------------
     r.add({
@@ -147,6 +171,33 @@ export const teamsModule: ServerModule = {
         const labels = optionalStringArray(req.body.labels, 'labels');
         if (!labels) throw invalidArgument('Param "labels" is not optional.');
         return { status: 200, json: userModel(store.updateUser(p(req, 'userId'), { labels })) };
+      },
+    });
+    r.add({
+      method: 'POST',
+      path: '/users/:userId/jwts',
+      scope: 'users.write',
+      handler: (req) => {
+        const user = store.getUser(p(req, 'userId'));
+        const sessionId = req.body.sessionId ?? '';
+        if (typeof sessionId !== 'string' || (sessionId !== '' && !SESSION_ID_RE.test(sessionId)))
+          throw invalidArgument(
+            "Invalid `sessionId` param: UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char",
+          );
+        const duration = req.body.duration ?? JWT_DEFAULT_SECONDS;
+        if (
+          typeof duration !== 'number' ||
+          !Number.isInteger(duration) ||
+          duration < 0 ||
+          duration > JWT_MAX_SECONDS
+        )
+          throw invalidArgument(
+            `Invalid \`duration\` param: Value must be a valid range between 0 and ${JWT_MAX_SECONDS}`,
+          );
+        // appwrite-local has no sessions: Appwrite signs `sessionId: ''` too when the user has none (or the
+        // named one is not theirs), and such a JWT stays valid until it expires.
+        const jwt = ctx.keys.issueUserJwt({ userId: user.id, sessionId: '', durationSeconds: duration });
+        return { status: 201, json: { jwt } };
       },
     });
     r.add({

@@ -15,6 +15,12 @@ export interface Admission {
   commit?(): Promise<void>;
   /** Called when the row could not be stored (or was a duplicate), to refund. */
   rollback?(): Promise<void>;
+  /**
+   * Response headers this admission adds to the success answer (201, or 200 for a repeated `requestId`), e.g.
+   * the `RateLimit-*` of the tightest quota consumed. Read once, after `commit` or `rollback` ran, so it can
+   * describe the state after either. Absent or `undefined` → no headers.
+   */
+  headers?(): Record<string, string> | undefined;
 }
 
 /**
@@ -32,7 +38,8 @@ export interface RecognitionHooks {
 
 /**
  * Runs several hook sets as one, in order. `beforeCreate`s run in sequence; if one refuses, the admissions
- * already granted are rolled back (in reverse order) before the refusal propagates.
+ * already granted are rolled back (in reverse order) before the refusal propagates. The composed admission's
+ * `headers()` merges every granted admission's headers.
  */
 export function composeHooks(...sets: readonly RecognitionHooks[]): RecognitionHooks {
   return {
@@ -53,6 +60,21 @@ export function composeHooks(...sets: readonly RecognitionHooks[]): RecognitionH
         },
         async rollback() {
           for (const a of [...granted].reverse()) await safely(() => a.rollback?.(), log, 'rollback');
+        },
+        // Merged in hook order (a later set's header of the same name wins). Headers are decoration: a failing
+        // `headers()` is logged and skipped, never turned into a failed request.
+        headers() {
+          const merged: Record<string, string> = {};
+          for (const a of granted) {
+            try {
+              Object.assign(merged, a.headers?.() ?? {});
+            } catch (error) {
+              log.error('recognition hook headers failed', {
+                error: error instanceof Error ? error.message : String(error),
+              });
+            }
+          }
+          return merged;
         },
       };
     },

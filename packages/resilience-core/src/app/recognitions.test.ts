@@ -92,4 +92,48 @@ describe('recognition hooks', () => {
     });
     expect(calls).toEqual(['rollback b', 'rollback a']);
   });
+
+  it('answers with the admission headers, read after commit (created) or after rollback (duplicate)', async () => {
+    const store = new MemoryTableStore();
+    const calls: string[] = [];
+    let settled = 'none';
+    const hooks = composeHooks(
+      {
+        beforeCreate: () => ({
+          commit: async () => {
+            settled = 'committed';
+          },
+          rollback: async () => {
+            settled = 'rolled-back';
+          },
+          headers: () => ({ 'X-Settled': settled, 'RateLimit-Limit': '10' }),
+        }),
+      },
+      { beforeCreate: () => ({ headers: () => ({ 'RateLimit-Limit': '5' }) }) },
+      {
+        beforeCreate: () => ({
+          headers: () => {
+            calls.push('headers');
+            throw new Error('broken headers');
+          },
+        }),
+      },
+    );
+    const withId = { ...input, requestId: 'r-1' };
+    const first = await createRecognition(withId, { userId: 'alice' }, deps(hooks, store));
+    expect(first).toMatchObject({
+      created: true,
+      headers: { 'X-Settled': 'committed', 'RateLimit-Limit': '5' },
+    });
+    const again = await createRecognition(withId, { userId: 'alice' }, deps(hooks, store));
+    expect(again).toMatchObject({ created: false, headers: { 'X-Settled': 'rolled-back' } });
+    // A failing headers() is logged and skipped: the recognition still succeeds.
+    expect(calls).toEqual(['headers', 'headers']);
+    expect(lines.some((l) => l.includes('broken headers'))).toBe(true);
+  });
+
+  it('answers with no headers when no hook adds any', async () => {
+    const { headers } = await createRecognition(input, { userId: 'alice' }, deps({}));
+    expect(headers).toEqual({});
+  });
 });

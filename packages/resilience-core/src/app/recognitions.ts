@@ -4,7 +4,8 @@ import { newId, stableId } from '../ids.ts';
 import type { OrgDirectory } from '../ports/org-directory.ts';
 import type { Row, TableStore } from '../ports/table-store.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { RecognitionHooks } from './hooks.ts';
+import { lazySchema } from '../schema/lazy-schema.ts';
+import type { Admission, RecognitionHooks } from './hooks.ts';
 import {
   MESSAGE_MAX,
   POINTS_MAX,
@@ -15,33 +16,35 @@ import {
   TAGS_MAX,
 } from './tables.ts';
 
-const userId = z.string().trim().min(1).max(36);
+const userId = lazySchema(() => z.string().trim().min(1).max(36));
 
 /** The body of `POST /recognitions`. */
-export const createRecognitionInputSchema = z.object({
-  /** The organization (Appwrite team id) the recognition is given in. */
-  orgId: z.string().trim().min(1).max(36),
-  receiverId: userId,
-  message: z.string().trim().min(1).max(MESSAGE_MAX),
-  /** Default 0. */
-  points: z.number().int().min(0).max(POINTS_MAX).default(0),
-  /** Default []; duplicates are removed. */
-  tags: z
-    .array(z.string().trim().min(1).max(TAG_MAX_LENGTH))
-    .max(TAGS_MAX)
-    .default([])
-    .transform((t) => [...new Set(t)]),
-  /**
-   * Makes retries safe: the same giver sending the same `requestId` in the same org gets the first
-   * recognition back (200) instead of a second one. 1–64 characters `[A-Za-z0-9._-]`.
-   */
-  requestId: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
-    .optional(),
-  /** Only for server calls (API key, e.g. imports): the giver. Users always give as themselves. */
-  giverId: userId.optional(),
-});
+export const createRecognitionInputSchema = lazySchema(() =>
+  z.object({
+    /** The organization (Appwrite team id) the recognition is given in. */
+    orgId: z.string().trim().min(1).max(36),
+    receiverId: userId,
+    message: z.string().trim().min(1).max(MESSAGE_MAX),
+    /** Default 0. */
+    points: z.number().int().min(0).max(POINTS_MAX).default(0),
+    /** Default []; duplicates are removed. */
+    tags: z
+      .array(z.string().trim().min(1).max(TAG_MAX_LENGTH))
+      .max(TAGS_MAX)
+      .default([])
+      .transform((t) => [...new Set(t)]),
+    /**
+     * Makes retries safe: the same giver sending the same `requestId` in the same org gets the first
+     * recognition back (200) instead of a second one. 1–64 characters `[A-Za-z0-9._-]`.
+     */
+    requestId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+      .optional(),
+    /** Only for server calls (API key, e.g. imports): the giver. Users always give as themselves. */
+    giverId: userId.optional(),
+  }),
+);
 
 /** Validated input of {@link createRecognition}. */
 export type CreateRecognitionInput = z.output<typeof createRecognitionInputSchema>;
@@ -64,6 +67,8 @@ export interface RecognitionCaller {
 export interface CreateRecognitionResult {
   row: Row<RecognitionData>;
   created: boolean;
+  /** Response headers from the hooks' admission (e.g. `RateLimit-*`); `{}` when none. */
+  headers: Record<string, string>;
 }
 
 /**
@@ -122,27 +127,41 @@ export async function createRecognition(
     if (input.requestId && hasCode(error, 'CONFLICT')) {
       const existing = await deps.store.get<RecognitionData>(RECOGNITIONS_TABLE, id);
       if (existing && existing.giverId === giverId && existing.orgId === input.orgId) {
-        return { row: parseRow(existing), created: false };
+        return { row: parseRow(existing), created: false, headers: admissionHeaders(admission, deps.log) };
       }
     }
     throw error;
   }
   await admission?.commit?.();
   await deps.hooks?.afterCreate?.(row, deps.log);
-  return { row: parseRow(row), created: true };
+  return { row: parseRow(row), created: true, headers: admissionHeaders(admission, deps.log) };
+}
+
+/** The admission's response headers; a failure to build them is logged, never fails the request. */
+function admissionHeaders(admission: Admission | undefined, log: Logger): Record<string, string> {
+  try {
+    return { ...(admission?.headers?.() ?? {}) };
+  } catch (error) {
+    log.error('recognition admission headers failed', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return {};
+  }
 }
 
 /** Query of `GET /orgs/:orgId/recognitions`. */
-export const listRecognitionsQuerySchema = z.object({
-  /** Only recognitions received by this user. */
-  receiverId: userId.optional(),
-  /** Only recognitions given by this user. */
-  giverId: userId.optional(),
-  /** Page size, 1..100, default 25. */
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  /** The `nextCursor` of the previous page. */
-  cursor: z.string().min(1).max(36).optional(),
-});
+export const listRecognitionsQuerySchema = lazySchema(() =>
+  z.object({
+    /** Only recognitions received by this user. */
+    receiverId: userId.optional(),
+    /** Only recognitions given by this user. */
+    giverId: userId.optional(),
+    /** Page size, 1..100, default 25. */
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    /** The `nextCursor` of the previous page. */
+    cursor: z.string().min(1).max(36).optional(),
+  }),
+);
 
 /** A page of an org's recognitions, newest first. */
 export async function listRecognitions(

@@ -2,6 +2,7 @@
  * The application's tables. Organizations are Appwrite teams (no table); recognitions are rows.
  */
 import { z } from 'zod';
+import { lazySchema } from '../schema/lazy-schema.ts';
 import type { TableSpec } from '../schema/table-spec.ts';
 
 /** Table id of recognitions. */
@@ -16,20 +17,22 @@ export const TAGS_MAX = 10;
 export const TAG_MAX_LENGTH = 32;
 
 /** A stored recognition's columns (the row adds `$id`, `$createdAt`… — `$createdAt` is when it was given). */
-export const recognitionRowSchema = z.object({
-  /** The organization (Appwrite team id). */
-  orgId: z.string().min(1).max(36),
-  /** The user who gave it (Appwrite user id). */
-  giverId: z.string().min(1).max(36),
-  /** The user who received it; a member of `orgId`, never the giver. */
-  receiverId: z.string().min(1).max(36),
-  /** Free text, 1..MESSAGE_MAX characters. */
-  message: z.string().min(1).max(MESSAGE_MAX),
-  /** Points awarded, 0..POINTS_MAX. Default 0. */
-  points: z.number().int().min(0).max(POINTS_MAX),
-  /** Up to TAGS_MAX tags of 1..TAG_MAX_LENGTH characters. Default []. */
-  tags: z.array(z.string().min(1).max(TAG_MAX_LENGTH)).max(TAGS_MAX),
-});
+export const recognitionRowSchema = lazySchema(() =>
+  z.object({
+    /** The organization (Appwrite team id). */
+    orgId: z.string().min(1).max(36),
+    /** The user who gave it (Appwrite user id). */
+    giverId: z.string().min(1).max(36),
+    /** The user who received it; a member of `orgId`, never the giver. */
+    receiverId: z.string().min(1).max(36),
+    /** Free text, 1..MESSAGE_MAX characters. */
+    message: z.string().min(1).max(MESSAGE_MAX),
+    /** Points awarded, 0..POINTS_MAX. Default 0. */
+    points: z.number().int().min(0).max(POINTS_MAX),
+    /** Up to TAGS_MAX tags of 1..TAG_MAX_LENGTH characters. Default []. */
+    tags: z.array(z.string().min(1).max(TAG_MAX_LENGTH)).max(TAGS_MAX),
+  }),
+);
 
 /** A recognition's column values. */
 export type RecognitionData = z.infer<typeof recognitionRowSchema>;

@@ -40,6 +40,11 @@ export {
   circuitBreakers,
   configureCircuitBreakers,
 } from './registry.ts';
-export { circuitBreakerKey, circuitStateFromRow, pruneCircuitBreakerRows } from './shared-circuit-store.ts';
+export {
+  circuitBreakerKey,
+  circuitStateFromRow,
+  pruneCircuitBreakerRows,
+  pruneCircuitBreakerRowsWithin,
+} from './shared-circuit-store.ts';
 export * from './tables.ts';
 export { aggregateBuckets, judgeWindow, LocalWindow, type WindowCounts } from './window.ts';

@@ -1,6 +1,7 @@
 import { hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
 import type { TableStore } from '../ports/table-store.ts';
+import { deleteWhere, type PruneLimits, type PruneResult } from '../retention/delete-where.ts';
 import type { CircuitState } from './circuit-state.ts';
 import { circuitStateSchema } from './circuit-state.ts';
 import {
@@ -317,19 +318,34 @@ function stateToRow(state: CircuitState, name: string, scope: string | null): Ci
       };
 }
 
-/** Deletes bucket rows older than `before` (epoch ms) and probe rows whose lease ended before it; returns how many. Run it from a scheduled function. */
+/** Deletes bucket rows older than `before` (epoch ms) and probe rows whose lease ended before it; returns how many. */
 export async function pruneCircuitBreakerRows(store: TableStore, before: number): Promise<number> {
+  return (await pruneCircuitBreakerRowsWithin(store, before)).deleted;
+}
+
+/**
+ * {@link pruneCircuitBreakerRows} within limits (rows per run, a deadline), as the daily retention runs it.
+ * Safe while breakers run: a bucket older than the longest time window (24 h + one bucket) is never read by a
+ * time window again; a count window then sees at most the calls after `before`. A probe row whose lease ended
+ * is only ever taken over by compare-and-set, and a deleted one is simply created again.
+ */
+export async function pruneCircuitBreakerRowsWithin(
+  store: TableStore,
+  before: number,
+  limits: PruneLimits = {},
+): Promise<PruneResult> {
   let deleted = 0;
   for (const [table, field] of [
     [CIRCUIT_BREAKER_BUCKETS_TABLE, 'bucketStart'],
     [CIRCUIT_BREAKER_PROBES_TABLE, 'leaseUntil'],
   ] as const) {
-    for (;;) {
-      const page = await store.list(table, { where: [{ field, op: 'lt', value: before }], limit: 100 });
-      if (page.rows.length === 0) break;
-      for (const row of page.rows) if (await store.delete(table, row.$id)) deleted++;
-      if (!page.nextCursor) break;
-    }
+    const result = await deleteWhere(store, table, [{ field, op: 'lt', value: before }], {
+      ...limits,
+      select: [field],
+      ...(limits.maxDeletes === undefined ? {} : { maxDeletes: limits.maxDeletes - deleted }),
+    });
+    deleted += result.deleted;
+    if (!result.complete) return { deleted, complete: false };
   }
-  return deleted;
+  return { deleted, complete: true };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../schema/lazy-schema.ts';
 import type { TableSpec } from '../schema/table-spec.ts';
 import { OUTCOME_KINDS } from './window.ts';
 
@@ -18,62 +19,68 @@ export const CIRCUIT_BREAKER_BUCKETS_TABLE = 'circuit-breaker-buckets';
 export const CIRCUIT_BREAKER_PROBES_TABLE = 'circuit-breaker-probes';
 
 /** A `circuit-breakers` row (column values). */
-export const circuitBreakerRowSchema = z.object({
-  /** Breaker name, e.g. `slack`. */
-  name: z.string().min(1).max(64),
-  /** Organization (Appwrite team id) for per-organization breakers; `null` for a global one. */
-  scope: z.string().max(64).nullable(),
-  /** Stored state: `CLOSED` or `OPEN` (HALF_OPEN is derived from `openUntil` and the clock). */
-  state: z.enum(['CLOSED', 'OPEN']),
-  /** Compare-and-set counter: +1 per transition (starts at 1 on the first write). */
-  version: z.number().int().positive(),
-  /** When the state began (epoch ms). */
-  changedAt: z.number().int().nonnegative(),
-  /** When OPEN ends and probing may start (epoch ms); `null` when CLOSED or isolated. */
-  openUntil: z.number().int().nonnegative().nullable(),
-  /** Forced open by an operator. Default false. */
-  isolated: z.boolean().nullable(),
-  /** Consecutive re-openings (drives the growing open duration). Default 0. */
-  reopenCount: z.number().int().nonnegative().nullable(),
-  /** Why it last opened (≤ 256 characters); `null` when closed. */
-  reason: z.string().max(256).nullable(),
-});
+export const circuitBreakerRowSchema = lazySchema(() =>
+  z.object({
+    /** Breaker name, e.g. `slack`. */
+    name: z.string().min(1).max(64),
+    /** Organization (Appwrite team id) for per-organization breakers; `null` for a global one. */
+    scope: z.string().max(64).nullable(),
+    /** Stored state: `CLOSED` or `OPEN` (HALF_OPEN is derived from `openUntil` and the clock). */
+    state: z.enum(['CLOSED', 'OPEN']),
+    /** Compare-and-set counter: +1 per transition (starts at 1 on the first write). */
+    version: z.number().int().positive(),
+    /** When the state began (epoch ms). */
+    changedAt: z.number().int().nonnegative(),
+    /** When OPEN ends and probing may start (epoch ms); `null` when CLOSED or isolated. */
+    openUntil: z.number().int().nonnegative().nullable(),
+    /** Forced open by an operator. Default false. */
+    isolated: z.boolean().nullable(),
+    /** Consecutive re-openings (drives the growing open duration). Default 0. */
+    reopenCount: z.number().int().nonnegative().nullable(),
+    /** Why it last opened (≤ 256 characters); `null` when closed. */
+    reason: z.string().max(256).nullable(),
+  }),
+);
 /** A `circuit-breakers` row (column values). */
 export type CircuitBreakerRow = z.infer<typeof circuitBreakerRowSchema>;
 
 /** A `circuit-breaker-buckets` row: one counter. */
-export const circuitBucketRowSchema = z.object({
-  /** The breaker's row id. */
-  breakerKey: z.string().min(1).max(36),
-  /** The CLOSED state version these outcomes were seen under. */
-  version: z.number().int().nonnegative(),
-  /** Bucket start (epoch ms, a multiple of the window's bucketMs). */
-  bucketStart: z.number().int().nonnegative(),
-  /** Outcome kind: ok, fail, slowOk, slowFail. */
-  kind: z.enum(OUTCOME_KINDS),
-  /** Calls with this outcome in this bucket (≥ 0). */
-  count: z.number().int().nonnegative(),
-});
+export const circuitBucketRowSchema = lazySchema(() =>
+  z.object({
+    /** The breaker's row id. */
+    breakerKey: z.string().min(1).max(36),
+    /** The CLOSED state version these outcomes were seen under. */
+    version: z.number().int().nonnegative(),
+    /** Bucket start (epoch ms, a multiple of the window's bucketMs). */
+    bucketStart: z.number().int().nonnegative(),
+    /** Outcome kind: ok, fail, slowOk, slowFail. */
+    kind: z.enum(OUTCOME_KINDS),
+    /** Calls with this outcome in this bucket (≥ 0). */
+    count: z.number().int().nonnegative(),
+  }),
+);
 /** A `circuit-breaker-buckets` row. */
 export type CircuitBucketRow = z.infer<typeof circuitBucketRowSchema>;
 
 /** A `circuit-breaker-probes` row: one half-open probe slot. */
-export const circuitProbeRowSchema = z.object({
-  /** The breaker's row id. */
-  breakerKey: z.string().min(1).max(36),
-  /** The OPEN state version this half-open episode belongs to. */
-  version: z.number().int().positive(),
-  /** Slot number, 0 ≤ slot < halfOpen.maxProbes. */
-  slot: z.number().int().nonnegative(),
-  /** The breaker instance holding the lease (a per-process id). */
-  holder: z.string().min(1).max(36),
-  /** Lease end (epoch ms); after it another execution may take the slot over. */
-  leaseUntil: z.number().int().nonnegative(),
-  /** Compare-and-set counter: +1 on every takeover or completion. Starts at 0. */
-  generation: z.number().int().nonnegative(),
-  /** `pending` while probing, then `success` or `failure`. */
-  outcome: z.enum(['pending', 'success', 'failure']),
-});
+export const circuitProbeRowSchema = lazySchema(() =>
+  z.object({
+    /** The breaker's row id. */
+    breakerKey: z.string().min(1).max(36),
+    /** The OPEN state version this half-open episode belongs to. */
+    version: z.number().int().positive(),
+    /** Slot number, 0 ≤ slot < halfOpen.maxProbes. */
+    slot: z.number().int().nonnegative(),
+    /** The breaker instance holding the lease (a per-process id). */
+    holder: z.string().min(1).max(36),
+    /** Lease end (epoch ms); after it another execution may take the slot over. */
+    leaseUntil: z.number().int().nonnegative(),
+    /** Compare-and-set counter: +1 on every takeover or completion. Starts at 0. */
+    generation: z.number().int().nonnegative(),
+    /** `pending` while probing, then `success` or `failure`. */
+    outcome: z.enum(['pending', 'success', 'failure']),
+  }),
+);
 /** A `circuit-breaker-probes` row. */
 export type CircuitProbeRow = z.infer<typeof circuitProbeRowSchema>;
 

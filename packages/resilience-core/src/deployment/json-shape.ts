@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**
  * A small JSON-shape language for smoke-request expectations, JSON-serialisable so it can sit in a rollout row
@@ -24,19 +25,24 @@ export type JsonShape =
   | [JsonShape]
   | { [key: string]: JsonShape };
 
-const primitive = z.enum(['string', 'number', 'integer', 'boolean', 'null', 'any', 'array', 'object']);
+const primitive = lazySchema(() =>
+  z.enum(['string', 'number', 'integer', 'boolean', 'null', 'any', 'array', 'object']),
+);
 
 /** zod schema of {@link JsonShape}. */
-export const jsonShapeSchema: z.ZodType<JsonShape> = z.lazy(() =>
-  z.union([
-    primitive,
-    z.object({ $eq: z.unknown() }).strict(),
-    z.object({ $oneOf: z.array(jsonShapeSchema).min(1) }).strict(),
-    z.object({ $optional: jsonShapeSchema }).strict(),
-    z.tuple([jsonShapeSchema]),
-    z.record(z.string(), jsonShapeSchema),
-  ]),
-) as z.ZodType<JsonShape>;
+export const jsonShapeSchema: z.ZodType<JsonShape> = lazySchema(
+  () =>
+    z.lazy(() =>
+      z.union([
+        primitive,
+        z.object({ $eq: z.unknown() }).strict(),
+        z.object({ $oneOf: z.array(jsonShapeSchema).min(1) }).strict(),
+        z.object({ $optional: jsonShapeSchema }).strict(),
+        z.tuple([jsonShapeSchema]),
+        z.record(z.string(), jsonShapeSchema),
+      ]),
+    ) as z.ZodType<JsonShape>,
+);
 
 /**
  * Checks `value` against `shape`; returns the list of mismatches (empty when it matches), each as

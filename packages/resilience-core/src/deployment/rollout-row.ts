@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**
  * The persisted shapes of the orchestrator (rows of `tables.ts`), each with its zod schema: a row read back
@@ -57,75 +58,79 @@ export function canTransition(from: RolloutStatus, to: RolloutStatus): boolean {
   return ROLLOUT_TRANSITIONS[from].includes(to);
 }
 
-const msOrNull = z.number().int().min(0).nullable();
+const msOrNull = lazySchema(() => z.number().int().min(0).nullable());
 
 /** A rollout row (`deployments-rollouts`). */
-export const rolloutRowSchema = z.object({
-  /** The live function being rolled out. */
-  functionId: z.string(),
-  /** The standby twin used for pre-switch validation; `null` when validation is skipped. */
-  standbyFunctionId: z.string().nullable(),
-  status: z.enum(ROLLOUT_STATUSES),
-  /** The deployment active when the rollout started (the rollback target); `null` if none was active. */
-  blueDeploymentId: z.string().nullable(),
-  /** The new deployment on the live function; `null` until its upload is recorded. */
-  greenDeploymentId: z.string().nullable(),
-  /** The same code's deployment on the twin; `null` until uploaded (or when validation is skipped). */
-  standbyDeploymentId: z.string().nullable(),
-  /** SHA-256 (hex) of the uploaded archive; a resumed run given code must give the same code. */
-  codeSha256: z.string().nullable(),
-  entrypoint: z.string().nullable(),
-  /** Pre-switch validation skipped on request (also said in the result and history). */
-  skipHealthCheck: z.boolean(),
-  /** Reactivate blue by itself when the watch fails. Default true. */
-  autoRollback: z.boolean(),
-  /** The `RolloutPolicy` (JSON) the rollout runs under. */
-  policy: z.string(),
-  /** The pre-switch validation report (JSON), once run. */
-  validation: z.string().nullable(),
-  /** The latest watch summary (JSON `WatchSummary`). */
-  watch: z.string().nullable(),
-  /** Why the rollout ended as it did (or why it is rolling back). */
-  reason: z.string().nullable(),
-  /** A manual rollback/abort was requested while another run held the lock; that run acts on it. Default false. */
-  abortRequested: z.boolean().nullable(),
-  abortReason: z.string().nullable(),
-  startedAt: z.number().int().min(0),
-  buildStartedAt: msOrNull,
-  switchStartedAt: msOrNull,
-  /** When green became active (the start of the watch window). */
-  switchedAt: msOrNull,
-  /** End of the watch window. */
-  watchUntil: msOrNull,
-  rollbackStartedAt: msOrNull,
-  finishedAt: msOrNull,
-  /** Platform calls that changed the active deployment during the switch (target 1; 0 if a previous run did it). */
-  switchCalls: z.number().int().min(0).nullable(),
-  /** Wall time of the switch call, in ms. */
-  switchMs: z.number().int().min(0).nullable(),
-  /** Platform calls that reactivated blue (target 1). */
-  rollbackCalls: z.number().int().min(0).nullable(),
-  /** Wall time of the rollback call, in ms. */
-  rollbackMs: z.number().int().min(0).nullable(),
-  /** How many orchestrator runs have worked on this rollout. Default 0. */
-  runs: z.number().int().min(0).nullable(),
-});
+export const rolloutRowSchema = lazySchema(() =>
+  z.object({
+    /** The live function being rolled out. */
+    functionId: z.string(),
+    /** The standby twin used for pre-switch validation; `null` when validation is skipped. */
+    standbyFunctionId: z.string().nullable(),
+    status: z.enum(ROLLOUT_STATUSES),
+    /** The deployment active when the rollout started (the rollback target); `null` if none was active. */
+    blueDeploymentId: z.string().nullable(),
+    /** The new deployment on the live function; `null` until its upload is recorded. */
+    greenDeploymentId: z.string().nullable(),
+    /** The same code's deployment on the twin; `null` until uploaded (or when validation is skipped). */
+    standbyDeploymentId: z.string().nullable(),
+    /** SHA-256 (hex) of the uploaded archive; a resumed run given code must give the same code. */
+    codeSha256: z.string().nullable(),
+    entrypoint: z.string().nullable(),
+    /** Pre-switch validation skipped on request (also said in the result and history). */
+    skipHealthCheck: z.boolean(),
+    /** Reactivate blue by itself when the watch fails. Default true. */
+    autoRollback: z.boolean(),
+    /** The `RolloutPolicy` (JSON) the rollout runs under. */
+    policy: z.string(),
+    /** The pre-switch validation report (JSON), once run. */
+    validation: z.string().nullable(),
+    /** The latest watch summary (JSON `WatchSummary`). */
+    watch: z.string().nullable(),
+    /** Why the rollout ended as it did (or why it is rolling back). */
+    reason: z.string().nullable(),
+    /** A manual rollback/abort was requested while another run held the lock; that run acts on it. Default false. */
+    abortRequested: z.boolean().nullable(),
+    abortReason: z.string().nullable(),
+    startedAt: z.number().int().min(0),
+    buildStartedAt: msOrNull,
+    switchStartedAt: msOrNull,
+    /** When green became active (the start of the watch window). */
+    switchedAt: msOrNull,
+    /** End of the watch window. */
+    watchUntil: msOrNull,
+    rollbackStartedAt: msOrNull,
+    finishedAt: msOrNull,
+    /** Platform calls that changed the active deployment during the switch (target 1; 0 if a previous run did it). */
+    switchCalls: z.number().int().min(0).nullable(),
+    /** Wall time of the switch call, in ms. */
+    switchMs: z.number().int().min(0).nullable(),
+    /** Platform calls that reactivated blue (target 1). */
+    rollbackCalls: z.number().int().min(0).nullable(),
+    /** Wall time of the rollback call, in ms. */
+    rollbackMs: z.number().int().min(0).nullable(),
+    /** How many orchestrator runs have worked on this rollout. Default 0. */
+    runs: z.number().int().min(0).nullable(),
+  }),
+);
 
 /** See {@link rolloutRowSchema}. */
 export type RolloutRow = z.infer<typeof rolloutRowSchema>;
 
 /** A rollout lock row (`deployments-locks`). */
-export const lockRowSchema = z.object({
-  functionId: z.string(),
-  /** The rollout holding the lock. */
-  rolloutId: z.string(),
-  /** Identity of the run holding it (random per run). */
-  owner: z.string(),
-  /** Lease end, ms since epoch; after it another run may take the lock over. */
-  expiresAt: z.number().int().min(0),
-  /** Bumped by every write of the holder and by a takeover: a fencing token (compare-and-set). */
-  version: z.number().int().min(0),
-});
+export const lockRowSchema = lazySchema(() =>
+  z.object({
+    functionId: z.string(),
+    /** The rollout holding the lock. */
+    rolloutId: z.string(),
+    /** Identity of the run holding it (random per run). */
+    owner: z.string(),
+    /** Lease end, ms since epoch; after it another run may take the lock over. */
+    expiresAt: z.number().int().min(0),
+    /** Bumped by every write of the holder and by a takeover: a fencing token (compare-and-set). */
+    version: z.number().int().min(0),
+  }),
+);
 
 /** See {@link lockRowSchema}. */
 export type LockRow = z.infer<typeof lockRowSchema>;
@@ -134,18 +139,20 @@ export type LockRow = z.infer<typeof lockRowSchema>;
 export const ROLLOUT_EVENT_LEVELS = ['info', 'warn', 'error'] as const;
 
 /** A history entry (`deployments-events`). */
-export const eventRowSchema = z.object({
-  rolloutId: z.string(),
-  functionId: z.string(),
-  /** When it happened, ms since epoch. */
-  at: z.number().int().min(0),
-  /** The rollout status after this event. */
-  status: z.enum(ROLLOUT_STATUSES),
-  level: z.enum(ROLLOUT_EVENT_LEVELS),
-  message: z.string(),
-  /** JSON details (figures, check results), or null. */
-  details: z.string().nullable(),
-});
+export const eventRowSchema = lazySchema(() =>
+  z.object({
+    rolloutId: z.string(),
+    functionId: z.string(),
+    /** When it happened, ms since epoch. */
+    at: z.number().int().min(0),
+    /** The rollout status after this event. */
+    status: z.enum(ROLLOUT_STATUSES),
+    level: z.enum(ROLLOUT_EVENT_LEVELS),
+    message: z.string(),
+    /** JSON details (figures, check results), or null. */
+    details: z.string().nullable(),
+  }),
+);
 
 /** See {@link eventRowSchema}. */
 export type EventRow = z.infer<typeof eventRowSchema>;

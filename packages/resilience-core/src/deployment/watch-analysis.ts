@@ -1,22 +1,25 @@
 import { z } from 'zod';
+import { lazySchema } from '../schema/lazy-schema.ts';
 import type { ExecutionInfo } from './functions-platform.ts';
 import type { RolloutPolicy } from './rollout-policy.ts';
 
 /** What the watch has seen of green so far; stored with the rollout (JSON). */
-export const watchSummarySchema = z.object({
-  /** Finished executions of green in the window (traffic and probes). */
-  samples: z.number().int().min(0),
-  /** Of those, how many failed (status `failed` or a response status >= 500). */
-  errors: z.number().int().min(0),
-  /** `errors / samples`, 0 with no samples. */
-  errorRate: z.number().min(0).max(1),
-  /** 95th-percentile duration in ms (0 with no samples). */
-  p95LatencyMs: z.number().min(0),
-  /** Synthetic probes sent so far. */
-  probes: z.number().int().min(0),
-  /** Evaluations done so far. */
-  evaluations: z.number().int().min(0),
-});
+export const watchSummarySchema = lazySchema(() =>
+  z.object({
+    /** Finished executions of green in the window (traffic and probes). */
+    samples: z.number().int().min(0),
+    /** Of those, how many failed (status `failed` or a response status >= 500). */
+    errors: z.number().int().min(0),
+    /** `errors / samples`, 0 with no samples. */
+    errorRate: z.number().min(0).max(1),
+    /** 95th-percentile duration in ms (0 with no samples). */
+    p95LatencyMs: z.number().min(0),
+    /** Synthetic probes sent so far. */
+    probes: z.number().int().min(0),
+    /** Evaluations done so far. */
+    evaluations: z.number().int().min(0),
+  }),
+);
 
 /** See {@link watchSummarySchema}. */
 export type WatchSummary = z.infer<typeof watchSummarySchema>;

@@ -22,6 +22,8 @@
  * - Execution: `runWorkerExecution` (cron every minute + job-created events) ticks schedules, then drains
  *   until idle or shortly before the function timeout; it claims only jobs whose lease fits before it stops and
  *   aborts (fails, to retry) handlers still running then, so nothing is left half-done.
+ * - Retention (prune.ts, run daily by quota-reset): COMPLETED/CANCELLED jobs and export files age out;
+ *   DEAD_LETTER and FAILED jobs stay until redriven or purged; scheduled jobs stay until their slot settled.
  * - Delivery is at least once: a handler whose worker dies after side effects but before settling runs again
  *   after its lease expires. Handlers should be idempotent (the product handlers are).
  */
@@ -34,6 +36,7 @@ export * from './job-row.ts';
 export * from './job-types.ts';
 export * from './jobs.ts';
 export * from './metrics.ts';
+export * from './prune.ts';
 export * from './queue.ts';
 export * from './schedule-row.ts';
 export * from './schedules.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**
  * The persisted shape of a job (`job-queue` rows) and its state machine.
@@ -42,19 +43,21 @@ export const REDRIVABLE_STATUSES: readonly JobStatus[] = ['DEAD_LETTER', 'FAILED
 export const ATTEMPT_OUTCOMES = ['COMPLETED', 'FAILED', 'LEASE_EXPIRED', 'CANCELLED', 'REDRIVEN'] as const;
 
 /** One entry of a job's attempt history. */
-export const attemptRecordSchema = z.object({
-  /** 1-based attempt number (0 for a redrive marker). */
-  attempt: z.number().int().min(0),
-  /** Worker id that held the lease (null for redrive/cancel markers). */
-  owner: z.string().nullable(),
-  /** When the attempt was claimed, epoch ms (null for markers). */
-  startedAt: z.number().int().nullable(),
-  /** When it ended (or was found expired), epoch ms. */
-  endedAt: z.number().int(),
-  outcome: z.enum(ATTEMPT_OUTCOMES),
-  /** Error message, truncated to {@link MAX_ERROR_CHARS}. */
-  error: z.string().nullable(),
-});
+export const attemptRecordSchema = lazySchema(() =>
+  z.object({
+    /** 1-based attempt number (0 for a redrive marker). */
+    attempt: z.number().int().min(0),
+    /** Worker id that held the lease (null for redrive/cancel markers). */
+    owner: z.string().nullable(),
+    /** When the attempt was claimed, epoch ms (null for markers). */
+    startedAt: z.number().int().nullable(),
+    /** When it ended (or was found expired), epoch ms. */
+    endedAt: z.number().int(),
+    outcome: z.enum(ATTEMPT_OUTCOMES),
+    /** Error message, truncated to {@link MAX_ERROR_CHARS}. */
+    error: z.string().nullable(),
+  }),
+);
 /** One entry of a job's attempt history. */
 export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
 
@@ -75,59 +78,61 @@ export const MAX_HISTORY_CHARS = 32_768;
  * A `job-queue` row. Times are epoch milliseconds (integers) so they compare exactly in queries;
  * durations are milliseconds.
  */
-export const jobRowSchema = z.object({
-  /** Owning organization (Appwrite team id). Only its members see the job. */
-  orgId: z.string().min(1).max(36),
-  /** Job type, e.g. `generate-export`; selects the payload schema and the handler. */
-  type: z.string().min(1).max(64),
-  /** The payload as JSON, validated by the type's schema at enqueue (≤ MAX_PAYLOAD_CHARS). */
-  payload: z.string().max(MAX_PAYLOAD_CHARS),
-  status: z.enum(JOB_STATUSES),
-  /** Lower runs first. Default 0; range −1000..1000. Ties run in enqueue order (`$sequence`). */
-  priority: z.number().int().min(-1000).max(1000),
-  /**
-   * Claim partition, 0..JOB_SHARDS−1, drawn at random at enqueue. Each worker lane claims from one shard at a
-   * time (moving on after a lost race), so concurrent workers mostly claim disjoint batches. Default 0.
-   */
-  shard: z.number().int().min(0).max(255),
-  /** Not claimed before this time, epoch ms (enqueue time unless delayed; the retry time when RETRYING). */
-  runAt: z.number().int(),
-  /** Attempts started (claims, including ones whose lease expired). Default 0. */
-  attempts: z.number().int().min(0),
-  /** Retries allowed after the first attempt: at most 1 + maxRetries attempts. Default 3. */
-  maxRetries: z.number().int().min(0).max(25),
-  /** Backoff before retry n is min(backoffMaxMs, backoffBaseMs × 2^(n−1)) with jitter, ms. Default 1000. */
-  backoffBaseMs: z.number().int().min(0),
-  /** Cap of any one backoff delay, ms. Default 3,600,000 (1 h). */
-  backoffMaxMs: z.number().int().min(0),
-  /**
-   * Lease length per claim or heartbeat, ms. Default 30,000. A worker only claims a job whose lease fits
-   * before its execution deadline, and heartbeats every leaseMs/3 while the handler runs.
-   */
-  leaseMs: z.number().int().min(1000).max(900_000),
-  /** Fencing token: bumped by 1 on every transition (claim, heartbeat, completion…). Default 0. */
-  version: z.number().int().min(0),
-  /** Worker id holding the lease while PROCESSING, else null. */
-  leaseOwner: z.string().nullable(),
-  /** When the current lease ends, epoch ms; null unless PROCESSING. */
-  leaseExpiresAt: z.number().int().nullable(),
-  /** Caller-supplied deduplication key (≤ 200 chars): the job id is derived from it. Null when none. */
-  idempotencyKey: z.string().max(200).nullable(),
-  /** The schedule that materialised this job, else null. */
-  scheduleId: z.string().max(36).nullable(),
-  /** When the job was enqueued, epoch ms. */
-  enqueuedAt: z.number().int(),
-  /** When the current/last attempt was claimed, epoch ms; null before the first claim. */
-  startedAt: z.number().int().nullable(),
-  /** When the job reached a final status, epoch ms; null until then. */
-  finishedAt: z.number().int().nullable(),
-  /** The last attempt's error message (≤ MAX_ERROR_CHARS), kept through DEAD_LETTER. */
-  lastError: z.string().max(MAX_ERROR_CHARS).nullable(),
-  /** JSON array of {@link AttemptRecord}, newest last, at most MAX_HISTORY entries. */
-  history: z.string().max(MAX_HISTORY_CHARS),
-  /** The handler's result as JSON when COMPLETED (≤ MAX_RESULT_CHARS), else null. */
-  result: z.string().max(MAX_RESULT_CHARS).nullable(),
-});
+export const jobRowSchema = lazySchema(() =>
+  z.object({
+    /** Owning organization (Appwrite team id). Only its members see the job. */
+    orgId: z.string().min(1).max(36),
+    /** Job type, e.g. `generate-export`; selects the payload schema and the handler. */
+    type: z.string().min(1).max(64),
+    /** The payload as JSON, validated by the type's schema at enqueue (≤ MAX_PAYLOAD_CHARS). */
+    payload: z.string().max(MAX_PAYLOAD_CHARS),
+    status: z.enum(JOB_STATUSES),
+    /** Lower runs first. Default 0; range −1000..1000. Ties run in enqueue order (`$sequence`). */
+    priority: z.number().int().min(-1000).max(1000),
+    /**
+     * Claim partition, 0..JOB_SHARDS−1, drawn at random at enqueue. Each worker lane claims from one shard at a
+     * time (moving on after a lost race), so concurrent workers mostly claim disjoint batches. Default 0.
+     */
+    shard: z.number().int().min(0).max(255),
+    /** Not claimed before this time, epoch ms (enqueue time unless delayed; the retry time when RETRYING). */
+    runAt: z.number().int(),
+    /** Attempts started (claims, including ones whose lease expired). Default 0. */
+    attempts: z.number().int().min(0),
+    /** Retries allowed after the first attempt: at most 1 + maxRetries attempts. Default 3. */
+    maxRetries: z.number().int().min(0).max(25),
+    /** Backoff before retry n is min(backoffMaxMs, backoffBaseMs × 2^(n−1)) with jitter, ms. Default 1000. */
+    backoffBaseMs: z.number().int().min(0),
+    /** Cap of any one backoff delay, ms. Default 3,600,000 (1 h). */
+    backoffMaxMs: z.number().int().min(0),
+    /**
+     * Lease length per claim or heartbeat, ms. Default 30,000. A worker only claims a job whose lease fits
+     * before its execution deadline, and heartbeats every leaseMs/3 while the handler runs.
+     */
+    leaseMs: z.number().int().min(1000).max(900_000),
+    /** Fencing token: bumped by 1 on every transition (claim, heartbeat, completion…). Default 0. */
+    version: z.number().int().min(0),
+    /** Worker id holding the lease while PROCESSING, else null. */
+    leaseOwner: z.string().nullable(),
+    /** When the current lease ends, epoch ms; null unless PROCESSING. */
+    leaseExpiresAt: z.number().int().nullable(),
+    /** Caller-supplied deduplication key (≤ 200 chars): the job id is derived from it. Null when none. */
+    idempotencyKey: z.string().max(200).nullable(),
+    /** The schedule that materialised this job, else null. */
+    scheduleId: z.string().max(36).nullable(),
+    /** When the job was enqueued, epoch ms. */
+    enqueuedAt: z.number().int(),
+    /** When the current/last attempt was claimed, epoch ms; null before the first claim. */
+    startedAt: z.number().int().nullable(),
+    /** When the job reached a final status, epoch ms; null until then. */
+    finishedAt: z.number().int().nullable(),
+    /** The last attempt's error message (≤ MAX_ERROR_CHARS), kept through DEAD_LETTER. */
+    lastError: z.string().max(MAX_ERROR_CHARS).nullable(),
+    /** JSON array of {@link AttemptRecord}, newest last, at most MAX_HISTORY entries. */
+    history: z.string().max(MAX_HISTORY_CHARS),
+    /** The handler's result as JSON when COMPLETED (≤ MAX_RESULT_CHARS), else null. */
+    result: z.string().max(MAX_RESULT_CHARS).nullable(),
+  }),
+);
 /** A `job-queue` row's columns. */
 export type JobRow = z.infer<typeof jobRowSchema>;
 

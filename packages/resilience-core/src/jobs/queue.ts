@@ -188,6 +188,14 @@ export function casOps(job: StoredJob, seen: number, patch: Partial<JobRow>): Wr
   ];
 }
 
+/**
+ * The job id an enqueue with this idempotency key gets (deterministic per organization), so a caller can look
+ * the first job up with one `get` before doing anything a retry must not repeat (e.g. charging a quota).
+ */
+export function idempotentJobId(orgId: string, idempotencyKey: string): string {
+  return stableId('jk', orgId, idempotencyKey);
+}
+
 /** Creates the queue over a TableStore. */
 export function createJobQueue(options: JobQueueOptions): JobQueue {
   const { store } = options;
@@ -252,7 +260,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const runAt = input.runAt ?? now + (input.delayMs ?? 0);
     const id =
       input.jobId ??
-      (input.idempotencyKey !== undefined ? stableId('jk', input.orgId, input.idempotencyKey) : newId());
+      (input.idempotencyKey !== undefined ? idempotentJobId(input.orgId, input.idempotencyKey) : newId());
     const row: JobRow = {
       orgId: input.orgId,
       type: input.type,

@@ -14,7 +14,8 @@ import { JOB_TABLES } from './tables.ts';
  *
  * Missed ticks (no worker ran for a while) are bounded: at most `maxCatchUp` of the most recent missed slots
  * are materialised; older ones are skipped and counted. Exactly-once relies on the slot's job row existing, so
- * finished jobs must be kept longer than `maxCatchUp` schedule intervals before any retention deletes them.
+ * finished jobs must be kept longer than `maxCatchUp` schedule intervals before any retention deletes them:
+ * retention (`pruneFinishedJobs`) deletes a scheduled job only after {@link slotSettledAt}.
  */
 
 /** Input of {@link createSchedule}. */
@@ -70,6 +71,25 @@ export function dueSlots(
     .sort((a, b) => a - b);
   const overflow = recent.length > schedule.maxCatchUp;
   return { slots: overflow ? recent.slice(1) : recent, skipped: overflow ? 1 : 0 };
+}
+
+/**
+ * When a job this schedule materialised at `enqueuedAt` stops being re-materialisable, epoch ms. A tick only
+ * considers the `maxCatchUp + 1` most recent slots before its `now` ({@link dueSlots}), so once that many cron
+ * times have passed after the job's slot, no tick — however stale its copy of `lastSlotAt` — can create the
+ * slot again, and the job row (whose id gives exactly-once) may be deleted. The slot is at or before
+ * `enqueuedAt`, so counting from `enqueuedAt` is conservative. `null` when the cron has no such future times.
+ */
+export function slotSettledAt(
+  schedule: Pick<ScheduleRow, 'cron' | 'timezone' | 'maxCatchUp'>,
+  enqueuedAt: number,
+): number | null {
+  const runs = parseCron(schedule.cron, schedule.timezone).nextRuns(
+    schedule.maxCatchUp + 1,
+    new Date(enqueuedAt),
+  );
+  const last = runs[schedule.maxCatchUp];
+  return last ? last.getTime() : null;
 }
 
 /** Creates a schedule (id derived from org and name; CONFLICT if that name exists). Validates cron and payload. */

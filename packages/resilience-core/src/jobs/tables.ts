@@ -111,7 +111,11 @@ export const exportsTable: TableSpec = {
     int('rowCount', false, { default: 0, min: 0 }),
     int('createdAtMs', true),
   ],
-  indexes: [{ key: 'export_chunk', type: 'unique', columns: ['exportId', 'chunk'] }],
+  indexes: [
+    { key: 'export_chunk', type: 'unique', columns: ['exportId', 'chunk'] },
+    // Retention deletes files by age (pruneExports).
+    { key: 'age', type: 'key', columns: ['createdAtMs'] },
+  ],
   rowSchema: exportChunkRowSchema,
 };
 

@@ -5,6 +5,7 @@ export {
   type DeferNotification,
   type DeferredNotification,
   logDeferral,
+  NOTIFICATION_QUOTA,
   type NotificationMessage,
   type NotifierLog,
   postWebhook,

@@ -2,28 +2,33 @@ import { z } from 'zod';
 import type { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
+import type { QuotaService, UsageTicket } from '../quota/quota-service.ts';
 import { retry } from '../retry/retry.ts';
+import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**
  * Slack and Teams notifications through circuit breakers (the `slack` and `teams` presets). Inline, a
  * message gets one attempt; when the channel's breaker is open, or the attempt fails transiently, the message
  * is handed to `defer` (the `send-notification` job queue) instead, so the caller's work — creating a
  * recognition — never fails or waits on a webhook. Delivery is at least once: an attempt that timed out may
- * have arrived, and its deferred copy will arrive again.
+ * have arrived, and its deferred copy will arrive again. With `quotas`, each message is charged to the org's
+ * `notifications_per_hour` quota first and dropped (logged) when it is spent.
  */
 
 /** The channels with a webhook notifier. */
-export const webhookChannelSchema = z.enum(['slack', 'teams']);
+export const webhookChannelSchema = lazySchema(() => z.enum(['slack', 'teams']));
 /** A webhook channel. */
 export type WebhookChannel = z.infer<typeof webhookChannelSchema>;
 
 /** Webhook URLs from function variables, validated once per cold start. Never logged (they carry tokens). */
-export const webhookEnvSchema = z.object({
-  /** Slack incoming-webhook URL. Unset = Slack off. */
-  NOTIFY_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Teams incoming-webhook (or Workflows) URL. Unset = Teams off. */
-  NOTIFY_TEAMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
-});
+export const webhookEnvSchema = lazySchema(() =>
+  z.object({
+    /** Slack incoming-webhook URL. Unset = Slack off. */
+    NOTIFY_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Teams incoming-webhook (or Workflows) URL. Unset = Teams off. */
+    NOTIFY_TEAMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  }),
+);
 
 /** Webhook URLs by channel from an environment (`process.env`); throws INTERNAL naming a bad variable, not its value. */
 export function webhooksFromEnv(
@@ -69,10 +74,17 @@ export interface NotifierLog {
 /** What happened to one channel's message. */
 export interface ChannelOutcome {
   channel: WebhookChannel;
-  status: 'sent' | 'deferred' | 'failed';
-  /** For `deferred` and `failed`. */
+  /**
+   * `sent` now; `deferred` to the queue; `failed` (refused by the webhook, or the deferral failed);
+   * `dropped` because the org's `notifications_per_hour` quota is spent (not sent, not queued).
+   */
+  status: 'sent' | 'deferred' | 'failed' | 'dropped';
+  /** For `deferred`, `failed` and `dropped`. */
   reason?: string;
 }
+
+/** The quota {@link WebhookNotifierOptions.quotas} charges. */
+export const NOTIFICATION_QUOTA = 'notifications_per_hour';
 
 /** Options of {@link createWebhookNotifier}. */
 export interface WebhookNotifierOptions {
@@ -85,6 +97,17 @@ export interface WebhookNotifierOptions {
   /** Injected for tests. Default global fetch. */
   fetch?: typeof fetch;
   log?: NotifierLog;
+  /**
+   * Charges `notify` to the org's `notifications_per_hour` quota: one atomic consume of one unit per configured
+   * channel, before anything is sent. Refused → every channel's outcome is `dropped` (logged with the quota,
+   * usage and reset time), neither sent nor queued: the limit caps messages per hour, and deferring a flood
+   * would only move it to the next hour while the queue grows. A message is charged once, when first
+   * attempted; its deferred redelivery (`send-notification` job) is not charged again. A channel that ends
+   * `failed` gets its unit refunded. If the quota store cannot be reached the message goes out uncounted
+   * (logged): a notification never fails, or waits on, the work it reports. `send` is never charged.
+   * Unset = no quota (e.g. operational quota alerts, which must reach admins even when the quota is spent).
+   */
+  quotas?: Pick<QuotaService, 'consume' | 'refund'>;
 }
 
 /** A Slack/Teams notifier. */
@@ -131,8 +154,41 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     );
   }
 
+  /** The quota admission of one notify: a ticket, `null` (no quota / uncounted), or the drop reason. */
+  async function charge(orgId: string): Promise<{ ticket: UsageTicket | null } | { dropped: string }> {
+    if (!options.quotas || channels.length === 0) return { ticket: null };
+    try {
+      const d = await options.quotas.consume(orgId, NOTIFICATION_QUOTA, channels.length);
+      if (d.allowed) return { ticket: d.ticket };
+      const reason =
+        `quota-exceeded (${NOTIFICATION_QUOTA}: ${d.used} of ${d.limit} used` +
+        `${d.resetAt ? `, resets at ${d.resetAt}` : ''})`;
+      options.log?.warn('notification dropped: quota exceeded', {
+        orgId,
+        quotaType: NOTIFICATION_QUOTA,
+        used: d.used,
+        limit: d.limit,
+        requested: d.amount,
+        resetsAt: d.resetAt,
+      });
+      return { dropped: reason };
+    } catch (error) {
+      options.log?.warn('notification quota unavailable: sending uncounted', {
+        orgId,
+        error: describe(error),
+      });
+      return { ticket: null };
+    }
+  }
+
   async function notify(orgId: string, message: NotificationMessage, opts: { idempotencyKey?: string } = {}) {
-    return Promise.all(
+    const admission = await charge(orgId);
+    if ('dropped' in admission) {
+      return channels.map(
+        (channel): ChannelOutcome => ({ channel, status: 'dropped', reason: admission.dropped }),
+      );
+    }
+    const outcomes = await Promise.all(
       channels.map(async (channel): Promise<ChannelOutcome> => {
         const payload: NotificationPayload = {
           channel,
@@ -171,6 +227,14 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
         }
       }),
     );
+    const failed = outcomes.filter((o) => o.status === 'failed').length;
+    if (admission.ticket && failed > 0 && options.quotas) {
+      // Nothing went out and nothing is queued for these channels: their units go back.
+      await options.quotas.refund(admission.ticket, failed).catch((error: unknown) => {
+        options.log?.error('notification quota refund failed', { orgId, error: describe(error) });
+      });
+    }
+    return outcomes;
   }
 
   return { channels, notify, send };

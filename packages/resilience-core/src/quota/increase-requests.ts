@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Row, TableStore, WriteOp } from '../ports/table-store.ts';
+import { lazySchema } from '../schema/lazy-schema.ts';
 import { type LimitOverrides, limitOverridesSchema, settingsOf } from './limits.ts';
 import { assertQuotaOrgId } from './quota-service.ts';
 import { QUOTA_TYPE_NAMES, type QuotaType, quotaAmountSchema, quotaTypeSchema } from './quota-types.ts';
@@ -49,40 +50,44 @@ export const MAX_INCREASE_DAYS = 366;
 export const MAX_PENDING_REQUESTS = 20;
 
 /** Body of a submit: `durationDays` or `permanent: true`, not both. */
-export const increaseRequestInputSchema = z
-  .object({
-    quotaType: quotaTypeSchema,
-    amount: quotaAmountSchema,
-    durationDays: z.number().int().min(1).max(MAX_INCREASE_DAYS).optional(),
-    permanent: z.boolean().optional(),
-    reason: z.string().trim().min(3).max(1000),
-  })
-  .strict()
-  .refine((v) => (v.permanent === true) !== (v.durationDays !== undefined), {
-    message: 'give either durationDays or permanent: true',
-    path: ['durationDays'],
-  });
+export const increaseRequestInputSchema = lazySchema(() =>
+  z
+    .object({
+      quotaType: quotaTypeSchema,
+      amount: quotaAmountSchema,
+      durationDays: z.number().int().min(1).max(MAX_INCREASE_DAYS).optional(),
+      permanent: z.boolean().optional(),
+      reason: z.string().trim().min(3).max(1000),
+    })
+    .strict()
+    .refine((v) => (v.permanent === true) !== (v.durationDays !== undefined), {
+      message: 'give either durationDays or permanent: true',
+      path: ['durationDays'],
+    }),
+);
 /** A validated submit body. */
 export type IncreaseRequestInput = z.infer<typeof increaseRequestInputSchema>;
 
 /** Body of an approve or reject. */
-export const increaseDecisionInputSchema = z
-  .object({ note: z.string().trim().max(1000).optional() })
-  .strict();
+export const increaseDecisionInputSchema = lazySchema(() =>
+  z.object({ note: z.string().trim().max(1000).optional() }).strict(),
+);
 
 /** Body of an operator settings change (every field optional; at least one). */
-export const quotaSettingsInputSchema = z
-  .object({
-    plan: z.enum(PLAN_TIERS).optional(),
-    timeZone: z
-      .string()
-      .refine(isValidTimeZone, { message: 'must be an IANA time zone name such as Europe/Berlin' })
-      .optional(),
-    overrides: limitOverridesSchema.optional(),
-    shadow: z.array(z.enum(QUOTA_TYPE_NAMES)).max(QUOTA_TYPE_NAMES.length).optional(),
-  })
-  .strict()
-  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
+export const quotaSettingsInputSchema = lazySchema(() =>
+  z
+    .object({
+      plan: z.enum(PLAN_TIERS).optional(),
+      timeZone: z
+        .string()
+        .refine(isValidTimeZone, { message: 'must be an IANA time zone name such as Europe/Berlin' })
+        .optional(),
+      overrides: limitOverridesSchema.optional(),
+      shadow: z.array(z.enum(QUOTA_TYPE_NAMES)).max(QUOTA_TYPE_NAMES.length).optional(),
+    })
+    .strict()
+    .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' }),
+);
 /** A validated settings change. */
 export type QuotaSettingsInput = z.infer<typeof quotaSettingsInputSchema>;
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Row, TableStore } from '../ports/table-store.ts';
 import { listAll } from '../ports/table-store.ts';
+import { lazySchema } from '../schema/lazy-schema.ts';
 import { MAX_QUOTA_AMOUNT, QUOTA_TYPE_NAMES, QUOTA_TYPES, type QuotaType } from './quota-types.ts';
 import {
   type PlanTier,
@@ -50,9 +51,8 @@ export const PLAN_LIMITS: Readonly<Record<PlanTier, Readonly<Record<QuotaType, n
 export const DEFAULT_PLAN: PlanTier = 'pro';
 
 /** zod schema of the `overrides` JSON: `{ quotaType: limit }`, limits 0 … MAX_QUOTA_AMOUNT. */
-export const limitOverridesSchema = z.partialRecord(
-  z.enum(QUOTA_TYPE_NAMES),
-  z.number().int().min(0).max(MAX_QUOTA_AMOUNT),
+export const limitOverridesSchema = lazySchema(() =>
+  z.partialRecord(z.enum(QUOTA_TYPE_NAMES), z.number().int().min(0).max(MAX_QUOTA_AMOUNT)),
 );
 /** Per-organization limit overrides. */
 export type LimitOverrides = z.infer<typeof limitOverridesSchema>;

@@ -147,7 +147,33 @@ export function rateLimitHeaders(decision: QuotaDecision): Record<string, string
   return headers;
 }
 
-/** The QUOTA_EXCEEDED error for a refusal: renders as 429 with Retry-After, RateLimit-* and a body naming the quota. */
+/**
+ * The decision whose quota is closest to refusing, for the `RateLimit-*` headers of a success: the lowest
+ * `remaining`, ties broken by the soonest reset (gauges last). Shadow quotas are skipped (they are not enforced,
+ * so clients must not plan around them). `null` when nothing enforced was consumed.
+ */
+export function tightestDecision(decisions: readonly QuotaDecision[]): QuotaDecision | null {
+  let best: QuotaDecision | null = null;
+  for (const d of decisions) {
+    if (d.shadow) continue;
+    if (
+      !best ||
+      d.remaining < best.remaining ||
+      (d.remaining === best.remaining &&
+        (d.resetInSeconds ?? Number.POSITIVE_INFINITY) < (best.resetInSeconds ?? Number.POSITIVE_INFINITY))
+    ) {
+      best = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * The QUOTA_EXCEEDED error for a refusal: renders as 429 with RateLimit-* and a body naming the quota, plus
+ * `Retry-After` (seconds until the window resets) for windowed quotas. A gauge refusal (storage, seats,
+ * integrations) has no Retry-After: it never resets, only releasing usage or a higher limit frees it, and the
+ * body's `resetsAt: null` says so.
+ */
 export function quotaExceededError(decision: QuotaDecision): ResilienceError {
   const when = decision.resetAt
     ? `; it resets at ${decision.resetAt}`
@@ -156,7 +182,8 @@ export function quotaExceededError(decision: QuotaDecision): ResilienceError {
     'QUOTA_EXCEEDED',
     `Quota ${decision.quotaType} exceeded: ${decision.used} of ${decision.limit} used, ${decision.amount} requested${when}`,
     {
-      ...(decision.resetInSeconds === null ? {} : { retryAfterSeconds: decision.resetInSeconds }),
+      // A gauge never resets: waiting does not help, so no Retry-After at all (not the 429 default).
+      retryAfterSeconds: decision.resetInSeconds,
       headers: rateLimitHeaders(decision),
       details: {
         quotaType: decision.quotaType,

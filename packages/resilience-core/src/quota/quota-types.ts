@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { errors } from '../errors.ts';
+import { lazySchema } from '../schema/lazy-schema.ts';
 
 /** How a quota's usage is windowed. `gauge` never resets. */
 export type WindowKind = 'hour' | 'day' | 'month' | 'gauge';
@@ -130,15 +131,17 @@ export function resolveQuotaType(name: string): QuotaType {
 }
 
 /** zod schema for a quota type at an edge: accepts aliases, outputs the canonical name. */
-export const quotaTypeSchema = z
-  .string()
-  .refine(isQuotaTypeName, {
-    message: `Unknown quota type; expected one of ${[...QUOTA_TYPE_NAMES, ...Object.keys(QUOTA_TYPE_ALIASES)].join(', ')}`,
-  })
-  .transform((name) => resolveQuotaType(name));
+export const quotaTypeSchema = lazySchema(() =>
+  z
+    .string()
+    .refine(isQuotaTypeName, {
+      message: `Unknown quota type; expected one of ${[...QUOTA_TYPE_NAMES, ...Object.keys(QUOTA_TYPE_ALIASES)].join(', ')}`,
+    })
+    .transform((name) => resolveQuotaType(name)),
+);
 
 /** The largest amount or limit accepted anywhere (keeps sums inside safe integers and Appwrite's integer column). */
 export const MAX_QUOTA_AMOUNT = 1_000_000_000;
 
 /** zod schema for an amount of usage: a positive whole number. */
-export const quotaAmountSchema = z.number().int().positive().max(MAX_QUOTA_AMOUNT);
+export const quotaAmountSchema = lazySchema(() => z.number().int().positive().max(MAX_QUOTA_AMOUNT));

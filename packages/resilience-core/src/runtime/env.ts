@@ -1,24 +1,27 @@
 import { z } from 'zod';
 import { ResilienceError } from '../errors.ts';
+import { lazySchema } from '../schema/lazy-schema.ts';
 import { zodIssues } from './responses.ts';
 
 /**
  * The variables every function reads (platform notes §A5). Endpoint and project are optional so a bundle can
  * load and answer `/health` anywhere; the kit fails a request that needs Appwrite when they are missing.
  */
-export const baseEnvSchema = z.object({
-  /** `https://<host>/v1`, set by Appwrite at run time. */
-  APPWRITE_FUNCTION_API_ENDPOINT: z.url().optional(),
-  APPWRITE_FUNCTION_PROJECT_ID: z.string().min(1).optional(),
-  /** The running deployment id (blue or green). `local` outside Appwrite. */
-  APPWRITE_FUNCTION_DEPLOYMENT: z.string().min(1).default('local'),
-  APPWRITE_FUNCTION_ID: z.string().optional(),
-  /**
-   * Fallback key for local runs (the dynamic `x-appwrite-key` header wins when present). Never logged; set it
-   * as a secret function variable only if the function must call Appwrite outside an execution's key.
-   */
-  APPWRITE_API_KEY: z.string().min(1).optional(),
-});
+export const baseEnvSchema = lazySchema(() =>
+  z.object({
+    /** `https://<host>/v1`, set by Appwrite at run time. */
+    APPWRITE_FUNCTION_API_ENDPOINT: z.url().optional(),
+    APPWRITE_FUNCTION_PROJECT_ID: z.string().min(1).optional(),
+    /** The running deployment id (blue or green). `local` outside Appwrite. */
+    APPWRITE_FUNCTION_DEPLOYMENT: z.string().min(1).default('local'),
+    APPWRITE_FUNCTION_ID: z.string().optional(),
+    /**
+     * Fallback key for local runs (the dynamic `x-appwrite-key` header wins when present). Never logged; set it
+     * as a secret function variable only if the function must call Appwrite outside an execution's key.
+     */
+    APPWRITE_API_KEY: z.string().min(1).optional(),
+  }),
+);
 
 /** The parsed base environment. */
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

@@ -31,7 +31,8 @@ const RETRY_AFTER_DEFAULT: Partial<Record<string, number>> = {
 
 /**
  * The one error → response mapping: a ResilienceError renders with its code's status (400 with issues, 401,
- * 403, 404, 409, 429 with `Retry-After`, 503, 504…) plus its own headers; anything else is a 500 with a
+ * 403, 404, 409, 429 with `Retry-After`, 503, 504…) plus its own headers (`retryAfterSeconds: null` → no
+ * `Retry-After`, e.g. a gauge quota refusal, which waiting does not cure); anything else is a 500 with a
  * generic message (the cause is logged, never sent). Envelope: `{ ok:false, error:{ code, message, details?,
  * issues? }, traceId? }`.
  */
@@ -52,7 +53,11 @@ export function toResponse(
   }
   const status = error.status ?? 500;
   const headers: Record<string, string> = { ...(error.headers ?? {}) };
-  const retryAfter = error.retryAfterSeconds ?? RETRY_AFTER_DEFAULT[error.code];
+  // `null` means the error knows no retry time exists (a gauge quota never resets): no default either.
+  const retryAfter =
+    error.retryAfterSeconds === null
+      ? undefined
+      : (error.retryAfterSeconds ?? RETRY_AFTER_DEFAULT[error.code]);
   if (retryAfter !== undefined && (status === 429 || status === 503)) {
     headers['retry-after'] = String(Math.max(0, Math.ceil(retryAfter)));
   }

@@ -2,16 +2,19 @@ import { z } from 'zod';
 import { RECOGNITIONS_TABLE } from '../../app/tables.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { TableStore } from '../../ports/table-store.ts';
+import { lazySchema } from '../../schema/lazy-schema.ts';
 import { defineJobType } from '../job-types.ts';
 import type { JobContext } from '../queue.ts';
 
 /** Payload of `cleanup-recognitions`: delete the organization's recognitions older than `daysOld` days. */
-export const cleanupRecognitionsPayload = z
-  .object({
-    /** Age in whole days (1..3650); recognitions created before now − daysOld × 24 h are deleted. */
-    daysOld: z.number().int().min(1).max(3650),
-  })
-  .strict();
+export const cleanupRecognitionsPayload = lazySchema(() =>
+  z
+    .object({
+      /** Age in whole days (1..3650); recognitions created before now − daysOld × 24 h are deleted. */
+      daysOld: z.number().int().min(1).max(3650),
+    })
+    .strict(),
+);
 
 /** The `cleanup-recognitions` job type. */
 export const cleanupRecognitionsType = defineJobType({

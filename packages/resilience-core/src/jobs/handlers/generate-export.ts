@@ -4,6 +4,7 @@ import { errors } from '../../errors.ts';
 import { stableId } from '../../ids.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Condition, ListResult, TableStore } from '../../ports/table-store.ts';
+import { lazySchema } from '../../schema/lazy-schema.ts';
 import { type ExportChunkRow, exportChunkRowSchema } from '../export-row.ts';
 import { defineJobType } from '../job-types.ts';
 import type { JobContext } from '../queue.ts';
@@ -24,15 +25,17 @@ export const EXPORT_CHUNK_CHARS = 60_000;
 export const EXPORT_MAX_ROWS = 100_000;
 
 /** Payload of `generate-export`. */
-export const generateExportPayload = z
-  .object({
-    format: z.literal('csv').default('csv'),
-    /** Only recognitions created at or after this time (ISO-8601). */
-    since: z.iso.datetime({ offset: true }).optional(),
-    /** Only recognitions created before this time (ISO-8601). */
-    until: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict();
+export const generateExportPayload = lazySchema(() =>
+  z
+    .object({
+      format: z.literal('csv').default('csv'),
+      /** Only recognitions created at or after this time (ISO-8601). */
+      since: z.iso.datetime({ offset: true }).optional(),
+      /** Only recognitions created before this time (ISO-8601). */
+      until: z.iso.datetime({ offset: true }).optional(),
+    })
+    .strict(),
+);
 
 /** The `generate-export` job type. */
 export const generateExportType = defineJobType({

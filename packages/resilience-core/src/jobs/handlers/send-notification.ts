@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../../schema/lazy-schema.ts';
 import { defineJobType } from '../job-types.ts';
 import type { EnqueueResult, JobContext, JobQueue } from '../queue.ts';
 
@@ -7,18 +8,20 @@ import type { EnqueueResult, JobContext, JobQueue } from '../queue.ts';
  * caller enqueues the message instead of dropping it ({@link enqueueNotification}); a worker sends it later
  * through the notifier, with the queue's retries and backoff on top of the breaker.
  */
-export const sendNotificationPayload = z
-  .object({
-    /** Channel name as the notifier knows it, e.g. `slack`, `teams`, `email`. */
-    channel: z.string().min(1).max(32),
-    /** The message text. */
-    text: z.string().min(1).max(4000),
-    /** Optional title/subject. */
-    title: z.string().max(200).optional(),
-    /** What the notification is about, e.g. the recognition id. */
-    subjectId: z.string().max(36).optional(),
-  })
-  .strict();
+export const sendNotificationPayload = lazySchema(() =>
+  z
+    .object({
+      /** Channel name as the notifier knows it, e.g. `slack`, `teams`, `email`. */
+      channel: z.string().min(1).max(32),
+      /** The message text. */
+      text: z.string().min(1).max(4000),
+      /** Optional title/subject. */
+      title: z.string().max(200).optional(),
+      /** What the notification is about, e.g. the recognition id. */
+      subjectId: z.string().max(36).optional(),
+    })
+    .strict(),
+);
 
 /** A `send-notification` payload. */
 export type NotificationPayload = z.infer<typeof sendNotificationPayload>;

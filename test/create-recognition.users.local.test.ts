@@ -1,0 +1,187 @@
+/**
+ * create-recognition as its users reach it: the real bundle deployed to appwrite-local (appwrite.json's
+ * `execute: ["users"]`), executed through node-appwrite by signed-in users holding a JWT (`users.createJWT` →
+ * `Client.setJWT`), so the function's caller comes from the `x-appwrite-user-id` the server sets, not from a
+ * test harness. Org = an Appwrite team; memberships and roles are real.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
+import { Client, Functions, TablesDB, Teams, Users } from 'node-appwrite';
+import { DATABASE_ID, RECOGNITIONS_TABLE } from 'resilience-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error — plain .mjs build script without type declarations
+import { buildFunction } from '../scripts/build-function.mjs';
+import { expectAppwriteError } from './appwrite-local-helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const functionDir = path.join(root, 'functions', 'create-recognition');
+const ORG = 'acme';
+let server: AppwriteLocal;
+let admin: Client;
+/** A Functions service per user, authenticated by that user's JWT (no API key). */
+const as: Record<string, Functions> = {};
+
+interface Answer {
+  status: number;
+  body: { ok?: boolean; error?: { code: string; issues?: { path: string; message: string }[] } } & Record<
+    string,
+    unknown
+  >;
+  userSeen: string;
+}
+
+/** Executes create-recognition synchronously as `who` and parses the answer. */
+async function call(who: Functions, method: 'GET' | 'POST', xpath: string, body?: unknown): Promise<Answer> {
+  const execution = await who.createExecution({
+    functionId: 'create-recognition',
+    xpath,
+    method: method as never,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  });
+  let parsed: Answer['body'];
+  try {
+    parsed = JSON.parse(execution.responseBody) as Answer['body'];
+  } catch {
+    parsed = { raw: execution.responseBody };
+  }
+  return { status: execution.responseStatusCode, body: parsed, userSeen: execution.$permissions.join(',') };
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(functionDir, 'dist', 'main.js'))) await buildFunction(functionDir);
+  server = await startAppwriteLocal({
+    port: 0,
+    memory: true,
+    projectId: 'users-e2e',
+    apiKey: 'users-e2e-key',
+    config: path.join(root, 'appwrite.json'),
+    functions: { autoTick: false },
+  });
+  await deployFunction({
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    apiKey: server.apiKey,
+    functionId: 'create-recognition',
+    dir: functionDir,
+    files: ['dist'],
+  });
+  admin = new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey);
+  const users = new Users(admin);
+  const teams = new Teams(admin);
+  for (const id of ['ann', 'ben', 'out'])
+    await users.create({ userId: id, email: `${id}@example.com`, name: id });
+  await teams.create({ teamId: ORG, name: 'Acme' });
+  await teams.createMembership({ teamId: ORG, roles: ['owner'], userId: 'ann' });
+  await teams.createMembership({ teamId: ORG, roles: ['member'], userId: 'ben' });
+  for (const id of ['ann', 'ben', 'out']) {
+    const { jwt } = await users.createJWT({ userId: id });
+    as[id] = new Functions(
+      new Client().setEndpoint(server.endpoint).setProject(server.projectId).setJWT(jwt),
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('create-recognition executed by signed-in users (JWT)', () => {
+  it('a member recognizes another member: 201, the giver is the JWT user, and the row is stored', async () => {
+    const out = await call(as.ben!, 'POST', '/recognitions', {
+      orgId: ORG,
+      receiverId: 'ann',
+      message: 'Great launch',
+      points: 5,
+    });
+    expect(out.status, JSON.stringify(out.body)).toBe(201);
+    // The execution belongs to ben (read("user:ben")), so the server knew the caller.
+    expect(out.userSeen).toBe('read("user:ben")');
+    const row = out.body as unknown as { $id: string; giverId: string };
+    expect(row.giverId).toBe('ben');
+    const stored = await new TablesDB(admin).getRow({
+      databaseId: DATABASE_ID,
+      tableId: RECOGNITIONS_TABLE,
+      rowId: row.$id,
+    });
+    expect(stored).toMatchObject({ orgId: ORG, giverId: 'ben', receiverId: 'ann', points: 5 });
+  });
+
+  it('refuses a giver named other than the JWT user (the caller cannot be spoofed through the body)', async () => {
+    const out = await call(as.ben!, 'POST', '/recognitions', {
+      orgId: ORG,
+      giverId: 'ann',
+      receiverId: 'ann',
+      message: 'as someone else',
+    });
+    expect(out.status, JSON.stringify(out.body)).toBe(403);
+    expect(out.body.error?.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses an outsider (403) and a member recognizing the outsider (403)', async () => {
+    const outsider = await call(as.out!, 'POST', '/recognitions', {
+      orgId: ORG,
+      receiverId: 'ben',
+      message: 'hello',
+    });
+    expect(outsider.status, JSON.stringify(outsider.body)).toBe(403);
+    expect(outsider.body.error?.code).toBe('FORBIDDEN');
+    const toOutsider = await call(as.ann!, 'POST', '/recognitions', {
+      orgId: ORG,
+      receiverId: 'out',
+      message: 'hello',
+    });
+    expect(toOutsider.status, JSON.stringify(toOutsider.body)).toBe(403);
+  });
+
+  it('answers a bad body with 400 and the field issues', async () => {
+    const out = await call(as.ben!, 'POST', '/recognitions', { orgId: ORG, receiverId: 'ann', points: -3 });
+    expect(out.status).toBe(400);
+    expect(out.body.error?.code).toBe('INVALID_INPUT');
+    const fields = (out.body.error?.issues ?? []).map((i) => i.path);
+    expect(fields).toEqual(expect.arrayContaining(['message', 'points']));
+  });
+
+  it('an admin route: a plain member gets 403, the org owner 200', async () => {
+    const submitted = await call(as.ben!, 'POST', `/orgs/${ORG}/quota-requests`, {
+      quotaType: 'recognitions_per_day',
+      amount: 50,
+      durationDays: 2,
+      reason: 'Awards week',
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    const requestId = (submitted.body as { id: string }).id;
+    const byMember = await call(as.ben!, 'POST', `/orgs/${ORG}/quota-requests/${requestId}/approve`, {});
+    expect(byMember.status, JSON.stringify(byMember.body)).toBe(403);
+    const byOutsider = await call(as.out!, 'POST', `/orgs/${ORG}/quota-requests/${requestId}/approve`, {});
+    expect(byOutsider.status).toBe(403);
+    const byOwner = await call(as.ann!, 'POST', `/orgs/${ORG}/quota-requests/${requestId}/approve`, {
+      note: 'enjoy',
+    });
+    expect(byOwner.status, JSON.stringify(byOwner.body)).toBe(200);
+    expect(byOwner.body).toMatchObject({ status: 'approved' });
+  });
+
+  it('lists the org recognitions for a member and refuses the outsider', async () => {
+    const list = await call(as.ann!, 'GET', `/orgs/${ORG}/recognitions`);
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(list.body)).toContain('Great launch');
+    expect((await call(as.out!, 'GET', `/orgs/${ORG}/recognitions`)).status).toBe(403);
+  });
+
+  it('is not executable without a user or key, and users cannot run the key-only functions', async () => {
+    const guest = new Functions(new Client().setEndpoint(server.endpoint).setProject(server.projectId));
+    await expectAppwriteError(
+      guest.createExecution({ functionId: 'create-recognition', xpath: '/health' }),
+      401,
+      'user_unauthorized',
+    );
+    // deploy-orchestrator has `execute: []` in appwrite.json: API keys only.
+    await expectAppwriteError(
+      as.ann!.createExecution({ functionId: 'deploy-orchestrator', xpath: '/health' }),
+      401,
+      'user_unauthorized',
+    );
+  });
+});
