@@ -7,12 +7,16 @@
  * - Size (budget {@link MAX_BUNDLE_BYTES}, measured by bench/bundles.bench.ts):
  *   - node-appwrite's `undici` import → scripts/shims/undici.mjs (Node 22's global fetch, FormData, File);
  *   - `json-bigint` (+ bignumber.js) → scripts/shims/json-bigint.mjs (native JSON, exact bigints on Node 22);
- *   - zod: its 40 locales → English only, and the opt-in `z.compile` / `z.fromJSONSchema` → stubs that throw
- *     (zod's `z` namespace object defeats tree-shaking, so unused parts must be cut here);
+ *   - zod: its 40 locales → English only, and the opt-in `z.compile` / `z.fromJSONSchema` and JSON Schema
+ *     generation (`z.toJSONSchema`, `schema.toJSONSchema()`, `~standard.jsonSchema`) → stubs that throw (zod's
+ *     `z` namespace object and per-schema JSON Schema hooks defeat tree-shaking, so unused parts are cut here);
  *   - resilience-core declares `"sideEffects": false`, so services a function does not use are dropped;
  *   - the adapters call TablesDB/Teams endpoints through `Client.call` instead of the SDK's service classes;
  *   - `import { z } from 'zod'` in our code is compiled as `import * as z` (see {@link zodNamespaceImports}).
- * - Cold start: `node:crypto` → scripts/shims/node-crypto.mjs, loaded on first use; the undici shim is lazy too.
+ * - Cold start (bench/bundles.bench.ts): no zod schema is built while the bundle loads — module-level schemas
+ *   are declared with `lazySchema()` (resilience-core, schema/lazy-schema.ts; guarded by
+ *   test/lazy-schemas.test.ts), so loading is mostly V8 compiling the file, which is why size matters too.
+ *   `node:crypto` → scripts/shims/node-crypto.mjs, loaded on first use; the undici shim is lazy too.
  * - The open-runtimes server `require()`s the entrypoint and calls `mod.default` or the module itself
  *   (platform notes §A1): the footer makes `module.exports` the handler, with `.default` pointing at itself,
  *   so both work (and `import()` sees it as the default export).

@@ -5,10 +5,11 @@
  *
  * User JWTs (`users.createJWT`, the `X-Appwrite-JWT` header) are plain HS256 JWTs `{userId, sessionId, exp}` as
  * Appwrite issues them, signed with a key derived from the same secret under a different label, so a user JWT
- * is never a valid key and a key is never a valid JWT. The secret is random per server instance: tokens do not
- * survive a restart (Appwrite's do, being signed with `_APP_OPENSSL_KEY_V1`).
+ * is never a valid key and a key is never a valid JWT. The secret is random per in-memory server; with a data
+ * directory it is kept in the database ({@link persistentSecret}), so tokens survive a restart as Appwrite's do.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
 import { AppwriteError } from './errors.ts';
 import type {
   AuthContext,
@@ -83,6 +84,25 @@ export const USER_SCOPES: readonly Scope[] = [
  * row routes gets 401 `general_unauthorized_scope`).
  */
 export const GUEST_SCOPES: readonly Scope[] = ['execution.read', 'execution.write'];
+
+/**
+ * The signing secret of a data directory: created (32 random bytes) on first start and kept in the database, so
+ * dynamic keys and user JWTs stay valid across restarts. It is as sensitive as the data directory itself.
+ */
+export function persistentSecret(db: Database): Buffer {
+  db.exec('CREATE TABLE IF NOT EXISTS server_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)');
+  const read = () =>
+    db.prepare('SELECT value FROM server_secrets WHERE name = ?').pluck().get('signing') as
+      | Buffer
+      | undefined;
+  const existing = read();
+  if (existing) return existing;
+  db.prepare('INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)').run(
+    'signing',
+    randomBytes(32),
+  );
+  return read() as Buffer;
+}
 
 /** A configured static key. */
 export interface StaticKey {

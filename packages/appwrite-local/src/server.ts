@@ -11,7 +11,7 @@ import {
 import { healthModule } from './health.ts';
 import { createHttpFront, type TraceEntry } from './http-server.ts';
 import { createIdentityRegistry } from './identity.ts';
-import { ALL_SCOPES, createKeysService, type StaticKey } from './keys.ts';
+import { ALL_SCOPES, createKeysService, persistentSecret, type StaticKey } from './keys.ts';
 import { PathRouter } from './router.ts';
 import type { ServerClock, ServerContext, ServerModule } from './server-context.ts';
 import { tablesDbModule } from './tablesdb/module.ts';
@@ -80,6 +80,8 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
   const keys = createKeysService({
     projectId: options.projectId,
     clock,
+    // Dynamic keys and user JWTs of a data directory survive restarts; in memory they die with the server.
+    secret: memory ? undefined : persistentSecret(db),
     staticKeys: [{ secret: options.apiKey, scopes: [...ALL_SCOPES] }, ...(options.keys ?? [])],
   });
   const identity = createIdentityRegistry();
