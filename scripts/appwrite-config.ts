@@ -113,6 +113,8 @@ export const functions: FunctionConfig[] = [
  * Standby twins for blue-green rollouts (deploy-orchestrator, issue 7): the same code, scopes and timeout as the
  * live function, but no events, no schedule and `execute: []` (API keys only), so nothing but the orchestrator
  * runs them. The orchestrator validates a new version on `<id>-standby` before switching the live function.
+ * A cron/event function's twin must never tick or react to events (it would process the same jobs and windows
+ * twice): `schedule: ''` and `events: []` here, and the orchestrator refuses a twin that has either.
  */
 export function standbyTwin(fn: FunctionConfig): FunctionConfig {
   return {
@@ -125,8 +127,12 @@ export function standbyTwin(fn: FunctionConfig): FunctionConfig {
   };
 }
 
-/** The functions rolled out with pre-switch validation, hence given a twin. */
-export const FUNCTIONS_WITH_STANDBY = ['create-recognition'];
+/**
+ * The functions rolled out with pre-switch validation, hence given a twin: every function but
+ * deploy-orchestrator, which is not rolled out by itself (it would switch its own deployment mid-run; see
+ * packages/resilience-core/src/deployment/README.md, "Which functions roll out") and is deployed directly.
+ */
+export const FUNCTIONS_WITH_STANDBY = ['create-recognition', 'job-worker', 'quota-reset'];
 
 functions.push(...functions.filter((f) => FUNCTIONS_WITH_STANDBY.includes(f.$id)).map(standbyTwin));
 

@@ -241,6 +241,34 @@ describe('appwrite.json', () => {
     expect(fns['deploy-orchestrator']?.execute).toEqual([]);
     expect(fns['create-recognition']?.execute).toEqual(['users']);
   });
+
+  it('gives every rolled-out function a standby twin that never ticks, reacts to events or serves users', () => {
+    const list = (committed as { functions: z.infer<typeof functionSchema>[] }).functions;
+    const fns = Object.fromEntries(list.map((f) => [f.$id, f]));
+    const live = list.filter((f) => !f.$id.endsWith('-standby'));
+    for (const fn of live) {
+      const twin = fns[`${fn.$id}-standby`];
+      // deploy-orchestrator is deployed directly: it would switch its own deployment mid-rollout.
+      if (fn.$id === 'deploy-orchestrator') {
+        expect(twin, fn.$id).toBeUndefined();
+        continue;
+      }
+      expect(twin, `${fn.$id}-standby`).toMatchObject({
+        path: fn.path,
+        entrypoint: fn.entrypoint,
+        timeout: fn.timeout,
+        scopes: fn.scopes,
+        execute: [],
+        events: [],
+        schedule: '',
+      });
+    }
+    expect(list.filter((f) => f.$id.endsWith('-standby')).map((f) => f.$id)).toEqual([
+      'create-recognition-standby',
+      'job-worker-standby',
+      'quota-reset-standby',
+    ]);
+  });
 });
 
 // --- row schemas vs columns ------------------------------------------------------------------------------

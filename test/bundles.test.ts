@@ -105,6 +105,21 @@ describe.each(names)('bundle %s', (name) => {
     expect(JSON.parse(out)).toEqual({ type: 'function', name, self: true });
   });
 
+  it('loads no Node built-in module while loading (node:crypto, fetch/undici, streams wait for first use)', () => {
+    // Cold start (bench/bundles.bench.ts): node:crypto alone costs ~5 ms to load. `process.moduleLoadList`
+    // (Node's list of loaded built-ins) is compared before and after the require(); an empty file is required
+    // first so the CommonJS loader's own modules are already in the list.
+    const empty = path.join(outside, 'empty.cjs');
+    writeFileSync(empty, 'module.exports = 1;\n');
+    const script = `const list = () => process.moduleLoadList ?? [];
+      require(${JSON.stringify(empty)});
+      const before = new Set(list());
+      require(${JSON.stringify(isolated(name))});
+      console.log(JSON.stringify({ has: Array.isArray(process.moduleLoadList), added: list().filter((m) => !before.has(m)) }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: outside }).toString());
+    expect(out).toEqual({ has: true, added: [] });
+  });
+
   it('answers GET /health with its name, deployment id and version', async () => {
     const handler = requireOutside(isolated(name)) as Loaded;
     const out = await invoke(handler, { method: 'GET', path: '/health', headers: serverHeaders() });

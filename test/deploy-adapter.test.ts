@@ -57,6 +57,8 @@ describe('Appwrite FunctionsPlatform adapter (translation)', () => {
           enabled: true,
           execute: [],
           deploymentRetention: 7,
+          schedule: '* * * * *',
+          events: ['databases.*.tables.*.rows.*.create'],
         }) as never,
     });
     expect(await createAppwriteFunctionsPlatform({ api }).getFunction('f')).toEqual({
@@ -66,6 +68,8 @@ describe('Appwrite FunctionsPlatform adapter (translation)', () => {
       enabled: true,
       execute: [],
       deploymentRetentionDays: 7,
+      schedule: '* * * * *',
+      events: ['databases.*.tables.*.rows.*.create'],
     });
   });
 

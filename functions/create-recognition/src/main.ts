@@ -3,6 +3,7 @@ import { defineFunction } from 'resilience-core/runtime';
 import { hooksFor } from './hooks.ts';
 import { circuitBreakerRoutes } from './routes/circuit-breakers.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { quotaRoutes } from './routes/quota.ts';
 import { recognitionRoutes } from './routes/recognitions.ts';
 
@@ -20,7 +21,7 @@ export default defineFunction({
     hooks: hooksFor(ctx),
     setup: ctx,
   }),
-  routes: [...recognitionRoutes, ...quotaRoutes, ...jobRoutes, ...circuitBreakerRoutes],
+  routes: [...recognitionRoutes, ...quotaRoutes, ...jobRoutes, ...circuitBreakerRoutes, ...metricsRoutes],
   health: {
     recognitions: (deps) => deps.store.list(RECOGNITIONS_TABLE, { limit: 1, select: ['orgId'] }),
   },

@@ -1,4 +1,4 @@
-import type { CodeBundle, RolloutOrchestrator, RolloutView } from 'resilience-core';
+import { type CodeBundle, errors, type RolloutOrchestrator, type RolloutView } from 'resilience-core';
 import type { HistoryQuery, ResumeBody, RollbackBody, StartBody } from './schema.ts';
 
 /**
@@ -12,6 +12,24 @@ export interface OrchestratorDeps {
   orchestrator: RolloutOrchestrator;
   /** Upper bound of one execution's run (ms), below the function's timeout. */
   maxRunMs: number;
+  /** This function's own id (`APPWRITE_FUNCTION_ID`): it never rolls itself out. Default `deploy-orchestrator`. */
+  selfId?: string;
+}
+
+/**
+ * The orchestrator does not start or resume a rollout of itself: the run would switch the deployment it is
+ * running on, and a broken green could then neither finish the watch nor roll itself back. deploy-orchestrator
+ * is deployed directly (`npm run deploy`), or rolled out from outside with `npm run rollout`.
+ */
+function refuseSelf(functionId: string, deps: OrchestratorDeps): void {
+  const self = deps.selfId ?? 'deploy-orchestrator';
+  if (functionId === self) {
+    throw errors.invalidInput(
+      `${self} does not roll itself out: deploy it with \`npm run deploy\` or drive the rollout from outside ` +
+        `with \`npm run rollout -- start ${self} --skip-health-check\``,
+      [{ path: 'functionId', message: 'is the orchestrator itself' }],
+    );
+  }
 }
 
 /** A handler's answer. */
@@ -22,6 +40,7 @@ export interface HandlerResult {
 
 /** `POST /rollouts`: start a rollout. */
 export async function startRollout(body: StartBody, deps: OrchestratorDeps): Promise<HandlerResult> {
+  refuseSelf(body.functionId, deps);
   const { maxRunMs, code, ...rest } = body;
   const view = await deps.orchestrator.start(
     { ...rest, ...(code ? { code: decodeCode(code) } : {}) },
@@ -32,6 +51,7 @@ export async function startRollout(body: StartBody, deps: OrchestratorDeps): Pro
 
 /** `POST /rollouts/resume`: continue the function's unfinished rollout. */
 export async function resumeRollout(body: ResumeBody, deps: OrchestratorDeps): Promise<HandlerResult> {
+  refuseSelf(body.functionId, deps);
   const view = await deps.orchestrator.resume(body.functionId, {
     maxRunMs: budget(body.maxRunMs, deps),
     ...(body.code ? { code: decodeCode(body.code) } : {}),

@@ -40,6 +40,7 @@ export default defineFunction({
         ctx.log.info('rollout', { rolloutId: e.rolloutId, status: e.status, message: e.message }),
     }),
     maxRunMs: ctx.env.DEPLOY_MAX_RUN_MS,
+    selfId: ctx.env.APPWRITE_FUNCTION_ID || 'deploy-orchestrator',
   }),
   routes: [
     route({

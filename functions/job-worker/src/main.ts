@@ -6,10 +6,14 @@ import {
   JOB_TABLES,
   type JobQueue,
   lazySchema,
+  PROMETHEUS_CONTENT_TYPE,
+  PrometheusWriter,
+  prefersPrometheusText,
   productJobTypes,
   registerProductHandlers,
   runWorkerExecution,
   type Worker,
+  writeJobMetrics,
 } from 'resilience-core';
 import {
   defineFunction,
@@ -83,7 +87,7 @@ const route = routesFor<WorkerDeps>();
  * in batches until the queue is idle or 5 s before the function timeout. Many executions may run at once;
  * leases and fencing tokens keep every job with one worker. API-key routes: `POST /` drains by hand,
  * `POST /schedules` creates a recurring job, `GET /dead-letters` lists the dead-letter queue, `GET /metrics`
- * reports queue metrics.
+ * reports queue metrics (JSON, or the Prometheus text format with `?format=prometheus` / `accept: text/plain`).
  */
 export default defineFunction({
   name: 'job-worker',
@@ -161,17 +165,29 @@ export default defineFunction({
         z.object({
           orgId: z.string().min(1).max(36).optional(),
           windowMinutes: z.coerce.number().int().min(1).max(10_080).optional(),
+          /** `prometheus`: text format 0.0.4; `json`; absent: `accept` decides (JSON unless text/plain wins). */
+          format: z.enum(['json', 'prometheus']).optional(),
         }),
       ),
-      summary: 'Queue depth, oldest due job, throughput, failure rate, latency percentiles',
-      handler: async ({ deps, query }) => ({
-        body: await collectJobMetrics({
+      summary:
+        'Queue depth, oldest due job, throughput, failure rate, latency percentiles (JSON, or Prometheus text ' +
+        'with ?format=prometheus or accept: text/plain); 2 list round trips below 1,000 rows per scan',
+      handler: async ({ deps, query, req }): Promise<RouteResult> => {
+        const metrics = await collectJobMetrics({
           store: deps.queue.store,
           clock: deps.queue.clock,
           ...(query.orgId ? { orgId: query.orgId } : {}),
           ...(query.windowMinutes ? { windowMs: query.windowMinutes * 60_000 } : {}),
-        }),
-      }),
+        });
+        const prometheus =
+          query.format === 'prometheus' ||
+          (query.format === undefined && prefersPrometheusText(req.headers?.accept));
+        if (!prometheus) return { body: metrics, headers: { vary: 'accept' } };
+        const text = writeJobMetrics(new PrometheusWriter(), metrics, {
+          types: productJobTypes.map((t) => t.type),
+        }).toString();
+        return { text, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, vary: 'accept' } };
+      },
     }),
   ],
   health: {

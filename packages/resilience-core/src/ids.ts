@@ -15,13 +15,22 @@ export function newId(): string {
 /**
  * A deterministic row id from parts (e.g. `stableId('q', orgId, type, window)`): joined with `.` when that
  * fits Appwrite's 36-character rule, otherwise a prefix plus a SHA-256 digest, so equal parts give equal ids.
+ *
+ * Distinct parts give distinct ids even when a part is caller-supplied (an idempotency key, a schedule name)
+ * and contains the `.` separator: `('jk', 'acme', 'x.k')` and `('jk', 'acme.x', 'k')` must not share a row, or
+ * one organization could occupy or read another's. Such parts are hashed from an unambiguous (length-prefixed)
+ * encoding, and the id carries an `_` after the prefix, so it can equal neither a joined id (which has a `.`)
+ * nor the digest id of dot-free parts (neither `.` nor `_`). Ids of dot-free parts are unchanged.
  */
 export function stableId(...parts: ReadonlyArray<string | number>): string {
-  const joined = parts.map(String).join('.');
+  const strings = parts.map(String);
+  const prefix = (strings[0] ?? 'h').replace(/[^a-zA-Z0-9]/g, '').slice(0, 4) || 'h';
+  if (strings.some((p) => p.includes('.'))) {
+    const encoded = strings.map((p) => `${p.length}:${p}`).join('');
+    return `${prefix}_${createHash('sha256').update(encoded).digest('hex')}`.slice(0, 36);
+  }
+  const joined = strings.join('.');
   if (ID_PATTERN.test(joined)) return joined;
-  const prefix = String(parts[0] ?? 'h')
-    .replace(/[^a-zA-Z0-9]/g, '')
-    .slice(0, 4);
   const digest = createHash('sha256').update(joined).digest('hex');
-  return `${prefix || 'h'}${digest}`.slice(0, 36);
+  return `${prefix}${digest}`.slice(0, 36);
 }

@@ -4,6 +4,7 @@ export * from './deployment/index.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './jobs/index.ts';
+export * from './metrics/index.ts';
 export * from './notify/index.ts';
 export * from './ports/clock.ts';
 export * from './ports/org-directory.ts';

@@ -96,6 +96,8 @@ function accepted(job: { jobId: string; status: string; deduplicated: boolean })
  * belong to (admin role when `admin`). Anything else is NOT_FOUND, so ids of other tenants cannot be probed.
  */
 async function visibleJob(deps: AppDeps, caller: Caller, jobId: string, admin = false): Promise<StoredJob> {
+  // Not an Appwrite id (too long, odd characters): no such job, and no storage round trip to find out.
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/.test(jobId)) throw errors.notFound('Job not found');
   const job = await jobQueueFor(deps).get(jobId);
   const hidden = errors.notFound(`Job ${jobId} not found`, { jobId });
   if (!job) throw hidden;
@@ -125,7 +127,8 @@ export const jobRoutes = [
       if (key !== undefined) {
         const existing = await queue.get(idempotentJobId(orgId, key));
         if (existing) {
-          if (existing.type !== 'generate-export') {
+          // The id is derived from (orgId, key), but never trust that alone with another tenant's job.
+          if (existing.type !== 'generate-export' || existing.orgId !== orgId) {
             throw errors.conflict('This idempotency key was already used for a different job', {
               jobId: existing.$id,
             });

@@ -43,7 +43,7 @@ export async function buildDeployment(
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    await tar.x({ file: sourcePath(deps, deploymentId), cwd: dir });
+    await extractArchive(sourcePath(deps, deploymentId), dir, logs);
     logs.push('Extracted source archive.');
     if (dep.commands.trim() !== '') {
       if (!update({ status: 'building', buildLogs: logs.join('\n') })) return;
@@ -73,6 +73,39 @@ export async function buildDeployment(
       buildDuration: Math.round((deps.ctx.clock.now() - started) / 1000),
     });
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Extracts a deployment archive into `dir`. node-tar already keeps every entry inside `dir` (leading `/` is
+ * stripped, `..` paths and links resolving outside are skipped, nothing is written through a symlink); an
+ * archive that tried any of that is refused as a whole — the build fails naming the entries — rather than
+ * deployed with files silently missing.
+ */
+async function extractArchive(file: string, dir: string, logs: string[]): Promise<void> {
+  const refused: string[] = [];
+  await tar.x({
+    file,
+    cwd: dir,
+    onwarn: (code, message, data) => {
+      const entry = (data as { entry?: { path?: unknown } } | undefined)?.entry?.path;
+      if (code === 'TAR_ENTRY_INFO') {
+        logs.push(`${message}`);
+        return;
+      }
+      if (code === 'TAR_ENTRY_ERROR' || code === 'TAR_SYMLINK_ERROR' || code === 'TAR_BAD_ARCHIVE') {
+        refused.push(
+          `${typeof entry === 'string' ? entry.slice(0, 200) : '?'} (${String(message).slice(0, 200)})`,
+        );
+      } else {
+        logs.push(`archive warning ${code}: ${String(message).slice(0, 200)}`);
+      }
+    },
+  });
+  if (refused.length > 0) {
+    throw new Error(
+      `The archive has entries that would escape the deployment directory: ${refused.slice(0, 10).join('; ')}`,
+    );
   }
 }
 

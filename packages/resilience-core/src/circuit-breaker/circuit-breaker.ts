@@ -134,7 +134,13 @@ export class CircuitBreaker {
   /** The last fleet-wide window read for `state.version`. */
   private remote: BucketCounts = new Map();
   private bg: Promise<void> | null = null;
+  /** When the running background run started. */
+  private bgStartedAt = Number.NEGATIVE_INFINITY;
   private bgAgain = false;
+  /** The start time of the latest background run whose state read settled (ok or failed). */
+  private refreshedAt = Number.NEGATIVE_INFINITY;
+  /** A background run a rejection already waited `refreshBeforeRejectMs` for: later rejections don't wait on it. */
+  private refreshGaveUpOn: Promise<void> | null = null;
   private needWindowRead = false;
 
   private halfOpenFullUntil = 0;
@@ -466,12 +472,22 @@ export class CircuitBreaker {
   // ---------------------------------------------------------------------------------------------------------
   // Admission (the slow path: cold cache, stale cache, a due transition, OPEN or HALF_OPEN)
 
-  private async admit(now: number): Promise<Admission> {
+  private async admit(start: number): Promise<Admission> {
+    let now = start;
     if (!this.loaded) {
       // Concurrent first calls of a cold execution share one state read.
       this.loading ??= this.load(now);
       await this.loading;
-    } else if (now >= this.freshUntil) this.kick(false);
+    } else if (now >= this.freshUntil) {
+      // One refresh per expiry: a run started since the cache went stale already reads a fresh enough state.
+      if (!this.bg || this.bgStartedAt < this.freshUntil) this.kick(false);
+      // Rejecting is not a hot path: before turning a call away on a stale OPEN state, look at the shared one
+      // (an operator's reset, or another execution's close, would otherwise be missed for a cache TTL).
+      if (this.wouldReject(now)) {
+        await this.refreshBeforeRejecting(now);
+        now = this.clock.now();
+      }
+    }
     // A transition is due: wait for the fleet-wide check instead of sending more calls to a failing dependency.
     for (let i = 0; i < 3 && this.due && this.bg; i++) await this.bg;
     if (this.shared && this.storage.status === 'unreachable') {
@@ -484,6 +500,55 @@ export class CircuitBreaker {
       throw this.rejection(this.state.state === 'OPEN' && this.state.isolated ? 'isolated' : 'open', now);
     }
     return this.admitProbe(now, true);
+  }
+
+  /** Whether the cached state alone turns a call away at `now` (OPEN, isolated, or a fail-closed outage). */
+  private wouldReject(now: number): boolean {
+    if (!this.shared) return false;
+    if (this.storage.status === 'unreachable') {
+      if (this.options.onStoreUnavailable === 'fail-closed') return true;
+      if (this.options.onStoreUnavailable === 'fail-open') return false;
+    }
+    return circuitStatus(this.state, now) === 'OPEN';
+  }
+
+  /**
+   * Waits, at most `refreshBeforeRejectMs`, until a background state read started at or after `since` has
+   * settled. A read that outlasts the bound is not waited for again by later calls (they reject on the cached
+   * state at once), so a hanging store costs one bounded wait per refresh, not one per call.
+   */
+  private async refreshBeforeRejecting(since: number): Promise<void> {
+    const ms = this.options.refreshBeforeRejectMs;
+    if (ms <= 0 || !this.bg || this.refreshGaveUpOn === this.bg) return;
+    this.counters.refreshesBeforeReject.waited++;
+    const timer = new AbortController();
+    let timedOut = false;
+    const deadline = this.clock.sleep(ms, timer.signal).then(
+      () => {
+        timedOut = true;
+      },
+      () => undefined,
+    );
+    try {
+      // A run already under way may have read before `since`; the re-armed run after it has not.
+      for (let i = 0; i < 3 && this.refreshedAt < since; i++) {
+        const bg = this.running();
+        if (!bg) return;
+        await Promise.race([bg.catch(() => undefined), deadline]);
+        if (timedOut) {
+          this.refreshGaveUpOn = bg;
+          this.counters.refreshesBeforeReject.timedOut++;
+          return;
+        }
+      }
+    } finally {
+      timer.abort();
+    }
+  }
+
+  /** The background run in flight, read afresh (it changes across awaits). */
+  private running(): Promise<void> | null {
+    return this.bg;
   }
 
   private async admitProbe(now: number, mayRefresh: boolean): Promise<Admission> {
@@ -621,6 +686,7 @@ export class CircuitBreaker {
       this.bgAgain = true;
       return;
     }
+    this.bgStartedAt = this.clock.now();
     this.bg = this.background().finally(() => {
       this.bg = null;
       if (this.bgAgain) {
@@ -639,6 +705,7 @@ export class CircuitBreaker {
       const flushing =
         this.state.state === 'CLOSED' && this.divergedFrom === null ? this.flushPending() : null;
       const [stored] = await Promise.all([shared.readState('background'), flushing]);
+      this.refreshedAt = now;
       this.markOk(now);
       if (!(await this.reconcile(stored, now))) this.adopt(stored, now, 'observed');
       this.setFresh(now + this.options.cacheTtlMs);
@@ -659,6 +726,7 @@ export class CircuitBreaker {
         await this.transition(version, this.openingFrom(at, verdict), verdict, at, 'background');
       }
     } catch (error) {
+      this.refreshedAt = Math.max(this.refreshedAt, now);
       this.markUnreachable(error, now);
       this.setFresh(now + this.options.cacheTtlMs);
       if (this.options.onStoreUnavailable === 'local') {

@@ -34,6 +34,14 @@ export {
 } from './options.ts';
 export { type CircuitBreakerPresetName, circuitBreakerPresets, isPresetName } from './presets.ts';
 export {
+  type CircuitBreakerMetricsInput,
+  type MetricsProcess,
+  readStoredBreakers,
+  type StoredBreakerState,
+  type StoredBreakers,
+  writeCircuitBreakerMetrics,
+} from './prometheus.ts';
+export {
   CircuitBreakerRegistry,
   type CircuitBreakerRegistryOptions,
   callWithCircuitBreaker,

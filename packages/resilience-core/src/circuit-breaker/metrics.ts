@@ -52,6 +52,12 @@ export interface CircuitCounters {
   probes: { admitted: number; succeeded: number; failed: number; leaseLost: number };
   /** Storage round trips: awaited by a caller, or done in the background. */
   storageRoundTrips: { callPath: number; background: number };
+  /**
+   * Calls about to be rejected on a stale cached OPEN state that first waited for a fresh read (`waited`),
+   * and how many of those waits ran out of `refreshBeforeRejectMs` (`timedOut`). The read itself is counted
+   * in `storageRoundTrips.background`.
+   */
+  refreshesBeforeReject: { waited: number; timedOut: number };
 }
 
 /** Everything a metrics endpoint needs about one breaker, JSON-serialisable. */
@@ -95,5 +101,6 @@ export function emptyCounters(): CircuitCounters {
     rejections: { open: 0, isolated: 0, 'half-open-full': 0, 'store-unavailable': 0 },
     probes: { admitted: 0, succeeded: 0, failed: 0, leaseLost: 0 },
     storageRoundTrips: { callPath: 0, background: 0 },
+    refreshesBeforeReject: { waited: 0, timedOut: 0 },
   };
 }

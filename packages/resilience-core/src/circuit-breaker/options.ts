@@ -81,6 +81,13 @@ export const circuitBreakerSettingsSchema = lazySchema(() =>
     /** How long (ms) an execution trusts its cached shared state before re-reading it in the background. Default 1000. */
     cacheTtlMs: z.number().int().min(0).default(1000),
     /**
+     * How long (ms) a call waits for a fresh read of the shared state before it is rejected on a cached OPEN
+     * (or isolated) state older than `cacheTtlMs`, so an operator's reset or another execution's close is not
+     * missed for a cache TTL. On timeout the cached decision stands; if the read fails, `onStoreUnavailable`
+     * decides. Only rejections wait: the closed path never does. 0 = reject on the cached state. Default 500.
+     */
+    refreshBeforeRejectMs: z.number().int().min(0).max(10_000).default(500),
+    /**
      * What to do while the state table is unreachable: `local` decides on this execution's own outcomes (a
      * per-process breaker), `fail-open` admits every call, `fail-closed` rejects every call. Default `local`.
      */

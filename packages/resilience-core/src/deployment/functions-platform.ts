@@ -35,6 +35,13 @@ export interface FunctionInfo {
   execute: string[];
   /** Days the platform keeps inactive deployments (0 = forever). Rollback needs blue to survive the rollout. */
   deploymentRetentionDays: number;
+  /**
+   * Cron schedule (`''` for none). Optional in the port: a platform that cannot report it leaves it out, and
+   * the orchestrator then cannot check that a standby twin has none.
+   */
+  schedule?: string;
+  /** Events that trigger the function (`[]` for none). Optional like `schedule`. */
+  events?: string[];
 }
 
 /** One deployment (build) of a function. */

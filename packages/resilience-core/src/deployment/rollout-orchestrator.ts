@@ -3,7 +3,7 @@ import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
-import type { CodeBundle, FunctionsPlatform } from './functions-platform.ts';
+import type { CodeBundle, FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
 import { messageOf, RolloutChecks } from './rollout-checks.ts';
 import { parseRolloutPolicy, parseStartInput } from './rollout-input.ts';
 import { commitFenced, type HeldLock, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
@@ -165,6 +165,14 @@ export class RolloutOrchestrator {
           `standby twin ${standbyId} does not exist: declare it in appwrite.json (same code, no events, no ` +
             'schedule, execute []) or pass skipHealthCheck',
           { standbyFunctionId: standbyId },
+        );
+      }
+      const unsafe = twinProblems(twin);
+      if (unsafe.length) {
+        throw errors.invalidInput(
+          `standby twin ${standbyId} is not a safe twin: ${unsafe.join('; ')}. A twin runs unvalidated code ` +
+            'on live data: declare it with no schedule, no events and execute [] (API keys only)',
+          unsafe.map((message) => ({ path: 'standbyFunctionId', message })),
         );
       }
     }
@@ -1029,6 +1037,19 @@ function fitColumns(patch: Partial<RolloutRow>): Partial<RolloutRow> {
     out.validation = JSON.stringify({ skipped: false, truncated: true, chars: out.validation.length });
   }
   return out;
+}
+
+/**
+ * Why a function is not a safe standby twin: a twin runs the new, unvalidated code against live data, so it
+ * must never tick a schedule or react to events (a cron/event function's twin would process the same jobs and
+ * windows a second time) and users must not reach it. Fields the platform does not report are not checked.
+ */
+export function twinProblems(twin: FunctionInfo): string[] {
+  const problems: string[] = [];
+  if (twin.schedule) problems.push(`it has the schedule "${twin.schedule}"`);
+  if (twin.events?.length) problems.push(`it reacts to events (${twin.events.join(', ')})`);
+  if (twin.execute.length) problems.push(`users can execute it (${twin.execute.join(', ')})`);
+  return problems;
 }
 
 function unfinishedError(functionId: string, rolloutId: string, status: RolloutStatus) {

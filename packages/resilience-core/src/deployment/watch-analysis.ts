@@ -12,7 +12,10 @@ export const watchSummarySchema = lazySchema(() =>
     errors: z.number().int().min(0),
     /** `errors / samples`, 0 with no samples. */
     errorRate: z.number().min(0).max(1),
-    /** 95th-percentile duration in ms (0 with no samples). */
+    /**
+     * 95th-percentile duration in ms of the HTTP executions (0 with none). Cron and event runs count as samples
+     * and errors but not here: a drain runs until its queue is empty or its budget is spent, by design.
+     */
     p95LatencyMs: z.number().min(0),
     /** Synthetic probes sent so far. */
     probes: z.number().int().min(0),
@@ -40,9 +43,15 @@ export function isFinishedExecution(e: ExecutionInfo): boolean {
   return e.status === 'completed' || e.status === 'failed';
 }
 
+/** True for executions whose duration is request latency (not a cron or event run, which lasts its budget). */
+export function isRequestExecution(e: ExecutionInfo): boolean {
+  return e.trigger !== 'schedule' && e.trigger !== 'event';
+}
+
 /**
  * Judges green from its finished executions. No verdict below `minSamples`; at or above it, fails when the
- * error rate exceeds `maxErrorRate` or p95 latency exceeds `maxP95LatencyMs`.
+ * error rate (all executions) exceeds `maxErrorRate` or the p95 latency of HTTP executions exceeds
+ * `maxP95LatencyMs`.
  */
 export function evaluateWatch(
   executions: readonly ExecutionInfo[],
@@ -56,7 +65,7 @@ export function evaluateWatch(
     samples,
     errors,
     errorRate: samples ? errors / samples : 0,
-    p95LatencyMs: p95(finished.map((e) => e.durationMs)),
+    p95LatencyMs: p95(finished.filter(isRequestExecution).map((e) => e.durationMs)),
     probes: counters.probes,
     evaluations: counters.evaluations,
   };

@@ -36,6 +36,7 @@ export * from './job-row.ts';
 export * from './job-types.ts';
 export * from './jobs.ts';
 export * from './metrics.ts';
+export * from './prometheus.ts';
 export * from './prune.ts';
 export * from './queue.ts';
 export * from './schedule-row.ts';

@@ -10,6 +10,8 @@ export interface Percentiles {
   p95: number | null;
   p99: number | null;
   max: number | null;
+  /** Sum of the durations, ms (0 when the set is empty). */
+  sum: number;
 }
 
 /** A snapshot of the queue, computed from the `job-queue` table. */
@@ -73,6 +75,7 @@ export function percentiles(values: number[]): Percentiles {
     p95: rank(s, 95),
     p99: rank(s, 99),
     max: s[s.length - 1] ?? null,
+    sum: s.reduce((a, b) => a + b, 0),
   };
 }
 

@@ -1,4 +1,5 @@
 import { errors } from '../errors.ts';
+import { ID_PATTERN } from '../ids.ts';
 import { ORG_ADMIN_ROLES, type OrgDirectory } from '../ports/org-directory.ts';
 
 /**
@@ -35,19 +36,37 @@ export function callerOf(headers: Record<string, string | undefined>): Caller {
 /**
  * The org a request acts for. One rule for every route: the `orgId` path parameter, else the body's `orgId`,
  * else the query's `orgId`. If two of them are present and differ the request is refused (400), so a caller
- * cannot be authorized for one org and act on another.
+ * cannot be authorized for one org and act on another. Pass the raw and the schema-parsed body and query
+ * (`bodies`, `queries`): a schema that trims, coerces or defaults `orgId` cannot make the org the handler sees
+ * differ from the org that was authorized. An `orgId` that is present but not a string, or not an Appwrite id
+ * (1–36 of `[a-zA-Z0-9._-]`, not starting with a special character), is refused (400) before any lookup.
  */
 export function orgIdOf(
   params: Record<string, string>,
   body: unknown,
   query: Record<string, unknown>,
+  more: { bodies?: readonly unknown[]; queries?: readonly Record<string, unknown>[] } = {},
 ): string | null {
+  // Own properties only: a `__proto__` key in JSON must not supply an org.
+  const own = (source: unknown) =>
+    typeof source === 'object' && source !== null && !Array.isArray(source) && Object.hasOwn(source, 'orgId')
+      ? (source as { orgId?: unknown }).orgId
+      : undefined;
   const candidates = [
-    params.orgId,
-    typeof body === 'object' && body !== null ? (body as { orgId?: unknown }).orgId : undefined,
-    query.orgId,
-  ].filter((v): v is string => typeof v === 'string' && v.length > 0);
-  const distinct = [...new Set(candidates)];
+    Object.hasOwn(params, 'orgId') ? params.orgId : undefined,
+    own(body),
+    ...(more.bodies ?? []).map(own),
+    own(query),
+    ...(more.queries ?? []).map(own),
+  ].filter((v) => v !== undefined && v !== null && v !== '');
+  for (const v of candidates) {
+    if (typeof v !== 'string' || !ID_PATTERN.test(v)) {
+      throw errors.invalidInput('orgId is not a valid organization id', [
+        { path: 'orgId', message: 'must be 1-36 characters [a-zA-Z0-9._-], not starting with . - or _' },
+      ]);
+    }
+  }
+  const distinct = [...new Set(candidates as string[])];
   if (distinct.length > 1) {
     throw errors.invalidInput('orgId given twice with different values', [
       { path: 'orgId', message: 'path, body and query orgId must agree' },

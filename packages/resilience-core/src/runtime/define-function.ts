@@ -2,6 +2,7 @@ import type { Client } from 'node-appwrite';
 import type { z } from 'zod';
 import {
   type AppwriteConnection,
+  type AppwriteRequestInfo,
   createAppwriteClient,
   createAppwriteTableStore,
 } from '../adapters/appwrite/appwrite-table-store.ts';
@@ -19,7 +20,7 @@ import {
   triggerOf,
 } from './context.ts';
 import { type BaseEnv, parseEnv, secretValues } from './env.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, type Logger, redact } from './logger.ts';
 import { invalidInput, type RouteResult, toResponse } from './responses.ts';
 import { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
 import { traceIdOf } from './trace.ts';
@@ -230,16 +231,18 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     const loaded = loadEnv();
     const envValues = loaded.ok ? (loaded.value as Record<string, unknown>) : {};
     const deploymentId = String(envValues.APPWRITE_FUNCTION_DEPLOYMENT ?? 'local');
+    const secrets = [
+      ...secretValues(overrides.env ?? (process.env as Record<string, string | undefined>)),
+      headers['x-appwrite-key'] ?? '',
+      headers['x-appwrite-user-jwt'] ?? '',
+    ].filter((s) => s.length > 0);
     const log = createLogger({
       write: (line) => context.log(line),
       writeError: (line) => context.error(line),
       base: { fn: definition.name, traceId, deploymentId },
-      secrets: [
-        ...secretValues(overrides.env ?? (process.env as Record<string, string | undefined>)),
-        headers['x-appwrite-key'] ?? '',
-        headers['x-appwrite-user-jwt'] ?? '',
-      ],
+      secrets,
       now: () => clock.now(),
+      level: envValues.LOG_LEVEL === 'debug' ? 'debug' : 'info',
     });
     const caller = callerOf(headers);
 
@@ -255,6 +258,14 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         userId: caller.userId,
       });
       if (status === 204) return res.send('', 204, out);
+      if (result.text !== undefined) {
+        const hasType = Object.keys(out).some((h) => h.toLowerCase() === 'content-type');
+        return res.text(
+          result.text,
+          status,
+          hasType ? out : { 'content-type': 'text/plain; charset=utf-8', ...out },
+        );
+      }
       return res.json(result.body ?? null, status, out);
     };
     const fail = (error: unknown): ResponseDescriptor => {
@@ -274,7 +285,9 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     try {
       if (trigger === 'http' && method === 'GET' && path === '/health') {
         return respond(
-          await health(loaded, deploymentId, () => makeSetup(traceId, trigger, caller, headers, log)),
+          await health(loaded, deploymentId, secrets, () =>
+            makeSetup(traceId, trigger, caller, headers, log),
+          ),
         );
       }
       if (!loaded.ok) throw loaded.error;
@@ -354,7 +367,11 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
       }
 
       const setupContext = makeSetup(traceId, trigger, caller, headers, log);
-      const orgId = orgIdOf(params, rawBody, { ...rawQuery, ...(query as Record<string, unknown>) });
+      // Raw and parsed values both count: a schema that trims or coerces `orgId` must not change the org.
+      const orgId = orgIdOf(params, rawBody, rawQuery, {
+        bodies: [body],
+        queries: [query as Record<string, unknown>],
+      });
       const authorized = await authorize(route.auth, caller, orgId, setupContext.orgs);
       const deps = await definition.setup({ ...setupContext, caller: authorized });
       const result = await route.handler({
@@ -424,9 +441,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
                 createAppwriteTableStore({
                   client: getClient(),
                   clock,
-                  onRequest: (info) => {
-                    if (!info.ok) log.warn('appwrite request failed', { ...info });
-                  },
+                  onRequest: (info) => logAppwriteRequest(log, info),
                 }));
         }
         return store;
@@ -445,9 +460,12 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
   async function health(
     loaded: ReturnType<typeof loadEnv>,
     deploymentId: string,
+    secrets: readonly string[],
     setup: () => SetupContext<EnvOf<S>>,
   ): Promise<RouteResult> {
     const checks: HealthReport['checks'] = {};
+    // `/health` answers anyone who may execute the function: check errors are scrubbed like log lines.
+    const errorText = (error: unknown) => String(redact(describeError(error), secrets));
     const timeoutMs = definition.healthTimeoutMs ?? 3000;
     if (!loaded.ok) {
       checks.env = { ok: false, durationMs: 0, error: errorText(loaded.error) };
@@ -507,8 +525,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A short, safe description of an error for health reports (codes and messages only). */
-function errorText(error: unknown): string {
+/**
+ * How the kit logs the Appwrite adapter's round trips: nothing for a success; `debug` for an expected answer
+ * (a 404, a 409 or a bound crossed, e.g. a claim lost to a concurrent worker: the caller handles it); `error`
+ * for 401/403 (the key or its scopes are wrong: a deployment fault); `warn` for the rest (5xx, network, 429,
+ * an unexpected 4xx), saying whether the call is retried or has given up.
+ */
+export function logAppwriteRequest(log: Logger, info: AppwriteRequestInfo): void {
+  if (info.ok) return;
+  if (info.expected) log.debug('appwrite answered', { ...info });
+  else if (info.status === 401 || info.status === 403) log.error('appwrite refused the key', { ...info });
+  else if (info.retrying) log.warn('appwrite request failed; retrying', { ...info });
+  else log.warn('appwrite request failed', { ...info });
+}
+
+/** A short description of an error for health reports (codes and messages only; redacted by the caller). */
+function describeError(error: unknown): string {
   if (isResilienceError(error)) return `${error.code}: ${error.message}`;
   if (error instanceof Error) return error.message;
   return String(error);

@@ -20,16 +20,21 @@ export const baseEnvSchema = lazySchema(() =>
      * as a secret function variable only if the function must call Appwrite outside an execution's key.
      */
     APPWRITE_API_KEY: z.string().min(1).optional(),
+    /** `debug` also writes routine events (expected storage answers such as a lost claim race). Default `info`. */
+    LOG_LEVEL: z.enum(['debug', 'info']).default('info'),
   }),
 );
 
 /** The parsed base environment. */
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 
-/** The env keys that hold secrets: their values are scrubbed from every log line. */
+/**
+ * The env keys that hold secrets: their values are scrubbed from every log line. Webhook URLs count: a Slack or
+ * Teams incoming-webhook URL is a bearer credential (its path is the token).
+ */
 export function secretValues(env: Record<string, unknown>): string[] {
   return Object.entries(env)
-    .filter(([k, v]) => typeof v === 'string' && /(KEY|SECRET|TOKEN|PASSWORD|JWT)/i.test(k))
+    .filter(([k, v]) => typeof v === 'string' && /(KEY|SECRET|TOKEN|PASSWORD|JWT|WEBHOOK)/i.test(k))
     .map(([, v]) => v as string);
 }
 

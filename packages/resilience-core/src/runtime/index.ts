@@ -20,6 +20,7 @@ export {
   type HandlerInput,
   type HealthCheck,
   type HealthReport,
+  logAppwriteRequest,
   type PlatformOverrides,
   type Route,
   type RouteDefinition,

@@ -10,6 +10,8 @@ export type LogFields = Record<string, unknown>;
 
 /** The structured logger handed to setup, handlers and hooks. */
 export interface Logger {
+  /** Expected, routine events (e.g. a lost compare-and-set); written only when the level is `debug`. */
+  debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   /** Written to the error stream. */
@@ -20,9 +22,13 @@ export interface Logger {
 
 /** Key names whose values are never logged. */
 const SECRET_KEY =
-  /(^|[-_.])(key|apikey|api[-_]?key|secret|token|password|passwd|jwt|cookie|authorization|auth)$/i;
+  /(^|[-_.])(key|apikey|api[-_]?key|secret|token|password|passwd|jwt|cookie|authorization|auth)$|webhook/i;
 
 export const REDACTED = '[redacted]';
+
+/** Well-known incoming-webhook URLs (Slack, Teams/Office connectors, Power Automate workflows): tokens in the path. */
+const WEBHOOK_URL =
+  /https?:\/\/(hooks\.slack\.com|[a-z0-9.-]*webhook\.office\.com|[a-z0-9.-]*\.logic\.azure\.com|[a-z0-9.-]*\.environment\.api\.powerplatform\.com)\/[^\s"']*/gi;
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -34,6 +40,8 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   /** Timestamp source (ms). Default `Date.now`. */
   now?: () => number;
+  /** Lowest level written: `debug` writes everything, `info` (the default) drops debug lines. */
+  level?: 'debug' | 'info';
 }
 
 /** Deep-copies `value` with secret keys and secret substrings replaced by {@link REDACTED}. */
@@ -42,9 +50,14 @@ export function redact(value: unknown, secrets: readonly string[] = [], depth = 
     let out = value;
     for (const s of secrets) if (s.length >= 6 && out.includes(s)) out = out.split(s).join(REDACTED);
     // Appwrite dynamic keys and JWT-looking strings, even when not known in advance.
-    return out
-      .replace(/ephemeral_[A-Za-z0-9._-]+/g, REDACTED)
-      .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9._-]+/g, REDACTED);
+    return (
+      out
+        .replace(/ephemeral_[A-Za-z0-9._-]+/g, REDACTED)
+        // Credentials inside URLs (`https://user:pass@host`), and Slack/Teams webhook URLs, even when unknown.
+        .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi, `$1${REDACTED}@`)
+        .replace(WEBHOOK_URL, REDACTED)
+        .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9._-]+/g, REDACTED)
+    );
   }
   if (typeof value !== 'object' || value === null) return value;
   if (depth > 8) return '[depth]';
@@ -71,8 +84,9 @@ function errorFields(error: Error): Record<string, unknown> {
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
   const now = options.now ?? Date.now;
+  const debug = options.level === 'debug';
   const make = (base: LogFields): Logger => {
-    const emit = (level: 'info' | 'warn' | 'error', message: string, fields?: LogFields) => {
+    const emit = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields) => {
       const line = JSON.stringify(
         redact(
           { level, time: new Date(now()).toISOString(), msg: message, ...base, ...(fields ?? {}) },
@@ -83,6 +97,7 @@ export function createLogger(options: LoggerOptions): Logger {
       (level === 'error' ? options.writeError : options.write)(line);
     };
     return {
+      debug: debug ? (m, f) => emit('debug', m, f) : () => {},
       info: (m, f) => emit('info', m, f),
       warn: (m, f) => emit('warn', m, f),
       error: (m, f) => emit('error', m, f),

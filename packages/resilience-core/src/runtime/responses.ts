@@ -1,10 +1,14 @@
 import type { z } from 'zod';
 import { type FieldIssue, isResilienceError, ResilienceError } from '../errors.ts';
 
-/** What a route handler returns: a status (default 200), a JSON body and extra headers. */
+/**
+ * What a route handler returns: a status (default 200), a JSON body and extra headers. `text` sends a plain
+ * text body instead of `body` (content-type `text/plain; charset=utf-8` unless `headers` names another).
+ */
 export interface RouteResult {
   status?: number;
   body?: unknown;
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -29,17 +33,27 @@ const RETRY_AFTER_DEFAULT: Partial<Record<string, number>> = {
   RATE_LIMITED: 1,
 };
 
+/** Client-facing messages for storage errors (their own messages are for logs). */
+const DEPENDENCY_MESSAGES: Partial<Record<string, string>> = {
+  INVALID_INPUT: 'The request was refused by the data store (invalid id, cursor or value)',
+  NOT_FOUND: 'Not found',
+  CONFLICT: 'Conflicting change; retry the request',
+  BOUND_EXCEEDED: 'A limit would be crossed; nothing was written',
+  RETRYABLE: 'Temporarily unavailable; retry later',
+};
+
 /**
  * The one error → response mapping: a ResilienceError renders with its code's status (400 with issues, 401,
  * 403, 404, 409, 429 with `Retry-After`, 503, 504…) plus its own headers (`retryAfterSeconds: null` → no
  * `Retry-After`, e.g. a gauge quota refusal, which waiting does not cure); anything else is a 500 with a
- * generic message (the cause is logged, never sent). Envelope: `{ ok:false, error:{ code, message, details?,
+ * generic message (the cause is logged, never sent), and so does the message of an error translated from an
+ * Appwrite response (`details.appwriteStatus`). Envelope: `{ ok:false, error:{ code, message, details?,
  * issues? }, traceId? }`.
  */
 export function toResponse(
   error: unknown,
   traceId?: string,
-): Required<RouteResult> & { body: ErrorEnvelope } {
+): Required<Omit<RouteResult, 'text'>> & { body: ErrorEnvelope } {
   if (!isResilienceError(error)) {
     return {
       status: 500,
@@ -62,6 +76,10 @@ export function toResponse(
     headers['retry-after'] = String(Math.max(0, Math.ceil(retryAfter)));
   }
   const internal = status >= 500 && error.code === 'INTERNAL';
+  // An error translated from an Appwrite response (the adapter puts `appwriteStatus` in its details) carries the
+  // SDK's message, table names and row ids: the client gets the code and a generic message only.
+  const fromDependency = error.details !== undefined && 'appwriteStatus' in error.details;
+  const generic = internal || fromDependency;
   return {
     status,
     headers,
@@ -69,8 +87,12 @@ export function toResponse(
       ok: false,
       error: {
         code: error.code,
-        message: internal ? 'Internal error' : error.message,
-        ...(error.details && !internal ? { details: error.details } : {}),
+        message: internal
+          ? 'Internal error'
+          : fromDependency
+            ? (DEPENDENCY_MESSAGES[error.code] ?? 'The request could not be completed')
+            : error.message,
+        ...(error.details && !generic ? { details: error.details } : {}),
         ...(error.issues?.length ? { issues: error.issues } : {}),
       },
       ...(traceId ? { traceId } : {}),

@@ -66,6 +66,17 @@ describe('lazySchema', () => {
     expect(Object.keys(obj)).toEqual(Object.keys(build()));
   });
 
+  it('runs methods on the built schema (descriptions and registries see the same object)', () => {
+    const lazy = lazySchema(() => z.string().min(1));
+    expect(lazy.parse).toBe(lazy.parse);
+    expect(lazy.describe('an id').description).toBe('an id');
+    lazy.register(z.globalRegistry, { description: 'registered' });
+    expect(lazy.description).toBe('registered');
+    expect(lazy.meta()).toEqual({ description: 'registered' });
+    const error = lazy.safeParse('').error;
+    expect(error?.issues[0]?.code).toBe('too_small');
+  });
+
   it('surfaces a failing build on use, not at declaration', () => {
     const broken = lazySchema((): z.ZodString => {
       throw new Error('bad schema');

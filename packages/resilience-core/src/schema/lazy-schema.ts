@@ -15,13 +15,14 @@
 import type { ZodType } from 'zod';
 
 /**
- * Returns a stand-in for the schema `build()` returns, built on first use (any property read, `in`,
- * `instanceof`, key listing). Behaves as that schema in every way zod and callers observe — `parse`,
- * `safeParse`, `.shape`, `.extend()`, `.optional()`, use as a field of another schema, `instanceof
- * ZodObject`, `z.infer<typeof x>` — except that it is a distinct object (`lazy !== built`, so a WeakMap or
- * registry keyed by the built schema does not find the stand-in) and `util.inspect` shows `{}` until
- * built. Errors thrown by `build` (an invalid regex, say) surface on first use, on every use until it
- * succeeds. `build` runs at most once once it has returned.
+ * Returns a stand-in for the schema `build()` returns, built on first use: any property read (including the
+ * `then` check of `await`ing it or returning it from an async function), `in`, `instanceof`, key listing.
+ * Every operation is forwarded to the built schema, and its methods run with `this` bound to it, so `parse`,
+ * `safeParse`, `.shape`, `.extend()`, `.optional()`, use as a field of another schema, `instanceof ZodObject`,
+ * `.describe()`/registries and `z.infer<typeof x>` behave exactly as on the schema itself. The stand-in is a
+ * distinct object (`lazy !== built`; a WeakMap keyed by the stand-in does not find the built schema) and
+ * `util.inspect` shows `{}`. An error thrown by `build` (an invalid regex, say) surfaces on first use, and
+ * on every use until `build` succeeds; it runs once after that.
  */
 export function lazySchema<T extends ZodType>(build: () => T): T {
   let built: T | undefined;
@@ -29,9 +30,21 @@ export function lazySchema<T extends ZodType>(build: () => T): T {
     if (built === undefined) built = build();
     return built;
   };
+  // Methods bound to the built schema, cached per function so `lazy.parse === lazy.parse`.
+  const bound = new WeakMap<(...args: never[]) => unknown, unknown>();
   const handler: ProxyHandler<T> = {
-    // Getters (zod's `shape`, `minLength`, …) run against the built schema.
-    get: (_target, key) => Reflect.get(real(), key),
+    get: (_target, key) => {
+      const schema = real();
+      // Getters (zod's `shape`, `minLength`, …) run against the built schema too.
+      const value: unknown = Reflect.get(schema, key);
+      if (typeof value !== 'function') return value;
+      let method = bound.get(value as (...args: never[]) => unknown);
+      if (method === undefined) {
+        method = value.bind(schema);
+        bound.set(value as (...args: never[]) => unknown, method);
+      }
+      return method;
+    },
     set: (_target, key, value) => Reflect.set(real(), key, value),
     has: (_target, key) => Reflect.has(real(), key),
     ownKeys: () => Reflect.ownKeys(real()),

@@ -4,7 +4,11 @@ import { AppwriteException, Query } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCode } from '../../errors.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { createAppwriteTableStore, type TablesDbApi } from './appwrite-table-store.ts';
+import {
+  type AppwriteRequestInfo,
+  createAppwriteTableStore,
+  type TablesDbApi,
+} from './appwrite-table-store.ts';
 import { translateAppwriteError } from './errors.ts';
 
 /** A clock whose sleeps resolve at once and are recorded. */
@@ -245,14 +249,47 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
     [409, 'transaction_conflict', 'CONFLICT'],
     [404, 'document_not_found', 'NOT_FOUND'],
     [400, 'attribute_limit_exceeded', 'BOUND_EXCEEDED'],
-  ])('maps a commit failing with %i %s to %s and rolls back', async (status, type, code) => {
-    const { api, calls } = fakeTables((c) =>
-      c.method === 'updateTransaction' && c.params.commit ? appwriteError(status, type) : { $id: 'tx' },
-    );
-    const store = createAppwriteTableStore({ tablesDB: api, clock: instantClock() });
+  ])(
+    'maps a commit failing with %i %s to %s, without a rollback (the transaction is failed)',
+    async (status, type, code) => {
+      const { api, calls } = fakeTables((c) =>
+        c.method === 'updateTransaction' && c.params.commit ? appwriteError(status, type) : { $id: 'tx' },
+      );
+      const seen: AppwriteRequestInfo[] = [];
+      const store = createAppwriteTableStore({
+        tablesDB: api,
+        clock: instantClock(),
+        onRequest: (i) => seen.push(i),
+      });
+      await expect(
+        store.transaction([{ action: 'update', table: 't', id: 'a', data: { n: 1 } }]),
+      ).rejects.toMatchObject({ code });
+      expect(calls.map((c) => c.method)).toEqual([
+        'createTransaction',
+        'createOperations',
+        'updateTransaction',
+      ]);
+      // A lost compare-and-set is an answer, not a fault.
+      expect(seen.at(-1)).toMatchObject({ ok: false, status, type, expected: true, retrying: false });
+    },
+  );
+
+  it('rolls back after a commit with an unknown outcome (5xx); a refused rollback is expected', async () => {
+    const { api, calls } = fakeTables((c) => {
+      if (c.method === 'updateTransaction' && c.params.commit) return appwriteError(500, 'general_unknown');
+      if (c.method === 'updateTransaction' && c.params.rollback)
+        return appwriteError(400, 'transaction_not_ready');
+      return { $id: 'tx' };
+    });
+    const seen: AppwriteRequestInfo[] = [];
+    const store = createAppwriteTableStore({
+      tablesDB: api,
+      clock: instantClock(),
+      onRequest: (i) => seen.push(i),
+    });
     await expect(
       store.transaction([{ action: 'update', table: 't', id: 'a', data: { n: 1 } }]),
-    ).rejects.toMatchObject({ code });
+    ).rejects.toMatchObject({ code: 'RETRYABLE' });
     expect(calls.map((c) => c.method)).toEqual([
       'createTransaction',
       'createOperations',
@@ -260,6 +297,41 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
       'updateTransaction',
     ]);
     expect(calls[3]?.params).toEqual({ transactionId: 'tx', rollback: true });
+    expect(seen.filter((i) => !i.ok).map((i) => [i.status, i.expected, i.retrying])).toEqual([
+      [500, false, false], // a commit is not re-sent after an ambiguous 500
+      [400, true, false],
+    ]);
+  });
+
+  it('marks 404, 409 and bound answers expected; 5xx, 429, 401 and other 4xx not', async () => {
+    const cases: Array<[number, string, boolean]> = [
+      [404, 'row_not_found', true],
+      [409, 'row_already_exists', true],
+      [409, 'transaction_conflict', true],
+      [400, 'attribute_limit_exceeded', true],
+      [400, 'column_limit_exceeded', true],
+      [400, 'general_query_invalid', false],
+      [401, 'general_unauthorized_scope', false],
+      [403, 'general_access_forbidden', false],
+      [429, 'general_rate_limit_exceeded', false],
+      [500, 'general_unknown', false],
+      [503, 'general_service_disabled', false],
+    ];
+    for (const [status, type, expected] of cases) {
+      const seen: AppwriteRequestInfo[] = [];
+      const { api } = fakeTables(() => appwriteError(status, type));
+      const store = createAppwriteTableStore({
+        tablesDB: api,
+        clock: instantClock(),
+        retry: { attempts: 2 },
+        onRequest: (i) => seen.push(i),
+      });
+      await store.update('t', 'a', { n: 1 }).catch(() => undefined);
+      expect(seen[0], `${status} ${type}`).toMatchObject({ ok: false, status, type, expected });
+      // Transient failures of an idempotent call are retried: the first attempt says so, the last does not.
+      const transient = status === 429 || status >= 500;
+      expect(seen.map((i) => i.retrying)).toEqual(transient ? [true, false] : [false]);
+    }
   });
 
   it('makes no call for an empty transaction', async () => {
@@ -282,6 +354,8 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
         ok: false,
         status: 409,
         type: 'row_already_exists',
+        expected: true,
+        retrying: false,
       },
     ]);
   });

@@ -12,7 +12,13 @@ import type {
   WriteOptions,
 } from '../../ports/table-store.ts';
 import { DATABASE_ID } from '../../schema/table-spec.ts';
-import { type AppwriteFailure, isTransient, readFailure, translateAppwriteError } from './errors.ts';
+import {
+  type AppwriteFailure,
+  isAnswer,
+  isTransient,
+  readFailure,
+  translateAppwriteError,
+} from './errors.ts';
 import { createTablesDbApi } from './lean-services.ts';
 import { fillSelected, fromAppwriteRow, listQueries, toAppwriteData } from './rows.ts';
 
@@ -50,6 +56,16 @@ export interface AppwriteRequestInfo {
   status?: number;
   /** Appwrite error type of a failure. */
   type?: string;
+  /**
+   * On a failure: true when it is a definite answer the port turns into a result or a domain error its callers
+   * handle — 404 (`get` → null, NOT_FOUND), 409 (CONFLICT: an id taken, a lost compare-and-set, a transaction
+   * conflict), 400 bound crossed (BOUND_EXCEEDED) — or the refusal of a best-effort rollback. A lost claim race
+   * is one of these: log them at debug level at most. False for real failures: 5xx, network, 401/403, 429,
+   * other 4xx.
+   */
+  expected?: boolean;
+  /** On a failure: true when the adapter sends the call again (a transient failure with attempts left). */
+  retrying?: boolean;
 }
 
 /**
@@ -161,6 +177,8 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
     params: AnyParams,
     kind: RetryKind,
     table?: string,
+    /** A best-effort call (rollback): a refusal because the work is already over is expected. */
+    bestEffort = false,
   ): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       const started = clock.now();
@@ -178,6 +196,8 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         return result;
       } catch (error) {
         const failure: AppwriteFailure = readFailure(error);
+        const retryable = isTransient(failure) && (kind === 'idempotent' || failure.notApplied);
+        const retrying = retryable && attempt < attempts;
         options.onRequest?.({
           method: sdkMethod,
           ...(table ? { table } : {}),
@@ -186,9 +206,10 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
           ok: false,
           status: failure.status,
           type: failure.type,
+          expected: isAnswer(failure) || (bestEffort && endedAlready(failure)),
+          retrying,
         });
-        const retryable = isTransient(failure) && (kind === 'idempotent' || failure.notApplied);
-        if (!retryable || attempt >= attempts) throw error;
+        if (!retrying) throw error;
         stats.retries++;
         const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
         await clock.sleep(Math.floor(random() * ceiling));
@@ -399,9 +420,11 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
       try {
         await call('transaction commit', 'updateTransaction', { transactionId, commit: true }, 'once');
       } catch (error) {
-        // A failed commit marks the transaction failed; roll back anyway so a still-pending one is released
-        // (Appwrite refuses to roll back a committed one, so this can never undo a commit).
-        await rollback(transactionId);
+        // A commit refused with a definite answer (409 conflict, 404, bound crossed) marked the transaction
+        // `failed` (platform notes D1): nothing to release, and a rollback would only be refused (400
+        // transaction_not_ready). After an unknown outcome (5xx, network, expiry) roll back so a still-pending
+        // one is released (Appwrite refuses to roll back a committed one, so this can never undo a commit).
+        if (!hasCode(error, 'CONFLICT', 'NOT_FOUND', 'BOUND_EXCEEDED')) await rollback(transactionId);
         throw error;
       }
     },
@@ -409,13 +432,18 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
 
   async function rollback(transactionId: string): Promise<void> {
     try {
-      await send('updateTransaction', { transactionId, rollback: true }, 'idempotent');
+      await send('updateTransaction', { transactionId, rollback: true }, 'idempotent', undefined, true);
     } catch {
       // Best effort: an uncommitted transaction expires on its own after its TTL (default 300 s).
     }
   }
 
   return store;
+}
+
+/** A rollback refused because the transaction already ended: 400 not pending, 404 gone, 410 expired. */
+function endedAlready(f: AppwriteFailure): boolean {
+  return f.status === 400 || f.status === 404 || f.status === 410;
 }
 
 function resolveClient(options: AppwriteTableStoreOptions): Client {

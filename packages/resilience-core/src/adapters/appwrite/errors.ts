@@ -63,6 +63,19 @@ export function isTransient(f: AppwriteFailure): boolean {
 }
 
 /**
+ * True for failures that are definite answers rather than faults: 404, 409 and a 400 bound crossed. The port
+ * turns them into results or the domain errors callers handle (NOT_FOUND, CONFLICT, BOUND_EXCEEDED), e.g. a
+ * compare-and-set lost to a concurrent writer. Nothing was written, and nothing is wrong with the deployment.
+ */
+export function isAnswer(f: AppwriteFailure): boolean {
+  return (
+    f.status === 404 ||
+    f.status === 409 ||
+    (f.status === 400 && (f.type === 'column_limit_exceeded' || f.type === 'attribute_limit_exceeded'))
+  );
+}
+
+/**
  * The port error for a failed Appwrite call. `context` names the table/row for the message and details.
  * Mapping (platform notes C1, C2, C6):
  * - 409 `row_already_exists` / `document_already_exists` / `transaction_conflict` / `row_update_conflict`,

@@ -290,6 +290,8 @@ function toFunction(fn: Models.Function): FunctionInfo {
     enabled: fn.enabled,
     execute: fn.execute ?? [],
     deploymentRetentionDays: typeof fn.deploymentRetention === 'number' ? fn.deploymentRetention : 0,
+    schedule: fn.schedule ?? '',
+    events: fn.events ?? [],
   };
 }
 

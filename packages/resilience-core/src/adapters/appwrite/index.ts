@@ -13,7 +13,13 @@ export {
   type RetryOptions,
   type TablesDbApi,
 } from './appwrite-table-store.ts';
-export { type AppwriteFailure, isTransient, readFailure, translateAppwriteError } from './errors.ts';
+export {
+  type AppwriteFailure,
+  isAnswer,
+  isTransient,
+  readFailure,
+  translateAppwriteError,
+} from './errors.ts';
 export {
   type AppwriteFunctionsPlatformOptions,
   createAppwriteFunctionsPlatform,

@@ -67,6 +67,8 @@ interface SimFunction {
   name: string;
   enabled: boolean;
   execute: string[];
+  schedule: string;
+  events: string[];
   deploymentRetentionDays: number;
   activeDeploymentId: string | null;
   deployments: Map<string, SimDeployment>;
@@ -100,13 +102,21 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
   /** Creates a function (test setup). */
   addFunction(
     id: string,
-    options: { name?: string; execute?: string[]; deploymentRetentionDays?: number } = {},
+    options: {
+      name?: string;
+      execute?: string[];
+      deploymentRetentionDays?: number;
+      schedule?: string;
+      events?: string[];
+    } = {},
   ): void {
     this.functions.set(id, {
       id,
       name: options.name ?? id,
       enabled: true,
       execute: options.execute ?? ['any'],
+      schedule: options.schedule ?? '',
+      events: options.events ?? [],
       deploymentRetentionDays: options.deploymentRetentionDays ?? 0,
       activeDeploymentId: null,
       deployments: new Map(),
@@ -151,6 +161,8 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
         enabled: fn.enabled,
         execute: [...fn.execute],
         deploymentRetentionDays: fn.deploymentRetentionDays,
+        schedule: fn.schedule,
+        events: [...fn.events],
       };
     });
   }
