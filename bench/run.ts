@@ -1,9 +1,12 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench, BenchContext, Figure } from './lib.ts';
 
-/** Runs every bench/*.bench.ts (or those named on the command line) and writes bench/results.json. */
+/**
+ * Runs every bench/*.bench.ts (or those named on the command line) and writes bench/results.json. A partial run
+ * replaces only the figures of the benches it ran and keeps the others.
+ */
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(here)
@@ -47,6 +50,14 @@ console.table(
     pass: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
   })),
 );
-writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const resultsPath = join(here, 'results.json');
+const ran = new Set(results.map((r) => r.bench));
+const kept: (Figure & { bench: string })[] =
+  only.length > 0 && existsSync(resultsPath)
+    ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as (Figure & { bench: string })[]).filter(
+        (r) => !ran.has(r.bench),
+      )
+    : [];
+writeFileSync(resultsPath, `${JSON.stringify([...kept, ...results], null, 2)}\n`);
 console.log(`wrote bench/results.json (${results.length} figures)`);
 process.exit(failed ? 1 : 0);
