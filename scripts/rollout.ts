@@ -6,7 +6,9 @@
  *
  * Commands:
  *   start <fn>     upload code (or take --deployment) and roll it out: build → validate on <fn>-standby →
- *                  switch → watch → succeed, or roll back / fail
+ *                  switch → watch → succeed, or roll back / fail. Twins exist for create-recognition,
+ *                  job-worker and quota-reset (no schedule, no events: a cron function's schedule stays on
+ *                  blue until the switch); deploy-orchestrator has none (--skip-health-check, or deploy it)
  *   resume <fn>    continue <fn>'s unfinished rollout (its previous run died or ran out of time)
  *   rollback <fn>  roll back (or abort) <fn>'s latest rollout
  *   status <fn>    the latest rollout with its events

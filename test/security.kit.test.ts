@@ -6,9 +6,11 @@
  */
 import fc from 'fast-check';
 import {
+  createJobQueue,
   errors,
   idempotentJobId,
   JOB_TABLES,
+  productJobTypes,
   RECOGNITIONS_TABLE,
   ResilienceError,
   stableId,
@@ -327,16 +329,39 @@ describe('secrets stay out of logs, /health and error bodies', () => {
     expect(text).not.toContain(API_KEY);
   });
 
-  it('answers storage errors with the code only: no SDK message, table name or row id', async () => {
-    const out = await invoke(fn.with({ env }), { path: '/store' });
+  it('answers users storage errors with the code only: no SDK message, table name or row id', async () => {
+    const out = await invoke(fn.with({ env }), { path: '/store', headers: user('bob') });
     expect(out.status).toBe(400);
     const text = JSON.stringify(out.body);
     expect(out.body).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     expect(text).not.toContain('job-queue');
     expect(text).not.toContain('rowId');
     expect(text).not.toContain('xxxxxxxxxx');
-    // The full story stays in the log for operators.
+    // The full story stays in the log, and an API-key caller (an operator) gets it in the answer.
     expect(out.logs.join('\n')).toContain('job-queue');
+  });
+
+  it('guard: a server (API key) caller still gets the storage error in full', async () => {
+    const out = await invoke(fn.with({ env }), { path: '/store' });
+    expect(out.status).toBe(400);
+    expect(JSON.stringify(out.body)).toContain('job-queue');
+  });
+
+  it("redacts webhook URLs and keys from a failed job's lastError, which its org can read", async () => {
+    const store = new MemoryTableStore({ clock: new ManualClock() });
+    const queue = createJobQueue({ store, clock: new ManualClock(), types: productJobTypes });
+    const { jobId } = await queue.enqueue({
+      orgId: 'acme',
+      type: 'send-notification',
+      payload: { channel: 'slack', text: 'hi' },
+    });
+    const [lease] = await queue.claim({ workerId: 'w1', limit: 1 });
+    expect(lease).toBeDefined();
+    await queue.fail(lease!, new TypeError(`fetch failed for ${WEBHOOK} with ephemeral_abc.def.ghi`));
+    const job = await queue.get(jobId);
+    expect(job?.lastError).toContain('fetch failed');
+    expect(JSON.stringify(job)).not.toContain('w5SecretWebhookToken');
+    expect(JSON.stringify(job)).not.toContain('ephemeral_abc');
   });
 
   it('guard: errors the app raises itself keep their message and details', () => {

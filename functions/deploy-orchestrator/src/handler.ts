@@ -25,7 +25,7 @@ function refuseSelf(functionId: string, deps: OrchestratorDeps): void {
   const self = deps.selfId ?? 'deploy-orchestrator';
   if (functionId === self) {
     throw errors.invalidInput(
-      `${self} does not roll itself out: deploy it with \`npm run deploy\` or drive the rollout from outside ` +
+      `${self} does not roll itself out: deploy it with \`npm run deploy -- --function ${self}\` or drive the rollout from outside ` +
         `with \`npm run rollout -- start ${self} --skip-health-check\``,
       [{ path: 'functionId', message: 'is the orchestrator itself' }],
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redact } from '../runtime/logger.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**
@@ -169,13 +170,17 @@ export function appendHistory(job: Pick<JobRow, 'history'>, record: AttemptRecor
   return JSON.stringify([...readHistory(job), record].slice(-MAX_HISTORY));
 }
 
-/** Turns anything thrown into a bounded message. */
+/**
+ * Turns anything thrown into a bounded message. It is stored as `lastError` and shown to the job's organization
+ * (`GET /status/:jobId`), so keys, JWTs, webhook URLs and URL credentials are redacted first.
+ */
 export function errorMessage(error: unknown): string {
-  const text =
+  const raw =
     error instanceof Error
       ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
       : typeof error === 'string'
         ? error
         : (JSON.stringify(error) ?? String(error));
+  const text = String(redact(raw));
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
 }

@@ -269,7 +269,8 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
       return res.json(result.body ?? null, status, out);
     };
     const fail = (error: unknown): ResponseDescriptor => {
-      const rendered = toResponse(error, traceId);
+      // Users get generic messages for Appwrite errors; API-key callers (operators) get the full story.
+      const rendered = toResponse(error, traceId, { dependencyDetails: caller.kind === 'server' });
       const fields = {
         code: rendered.body.error.code,
         status: rendered.status,

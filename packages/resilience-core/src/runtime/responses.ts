@@ -33,9 +33,9 @@ const RETRY_AFTER_DEFAULT: Partial<Record<string, number>> = {
   RATE_LIMITED: 1,
 };
 
-/** Client-facing messages for storage errors (their own messages are for logs). */
+/** Client-facing messages for errors translated from Appwrite (their own messages are for logs). */
 const DEPENDENCY_MESSAGES: Partial<Record<string, string>> = {
-  INVALID_INPUT: 'The request was refused by the data store (invalid id, cursor or value)',
+  INVALID_INPUT: 'The request was refused by a backing service (invalid id, cursor or value)',
   NOT_FOUND: 'Not found',
   CONFLICT: 'Conflicting change; retry the request',
   BOUND_EXCEEDED: 'A limit would be crossed; nothing was written',
@@ -46,13 +46,16 @@ const DEPENDENCY_MESSAGES: Partial<Record<string, string>> = {
  * The one error → response mapping: a ResilienceError renders with its code's status (400 with issues, 401,
  * 403, 404, 409, 429 with `Retry-After`, 503, 504…) plus its own headers (`retryAfterSeconds: null` → no
  * `Retry-After`, e.g. a gauge quota refusal, which waiting does not cure); anything else is a 500 with a
- * generic message (the cause is logged, never sent), and so does the message of an error translated from an
- * Appwrite response (`details.appwriteStatus`). Envelope: `{ ok:false, error:{ code, message, details?,
+ * generic message (the cause is logged, never sent). An error translated from an Appwrite response
+ * (`details.appwriteStatus`: the SDK's message, table names, row ids) keeps its code and status but gets a generic
+ * message and no details, unless `options.dependencyDetails` (the kit sets it for server calls, i.e. API-key
+ * holders, who see all of that anyway). Envelope: `{ ok:false, error:{ code, message, details?,
  * issues? }, traceId? }`.
  */
 export function toResponse(
   error: unknown,
   traceId?: string,
+  options: { dependencyDetails?: boolean } = {},
 ): Required<Omit<RouteResult, 'text'>> & { body: ErrorEnvelope } {
   if (!isResilienceError(error)) {
     return {
@@ -78,7 +81,8 @@ export function toResponse(
   const internal = status >= 500 && error.code === 'INTERNAL';
   // An error translated from an Appwrite response (the adapter puts `appwriteStatus` in its details) carries the
   // SDK's message, table names and row ids: the client gets the code and a generic message only.
-  const fromDependency = error.details !== undefined && 'appwriteStatus' in error.details;
+  const fromDependency =
+    !options.dependencyDetails && error.details !== undefined && 'appwriteStatus' in error.details;
   const generic = internal || fromDependency;
   return {
     status,
