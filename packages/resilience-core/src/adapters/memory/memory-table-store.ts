@@ -279,8 +279,23 @@ export function toAppwriteDate(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+00:00');
 }
 
+/**
+ * Copies a row value. Rows are JSON data (scalars, arrays, plain objects), so a direct recursive copy does;
+ * it is several times cheaper than `structuredClone`, which matters on the hot paths benchmarks measure.
+ */
 function copy<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = copy((value as Record<string, unknown>)[key]);
+    // An own `__proto__` key (possible from JSON.parse) must stay data, never become the copy's prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true });
+    else out[key] = item;
+  }
+  return out as T;
 }
 
 function pick(row: Row, fields: readonly string[]): Row {
