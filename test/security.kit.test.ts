@@ -252,8 +252,8 @@ describe('create-recognition routes across tenants', () => {
         ...(body ? { body } : {}),
         headers: user('bob'),
       });
-      expect(out.status, `${r.method} ${r.path}`).toBeGreaterThanOrEqual(400);
-      expect(out.status, `${r.method} ${r.path}`).not.toBe(500);
+      // Access is settled before the body's shape: whatever the body, a caller without the role gets 403.
+      expect(out.status, `${r.method} ${r.path}`).toBe(403);
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(5);
@@ -265,6 +265,30 @@ describe('create-recognition routes across tenants', () => {
       headers: user('alice'),
     });
     expect(keyOnly.status).toBe(403);
+  });
+});
+
+describe('kit: access is decided before the input is judged', () => {
+  it('answers an outsider 403, not the schema issues of its malformed body', async () => {
+    const store = new MemoryTableStore({ clock: new ManualClock() });
+    const fn = recognitionHandler.with({ env: {}, store, orgs: directory() });
+    const bad = { orgId: 'acme', receiverId: 42, message: '' };
+    const outsider = await invoke(fn, {
+      method: 'POST',
+      path: '/recognitions',
+      body: bad,
+      headers: user('dave'),
+    });
+    expect(outsider.status).toBe(403);
+    expect(JSON.stringify(outsider.body)).not.toContain('receiverId');
+    const member = await invoke(fn, {
+      method: 'POST',
+      path: '/recognitions',
+      body: bad,
+      headers: user('bob'),
+    });
+    expect(member.status).toBe(400);
+    expect(JSON.stringify(member.body)).toContain('receiverId');
   });
 });
 

@@ -339,6 +339,32 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
 
       const rawQuery =
         req.queryString !== undefined ? parseQuery(req.queryString) : decodeAll(req.query ?? {});
+      // The org is read from the raw JSON, so a schema that strips `orgId` cannot hide a mismatch.
+      let rawBody: unknown;
+      if (route.body) {
+        const text = bodyTextOf(req);
+        try {
+          rawBody = text.trim() === '' ? undefined : JSON.parse(text);
+        } catch (e) {
+          throw errors.invalidInput('Body is not valid JSON', [
+            { path: '', message: `invalid JSON: ${(e as Error).message}` },
+          ]);
+        }
+        if (rawBody === undefined) {
+          throw errors.invalidInput('Body is required', [{ path: '', message: 'a JSON body is required' }]);
+        }
+      }
+
+      const setupContext = makeSetup(traceId, trigger, caller, headers, log);
+      // Who may call is settled before the input's shape is judged: a caller without access gets 403 and
+      // learns nothing about the route's schema.
+      const authorized = await authorize(
+        route.auth,
+        caller,
+        orgIdOf(params, rawBody, rawQuery),
+        setupContext.orgs,
+      );
+
       let query: unknown = rawQuery;
       if (route.query) {
         const parsed = route.query.safeParse(rawQuery);
@@ -346,34 +372,22 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         query = parsed.data;
       }
       let body: unknown;
-      // The org is read from the raw JSON, so a schema that strips `orgId` cannot hide a mismatch.
-      let rawBody: unknown;
       if (route.body) {
-        const text = bodyTextOf(req);
-        let json: unknown;
-        try {
-          json = text.trim() === '' ? undefined : JSON.parse(text);
-        } catch (e) {
-          throw errors.invalidInput('Body is not valid JSON', [
-            { path: '', message: `invalid JSON: ${(e as Error).message}` },
-          ]);
-        }
-        if (json === undefined) {
-          throw errors.invalidInput('Body is required', [{ path: '', message: 'a JSON body is required' }]);
-        }
-        rawBody = json;
-        const parsed = route.body.safeParse(json);
+        const parsed = route.body.safeParse(rawBody);
         if (!parsed.success) throw invalidInput('body', parsed.error);
         body = parsed.data;
       }
-
-      const setupContext = makeSetup(traceId, trigger, caller, headers, log);
-      // Raw and parsed values both count: a schema that trims or coerces `orgId` must not change the org.
+      // Raw and parsed values both count: a schema that trims, coerces or defaults `orgId` must not change the
+      // org that was authorized.
       const orgId = orgIdOf(params, rawBody, rawQuery, {
         bodies: [body],
         queries: [query as Record<string, unknown>],
       });
-      const authorized = await authorize(route.auth, caller, orgId, setupContext.orgs);
+      if (orgId !== authorized.orgId) {
+        throw errors.invalidInput('orgId changed by validation', [
+          { path: 'orgId', message: 'the validated orgId differs from the one given' },
+        ]);
+      }
       const deps = await definition.setup({ ...setupContext, caller: authorized });
       const result = await route.handler({
         body,
