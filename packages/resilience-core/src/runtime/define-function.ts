@@ -45,7 +45,10 @@ export interface SetupContext<E = BaseEnv> {
    * `APPWRITE_API_KEY` fallback). `null` when any part is missing. Never log it.
    */
   connection: AppwriteConnection | null;
-  /** A TableStore for this execution (memoized; the platform override in tests). */
+  /**
+   * A TableStore for this execution (memoized; the platform override in tests). Its failed round trips are
+   * logged by {@link logAppwriteRequest}: expected answers (a lost compare-and-set) at debug level only.
+   */
   store(): TableStore;
   /** The OrgDirectory for this execution (memoized; Appwrite Teams unless overridden). */
   orgs(): OrgDirectory;

@@ -1,0 +1,82 @@
+/**
+ * The stale-OPEN case over real HTTP: a warm process (job-worker) keeps an OPEN breaker in its cache while an
+ * operator resets the breaker from another process (create-recognition's key-only route). Once its cache is
+ * older than the TTL, the worker's next call re-reads the shared state before rejecting, so it runs at once
+ * instead of failing (and pushing a deferred notification into a retry backoff). Time is a ManualClock; the
+ * state goes through the local Appwrite server with one SDK client per process.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
+import { CircuitBreaker, circuitBreakerTables, DATABASE_ID } from 'resilience-core';
+import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { ManualClock } from 'resilience-core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callOnce, dependency, fleetOptions } from './circuit-breaker-helpers.ts';
+
+let server: AppwriteLocal;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-stale-'));
+  const config = join(dir, 'appwrite.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      projectId: 'test',
+      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
+      tables: circuitBreakerTables.map(({ rowSchema: _r, ...spec }) => ({
+        ...spec,
+        databaseId: DATABASE_ID,
+        enabled: true,
+        rowSecurity: false,
+        $permissions: [],
+      })),
+    }),
+  );
+  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const processStore = () =>
+  createAppwriteTableStore({ endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey });
+
+describe('circuit breaker over the local Appwrite server: stale OPEN after a reset elsewhere', () => {
+  it('the warm worker admits calls past its TTL, 20 at once sharing one state read', async () => {
+    const clock = new ManualClock();
+    const worker = new CircuitBreaker('stale-open', fleetOptions, {
+      clock,
+      store: processStore(),
+      instanceId: 'job-worker',
+    });
+    const operator = new CircuitBreaker('stale-open', fleetOptions, {
+      clock,
+      store: processStore(),
+      instanceId: 'create-recognition',
+    });
+    for (let i = 0; i < fleetOptions.minimumCalls!; i++) await callOnce(worker, dependency(clock, 'fail'));
+    await worker.flush();
+    expect(worker.status).toBe('OPEN');
+
+    await operator.reset();
+    expect(operator.status).toBe('CLOSED');
+    await clock.advance(fleetOptions.cacheTtlMs!);
+
+    const requests = server.stats.requests;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => callOnce(worker, dependency(clock, 'ok'))),
+    );
+    expect(results).toEqual(Array(20).fill('ran'));
+    expect(server.stats.requests - requests).toBe(1); // one getRow of the shared state
+    expect(worker.status).toBe('CLOSED');
+    expect(worker.snapshot().counters).toMatchObject({
+      rejections: { open: 0 },
+      refreshesBeforeReject: { waited: 20, timedOut: 0 },
+      storageRoundTrips: { callPath: 1 }, // the cold read only
+    });
+    await worker.flush();
+  });
+});
