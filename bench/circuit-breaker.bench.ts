@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import { CircuitBreaker } from 'resilience-core';
+import { ConsecutiveBreaker, CountBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import { CircuitBreaker, systemClock } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { type Bench, compare, type Figure } from './lib.ts';
+import { type Bench, compareRounds, type Figure, median } from './lib.ts';
 
 // opossum ships no types; we only need `fire`.
 const require = createRequire(import.meta.url);
@@ -11,11 +11,24 @@ const Opossum = require('opossum') as new (
   options: Record<string, unknown>,
 ) => { fire(): Promise<unknown>; shutdown(): void };
 
+const ROUNDS = 9;
+const ROUND_MS = 120;
+
 /**
  * Per-call cost of a CLOSED breaker around an async no-op: ours (shared state over a TableStore, warm cache)
- * beside a bare call, cockatiel 3 and opossum 9, measured interleaved in one run. Also counts the storage
- * round trips made during the timed calls: awaited by callers (must be 0) and in the background (cache
- * refresh + batched outcome flush, about one of each per `cacheTtlMs`).
+ * beside a bare call, cockatiel 3 and opossum 9, measured in one run. Also counts the storage round trips made
+ * during the timed calls: awaited by callers (must be 0) and in the background (cache refresh + batched outcome
+ * flush, about one of each per `cacheTtlMs`).
+ *
+ * Fairness: every candidate wraps the same `async () => undefined` the same way (`() => x.execute(noop)`), gets
+ * the same warm-up (2,000 calls, then 200 per round), and is timed in ROUNDS interleaved rounds whose order
+ * rotates; the target ratio is the median of the per-round ratios (both sides measured moments apart).
+ * Peers are configured for the least work they allow: cockatiel's `circuitBreaker(handleAll, …)` with no retry
+ * policy around it, with a ConsecutiveBreaker (its cheapest; the target is checked against it) and, for
+ * information, a CountBreaker (failure rate over the last 20 calls, the same rule as our default window);
+ * opossum with its per-call timeout timer off. Ours reads the clock once per event-loop turn (see
+ * `CircuitBreaker.startTurn`); the timed loop below never yields, so a second row of ours reads the clock on
+ * every call, as it would with one call per turn.
  */
 const bench: Bench = {
   name: 'circuit-breaker',
@@ -24,9 +37,17 @@ const bench: Bench = {
     const store = new MemoryTableStore();
     const ours = new CircuitBreaker('bench', {}, { store });
     await ours.execute(noop); // cold start: the one state read
+    // Not `systemClock` itself, so the breaker reads it on every call instead of once per turn.
+    const perCallClock = { now: () => Date.now(), sleep: systemClock.sleep };
+    const oursPerCall = new CircuitBreaker('bench-per-call', {}, { store, clock: perCallClock });
+    await oursPerCall.execute(noop);
     const cockatiel = circuitBreaker(handleAll, {
       halfOpenAfter: 10_000,
       breaker: new ConsecutiveBreaker(5),
+    });
+    const cockatielCount = circuitBreaker(handleAll, {
+      halfOpenAfter: 10_000,
+      breaker: new CountBreaker({ threshold: 0.5, size: 20, minimumNumberOfCalls: 10 }),
     });
     // Opossum's per-call timeout timer is off, so this compares breaker bookkeeping only.
     const opossum = new Opossum(noop, { timeout: false });
@@ -34,16 +55,21 @@ const bench: Bench = {
     const storeCallsBefore = store.stats.calls;
     const callPathBefore = ours.snapshot().counters.storageRoundTrips.callPath;
     const callsBefore = ours.snapshot().counters.calls;
-    const ns = await compare(
+    const samples = await compareRounds(
       {
         bare: () => noop(),
         ours: () => ours.execute(noop),
+        oursPerCall: () => oursPerCall.execute(noop),
         cockatiel: () => cockatiel.execute(noop),
+        cockatielCount: () => cockatielCount.execute(noop),
         opossum: () => opossum.fire(),
       },
-      5,
-      200,
+      ROUNDS,
+      ROUND_MS,
     );
+    const ns = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    const perRound = (a: string, b: string) => median(samples[a]!.map((v, i) => v / samples[b]![i]!));
+    await oursPerCall.flush();
     await ours.flush();
     opossum.shutdown();
     // The loop above is one long event-loop turn (every await resolves as a microtask), during which the hot
@@ -54,18 +80,31 @@ const bench: Bench = {
     const calls = counters.calls - callsBefore;
     const callPath = counters.storageRoundTrips.callPath - callPathBefore;
     const background = store.stats.calls - storeCallsBefore;
-    const ratio = ns.ours! / ns.cockatiel!;
+    const ratio = perRound('ours', 'cockatiel');
+    const ratioCount = perRound('ours', 'cockatielCount');
+    const ratioPerCall = perRound('oursPerCall', 'cockatiel');
+    const row = (candidate: string, key: string, vsCockatiel: number) => ({
+      candidate,
+      'ns/call': round(ns[key]!),
+      'x bare': round(perRound(key, 'bare')),
+      'x cockatiel (consecutive)': round(vsCockatiel),
+    });
 
-    ctx.table('closed breaker around an async no-op (median of 5 interleaved rounds)', [
-      { candidate: 'bare call', 'ns/call': round(ns.bare!), 'x bare': 1 },
-      { candidate: 'ours (shared, warm)', 'ns/call': round(ns.ours!), 'x bare': round(ns.ours! / ns.bare!) },
-      {
-        candidate: 'cockatiel 3.2.1',
-        'ns/call': round(ns.cockatiel!),
-        'x bare': round(ns.cockatiel! / ns.bare!),
-      },
-      { candidate: 'opossum 9.0.0', 'ns/call': round(ns.opossum!), 'x bare': round(ns.opossum! / ns.bare!) },
-    ]);
+    ctx.table(
+      `closed breaker around an async no-op (medians of ${ROUNDS} interleaved rounds; ratios = median of per-round ratios)`,
+      [
+        row('bare call', 'bare', perRound('bare', 'cockatiel')),
+        row('ours (shared, warm)', 'ours', ratio),
+        row('ours, clock read every call', 'oursPerCall', ratioPerCall),
+        row('cockatiel 3.2.1 ConsecutiveBreaker(5)', 'cockatiel', 1),
+        row(
+          'cockatiel 3.2.1 CountBreaker(50 % of 20)',
+          'cockatielCount',
+          perRound('cockatielCount', 'cockatiel'),
+        ),
+        row('opossum 9.0.0 (timeout off)', 'opossum', perRound('opossum', 'cockatiel')),
+      ],
+    );
     ctx.table('storage round trips of our breaker on the closed path', [
       {
         run: 'timed calls above (one event-loop turn)',
@@ -91,6 +130,20 @@ const bench: Bench = {
         peerValue: ns.cockatiel!,
       },
       { name: 'breaker.closed.opossum', value: ns.opossum!, unit: 'ns/call' },
+      {
+        name: 'breaker.closed.ratio.count-breaker',
+        value: ratioCount,
+        unit: 'ratio',
+        peer: 'cockatiel CountBreaker',
+        peerValue: 1,
+      },
+      {
+        name: 'breaker.closed.ratio.clock-every-call',
+        value: ratioPerCall,
+        unit: 'ratio',
+        peer: 'cockatiel',
+        peerValue: 1,
+      },
       {
         name: 'breaker.closed.ratio',
         value: ratio,

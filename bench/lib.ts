@@ -51,21 +51,38 @@ export async function timePerCall(
   return Number(now - start) / calls;
 }
 
-/** Runs `candidates` interleaved for `rounds` rounds and returns each one's median ns/call. */
+/**
+ * Runs `candidates` interleaved for `rounds` rounds and returns each one's median ns/call. The order rotates
+ * every round so no candidate always runs first (or right after the same neighbour).
+ */
 export async function compare(
   candidates: Record<string, () => unknown | Promise<unknown>>,
   rounds = 5,
   ms = 200,
 ): Promise<Record<string, number>> {
-  const samples: Record<string, number[]> = {};
+  const samples = await compareRounds(candidates, rounds, ms);
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+/**
+ * Like {@link compare}, but returns every round's ns/call per candidate (index = round), so a ratio can be taken
+ * per round (both sides measured moments apart) and its median reported: steadier than a ratio of medians on a
+ * shared machine whose speed drifts during the run. The first round warms each candidate up 2,000 calls.
+ */
+export async function compareRounds(
+  candidates: Record<string, () => unknown | Promise<unknown>>,
+  rounds = 5,
+  ms = 200,
+): Promise<Record<string, number[]>> {
+  const entries = Object.entries(candidates);
+  const samples: Record<string, number[]> = Object.fromEntries(entries.map(([k]) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(candidates)) {
-      const list = samples[name] ?? [];
-      list.push(await timePerCall(fn, ms, r === 0 ? 2000 : 200));
-      samples[name] = list;
+    for (let i = 0; i < entries.length; i++) {
+      const [name, fn] = entries[(i + r) % entries.length]!;
+      samples[name]![r] = await timePerCall(fn, ms, r === 0 ? 2000 : 200);
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  return samples;
 }
 
 export function median(values: number[]): number {

@@ -2,20 +2,30 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAppwriteLocal } from 'appwrite-local';
+import { Client, Teams, Users } from 'node-appwrite';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import {
+  createRecognition,
+  createRecognitionInputSchema,
   DATABASE_ID,
   forgetKnownAlerts,
   MAX_QUOTA_AMOUNT,
   QUOTA_TABLES,
+  type QuotaItem,
   QuotaService,
+  quotaRecognitionHooks,
   quotaTables,
+  type RecognitionHooks,
   type TableStore,
   uniqueIndexesOf,
   updateQuotaSettings,
   usageRowId,
 } from 'resilience-core';
-import { type AppwriteTableStore, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import {
+  type AppwriteTableStore,
+  createAppwriteTableStore,
+  createTeamsOrgDirectory,
+} from 'resilience-core/adapters/appwrite';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { type Bench, compare, type Figure, median } from './lib.ts';
 
@@ -35,7 +45,8 @@ async function limits(store: TableStore, orgId: string, overrides: Record<string
  * local server's request counter (target 1 once the window row exists); (2) consumes/s at concurrency 50 against
  * the local server, with the seed's check-then-record design beside it (and how far it over-admits);
  * (3) the in-memory decision cost of QuotaService.consume over MemoryTableStore beside rate-limiter-flexible's
- * RateLimiterMemory.consume, interleaved in the same run.
+ * RateLimiterMemory.consume, interleaved in the same run; (4) Appwrite requests and latency per
+ * `POST /recognitions`, cold and warm, beside the previous design.
  */
 const bench: Bench = {
   name: 'quota',
@@ -304,9 +315,129 @@ const bench: Bench = {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+    figures.push(...(await recognitionRoundTrips(ctx)));
     return figures;
   },
 };
+
+/** Simulated network latency per Appwrite request in section (4), ms: the critical path dominates the time. */
+const LATENCY_MS = 10;
+const RECOGNITIONS_PER_DESIGN = 12;
+
+/**
+ * (4) Appwrite requests and latency per `POST /recognitions` (membership, limits, quotas, the row), each
+ * recognition a fresh execution (per-execution caches empty), against a local server adding LATENCY_MS to
+ * every request. This design beside the previous one, emulated in the same run: no `prepare` (limits resolved
+ * after the membership check) and one transaction for all three quotas. The emulation reads the rows back
+ * with one list, as consumeMany now does; the original read each row (1–2 requests more: 10 and 11 warm,
+ * 15 cold, measured by test/create-recognition.round-trips.local.test.ts before the change).
+ */
+async function recognitionRoundTrips(ctx: Parameters<Bench['run']>[0]): Promise<Figure[]> {
+  const server = await startAppwriteLocal({
+    port: 0,
+    memory: true,
+    projectId: 'bench-rec',
+    apiKey: 'key',
+    config: join(import.meta.dirname, '..', 'appwrite.json'),
+    latencyMs: LATENCY_MS,
+  });
+  try {
+    const client = new Client()
+      .setEndpoint(server.endpoint)
+      .setProject(server.projectId)
+      .setKey(server.apiKey);
+    const teams = new Teams(client);
+    const users = new Users(client);
+    for (const id of ['ann', 'ben']) await users.create({ userId: id, name: id });
+    const previous = (q: QuotaService): RecognitionHooks => ({
+      async beforeCreate(draft) {
+        const items: QuotaItem[] = [
+          { quotaType: 'recognitions_per_day' },
+          { quotaType: 'api_calls_per_hour' },
+        ];
+        if (draft.points > 0) items.push({ quotaType: 'reward_points_per_month', amount: draft.points });
+        const admitted = await q.enforceMany(draft.orgId, items);
+        return { rollback: () => q.refundAll(admitted.tickets) };
+      },
+    });
+    const designs = { 'this design': quotaRecognitionHooks, 'previous design (emulated)': previous } as const;
+    const rows: Record<string, string | number>[] = [];
+    const figures: Figure[] = [];
+    const results: Record<string, Record<string, { requests: number; ms: number }>> = {};
+    for (const [design, hooksOf] of Object.entries(designs)) {
+      for (const points of [0, 5]) {
+        const org = `bench-${design.startsWith('this') ? 'new' : 'old'}-${points}`;
+        await teams.create({ teamId: org, name: org });
+        for (const id of ['ann', 'ben']) await teams.createMembership({ teamId: org, roles: [], userId: id });
+        // One execution: the kit's auth looks the caller up, then the route runs createRecognition.
+        const execution = async (message: string) => {
+          const store = createAppwriteTableStore({
+            endpoint: server.endpoint,
+            projectId: server.projectId,
+            key: server.apiKey,
+          });
+          const orgs = createTeamsOrgDirectory({ client });
+          const before = server.stats.requests;
+          const t0 = process.hrtime.bigint();
+          if ((await orgs.rolesOf(org, 'ann')) === null) throw new Error('ann is not a member');
+          await createRecognition(
+            createRecognitionInputSchema.parse({ orgId: org, receiverId: 'ben', message, points }),
+            { userId: 'ann' },
+            { store, orgs, hooks: hooksOf(new QuotaService({ store })), log: silentLog, traceId: 'bench' },
+          );
+          return {
+            requests: server.stats.requests - before,
+            ms: Number(process.hrtime.bigint() - t0) / 1e6,
+          };
+        };
+        const cold = await execution('cold');
+        const warm: { requests: number; ms: number }[] = [];
+        for (let i = 0; i < RECOGNITIONS_PER_DESIGN; i++) warm.push(await execution(`warm ${i}`));
+        const w = { requests: median(warm.map((x) => x.requests)), ms: median(warm.map((x) => x.ms)) };
+        const kind = points ? 'with points (3 quotas)' : 'no points (2 quotas)';
+        results[kind] = { ...results[kind], [design]: w };
+        rows.push({
+          design,
+          recognition: kind,
+          'requests cold': cold.requests,
+          'requests warm': w.requests,
+          'ms warm (median)': Math.round(w.ms),
+          'sequential round trips (ms / latency)': round(w.ms / LATENCY_MS),
+        });
+      }
+    }
+    ctx.table(
+      `Appwrite requests per POST /recognitions (fresh execution each; ${LATENCY_MS} ms added per request)`,
+      rows,
+    );
+    for (const [kind, r] of Object.entries(results)) {
+      const slug = kind.startsWith('no') ? 'no-points' : 'points';
+      const now = r['this design']!;
+      const before = r['previous design (emulated)']!;
+      figures.push({
+        name: `quota.recognition.requests-warm.${slug}`,
+        value: now.requests,
+        unit: 'round-trips/op',
+        peer: 'previous design (emulated)',
+        peerValue: before.requests,
+      });
+      figures.push({
+        name: `quota.recognition.latency-warm.${slug}`,
+        value: now.ms / before.ms,
+        unit: 'ratio',
+        peer: 'previous design (emulated) = 1',
+        peerValue: 1,
+      });
+    }
+    return figures;
+  } finally {
+    await server.stop();
+  }
+}
+
+const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Parameters<
+  typeof createRecognition
+>[2]['log'];
 
 /** Runs `count` operations spread over `clients` (one in flight per client); returns operations per second. */
 async function throughput<C>(

@@ -10,25 +10,58 @@
  *                  needs the function recreated, which loses its deployments and executions)
  *   4. variables   the env names listed in `functionVariables` (scripts/appwrite-config.ts), as secret variables;
  *                  values never printed
- *   5. code        a deterministic tar.gz of dist/, uploaded and activated, waiting for the build; skipped when
- *                  the active deployment already runs the same bytes (SHA-256 kept in the function variable
- *                  RESILIENCE_BUNDLE_SHA256), unless --redeploy
- * Never deletes anything. Options: --skip-build, --function <id> (repeatable), --redeploy.
+ *   5. code        a deterministic tar.gz of dist/; skipped when the active deployment already runs the same
+ *                  bytes (SHA-256 kept in the function variable RESILIENCE_BUNDLE_SHA256), unless --redeploy.
+ *                  Changed code of a function that already has an active deployment AND a standby twin
+ *                  (`FUNCTIONS_WITH_STANDBY`: create-recognition, job-worker, quota-reset) is ROLLED OUT
+ *                  blue-green by the same RolloutOrchestrator as `npm run rollout` (scripts/lib/rollout-runner.ts):
+ *                  uploaded inactive, validated on `<fn>-standby` (GET /health + the policy's smoke requests),
+ *                  switched in one call, watched, and rolled back by itself when the watch fails — with live
+ *                  progress lines. A rollout that ends rolled back or failed stops the deploy: no other
+ *                  function's code is deployed, and deploy throws `RolloutVerdictError` (the command exits 1,
+ *                  so CI fails). Direct upload + activation (today's path) for first deploys (no active
+ *                  deployment), for deploy-orchestrator (no twin: it is not rolled out by itself), for the twins
+ *                  themselves, and for everything with --direct.
+ * Never deletes anything. Options: --skip-build, --function <id> (repeatable), --redeploy, --direct (no
+ * rollouts: upload and activate directly, the pre-rollout behaviour), --policy FILE.json (rollout policy:
+ * watch window, thresholds, smoke requests… see resilience-core deployment/rollout-policy.ts; validated before
+ * anything changes).
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Functions, ID, type Models, type ProjectKeyScopes, type Runtime } from 'node-appwrite';
 import { InputFile } from 'node-appwrite/file';
-import { allTables, DATABASE_ID, isResilienceError } from 'resilience-core';
+import {
+  allTables,
+  DATABASE_ID,
+  hasCode,
+  isResilienceError,
+  parseRolloutPolicy,
+  type RolloutPolicyInput,
+  type RolloutView,
+} from 'resilience-core';
 import { type ProvisionEvent, provisionSchema, readFailure } from 'resilience-core/adapters/appwrite';
 import { z } from 'zod';
-import { functions as declaredFunctions, type FunctionConfig, functionVariables } from './appwrite-config.ts';
+import {
+  functions as declaredFunctions,
+  FUNCTIONS_WITH_STANDBY,
+  type FunctionConfig,
+  functionVariables,
+} from './appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from './build-function.mjs';
+import {
+  createRolloutRunner,
+  formatRolloutEvent,
+  type RolloutRunner,
+  readPolicyFile,
+  rolloutVerdictLines,
+  stopwatch,
+} from './lib/rollout-runner.ts';
 import { tarGz } from './lib/tar-gz.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The function variable holding the SHA-256 of the code archive the active deployment was built from. */
 export const BUNDLE_HASH_VARIABLE = 'RESILIENCE_BUNDLE_SHA256';
@@ -55,15 +88,55 @@ export interface DeployOptions {
   buildTimeoutMs?: number;
   /** Column/index availability polling (see provisionSchema). */
   schemaPollMs?: number;
+  /** Never roll out: upload and activate every changed function directly (`--direct`). Default false. */
+  direct?: boolean;
+  /**
+   * Rollout policy for the blue-green rollouts of step 5 (`--policy FILE`), validated before anything changes.
+   * Default: the orchestrator's defaults (60 s watch, 5 % errors, p95 5 s, …).
+   */
+  policy?: RolloutPolicyInput;
+  /**
+   * Folder the functions' `path`s (scripts/appwrite-config.ts) are relative to: where bundles are built and
+   * packed from. Default: the repository root. (Tests deploy a modified copy from a temporary folder.)
+   */
+  sourceRoot?: string;
+}
+
+/** What a deploy did for one function. */
+export interface FunctionDeployReport {
+  settings: 'created' | 'updated' | 'unchanged';
+  /**
+   * `deployed`: uploaded and activated directly; `rolled_out`: a blue-green rollout succeeded; `unchanged`: same
+   * bytes already active; `failed`: its rollout ended rolled back or failed (blue active, see `rollout`);
+   * `skipped`: not deployed because an earlier function's rollout did not succeed.
+   */
+  code: 'deployed' | 'rolled_out' | 'unchanged' | 'failed' | 'skipped';
+  /** The active deployment after this deploy ('' when none). */
+  deploymentId: string;
+  /** The rollout's final view, when the code went through one. */
+  rollout?: RolloutView;
 }
 
 /** What a deploy did, per function. */
 export interface DeployReport {
   schema: { created: string[]; updated: string[]; extra: string[] };
-  functions: Record<
-    string,
-    { settings: 'created' | 'updated' | 'unchanged'; code: 'deployed' | 'unchanged'; deploymentId: string }
-  >;
+  functions: Record<string, FunctionDeployReport>;
+}
+
+/**
+ * Thrown by {@link deploy} when a function's rollout ends rolled back or failed (or unfinished): the verdict is
+ * in the message, the rollout in `rollout`, and what was done up to then in `report` (the functions whose code
+ * was not deployed because of it are `code: 'skipped'`).
+ */
+export class RolloutVerdictError extends Error {
+  readonly rollout: RolloutView;
+  readonly report: DeployReport;
+  constructor(message: string, rollout: RolloutView, report: DeployReport) {
+    super(message);
+    this.name = 'RolloutVerdictError';
+    this.rollout = rollout;
+    this.report = report;
+  }
 }
 
 const SYMBOL: Record<ProvisionEvent['status'], string> = {
@@ -78,6 +151,9 @@ const SYMBOL: Record<ProvisionEvent['status'], string> = {
 /** Deploys; see the file header. Throws with a readable message on any refusal or failure. */
 export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const out = options.out ?? ((line: string) => console.log(line));
+  const root = options.sourceRoot ?? repoRoot;
+  // Bad thresholds are refused here, before anything is built or changed.
+  if (options.policy !== undefined) parseRolloutPolicy(options.policy);
   const client = new Client().setEndpoint(options.endpoint).setProject(options.projectId).setKey(options.key);
   const api = new Functions(client);
   const selected = declaredFunctions.filter((f) => !options.only?.length || options.only.includes(f.$id));
@@ -174,51 +250,132 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   if (!anyVariable) out('  = none to set');
 
   out('▸ code');
-  for (const fn of selected) {
+  let runner: RolloutRunner | undefined;
+  // The stopwatch of the rollout being driven (progress lines show the time since it started).
+  let elapsed = stopwatch();
+  for (const [index, fn] of selected.entries()) {
     const archive = tarGz(path.join(root, fn.path), ['dist']);
     const sha = createHash('sha256').update(archive).digest('hex');
-    const variables = await api.listVariables({ functionId: fn.$id });
-    const recorded = variables.variables.find((v) => v.key === BUNDLE_HASH_VARIABLE);
+    const recorded = await bundleHashOf(api, fn.$id);
     const active = remote[fn.$id]?.deploymentId ?? '';
     const entry = report.functions[fn.$id]!;
-    if (!options.redeploy && active && recorded?.value === sha) {
+    if (!options.redeploy && active && recorded === sha) {
       out(`  = ${fn.$id} unchanged (${sha.slice(0, 12)}, deployment ${active})`);
       entry.deploymentId = active;
       continue;
     }
-    out(`  ↑ ${fn.$id}: uploading ${(archive.length / 1024).toFixed(1)} KB (${sha.slice(0, 12)})`);
-    const created = await api.createDeployment({
-      functionId: fn.$id,
-      code: InputFile.fromBuffer(new Uint8Array(archive), 'code.tar.gz'),
-      activate: true,
-      entrypoint: fn.entrypoint,
-      commands: fn.commands,
+    const rollout = !options.direct && active !== '' && FUNCTIONS_WITH_STANDBY.includes(fn.$id);
+    if (!rollout) {
+      const why = options.direct
+        ? '--direct'
+        : !active
+          ? 'first deployment'
+          : fn.$id.endsWith('-standby')
+            ? 'standby twin'
+            : 'no standby twin';
+      out(
+        `  ↑ ${fn.$id}: uploading ${(archive.length / 1024).toFixed(1)} KB (${sha.slice(0, 12)}), direct: ${why}`,
+      );
+      const created = await api.createDeployment({
+        functionId: fn.$id,
+        code: InputFile.fromBuffer(new Uint8Array(archive), 'code.tar.gz'),
+        activate: true,
+        entrypoint: fn.entrypoint,
+        commands: fn.commands,
+      });
+      const ready = await waitForBuild(api, fn.$id, created.$id, options, out);
+      const now = await api.get({ functionId: fn.$id });
+      if (now.deploymentId !== ready.$id) {
+        await api.updateFunctionDeployment({ functionId: fn.$id, deploymentId: ready.$id });
+      }
+      await recordBundleHash(api, fn.$id, sha);
+      out(`  ✓ ${fn.$id} active: deployment ${ready.$id}`);
+      entry.code = 'deployed';
+      entry.deploymentId = ready.$id;
+      continue;
+    }
+
+    const twinId = `${fn.$id}-standby`;
+    if (!(await getOrNull(() => api.get({ functionId: twinId })))) {
+      throw new Error(
+        `${fn.$id}'s standby twin ${twinId} does not exist on the server, so its new code cannot be validated ` +
+          `before the switch: deploy without --function (it creates the twin), or pass --direct`,
+      );
+    }
+    out(
+      `  ⇄ ${fn.$id}: rolling out ${(archive.length / 1024).toFixed(1)} KB (${sha.slice(0, 12)}) blue-green: ` +
+        `blue ${active}, validated on ${twinId}`,
+    );
+    elapsed = stopwatch();
+    runner ??= createRolloutRunner({
+      endpoint: options.endpoint,
+      projectId: options.projectId,
+      key: options.key,
+      owner: `deploy-${process.pid}`,
+      onEvent: (e) => out(`    ${formatRolloutEvent(e, elapsed())}`),
     });
-    const ready = await waitForBuild(api, fn.$id, created.$id, options, out);
-    const now = await api.get({ functionId: fn.$id });
-    if (now.deploymentId !== ready.$id) {
-      await api.updateFunctionDeployment({ functionId: fn.$id, deploymentId: ready.$id });
-    }
-    if (recorded) {
-      await api.updateVariable({
+    await finishUnfinishedRollout(runner, fn.$id, out);
+    elapsed = stopwatch();
+    const before = runner.platform.stats.calls;
+    const beforeByMethod = { ...runner.platform.stats.byMethod };
+    const view = await runner.orchestrator
+      .start({
         functionId: fn.$id,
-        variableId: recorded.$id,
-        key: BUNDLE_HASH_VARIABLE,
-        value: sha,
-        secret: false,
+        standbyFunctionId: twinId,
+        code: { archive: new Uint8Array(archive), entrypoint: fn.entrypoint, commands: fn.commands },
+        ...(options.policy !== undefined ? { policy: options.policy } : {}),
+      })
+      .catch((error: unknown) => {
+        // A rollout another run left unfinished (or one still running) blocks a new one: say how to clear it.
+        if (hasCode(error, 'CONFLICT')) {
+          throw new Error(
+            `${(error as Error).message}. Finish it with \`npm run rollout -- resume ${fn.$id}\` (or ` +
+              `\`npm run rollout -- rollback ${fn.$id}\`), then deploy again`,
+          );
+        }
+        throw error;
       });
-    } else {
-      await api.createVariable({
-        functionId: fn.$id,
-        variableId: ID.unique(),
-        key: BUNDLE_HASH_VARIABLE,
-        value: sha,
-        secret: false,
-      });
+    const calls = {
+      calls: runner.platform.stats.calls - before,
+      byMethod: Object.fromEntries(
+        Object.entries(runner.platform.stats.byMethod)
+          .map(([m, n]) => [m, n - (beforeByMethod[m] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      ),
+    };
+    const verdict = rolloutVerdictLines(
+      view,
+      calls,
+      elapsed(),
+      `npm run rollout -- resume ${fn.$id}, then npm run deploy again`,
+    );
+    for (const line of verdict) out(`    ${line}`);
+    entry.rollout = view;
+    // The twin now runs the rolled-out code (it was validated there): record that, so the twin's own step
+    // below knows its code is current and a later deploy of other bytes re-uploads it.
+    const twin = await getOrNull(() => api.get({ functionId: twinId }));
+    if (twin && remote[twinId]) remote[twinId] = twin;
+    if (twin && view.standby.deploymentId && twin.deploymentId === view.standby.deploymentId) {
+      await recordBundleHash(api, twinId, sha);
     }
-    out(`  ✓ ${fn.$id} active: deployment ${ready.$id}`);
-    entry.code = 'deployed';
-    entry.deploymentId = ready.$id;
+    if (view.status === 'succeeded') {
+      await recordBundleHash(api, fn.$id, sha);
+      out(`  ✓ ${fn.$id} active: deployment ${view.green.deploymentId} (rolled out)`);
+      entry.code = 'rolled_out';
+      entry.deploymentId = view.green.deploymentId ?? '';
+      continue;
+    }
+    entry.code = 'failed';
+    const current = await getOrNull(() => api.get({ functionId: fn.$id }));
+    entry.deploymentId = current?.deploymentId ?? '';
+    const rest = selected.slice(index + 1).map((f) => f.$id);
+    for (const id of rest) report.functions[id]!.code = 'skipped';
+    const stopped = rest.length
+      ? `code of ${rest.join(', ')} NOT deployed (the deploy stops at a rollout that did not succeed)`
+      : 'no other function was waiting for code';
+    out(`  ✗ ${fn.$id}: ${verdict[0]}`);
+    out(`  ✗ stopped: ${stopped}`);
+    throw new RolloutVerdictError(`rollout of ${fn.$id}: ${verdict[0]}; ${stopped}`, view, report);
   }
   out('✓ deployed');
   return report;
@@ -291,6 +448,75 @@ async function waitForBuild(
   }
 }
 
+/**
+ * A rollout of the function that an earlier run left unfinished (a deploy or `npm run rollout` killed or timed
+ * out mid-rollout) blocks a new one. Its lease has run out, so it is resumed here first and driven to its end by
+ * its own stored policy (a switch in progress is completed; a watch is finished or rolled back); the caller then
+ * starts its own rollout whatever that ended in. A rollout still driven by a live run (lease running) is left
+ * alone: the orchestrator refuses (`CONFLICT`), and so does the deploy.
+ */
+async function finishUnfinishedRollout(
+  runner: RolloutRunner,
+  functionId: string,
+  out: (line: string) => void,
+): Promise<void> {
+  const current = await runner.orchestrator.current(functionId);
+  if (!current || current.done) return;
+  out(
+    `  ! ${functionId}: rollout ${current.rolloutId} was left unfinished (${current.status}) by an earlier run: ` +
+      'resuming it first',
+  );
+  const elapsed = stopwatch();
+  const view = await runner.orchestrator.resume(functionId).catch((error: unknown) => {
+    if (hasCode(error, 'CONFLICT')) {
+      throw new Error(
+        `${(error as Error).message}. Another run is rolling ${functionId} out: wait for it, or see ` +
+          `\`npm run rollout -- status ${functionId}\``,
+      );
+    }
+    throw error;
+  });
+  for (const line of rolloutVerdictLines(view, runner.platform.stats, elapsed()).slice(0, 1)) {
+    out(`    earlier rollout: ${line}`);
+  }
+  if (!view.done) {
+    throw new Error(
+      `the earlier rollout ${view.rolloutId} of ${functionId} is still unfinished (${view.status}): ` +
+        `\`npm run rollout -- resume ${functionId}\`, then deploy again`,
+    );
+  }
+}
+
+/** The SHA-256 recorded in the function's {@link BUNDLE_HASH_VARIABLE}, or null. */
+async function bundleHashOf(api: Functions, functionId: string): Promise<string | null> {
+  const list = await api.listVariables({ functionId });
+  return list.variables.find((v) => v.key === BUNDLE_HASH_VARIABLE)?.value ?? null;
+}
+
+/** Records the SHA-256 of the code the function's active deployment was built from (not a secret). */
+async function recordBundleHash(api: Functions, functionId: string, sha: string): Promise<void> {
+  const list = await api.listVariables({ functionId });
+  const current = list.variables.find((v) => v.key === BUNDLE_HASH_VARIABLE);
+  if (current?.value === sha) return;
+  if (current) {
+    await api.updateVariable({
+      functionId,
+      variableId: current.$id,
+      key: BUNDLE_HASH_VARIABLE,
+      value: sha,
+      secret: false,
+    });
+  } else {
+    await api.createVariable({
+      functionId,
+      variableId: ID.unique(),
+      key: BUNDLE_HASH_VARIABLE,
+      value: sha,
+      secret: false,
+    });
+  }
+}
+
 async function getOrNull<T>(fn: () => Promise<T>): Promise<T | null> {
   try {
     return await fn();
@@ -312,14 +538,19 @@ async function main(): Promise<void> {
   if (!parsed.success) {
     const missing = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
     throw new Error(
-      `Set ${missing} (the Appwrite to deploy to; the key needs databases, tables and functions write scopes)`,
+      `Set ${missing} (the Appwrite to deploy to; the key needs databases, tables, rows, functions and execution read/write scopes)`,
     );
   }
   const only: string[] = [];
+  let policyFile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--function' && args[i + 1]) only.push(args[++i]!);
     else if (args[i]?.startsWith('--function=')) only.push(args[i]!.slice('--function='.length));
+    else if (args[i] === '--policy' && args[i + 1]) policyFile = args[++i]!;
+    else if (args[i]?.startsWith('--policy=')) policyFile = args[i]!.slice('--policy='.length);
+    else if (args[i] === '--policy') throw new Error('--policy needs a file (a JSON rollout policy)');
   }
+  const policy = policyFile === undefined ? undefined : readPolicyFile(policyFile);
   const { APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY } = parsed.data;
   console.log(`Deploying to ${APPWRITE_ENDPOINT} (project ${APPWRITE_PROJECT_ID})`);
   await deploy({
@@ -328,6 +559,8 @@ async function main(): Promise<void> {
     key: APPWRITE_API_KEY,
     build: !args.includes('--skip-build'),
     redeploy: args.includes('--redeploy'),
+    direct: args.includes('--direct'),
+    ...(policy !== undefined ? { policy } : {}),
     only,
   });
 }
@@ -335,7 +568,10 @@ async function main(): Promise<void> {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((error: unknown) => {
     const message = isResilienceError(error) || error instanceof Error ? error.message : String(error);
-    console.error(`✗ deploy failed: ${message}`);
+    const issues = isResilienceError(error)
+      ? (error.issues?.map((i) => `\n  - ${i.path}: ${i.message}`).join('') ?? '')
+      : '';
+    console.error(`✗ deploy failed: ${message}${issues}`);
     process.exit(1);
   });
 }

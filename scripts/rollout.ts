@@ -2,7 +2,8 @@
  * `npm run rollout -- <command> <functionId> [options]`: drives a blue-green rollout of an Appwrite function
  * from a terminal or CI, with live progress and a clear final verdict. It runs the same orchestrator as the
  * deploy-orchestrator function (resilience-core `RolloutOrchestrator`) in this process, against the Appwrite
- * named by the environment.
+ * named by the environment. `npm run deploy` rolls changed code out the same way (shared pieces:
+ * scripts/lib/rollout-runner.ts).
  *
  * Commands:
  *   start <fn>     upload code (or take --deployment) and roll it out: build → validate on <fn>-standby →
@@ -25,22 +26,26 @@
  * Exit codes: 0 succeeded (or a read command), 1 rolled back / failed, 2 refused (bad input, busy), 3 still in
  * progress (budget spent: run `resume`), 4 an unexpected error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packDirectory } from 'appwrite-local';
 import {
   type CodeBundle,
-  countingPlatform,
   hasCode,
   isResilienceError,
   type RolloutEvent,
-  RolloutOrchestrator,
   type RolloutView,
 } from 'resilience-core';
-import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import {
+  createRolloutRunner,
+  formatRolloutEvent,
+  readPolicyFile,
+  rolloutExitCode,
+  rolloutVerdictLines,
+  stopwatch,
+} from './lib/rollout-runner.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -78,8 +83,7 @@ const { values, positionals } = parseArgs({
 });
 
 const [command, functionId] = positionals;
-const started = performance.now();
-const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+const elapsed = stopwatch();
 
 function usage(): never {
   console.log(
@@ -104,19 +108,17 @@ if (!endpoint || !projectId || !key) {
   refuse('set APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID and APPWRITE_API_KEY (or --endpoint, --project, --key)');
 }
 
-const platform = countingPlatform(createAppwriteFunctionsPlatform({ endpoint, projectId, key }));
-const store = createAppwriteTableStore({ endpoint, projectId, key });
-const orchestrator = new RolloutOrchestrator({
-  store,
-  platform,
+const { orchestrator, platform } = createRolloutRunner({
+  endpoint,
+  projectId,
+  key,
   owner: `cli-${process.pid}`,
   onEvent: printEvent,
 });
 
 function printEvent(e: RolloutEvent): void {
   if (values.json) return void console.log(JSON.stringify({ type: 'event', ...e }));
-  const mark = e.level === 'error' ? '✗' : e.level === 'warn' ? '!' : '·';
-  console.log(`[${elapsed()}] ${mark} ${e.status.padEnd(12)} ${e.message}`);
+  console.log(formatRolloutEvent(e, elapsed()));
 }
 
 function num(name: keyof typeof values): number | undefined {
@@ -128,9 +130,7 @@ function num(name: keyof typeof values): number | undefined {
 }
 
 function policyFromArgs(): Record<string, unknown> {
-  const fromFile = values.policy
-    ? (JSON.parse(readFileSync(values.policy, 'utf8')) as Record<string, unknown>)
-    : {};
+  const fromFile = values.policy ? readPolicyFile(values.policy) : {};
   const flags: Record<string, unknown> = {
     watchWindowMs: num('watch-ms'),
     watchIntervalMs: num('interval-ms'),
@@ -169,48 +169,13 @@ async function codeFromArgs(required: boolean): Promise<CodeBundle | undefined> 
 
 function verdict(view: RolloutView): number {
   const totals = platform.stats;
-  const lines: string[] = [];
-  const sw = view.figures.switch;
-  const rb = view.figures.rollback;
   if (values.json) {
     console.log(JSON.stringify({ type: 'result', rollout: view, apiCalls: totals }));
   } else {
     console.log('');
-    if (view.status === 'succeeded')
-      lines.push(`VERDICT: SUCCEEDED — green ${view.green.deploymentId} is active on ${view.functionId}`);
-    else if (view.status === 'rolled_back')
-      lines.push(`VERDICT: ROLLED BACK — blue ${view.blue.deploymentId} is active again (${view.reason})`);
-    else if (view.status === 'failed')
-      lines.push(
-        `VERDICT: FAILED — ${view.reason}` +
-          (view.green.active
-            ? ` (green ${view.green.deploymentId} IS active)`
-            : ` (blue ${view.blue.deploymentId ?? '-'} still active)`),
-      );
-    else
-      lines.push(
-        `VERDICT: IN PROGRESS (${view.status}) — run \`npm run rollout -- resume ${view.functionId}\``,
-      );
-    if (view.skipHealthCheck) lines.push('note: pre-switch validation was SKIPPED (skipHealthCheck)');
-    lines.push(`rollout ${view.rolloutId}; wall time ${elapsed().trim()}`);
-    if (sw) lines.push(`switch:   ${sw.calls} API call (updateFunctionDeployment), ${sw.ms} ms`);
-    if (rb) lines.push(`rollback: ${rb.calls} API call (updateFunctionDeployment), ${rb.ms} ms`);
-    if (view.watch) {
-      const w = view.watch;
-      lines.push(
-        `watch:    ${w.samples} samples (${w.probes} probes), ${w.errors} errors (${(w.errorRate * 100).toFixed(1)}%), p95 ${Math.round(w.p95LatencyMs)} ms`,
-      );
-    }
-    lines.push(
-      `platform API calls: ${totals.calls} (${Object.entries(totals.byMethod)
-        .map(([m, n]) => `${m} ${n}`)
-        .join(', ')})`,
-    );
-    console.log(lines.join('\n'));
+    console.log(rolloutVerdictLines(view, totals, elapsed()).join('\n'));
   }
-  if (view.status === 'succeeded') return 0;
-  if (!view.done) return 3;
-  return 1;
+  return rolloutExitCode(view);
 }
 
 async function main(): Promise<number> {

@@ -59,25 +59,57 @@ describe('create-recognition enforces quotas', () => {
         q.current.used,
       ]),
     );
-    // The refused attempt consumed nothing anywhere (all-or-nothing).
+    // The refused attempt consumed none of the product quotas (recognitions and points move all-or-nothing);
+    // it was still an API call, and api_calls_per_hour meters calls, so that one counts it.
     expect(byType).toMatchObject({
       recognitions_per_day: 2,
-      api_calls_per_hour: 2,
+      api_calls_per_hour: 3,
       reward_points_per_month: 10,
     });
     expect(await listAll(f.store, RECOGNITIONS_TABLE)).toHaveLength(2);
   });
 
-  it('refunds when the recognition is a duplicate of an earlier request', async () => {
+  it('refunds when the recognition is a duplicate of an earlier request (the API call stays counted)', async () => {
     const { f, bob } = setup();
-    const body = { orgId: ORG, receiverId: 'carol', message: 'again', requestId: 'req-1' };
+    const body = { orgId: ORG, receiverId: 'carol', message: 'again', requestId: 'req-1', points: 7 };
     expect((await bob('POST', '/recognitions', body)).status).toBe(201);
     expect((await bob('POST', '/recognitions', body)).status).toBe(200);
     const rows = await listAll(f.store, QUOTA_TABLES.usage);
     expect(rows.map((r) => [r.quotaType, r.used]).sort()).toEqual([
+      ['api_calls_per_hour', 2],
+      ['recognitions_per_day', 1],
+      ['reward_points_per_month', 7],
+    ]);
+  });
+
+  it('a refusal by api_calls_per_hour gives back the product units taken in parallel', async () => {
+    const { f, bob } = setup();
+    await f.configure(ORG, { overrides: { api_calls_per_hour: 1 } });
+    const give = () =>
+      bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'hi', points: 3 });
+    expect((await give()).status).toBe(201);
+    const refused = await give();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: { details: { quotaType: 'api_calls_per_hour', limit: 1 } } });
+    expect(refused.headers).toMatchObject({ 'retry-after': '3600', 'RateLimit-Limit': '1' });
+    const rows = await listAll(f.store, QUOTA_TABLES.usage);
+    expect(rows.map((r) => [r.quotaType, r.used]).sort()).toEqual([
       ['api_calls_per_hour', 1],
       ['recognitions_per_day', 1],
+      ['reward_points_per_month', 3],
     ]);
+    expect(await listAll(f.store, RECOGNITIONS_TABLE)).toHaveLength(1);
+  });
+
+  it('when both refuse, the answer names the quota that resets later (a retry needs both)', async () => {
+    const { f, bob } = setup();
+    await f.configure(ORG, { overrides: { api_calls_per_hour: 1, recognitions_per_day: 1 } });
+    const give = () => bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: 'hi' });
+    expect((await give()).status).toBe(201);
+    const refused = await give();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: { details: { quotaType: 'recognitions_per_day' } } });
+    expect(refused.headers['retry-after']).toBe(String(12 * 3600));
   });
 
   it('shadow mode counts past the limit without refusing', async () => {

@@ -117,9 +117,10 @@ describe('quotas through the bundled functions on the local server', () => {
         q.current.used,
       ]),
     );
+    // Product quotas moved all-or-nothing with the 4 admitted; every one of the 12 calls was an API call.
     expect(used).toMatchObject({
       recognitions_per_day: 4,
-      api_calls_per_hour: 4,
+      api_calls_per_hour: 12,
       reward_points_per_month: 40,
     });
   });

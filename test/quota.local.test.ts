@@ -97,6 +97,25 @@ describe('quotas on the local Appwrite server', () => {
     expect((server.stats.requests - requests) / 20).toBe(1);
   });
 
+  it('consumeMany: one quota is one bounded increment; several are a transaction (3 requests) + one read', async () => {
+    const q = new QuotaService({ store: store(), clock });
+    const items = [{ quotaType: 'recognitions_per_day' }, { quotaType: 'exports_per_day' }];
+    await q.consumeMany('org-many-trips', items); // limits + first use of the windows
+    await q.consumeMany('org-many-trips', [items[0]!]);
+    let requests = server.stats.requests;
+    const one = await q.consumeMany('org-many-trips', [items[0]!, { ...items[0]!, amount: 2 }]);
+    expect(server.stats.requests - requests).toBe(1);
+    expect(one.decisions).toHaveLength(1);
+    expect(one.decisions[0]).toMatchObject({ allowed: true, amount: 3, used: 5 });
+    requests = server.stats.requests;
+    const many = await q.consumeMany('org-many-trips', items);
+    expect(server.stats.requests - requests).toBe(4);
+    expect(many.decisions.map((d) => [d.quotaType, d.used])).toEqual([
+      ['recognitions_per_day', 6],
+      ['exports_per_day', 2],
+    ]);
+  });
+
   it('a multi-quota consume under concurrency never leaves one quota consumed and the other not', async () => {
     const org = 'org-multi';
     await limit(org, { recognitions_per_day: 10, api_calls_per_hour: 25 });

@@ -25,6 +25,7 @@ export interface Admission {
 
 /**
  * The seams of recognition creation, filled by other services:
+ * - `prepare` (optional) warms caches in parallel with the membership checks; never writes or refuses.
  * - `beforeCreate` runs after validation and membership checks, before the write. Throw a ResilienceError to
  *   refuse (e.g. `QUOTA_EXCEEDED` → 429); return an {@link Admission} to be committed or rolled back. This is
  *   where quota consumption goes (atomic admission: the check consumes).
@@ -32,6 +33,13 @@ export interface Admission {
  *   recognition exists. Notifications and jobs go here (enqueue; do not call slow services inline).
  */
 export interface RecognitionHooks {
+  /**
+   * Started before the membership checks and run in parallel with them, to warm per-execution caches that
+   * `beforeCreate` will need (e.g. the org's quota limits), so they cost no extra round trip of latency. Must
+   * not write and must not refuse: it runs for requests that may still be refused (403), and its failures are
+   * ignored (`beforeCreate` meets them again).
+   */
+  prepare?(orgId: string, log: Logger): Promise<void> | void;
   beforeCreate?(draft: RecognitionDraft, log: Logger): Promise<Admission | undefined> | Admission | undefined;
   afterCreate?(row: Row<RecognitionData>, log: Logger): Promise<void> | void;
 }
@@ -43,6 +51,9 @@ export interface RecognitionHooks {
  */
 export function composeHooks(...sets: readonly RecognitionHooks[]): RecognitionHooks {
   return {
+    async prepare(orgId, log) {
+      await Promise.all(sets.map((set) => safely(() => set.prepare?.(orgId, log), log, 'prepare')));
+    },
     async beforeCreate(draft, log) {
       const granted: Admission[] = [];
       try {

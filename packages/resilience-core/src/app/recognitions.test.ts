@@ -132,6 +132,51 @@ describe('recognition hooks', () => {
     expect(lines.some((l) => l.includes('broken headers'))).toBe(true);
   });
 
+  it('runs prepare in parallel with the receiver membership lookup, before beforeCreate', async () => {
+    const events: string[] = [];
+    let releaseLookup!: () => void;
+    const lookupGate = new Promise<void>((r) => {
+      releaseLookup = r;
+    });
+    const slowOrgs = {
+      async rolesOf(orgId: string, userId: string) {
+        events.push(`lookup ${userId}`);
+        await lookupGate;
+        return orgs.rolesOf(orgId, userId);
+      },
+    };
+    const hooks = composeHooks({
+      prepare: async (orgId) => {
+        events.push(`prepare ${orgId}`);
+        // Still waiting for the lookup: the two are in flight together.
+        releaseLookup();
+      },
+      beforeCreate: () => void events.push('before'),
+    });
+    await createRecognition(input, { userId: 'alice' }, { ...deps(hooks), orgs: slowOrgs });
+    expect(events).toEqual(['lookup bob', 'prepare acme', 'before']);
+  });
+
+  it('a failing prepare does not fail the request; a refused receiver still writes nothing', async () => {
+    const store = new MemoryTableStore();
+    const hooks = composeHooks({ prepare: () => Promise.reject(new Error('limits unavailable')) });
+    const { created } = await createRecognition(input, { userId: 'alice' }, deps(hooks, store));
+    expect(created).toBe(true);
+    expect(lines.some((l) => l.includes('limits unavailable'))).toBe(true);
+    const prepared: string[] = [];
+    const refused = await createRecognition(
+      { ...input, receiverId: 'mallory' },
+      { userId: 'alice' },
+      deps(
+        { prepare: (o) => void prepared.push(o), beforeCreate: () => void prepared.push('before') },
+        store,
+      ),
+    ).catch((e: unknown) => e);
+    expect(hasCode(refused, 'FORBIDDEN')).toBe(true);
+    expect(prepared).toEqual(['acme']);
+    expect(await store.list('recognitions')).toMatchObject({ rows: [expect.anything()] });
+  });
+
   it('answers with no headers when no hook adds any', async () => {
     const { headers } = await createRecognition(input, { userId: 'alice' }, deps({}));
     expect(headers).toEqual({});

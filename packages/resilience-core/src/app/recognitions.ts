@@ -95,18 +95,23 @@ export async function createRecognition(
       ]);
     }
     giverId = input.giverId;
-    if ((await deps.orgs.rolesOf(input.orgId, giverId)) === null) {
-      throw errors.forbidden('The giver is not a member of this organization');
-    }
   }
   if (input.receiverId === giverId) {
     throw errors.invalidInput('You cannot recognize yourself', [
       { path: 'receiverId', message: 'must differ from the giver' },
     ]);
   }
-  if ((await deps.orgs.rolesOf(input.orgId, input.receiverId)) === null) {
-    throw errors.forbidden('The receiver is not a member of this organization');
-  }
+  // One round trip of latency for all of it: the membership lookups (a user caller's own was done and cached
+  // by the route's auth) run in parallel with the hooks' `prepare` (quota limits). `prepare` failures are ignored.
+  const [giverRoles, receiverRoles] = await Promise.all([
+    caller.userId ? [] : deps.orgs.rolesOf(input.orgId, giverId),
+    deps.orgs.rolesOf(input.orgId, input.receiverId),
+    Promise.resolve()
+      .then(() => deps.hooks?.prepare?.(input.orgId, deps.log))
+      .catch(() => undefined),
+  ]);
+  if (giverRoles === null) throw errors.forbidden('The giver is not a member of this organization');
+  if (receiverRoles === null) throw errors.forbidden('The receiver is not a member of this organization');
 
   const data: RecognitionData = recognitionRowSchema.parse({
     orgId: input.orgId,

@@ -128,7 +128,11 @@ export class CircuitBreaker {
   /** Unflushed outcomes of `state.version`. */
   private pending: BucketCounts = new Map();
   private curStart = Number.NEGATIVE_INFINITY;
+  /** `curStart + bucketMs`: the current flush bucket holds times in [curStart, curEnd). */
+  private curEnd = Number.NEGATIVE_INFINITY;
   private cur: Counts4 = [0, 0, 0, 0];
+  /** Whether the local window takes successes as a pending run ({@link LocalWindow.recordOk}). */
+  private readonly lazyOk: boolean;
   /** Flushed since the last window read (so projections still include them). */
   private flushedSinceRead: BucketCounts = new Map();
   /** The last fleet-wide window read for `state.version`. */
@@ -179,6 +183,7 @@ export class CircuitBreaker {
     this.loaded = this.shared === null;
     this.freshUntil = this.shared ? 0 : Number.POSITIVE_INFINITY;
     this.local = new LocalWindow(this.options.window);
+    this.lazyOk = this.local.lazyOk;
     this.storage = {
       mode: this.shared ? 'shared' : 'local-only',
       status: 'ok',
@@ -336,10 +341,21 @@ export class CircuitBreaker {
     return promise.catch((error: unknown) => this.fallbackOr(error, options));
   }
 
-  /** Success without duration measurement: no clock read; the outcome goes to the bucket of the latest call start. */
+  /**
+   * Success without duration measurement: no clock read; the outcome goes to the bucket of the latest call start.
+   * Same effect as `record(lastStart, 0)`, written out for the hot path: a count window takes the success as a
+   * pending run (one increment), and the flush buffer's current bucket is bumped in place.
+   */
   private readonly onSettledOk = (): void => {
     this.counters.successes++;
-    this.record(this.lastStart, 0);
+    if (this.state.state !== 'CLOSED') return;
+    if (this.lazyOk) this.local.recordOk();
+    else this.local.record(this.lastStart, 0);
+    if (this.shared !== null) {
+      const now = this.lastStart;
+      if (now >= this.curStart && now < this.curEnd) this.cur[0]++;
+      else this.startBucket(now)[0]++;
+    }
   };
 
   private readonly onSettledError = (error: unknown): void => {
@@ -380,19 +396,30 @@ export class CircuitBreaker {
     if (this.state.state !== 'CLOSED') return;
     this.local.record(now, kind);
     if (this.shared) {
-      if (now < this.curStart || now >= this.curStart + this.bucketMs) {
-        const start = now - (now % this.bucketMs);
-        this.curStart = start;
-        let counts = this.pending.get(start);
-        if (!counts) {
-          counts = [0, 0, 0, 0];
-          this.pending.set(start, counts);
-        }
-        this.cur = counts;
-      }
-      this.cur[kind]!++;
+      if (now >= this.curStart && now < this.curEnd) this.cur[kind]!++;
+      else this.startBucket(now)[kind]!++;
     }
     if (kind !== 0) this.onBadOutcome(now);
+  }
+
+  /** Makes the flush buffer's bucket holding `now` the current one and returns its counts. */
+  private startBucket(now: number): Counts4 {
+    const start = now - (now % this.bucketMs);
+    this.curStart = start;
+    this.curEnd = start + this.bucketMs;
+    let counts = this.pending.get(start);
+    if (!counts) {
+      counts = [0, 0, 0, 0];
+      this.pending.set(start, counts);
+    }
+    this.cur = counts;
+    return counts;
+  }
+
+  /** Forgets the current flush bucket (the buffer was swapped or cleared). */
+  private resetBucket(): void {
+    this.curStart = Number.NEGATIVE_INFINITY;
+    this.curEnd = Number.NEGATIVE_INFINITY;
   }
 
   private onBadOutcome(now: number): void {
@@ -746,7 +773,7 @@ export class CircuitBreaker {
     const batch = this.pending;
     const version = this.state.version;
     this.pending = new Map();
-    this.curStart = Number.NEGATIVE_INFINITY;
+    this.resetBucket();
     // Counted in projections until the next window read includes them.
     this.flushedSinceRead = mergeBuckets(this.flushedSinceRead, batch);
     // On failure these outcomes are dropped rather than re-added: a partial flush re-sent would double-count.
@@ -835,7 +862,7 @@ export class CircuitBreaker {
     if (versionChanged) {
       this.local.clear();
       this.pending = new Map();
-      this.curStart = Number.NEGATIVE_INFINITY;
+      this.resetBucket();
       this.flushedSinceRead = new Map();
       this.remote = new Map();
       this.halfOpenFullUntil = 0;

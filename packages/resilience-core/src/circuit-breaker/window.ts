@@ -127,10 +127,28 @@ export class LocalWindow {
     this.ring = window.type === 'count' ? new Uint8Array(window.size) : null;
   }
 
+  /**
+   * Successes not yet written into the ring (count windows only). A success run is the hot path's common case:
+   * it costs one increment here and is applied to the ring (at most `size` slots) when anything reads or
+   * records another kind of outcome.
+   */
+  private okRun = 0;
+
+  /** Whether successes may be recorded with {@link recordOk} (count windows; time windows need `record`). */
+  get lazyOk(): boolean {
+    return this.ring !== null;
+  }
+
+  /** Records one success in a count window (see {@link lazyOk}); same result as `record(now, 0)`. */
+  recordOk(): void {
+    this.okRun++;
+  }
+
   /** Records one outcome at `now`. */
   record(now: number, kind: number): void {
     const ring = this.ring;
     if (ring) {
+      if (this.okRun > 0) this.applyOkRun(ring);
       if (this.ringFilled === ring.length) this.adjust(ring[this.ringAt]!, -1);
       else this.ringFilled++;
       ring[this.ringAt] = kind;
@@ -153,7 +171,10 @@ export class LocalWindow {
 
   /** Window totals at `now`. */
   totals(now: number): WindowCounts {
-    if (this.ring) return { ...this.counts };
+    if (this.ring) {
+      if (this.okRun > 0) this.applyOkRun(this.ring);
+      return { ...this.counts };
+    }
     this.prune(now);
     return aggregateBuckets(this.buckets, this.window, now);
   }
@@ -161,11 +182,25 @@ export class LocalWindow {
   /** Forgets every outcome (a new closed period began). */
   clear(): void {
     this.ring?.fill(0);
+    this.okRun = 0;
     this.ringAt = 0;
     this.ringFilled = 0;
     this.counts.calls = this.counts.failures = this.counts.slow = 0;
     this.buckets.clear();
     this.curStart = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Writes the pending success run into the ring: only the last `size` of them can still be in it. */
+  private applyOkRun(ring: Uint8Array): void {
+    let n = Math.min(this.okRun, ring.length);
+    this.okRun = 0;
+    while (n-- > 0) {
+      if (this.ringFilled === ring.length) this.adjust(ring[this.ringAt]!, -1);
+      else this.ringFilled++;
+      ring[this.ringAt] = 0;
+      if (++this.ringAt === ring.length) this.ringAt = 0;
+      this.counts.calls++;
+    }
   }
 
   private adjust(kind: number, by: number): void {
