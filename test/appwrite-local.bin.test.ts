@@ -111,12 +111,30 @@ describe('appwrite-local bin', () => {
     expect(await second.exit).toBe(0);
   }, 60_000);
 
+  it('delays every request by --latency ms (the benches inject their round-trip latency this way)', async () => {
+    const server = await startBin(['--memory', '--config', config, '--key', 'bin-key', '--latency', '150']);
+    try {
+      const api = tables(server.endpoint);
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        await api.listRows({ databaseId: 'app', tableId: 'notes' });
+        // A lower bound only: a loaded machine may add time, never remove it.
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(149);
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toBe(0);
+    }
+  }, 60_000);
+
   it('refuses bad flags with exit code 2', async () => {
     for (const args of [
       ['--port', '0'],
       ['--key', 'k', '--data', dir, '--memory'],
       ['--key', 'k', '--port', 'x'],
       ['--key', 'k', '--bogus'],
+      ['--key', 'k', '--latency', 'abc'],
+      ['--key', 'k', '--latency=-5'],
     ]) {
       const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore' });
       expect(await new Promise((res) => child.on('exit', res)), args.join(' ')).toBe(2);

@@ -38,19 +38,31 @@ const advance = (ms: number) => {
   offset += ms;
 };
 const row = (rowId: string) => h.tables.getRow({ databaseId: DB, tableId: T, rowId });
+/** createRow / updateRow on the test table, staged in `transactionId` when one is given. */
+const create = (rowId: string, data: Record<string, unknown>, transactionId?: string) =>
+  h.tables.createRow({
+    databaseId: DB,
+    tableId: T,
+    rowId,
+    data,
+    ...(transactionId ? { transactionId } : {}),
+  });
+const update = (rowId: string, data: Record<string, unknown>, transactionId?: string) =>
+  h.tables.updateRow({
+    databaseId: DB,
+    tableId: T,
+    rowId,
+    data,
+    ...(transactionId ? { transactionId } : {}),
+  });
+const commit = (transactionId: string) => h.tables.updateTransaction({ transactionId, commit: true });
 
 describe('transactions', () => {
   it('stages operations, shows them to reads with the transactionId only, and applies them on commit', async () => {
     const tx = await h.tables.createTransaction({ ttl: 120 });
     expect(tx).toMatchObject({ status: 'pending', operations: 0 });
     expect(Date.parse(tx.expiresAt) - Date.parse(tx.$createdAt)).toBe(120_000);
-    const staged = await h.tables.createRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'a1',
-      data: { owner: 'ann' },
-      transactionId: tx.$id,
-    });
+    const staged = await create('a1', { owner: 'ann' }, tx.$id);
     expect(staged).toMatchObject({ $id: 'a1', owner: 'ann' });
     await h.tables.createOperations({
       transactionId: tx.$id,
@@ -79,15 +91,11 @@ describe('transactions', () => {
     expect(listed.rows.map((r) => r.owner)).toEqual(['ann', 'bob']);
     expect((await h.tables.listRows({ databaseId: DB, tableId: T })).total).toBe(0);
 
-    const committed = await h.tables.updateTransaction({ transactionId: tx.$id, commit: true });
+    const committed = await commit(tx.$id);
     expect(committed.status).toBe('committed');
     expect((await row('b1')).balance).toBe(7);
     expect((await row('a1')).owner).toBe('ann');
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
-      400,
-      'transaction_not_ready',
-    );
+    await expectAppwriteError(commit(tx.$id), 400, 'transaction_not_ready');
     expect(
       (await h.tables.listTransactions({ queries: [Query.equal('status', ['committed'])] })).total,
     ).toBeGreaterThanOrEqual(1);
@@ -95,13 +103,7 @@ describe('transactions', () => {
 
   it('rolls back: nothing staged is applied', async () => {
     const tx = await h.tables.createTransaction({});
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'a1',
-      data: { balance: 99 },
-      transactionId: tx.$id,
-    });
+    await update('a1', { balance: 99 }, tx.$id);
     await h.tables.deleteRow({ databaseId: DB, tableId: T, rowId: 'b1', transactionId: tx.$id });
     expect((await h.tables.updateTransaction({ transactionId: tx.$id, rollback: true })).status).toBe(
       'rolled_back',
@@ -119,24 +121,14 @@ describe('transactions', () => {
         { action: 'update', databaseId: DB, tableId: T, rowId: 'ghost', data: { balance: 1 } },
       ],
     });
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
-      404,
-      'document_not_found',
-    );
+    await expectAppwriteError(commit(tx.$id), 404, 'document_not_found');
     expect((await h.tables.getTransaction({ transactionId: tx.$id })).status).toBe('failed');
     expect((await row('a1')).balance).toBe(0);
   });
 
   it('reports increments over max inside a commit as attribute_limit_exceeded, writing nothing', async () => {
     const tx = await h.tables.createTransaction({});
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'a1',
-      data: { balance: 50 },
-      transactionId: tx.$id,
-    });
+    await update('a1', { balance: 50 }, tx.$id);
     await h.tables.incrementRowColumn({
       databaseId: DB,
       tableId: T,
@@ -146,85 +138,33 @@ describe('transactions', () => {
       max: 10,
       transactionId: tx.$id,
     });
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
-      400,
-      'attribute_limit_exceeded',
-    );
+    await expectAppwriteError(commit(tx.$id), 400, 'attribute_limit_exceeded');
     expect((await row('a1')).balance).toBe(0);
     expect((await row('b1')).balance).toBe(7);
   });
 
   it('turns duplicate ids and unique violations at commit into transaction_conflict', async () => {
     const tx = await h.tables.createTransaction({});
-    await h.tables.createRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'a1',
-      data: { owner: 'someone' },
-      transactionId: tx.$id,
-    });
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
-      409,
-      'transaction_conflict',
-    );
+    await create('a1', { owner: 'someone' }, tx.$id);
+    await expectAppwriteError(commit(tx.$id), 409, 'transaction_conflict');
     const tx2 = await h.tables.createTransaction({});
-    await h.tables.createRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'c1',
-      data: { owner: 'ann' },
-      transactionId: tx2.$id,
-    });
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx2.$id, commit: true }),
-      409,
-      'transaction_conflict',
-    );
+    await create('c1', { owner: 'ann' }, tx2.$id);
+    await expectAppwriteError(commit(tx2.$id), 409, 'transaction_conflict');
     await expectAppwriteError(row('c1'), 404, 'row_not_found');
   });
 
   it('detects a row changed after the operation was staged (version compare-and-set)', async () => {
     const tx = await h.tables.createTransaction({});
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'a1',
-      data: { balance: 10 },
-      transactionId: tx.$id,
-    });
-    await h.tables.updateRow({ databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 20 } });
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
-      409,
-      'transaction_conflict',
-    );
+    await update('a1', { balance: 10 }, tx.$id);
+    await update('a1', { balance: 20 });
+    await expectAppwriteError(commit(tx.$id), 409, 'transaction_conflict');
     expect((await row('a1')).balance).toBe(20);
     // A row created and then updated within one transaction is not a conflict.
     const tx2 = await h.tables.createTransaction({});
-    await h.tables.createRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'n1',
-      data: { owner: 'nina' },
-      transactionId: tx2.$id,
-    });
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'n1',
-      data: { balance: 3 },
-      transactionId: tx2.$id,
-    });
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'n1',
-      data: { balance: 4 },
-      transactionId: tx2.$id,
-    });
-    await h.tables.updateTransaction({ transactionId: tx2.$id, commit: true });
+    await create('n1', { owner: 'nina' }, tx2.$id);
+    await update('n1', { balance: 3 }, tx2.$id);
+    await update('n1', { balance: 4 }, tx2.$id);
+    await commit(tx2.$id);
     expect((await row('n1')).balance).toBe(4);
   });
 
@@ -276,30 +216,10 @@ describe('transactions', () => {
 
   it('rejects an expired transaction with 410', async () => {
     const tx = await h.tables.createTransaction({ ttl: 60 });
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'a1',
-      data: { balance: 1 },
-      transactionId: tx.$id,
-    });
+    await update('a1', { balance: 1 }, tx.$id);
     advance(61_000);
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: tx.$id, commit: true }),
-      410,
-      'transaction_expired',
-    );
-    await expectAppwriteError(
-      h.tables.updateRow({
-        databaseId: DB,
-        tableId: T,
-        rowId: 'a1',
-        data: { balance: 2 },
-        transactionId: tx.$id,
-      }),
-      410,
-      'transaction_expired',
-    );
+    await expectAppwriteError(commit(tx.$id), 410, 'transaction_expired');
+    await expectAppwriteError(update('a1', { balance: 2 }, tx.$id), 410, 'transaction_expired');
     expect((await row('a1')).balance).toBe(20);
     // Expired records are swept an hour later, when a new transaction is created.
     expect((await h.tables.getTransaction({ transactionId: tx.$id })).$id).toBe(tx.$id);
@@ -315,12 +235,7 @@ describe('transactions', () => {
 
 describe('concurrency (real concurrent requests)', () => {
   it('200 concurrent bounded increments on one row admit exactly the bound', async () => {
-    await h.tables.createRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'quota',
-      data: { owner: 'quota', balance: 0 },
-    });
+    await create('quota', { owner: 'quota', balance: 0 });
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, () =>
         h.tables.incrementRowColumn({
@@ -362,20 +277,13 @@ describe('concurrency (real concurrent requests)', () => {
 
   it('100 concurrent creates of distinct ids with one unique value give exactly one success', async () => {
     const results = await Promise.allSettled(
-      Array.from({ length: 100 }, () =>
-        h.tables.createRow({ databaseId: DB, tableId: T, rowId: ID.unique(), data: { owner: 'contested' } }),
-      ),
+      Array.from({ length: 100 }, () => create(ID.unique(), { owner: 'contested' })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
   it('conflicting transactions: one commits, the other fails and changes nothing', async () => {
-    await h.tables.createRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'cas',
-      data: { owner: 'cas', version: 1, balance: 0 },
-    });
+    await create('cas', { owner: 'cas', version: 1, balance: 0 });
     const stage = async (balance: number) => {
       const tx = await h.tables.createTransaction({});
       // Version compare-and-set: bump version to exactly 2, and write the balance, atomically.
@@ -395,10 +303,7 @@ describe('concurrency (real concurrent requests)', () => {
       return tx.$id;
     };
     const [t1, t2] = await Promise.all([stage(100), stage(200)]);
-    const results = await Promise.allSettled([
-      h.tables.updateTransaction({ transactionId: t1, commit: true }),
-      h.tables.updateTransaction({ transactionId: t2, commit: true }),
-    ]);
+    const results = await Promise.allSettled([commit(t1), commit(t2)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const failure = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as {
       type: string;
@@ -411,29 +316,13 @@ describe('concurrency (real concurrent requests)', () => {
   });
 
   it('conflicting plain updates in two transactions: the later commit fails with transaction_conflict', async () => {
-    await h.tables.createRow({ databaseId: DB, tableId: T, rowId: 'plain', data: { owner: 'plain' } });
+    await create('plain', { owner: 'plain' });
     const a = await h.tables.createTransaction({});
     const b = await h.tables.createTransaction({});
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'plain',
-      data: { balance: 1 },
-      transactionId: a.$id,
-    });
-    await h.tables.updateRow({
-      databaseId: DB,
-      tableId: T,
-      rowId: 'plain',
-      data: { balance: 2 },
-      transactionId: b.$id,
-    });
-    await h.tables.updateTransaction({ transactionId: a.$id, commit: true });
-    await expectAppwriteError(
-      h.tables.updateTransaction({ transactionId: b.$id, commit: true }),
-      409,
-      'transaction_conflict',
-    );
+    await update('plain', { balance: 1 }, a.$id);
+    await update('plain', { balance: 2 }, b.$id);
+    await commit(a.$id);
+    await expectAppwriteError(commit(b.$id), 409, 'transaction_conflict');
     expect((await row('plain')).balance).toBe(1);
   });
 

@@ -3,20 +3,13 @@
  * SIGKILL in the middle of the switch and the next run converging.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
-import { Client, Functions } from 'node-appwrite';
-import { DATABASE_ID, deploymentTables } from 'resilience-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLiveWithTwin, DEPLOY_FIXTURES as FIXTURES, type DeployServer, startDeployServer } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'deploy');
 
-let server: AppwriteLocal;
-let dir: string;
-let functions: Functions;
+let s: DeployServer;
 
 const POLICY_FLAGS = [
   '--watch-ms=3000',
@@ -39,9 +32,9 @@ function rollout(args: string[]): {
       cwd: ROOT,
       env: {
         ...process.env,
-        APPWRITE_ENDPOINT: server.endpoint,
-        APPWRITE_PROJECT_ID: server.projectId,
-        APPWRITE_API_KEY: server.apiKey,
+        APPWRITE_ENDPOINT: s.server.endpoint,
+        APPWRITE_PROJECT_ID: s.server.projectId,
+        APPWRITE_API_KEY: s.server.apiKey,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -59,61 +52,18 @@ function rollout(args: string[]): {
   return { child, done };
 }
 
-async function freshFunction(id: string): Promise<string> {
-  for (const fid of [id, `${id}-standby`]) {
-    await functions.create({
-      functionId: fid,
-      name: fid,
-      runtime: 'node-22' as never,
-      execute: [],
-      entrypoint: 'index.js',
-      commands: '',
-    });
-  }
-  const common = {
-    endpoint: server.endpoint,
-    projectId: server.projectId,
-    apiKey: server.apiKey,
-    entrypoint: 'index.js',
-    commands: '',
-  };
-  const blue = await deployFunction({ ...common, functionId: id, dir: path.join(FIXTURES, 'blue') });
-  await deployFunction({ ...common, functionId: `${id}-standby`, dir: path.join(FIXTURES, 'blue') });
-  return blue.$id;
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'deploy-cli-'));
-  const config = path.join(dir, 'appwrite.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      projectName: 'deploy-cli',
-      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: deploymentTables.map((t) => ({
-        ...t,
-        $permissions: [],
-        databaseId: DATABASE_ID,
-        enabled: true,
-        rowSecurity: false,
-        columns: t.columns.map((c) => ({ array: false, ...c })),
-      })),
-    }),
-  );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
-  functions = new Functions(
-    new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
-  );
+  s = await startDeployServer();
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await s?.server.stop();
+});
 });
 
 describe('npm run rollout', () => {
   it('prints live progress, a verdict, and one API call for the switch', async () => {
-    await freshFunction('cli-good');
+    await createLiveWithTwin(s, 'cli-good');
     const dirArg = `--dir=${path.join(FIXTURES, 'good')}`;
     const { code, out } = await rollout([
       'start',
@@ -129,7 +79,7 @@ describe('npm run rollout', () => {
   });
 
   it('rolls back an erroring version with one API call and exits 1', async () => {
-    const blue = await freshFunction('cli-err');
+    const blue = await createLiveWithTwin(s, 'cli-err');
     const dirArg = `--dir=${path.join(FIXTURES, 'errors-after-switch')}`;
     const { code, out } = await rollout([
       'start',
@@ -144,7 +94,7 @@ describe('npm run rollout', () => {
   });
 
   it('refuses bad thresholds before anything changes (exit 2)', async () => {
-    await freshFunction('cli-bad');
+    await createLiveWithTwin(s, 'cli-bad');
     const dirArg = `--dir=${path.join(FIXTURES, 'good')}`;
     const { code, out } = await rollout([
       'start',
@@ -155,11 +105,11 @@ describe('npm run rollout', () => {
     ]).done;
     expect(out).toMatch(/refused \(INVALID_INPUT\): invalid rollout policy\n\s+- policy.maxErrorRate/);
     expect(code).toBe(2);
-    expect((await functions.listDeployments({ functionId: 'cli-bad' })).deployments).toHaveLength(1);
+    expect((await s.functions.listDeployments({ functionId: 'cli-bad' })).deployments).toHaveLength(1);
   });
 
   it('a rollout killed (SIGKILL) mid-switch converges on the next run', async () => {
-    await freshFunction('cli-kill');
+    await createLiveWithTwin(s, 'cli-kill');
     const dirArg = `--dir=${path.join(FIXTURES, 'good')}`;
     const first = rollout(['start', 'cli-kill', dirArg, '--entrypoint=index.js', ...POLICY_FLAGS]);
     let seen = '';

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
+import { Client, Functions } from 'node-appwrite';
 import {
   type Clock,
   deploymentTables,
@@ -9,6 +14,94 @@ import {
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock, SimulatedFunctionsPlatform } from 'resilience-core/testing';
+import { buildAppwriteConfig } from '../scripts/appwrite-config.ts';
+
+/** The rollout fixtures: test/fixtures/deploy/<name> (blue, good, bad-build, bad-health, ...). */
+export const DEPLOY_FIXTURES = path.join(import.meta.dirname, 'fixtures', 'deploy');
+
+/** A local Appwrite server for rollout tests and benches, and a Functions client on its API key. */
+export interface DeployServer {
+  server: AppwriteLocal;
+  functions: Functions;
+}
+
+/**
+ * Starts an in-memory local Appwrite server provisioned from an appwrite.json document: the deployment tables as
+ * scripts/appwrite-config.ts writes them (`buildAppwriteConfig`), and `functions` (appwrite.json `functions[]`
+ * entries; none by default). The document goes through a temporary file, removed once the server has read it.
+ */
+export async function startDeployServer(
+  options: { projectId?: string; functions?: readonly Record<string, unknown>[] } = {},
+): Promise<DeployServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deploy-server-'));
+  try {
+    const config = path.join(dir, 'appwrite.json');
+    const document = { ...buildAppwriteConfig(deploymentTables), functions: options.functions ?? [] };
+    writeFileSync(config, JSON.stringify(document));
+    const server = await startAppwriteLocal({
+      port: 0,
+      memory: true,
+      projectId: options.projectId ?? 'test',
+      apiKey: 'key',
+      config,
+    });
+    const functions = new Functions(
+      new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
+    );
+    return { server, functions };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Deploys fixture `blue` (entrypoint index.js, no build commands) to function `id` and to its twin `<id>-standby`,
+ * each activated once built; returns the deployment id on `id`. `pollMs` is deployFunction's build poll.
+ */
+export async function deployBlueWithTwin(
+  server: AppwriteLocal,
+  id: string,
+  options: { pollMs?: number } = {},
+): Promise<string> {
+  const common = {
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    apiKey: server.apiKey,
+    dir: path.join(DEPLOY_FIXTURES, 'blue'),
+    entrypoint: 'index.js',
+    commands: '',
+    pollMs: options.pollMs,
+  };
+  const blue = await deployFunction({ ...common, functionId: id });
+  await deployFunction({ ...common, functionId: `${id}-standby` });
+  return blue.$id;
+}
+
+/**
+ * A fresh live function `id` and its twin `<id>-standby` (node-22, entrypoint index.js), both running fixture
+ * `blue` (deployBlueWithTwin); returns blue's deployment id. `execute` is the live function's roles (default
+ * `[]`, API keys only); the twin's are always `[]`.
+ */
+export async function createLiveWithTwin(
+  { server, functions }: DeployServer,
+  id: string,
+  options: { execute?: string[]; pollMs?: number } = {},
+): Promise<string> {
+  for (const [functionId, execute] of [
+    [id, options.execute ?? []],
+    [`${id}-standby`, []],
+  ] as const) {
+    await functions.create({
+      functionId,
+      name: functionId,
+      runtime: 'node-22' as never,
+      execute: [...execute],
+      entrypoint: 'index.js',
+      commands: '',
+    });
+  }
+  return deployBlueWithTwin(server, id, { pollMs: options.pollMs });
+}
 
 /** A fast policy for simulated rollouts (ms of the manual clock). */
 export const fastPolicy: RolloutPolicyInput = {

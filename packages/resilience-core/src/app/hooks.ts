@@ -45,7 +45,8 @@ export interface RecognitionHooks {
 }
 
 /**
- * Runs several hook sets as one, in order. `beforeCreate`s run in sequence; if one refuses, the admissions
+ * Runs several hook sets as one, in order. `prepare`s run in parallel (a failing one is logged and ignored);
+ * `beforeCreate`s run in sequence; if one refuses, the admissions
  * already granted are rolled back (in reverse order) before the refusal propagates. The composed admission's
  * `headers()` merges every granted admission's headers.
  */

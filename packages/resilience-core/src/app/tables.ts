@@ -29,8 +29,12 @@ export const recognitionRowSchema = lazySchema(() =>
     message: z.string().min(1).max(MESSAGE_MAX),
     /** Points awarded, 0..POINTS_MAX. Default 0. */
     points: z.number().int().min(0).max(POINTS_MAX),
-    /** Up to TAGS_MAX tags of 1..TAG_MAX_LENGTH characters. Default []. */
-    tags: z.array(z.string().min(1).max(TAG_MAX_LENGTH)).max(TAGS_MAX),
+    /** Up to TAGS_MAX tags of 1..TAG_MAX_LENGTH characters. Default [] (an unset column reads as null). */
+    tags: z
+      .array(z.string().min(1).max(TAG_MAX_LENGTH))
+      .max(TAGS_MAX)
+      .nullable()
+      .transform((tags) => tags ?? []),
   }),
 );
 

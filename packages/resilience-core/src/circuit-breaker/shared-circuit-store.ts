@@ -13,6 +13,7 @@ import {
   circuitBreakerRowSchema,
   circuitBucketRowSchema,
   circuitProbeRowSchema,
+  REOPEN_COUNT_MAX,
 } from './tables.ts';
 import { addToBuckets, type BucketCounts, OUTCOME_KINDS } from './window.ts';
 
@@ -302,7 +303,7 @@ function stateToRow(state: CircuitState, name: string, scope: string | null): Ci
         changedAt: state.changedAt,
         openUntil: null,
         isolated: false,
-        reopenCount: state.reopenCount,
+        reopenCount: Math.min(state.reopenCount, REOPEN_COUNT_MAX),
         reason: null,
       }
     : {
@@ -313,7 +314,7 @@ function stateToRow(state: CircuitState, name: string, scope: string | null): Ci
         changedAt: state.changedAt,
         openUntil: state.openUntil,
         isolated: state.isolated,
-        reopenCount: state.reopenCount,
+        reopenCount: Math.min(state.reopenCount, REOPEN_COUNT_MAX),
         reason: state.reason,
       };
 }

@@ -18,6 +18,11 @@ export const CIRCUIT_BREAKERS_TABLE = 'circuit-breakers';
 export const CIRCUIT_BREAKER_BUCKETS_TABLE = 'circuit-breaker-buckets';
 export const CIRCUIT_BREAKER_PROBES_TABLE = 'circuit-breaker-probes';
 
+/** Highest `reopenCount` stored (the column's max); the open duration is capped long before it. */
+export const REOPEN_COUNT_MAX = 1_000_000;
+/** Highest probe slot number the column accepts (`halfOpen.maxProbes` is at most 20). */
+const PROBE_SLOT_MAX = 100;
+
 /** A `circuit-breakers` row (column values). */
 export const circuitBreakerRowSchema = lazySchema(() =>
   z.object({
@@ -35,8 +40,8 @@ export const circuitBreakerRowSchema = lazySchema(() =>
     openUntil: z.number().int().nonnegative().nullable(),
     /** Forced open by an operator. Default false. */
     isolated: z.boolean().nullable(),
-    /** Consecutive re-openings (drives the growing open duration). Default 0. */
-    reopenCount: z.number().int().nonnegative().nullable(),
+    /** Consecutive re-openings (drives the growing open duration), at most {@link REOPEN_COUNT_MAX}. Default 0. */
+    reopenCount: z.number().int().nonnegative().max(REOPEN_COUNT_MAX).nullable(),
     /** Why it last opened (≤ 256 characters); `null` when closed. */
     reason: z.string().max(256).nullable(),
   }),
@@ -70,7 +75,7 @@ export const circuitProbeRowSchema = lazySchema(() =>
     /** The OPEN state version this half-open episode belongs to. */
     version: z.number().int().positive(),
     /** Slot number, 0 ≤ slot < halfOpen.maxProbes. */
-    slot: z.number().int().nonnegative(),
+    slot: z.number().int().nonnegative().max(PROBE_SLOT_MAX),
     /** The breaker instance holding the lease (a per-process id). */
     holder: z.string().min(1).max(36),
     /** Lease end (epoch ms); after it another execution may take the slot over. */
@@ -101,7 +106,7 @@ export const circuitBreakerTables: TableSpec[] = [
       epochMsColumn('changedAt', true),
       epochMsColumn('openUntil', false),
       { key: 'isolated', type: 'boolean', required: false, default: false },
-      { key: 'reopenCount', type: 'integer', required: false, default: 0, min: 0, max: 1_000_000 },
+      { key: 'reopenCount', type: 'integer', required: false, default: 0, min: 0, max: REOPEN_COUNT_MAX },
       { key: 'reason', type: 'string', size: 256, required: false },
     ],
     indexes: [{ key: 'name_scope', type: 'key', columns: ['name', 'scope'] }],
@@ -134,7 +139,7 @@ export const circuitBreakerTables: TableSpec[] = [
     columns: [
       { key: 'breakerKey', type: 'string', size: 36, required: true },
       { key: 'version', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },
-      { key: 'slot', type: 'integer', required: true, min: 0, max: 100 },
+      { key: 'slot', type: 'integer', required: true, min: 0, max: PROBE_SLOT_MAX },
       { key: 'holder', type: 'string', size: 36, required: true },
       epochMsColumn('leaseUntil', true),
       { key: 'generation', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },

@@ -1,5 +1,11 @@
 import type { TableSpec } from '../schema/table-spec.ts';
-import { ROLLOUT_EVENT_LEVELS, ROLLOUT_STATUSES } from './rollout-row.ts';
+import {
+  eventRowSchema,
+  lockRowSchema,
+  ROLLOUT_EVENT_LEVELS,
+  ROLLOUT_STATUSES,
+  rolloutRowSchema,
+} from './rollout-row.ts';
 
 /**
  * Tables of the blue-green orchestrator:
@@ -64,6 +70,7 @@ export const rolloutsTable: TableSpec = {
     { key: 'by_function', type: 'key', columns: ['functionId'] },
     { key: 'by_function_status', type: 'key', columns: ['functionId', 'status'] },
   ],
+  rowSchema: rolloutRowSchema,
 };
 
 /** The per-function lock table. */
@@ -78,6 +85,7 @@ export const locksTable: TableSpec = {
     { key: 'version', type: 'integer', required: true, min: 0 },
   ],
   indexes: [{ key: 'unique_function', type: 'unique', columns: ['functionId'] }],
+  rowSchema: lockRowSchema,
 };
 
 /** The rollout history table. */
@@ -111,6 +119,7 @@ export const eventsTable: TableSpec = {
     { key: 'by_rollout', type: 'key', columns: ['rolloutId'] },
     { key: 'by_function', type: 'key', columns: ['functionId'] },
   ],
+  rowSchema: eventRowSchema,
 };
 
 /** Every table of the deployment service. */

@@ -211,6 +211,8 @@ export class QuotaService {
   private readonly contexts = new Map<string, Promise<OrgQuotaContext>>();
   private readonly windows = new WindowCache();
   private readonly usageIds = new Map<string, string>();
+  /** The last usage row id handed out, checked before {@link usageIds}. */
+  private lastUsageId: { orgId: string; quotaType: QuotaType; windowKey: string; id: string } | null = null;
   /** Units already refunded per ticket by this service, so repeated refunds never give back more than was taken. */
   private readonly refunded = new WeakMap<UsageTicket, number>();
 
@@ -531,6 +533,9 @@ export class QuotaService {
 
   /** The usage row id, memoized (hashing it costs more than the rest of an in-memory decision). */
   private usageId(orgId: string, quotaType: QuotaType, windowKey: string): string {
+    // The same quota again (the common case): no key string to build.
+    const l = this.lastUsageId;
+    if (l !== null && l.orgId === orgId && l.quotaType === quotaType && l.windowKey === windowKey) return l.id;
     const k = `${orgId}|${quotaType}|${windowKey}`;
     let id = this.usageIds.get(k);
     if (id === undefined) {
@@ -538,6 +543,7 @@ export class QuotaService {
       if (this.usageIds.size >= 1024) this.usageIds.clear();
       this.usageIds.set(k, id);
     }
+    this.lastUsageId = { orgId, quotaType, windowKey, id };
     return id;
   }
 

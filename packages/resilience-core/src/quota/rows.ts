@@ -25,7 +25,8 @@ export const PLAN_TIERS = ['free', 'pro', 'enterprise'] as const;
 export type PlanTier = (typeof PLAN_TIERS)[number];
 
 const quotaTypeColumn = lazySchema(() => z.enum(QUOTA_TYPE_NAMES));
-const isoDate = lazySchema(() => z.string().min(1));
+/** A datetime column's value: ISO-8601 with an offset, as Appwrite returns it (`2026-03-08T00:00:00.000+00:00`). */
+const isoDate = lazySchema(() => z.iso.datetime({ offset: true }));
 const count = lazySchema(() => z.number().int().min(0));
 
 /** `quota-usage`: the counter of one (organization, quota type, window). Id: {@link usageRowId}. */
@@ -161,7 +162,7 @@ export const quotaAlertRowSchema = lazySchema(() =>
     /** Usage window (thresholds) or summary period (UTC day `2026-03-08`). */
     windowKey: z.string(),
     /** Percent of the limit (80 or 100); null for summaries. */
-    threshold: z.number().int().nullable(),
+    threshold: z.number().int().min(0).max(100).nullable(),
     status: z.enum(ALERT_STATUSES),
     /** Delivery attempts made. */
     attempts: count,

@@ -11,6 +11,13 @@ import {
   INCREASE_STATUSES,
   PLAN_TIERS,
   QUOTA_TABLES,
+  quotaAlertRowSchema,
+  quotaAuditRowSchema,
+  quotaHistoryRowSchema,
+  quotaIncreaseRequestRowSchema,
+  quotaReservationRowSchema,
+  quotaSettingsRowSchema,
+  quotaUsageRowSchema,
 } from './rows.ts';
 
 const str = (key: string, size: number, required = true): ColumnSpec => ({
@@ -53,6 +60,7 @@ export const quotaUsageTable: TableSpec = {
     { key: 'org_type', type: 'key', columns: ['orgId', 'quotaType'] },
     { key: 'window_end', type: 'key', columns: ['windowEnd'] },
   ],
+  rowSchema: quotaUsageRowSchema,
 };
 
 /** `quota-settings`: plan, zone, overrides and shadow list per org. */
@@ -68,6 +76,7 @@ export const quotaSettingsTable: TableSpec = {
     str('updatedBy', 64),
   ],
   indexes: [{ key: 'org_unique', type: 'unique', columns: ['orgId'] }],
+  rowSchema: quotaSettingsRowSchema,
 };
 
 /** `quota-increase-requests`: the increase workflow. */
@@ -92,6 +101,7 @@ export const quotaIncreaseRequestsTable: TableSpec = {
     { key: 'org_status', type: 'key', columns: ['orgId', 'status'] },
     { key: 'status_expires', type: 'key', columns: ['status', 'expiresAt'] },
   ],
+  rowSchema: quotaIncreaseRequestRowSchema,
 };
 
 /** `quota-audit`: append-only log of limit changes. */
@@ -108,6 +118,7 @@ export const quotaAuditTable: TableSpec = {
     date('at'),
   ],
   indexes: [{ key: 'org_at', type: 'key', columns: ['orgId', 'at'] }],
+  rowSchema: quotaAuditRowSchema,
 };
 
 /** `quota-history`: closed windows. */
@@ -130,6 +141,7 @@ export const quotaHistoryTable: TableSpec = {
     { key: 'window_end', type: 'key', columns: ['windowEnd'] },
     { key: 'summarized', type: 'key', columns: ['summarized'] },
   ],
+  rowSchema: quotaHistoryRowSchema,
 };
 
 /** `quota-alerts`: alerts and summaries sent (deduplicated by id). */
@@ -152,6 +164,7 @@ export const quotaAlertsTable: TableSpec = {
     { key: 'status', type: 'key', columns: ['status'] },
     { key: 'prune_after', type: 'key', columns: ['pruneAfter'] },
   ],
+  rowSchema: quotaAlertRowSchema,
 };
 
 /** `quota-reservations`: held units with an expiry. */
@@ -171,6 +184,7 @@ export const quotaReservationsTable: TableSpec = {
     { key: 'expires', type: 'key', columns: ['expiresAt'] },
     { key: 'usage', type: 'key', columns: ['usageId', 'expiresAt'] },
   ],
+  rowSchema: quotaReservationRowSchema,
 };
 
 /** Every quota table (registered in `src/tables.ts`). */

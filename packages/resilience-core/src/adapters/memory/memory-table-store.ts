@@ -274,9 +274,17 @@ export class MemoryTableStore implements TableStore {
   }
 }
 
+let lastDateMs = Number.NaN;
+let lastDate = '';
+
 /** Formats epoch milliseconds the way Appwrite does: `2026-01-01T00:00:00.000+00:00`. */
 export function toAppwriteDate(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '+00:00');
+  // Formatting a date costs more than the rest of a memory write; writes within one millisecond share it.
+  if (ms !== lastDateMs) {
+    lastDate = new Date(ms).toISOString().replace('Z', '+00:00');
+    lastDateMs = ms;
+  }
+  return lastDate;
 }
 
 /**
@@ -289,7 +297,9 @@ function copy<T>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    const item = copy((value as Record<string, unknown>)[key]);
+    const v = (value as Record<string, unknown>)[key];
+    // Most values are scalars: skip the call for them.
+    const item = typeof v !== 'object' || v === null ? v : copy(v);
     // An own `__proto__` key (possible from JSON.parse) must stay data, never become the copy's prototype.
     if (key === '__proto__')
       Object.defineProperty(out, key, { value: item, enumerable: true, writable: true });
