@@ -1,21 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { deployFunction, packDirectory, startAppwriteLocal } from 'appwrite-local';
-import { Client, Functions } from 'node-appwrite';
+import { deployFunction, packDirectory } from 'appwrite-local';
 import {
   type CodeBundle,
   countingPlatform,
-  DATABASE_ID,
-  deploymentTables,
   RolloutOrchestrator,
   type RolloutPolicyInput,
 } from 'resilience-core';
 import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import {
+  createLiveWithTwin,
+  DEPLOY_FIXTURES as FIXTURES,
+  startDeployServer,
+} from '../test/deploy-helpers.ts';
 import type { Bench, Figure } from './lib.ts';
-
-const FIXTURES = path.resolve(import.meta.dirname, '..', 'test', 'fixtures', 'deploy');
 
 const policy: RolloutPolicyInput = {
   buildPollInitialMs: 50,
@@ -36,60 +34,16 @@ const policy: RolloutPolicyInput = {
 const bench: Bench = {
   name: 'deploy',
   async run(ctx) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'deploy-bench-'));
-    const config = path.join(dir, 'appwrite.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        projectName: 'deploy-bench',
-        tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-        tables: deploymentTables.map((t) => ({
-          ...t,
-          $permissions: [],
-          databaseId: DATABASE_ID,
-          enabled: true,
-          rowSecurity: false,
-          columns: t.columns.map((c) => ({ array: false, ...c })),
-        })),
-      }),
-    );
-    const server = await startAppwriteLocal({
-      port: 0,
-      memory: true,
-      projectId: 'bench',
-      apiKey: 'key',
-      config,
-    });
+    const deployServer = await startDeployServer({ projectId: 'bench' });
+    const { server } = deployServer;
     try {
       const conn = { endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey };
-      const functions = new Functions(
-        new Client().setEndpoint(conn.endpoint).setProject(conn.projectId).setKey(conn.key),
-      );
       const bundle = async (name: string): Promise<CodeBundle> => ({
         archive: new Uint8Array(await packDirectory(path.join(FIXTURES, name))),
         entrypoint: 'index.js',
         commands: '',
       });
-      const common = {
-        endpoint: conn.endpoint,
-        projectId: conn.projectId,
-        apiKey: conn.key,
-        entrypoint: 'index.js',
-        commands: '',
-      };
-      const setup = async (id: string) => {
-        for (const fid of [id, `${id}-standby`]) {
-          await functions.create({
-            functionId: fid,
-            name: fid,
-            runtime: 'node-22' as never,
-            execute: [],
-            entrypoint: 'index.js',
-            commands: '',
-          });
-          await deployFunction({ ...common, functionId: fid, dir: path.join(FIXTURES, 'blue'), pollMs: 20 });
-        }
-      };
+      const setup = (id: string) => createLiveWithTwin(deployServer, id, { pollMs: 20 });
       const rollout = async (id: string, code: CodeBundle) => {
         const platform = countingPlatform(createAppwriteFunctionsPlatform(conn));
         const orchestrator = new RolloutOrchestrator({ store: createAppwriteTableStore(conn), platform });
@@ -110,7 +64,11 @@ const bench: Bench = {
       await setup('bench-peer');
       const t0 = performance.now();
       await deployFunction({
-        ...common,
+        endpoint: conn.endpoint,
+        projectId: conn.projectId,
+        apiKey: conn.key,
+        entrypoint: 'index.js',
+        commands: '',
         functionId: 'bench-peer',
         dir: path.join(FIXTURES, 'good'),
         pollMs: 20,
@@ -194,7 +152,6 @@ const bench: Bench = {
       return figures;
     } finally {
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 };

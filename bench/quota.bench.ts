@@ -122,7 +122,7 @@ const bench: Bench = {
       JSON.stringify({
         projectId: 'bench',
         tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-        tables: quotaTables.map((t) => ({
+        tables: quotaTables.map(({ rowSchema: _rowSchema, ...t }) => ({
           ...t,
           databaseId: DATABASE_ID,
           enabled: true,

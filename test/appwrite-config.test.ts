@@ -2,15 +2,18 @@
  * appwrite.json is generated (scripts/gen-appwrite-json.ts) and checked here, so config and code cannot drift:
  * 1. it validates against a zod schema of what appwrite-cli 12 accepts (platform notes §B2–§B4);
  * 2. it equals what the generator produces from `allTables` and scripts/appwrite-config.ts;
- * 3. every table's `rowSchema` (when given) fits its declared columns.
+ * 3. every table in `allTables` has a `rowSchema` (the zod schema its service parses rows with), and it fits
+ *    the declared columns: types, nullability vs `required`, arrays, sizes, enums, numeric bounds
+ *    (test/row-schema-check.ts), with tests proving each rule can fail.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
-import { allTables, type ColumnSpec, type TableSpec } from 'resilience-core';
+import { allTables, type ColumnSpec, lazySchema, type TableSpec } from 'resilience-core';
 import { describe, expect, it } from 'vitest';
-import { type ZodType, z } from 'zod';
+import { z } from 'zod';
 import { buildAppwriteConfig } from '../scripts/appwrite-config.ts';
+import { rowSchemaProblems } from './row-schema-check.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const file = path.join(root, 'appwrite.json');
@@ -273,118 +276,253 @@ describe('appwrite.json', () => {
 
 // --- row schemas vs columns ------------------------------------------------------------------------------
 
-interface Shape {
-  kind: 'string' | 'number' | 'int' | 'boolean' | 'unknown';
-  array: boolean;
-  optional: boolean;
-  enumValues?: readonly string[];
-}
-
-/** Reduces a zod field schema to what matters for column compatibility. */
-function shapeOf(schema: ZodType, optional = false, array = false): Shape {
-  const def = (schema as unknown as { def: Record<string, unknown> & { type: string } }).def;
-  switch (def.type) {
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'catch':
-      return shapeOf(def.innerType as ZodType, optional || def.type !== 'catch', array);
-    case 'readonly':
-      return shapeOf(def.innerType as ZodType, optional, array);
-    case 'pipe':
-      return shapeOf(def.in as ZodType, optional, array);
-    case 'array':
-      return shapeOf(def.element as ZodType, optional, true);
-    case 'string':
-      return { kind: 'string', array, optional };
-    case 'enum':
-      return {
-        kind: 'string',
-        array,
-        optional,
-        enumValues: Object.values(def.entries as object) as string[],
-      };
-    case 'literal': {
-      const values = def.values as unknown[];
-      const t = typeof values[0];
-      return { kind: t === 'string' ? 'string' : t === 'boolean' ? 'boolean' : 'number', array, optional };
-    }
-    case 'number':
-      return { kind: (schema as unknown as { isInt?: boolean }).isInt ? 'int' : 'number', array, optional };
-    case 'boolean':
-      return { kind: 'boolean', array, optional };
-    default:
-      return { kind: 'unknown', array, optional };
-  }
-}
-
-/** The problems of one table's rowSchema against its columns (empty when compatible). */
-function rowSchemaProblems(spec: TableSpec): string[] {
-  const shape = (spec.rowSchema as unknown as { shape: Record<string, ZodType> }).shape;
-  const columns = new Map<string, ColumnSpec>(spec.columns.map((c) => [c.key, c]));
-  const problems: string[] = [];
-  for (const [field, schema] of Object.entries(shape)) {
-    const column = columns.get(field);
-    if (!column) {
-      problems.push(`${field}: not a declared column`);
-      continue;
-    }
-    const s = shapeOf(schema);
-    const want =
-      column.type === 'string' || column.type === 'datetime'
-        ? ['string']
-        : column.type === 'integer'
-          ? ['int']
-          : column.type === 'double'
-            ? ['int', 'number']
-            : ['boolean'];
-    if (!want.includes(s.kind)) problems.push(`${field}: zod ${s.kind} vs column ${column.type}`);
-    if (s.array !== (column.array ?? false)) problems.push(`${field}: array mismatch`);
-    if (s.optional && column.required) problems.push(`${field}: optional in zod but required column`);
-    if (s.enumValues && column.format === 'enum') {
-      const missing = s.enumValues.filter((v) => !column.elements?.includes(v));
-      if (missing.length) problems.push(`${field}: enum values ${missing.join(',')} not in column elements`);
-    }
-    if (column.format === 'enum' && !s.enumValues && s.kind === 'string') {
-      problems.push(`${field}: enum column needs a z.enum (a free string could be refused by Appwrite)`);
-    }
-  }
-  for (const column of spec.columns) {
-    if (column.required && !(column.key in shape))
-      problems.push(`${column.key}: required column missing from rowSchema`);
-  }
-  return problems;
-}
-
-const withSchemas = allTables.filter((t) => t.rowSchema);
-const withoutSchemas = allTables.filter((t) => !t.rowSchema);
-
 describe('row schemas fit their declared columns', () => {
-  it.each(withSchemas.map((t) => [t.$id, t] as const))('%s', (_id, spec) => {
+  it('every table in allTables declares the rowSchema its service parses rows with', () => {
+    expect(allTables.filter((t) => !t.rowSchema).map((t) => t.$id)).toEqual([]);
+  });
+
+  it.each(allTables.map((t) => [t.$id, t] as const))('%s', (_id, spec) => {
     expect(rowSchemaProblems(spec)).toEqual([]);
   });
 
-  for (const t of withoutSchemas) it.todo(`${t.$id}: declare a rowSchema on its TableSpec to check it`);
+  it('flags every real table once one of its columns drifts (dropped, retyped, or required flipped)', () => {
+    let checked = 0;
+    for (const spec of allTables) {
+      for (const column of spec.columns) {
+        const at = `${spec.$id}.${column.key}`;
+        const others = spec.columns.filter((c) => c !== column);
+        const drifted = (c: ColumnSpec) => rowSchemaProblems({ ...spec, columns: [...others, c] });
 
-  it('catches an incompatible row schema (the check can fail)', () => {
-    const spec: TableSpec = {
-      $id: 'x',
-      name: 'x',
-      columns: [
-        { key: 'n', type: 'integer', required: true },
-        { key: 's', type: 'string', size: 5, required: true },
-      ],
-      indexes: [],
-      rowSchema: z.object({ n: z.number(), extra: z.string() }),
-    };
-    expect(rowSchemaProblems(spec)).toEqual([
-      'n: zod number vs column integer',
-      'extra: not a declared column',
-      's: required column missing from rowSchema',
+        expect(rowSchemaProblems({ ...spec, columns: others }), `${at} dropped`).toEqual([
+          `${column.key}: not a declared column`,
+        ]);
+        const retyped: ColumnSpec = {
+          key: column.key,
+          type: column.type === 'boolean' ? 'integer' : 'boolean',
+          required: column.required,
+          array: column.array ?? false,
+        };
+        expect(drifted(retyped).join('\n'), `${at} retyped`).toMatch(
+          new RegExp(`^${column.key}: zod .* does not fit column`, 'm'),
+        );
+        const { default: _default, ...noDefault } = column;
+        if (column.required) {
+          expect(drifted({ ...noDefault, required: false }), `${at} made optional`).toContain(
+            `${column.key}: column is not required and has no default (null on read) but zod refuses null`,
+          );
+        } else if (column.default === undefined) {
+          // Not required, no default: its zod field accepts null, which a required column refuses.
+          expect(drifted({ ...column, required: true }), `${at} made required`).toContain(
+            `${column.key}: zod accepts null but the column is required`,
+          );
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe('the row schema check can fail', () => {
+  const spec = (columns: ColumnSpec[], rowSchema: TableSpec['rowSchema']): TableSpec => ({
+    $id: 'x',
+    name: 'x',
+    columns,
+    indexes: [],
+    ...(rowSchema ? { rowSchema } : {}),
+  });
+
+  it('reports a table without a rowSchema', () => {
+    expect(rowSchemaProblems(spec([{ key: 'n', type: 'integer', required: true }], undefined))).toEqual([
+      'x: no rowSchema',
     ]);
   });
 
+  it('reports undeclared fields and columns the schema does not cover', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 's', type: 'string', size: 5, required: true },
+          { key: 'o', type: 'string', size: 5, required: false },
+        ],
+        z.object({ extra: z.string() }),
+      ),
+    );
+    expect(problems).toEqual([
+      'extra: not a declared column',
+      's: required column missing from rowSchema',
+      'o: column missing from rowSchema (unused, or read without a check)',
+    ]);
+  });
+
+  it('reports type mismatches for every column type', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'i', type: 'integer', required: true },
+          { key: 'd', type: 'double', required: true },
+          { key: 's', type: 'string', size: 10, required: true },
+          { key: 'b', type: 'boolean', required: true },
+          { key: 't', type: 'datetime', required: true },
+          { key: 't2', type: 'datetime', required: true },
+          { key: 'e', type: 'string', size: 64, format: 'email', required: true },
+        ],
+        z.object({
+          i: z.number(),
+          d: z.string(),
+          s: z.number().int(),
+          b: z.literal(1),
+          t: z.string(),
+          t2: z.number().int(),
+          e: z.string().max(64),
+        }),
+      ),
+    );
+    expect(problems).toEqual([
+      'i: zod number does not fit column integer',
+      'd: zod string does not fit column double',
+      's: zod number (int) does not fit column string',
+      'b: zod literal does not fit column boolean',
+      't: zod string does not fit column datetime',
+      't2: zod number (int) does not fit column datetime',
+      'e: zod string does not fit column string (email)',
+    ]);
+  });
+
+  it('accepts the compatible counterpart of each column type', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'i', type: 'integer', required: true, min: 0, max: 10 },
+          { key: 'd', type: 'double', required: false, default: 1.5 },
+          { key: 's', type: 'string', size: 10, required: false },
+          { key: 'b', type: 'boolean', required: true },
+          { key: 't', type: 'datetime', required: true },
+          { key: 'e', type: 'string', size: 64, format: 'email', required: true },
+          { key: 'k', type: 'string', size: 8, format: 'enum', elements: ['a', 'b'], required: true },
+          { key: 'a', type: 'string', size: 4, array: true, required: false },
+        ],
+        z.object({
+          i: z.number().int().positive().lt(11),
+          d: z.number(),
+          s: z.string().max(10).nullable(),
+          b: z.boolean(),
+          t: z.iso.datetime({ offset: true }),
+          e: z.email(),
+          k: z.enum(['b', 'a']),
+          a: z
+            .array(z.string().max(4))
+            .nullable()
+            .transform((v) => v ?? []),
+        }),
+      ),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('reports nullability that disagrees with `required`', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'r1', type: 'string', size: 5, required: true },
+          { key: 'r2', type: 'string', size: 5, required: true },
+          { key: 'n', type: 'string', size: 5, required: false },
+        ],
+        z.object({ r1: z.string().nullable(), r2: z.string().optional(), n: z.string() }),
+      ),
+    );
+    expect(problems).toEqual([
+      'r1: zod accepts null but the column is required',
+      'r2: zod accepts undefined but the column is required',
+      'n: column is not required and has no default (null on read) but zod refuses null',
+    ]);
+  });
+
+  it('reports array mismatches both ways', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'list', type: 'string', size: 5, array: true, required: true },
+          { key: 'one', type: 'string', size: 5, required: true },
+        ],
+        z.object({ list: z.string(), one: z.array(z.string()) }),
+      ),
+    );
+    expect(problems).toEqual([
+      'list: array column but zod is not an array',
+      'one: zod array but column is not an array',
+    ]);
+  });
+
+  it('reports a zod max above the column size, also for array elements and enum values', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 's', type: 'string', size: 5, required: true },
+          { key: 'a', type: 'string', size: 5, array: true, required: true },
+          { key: 'k', type: 'string', size: 3, required: true },
+        ],
+        z.object({ s: z.string().max(6), a: z.array(z.string().max(9)), k: z.enum(['abc', 'abcd']) }),
+      ),
+    );
+    expect(problems).toEqual([
+      's: zod max 6 exceeds column size 5',
+      'a: zod max 9 exceeds column size 5',
+      'k: enum values abcd exceed column size 3',
+    ]);
+  });
+
+  it('reports enum values and column elements that differ, and a free string on an enum column', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'k', type: 'string', size: 8, format: 'enum', elements: ['a', 'b'], required: true },
+          { key: 'f', type: 'string', size: 8, format: 'enum', elements: ['a'], required: true },
+        ],
+        z.object({ k: z.enum(['b', 'c']), f: z.string() }),
+      ),
+    );
+    expect(problems).toEqual([
+      'k: zod enum values c are not column elements (Appwrite refuses them)',
+      'k: column elements a are not zod enum values (a stored one fails to parse)',
+      'f: enum column needs a zod enum (a free string could be refused by Appwrite)',
+    ]);
+  });
+
+  it('reports numeric bounds looser than the column', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'a', type: 'integer', required: true, min: 1, max: 100 },
+          { key: 'b', type: 'integer', required: true, min: 0 },
+        ],
+        z.object({ a: z.number().int().nonnegative().max(100), b: z.number().int().max(5) }),
+      ),
+    );
+    expect(problems).toEqual([
+      'a: zod allows values below the column min 1 (zod min 0)',
+      `b: zod allows values below the column min 0 (zod min ${Number.MIN_SAFE_INTEGER})`,
+    ]);
+  });
+
+  it('sees through lazySchema stand-ins and reports zod types it cannot check', () => {
+    const problems = rowSchemaProblems(
+      spec(
+        [
+          { key: 'n', type: 'integer', required: true },
+          { key: 'u', type: 'string', size: 5, required: true },
+        ],
+        lazySchema(() => z.object({ n: lazySchema(() => z.number()), u: z.union([z.string(), z.number()]) })),
+      ),
+    );
+    expect(problems).toEqual([
+      'n: zod number does not fit column integer',
+      'u: zod union does not fit column string',
+    ]);
+  });
+});
+
+describe('appwrite.json column rules', () => {
   it('refuses a default on a required column and a string without size', () => {
     const bad = [
       { key: 'a', type: 'string', required: true, array: false, default: 'x', size: 3 },

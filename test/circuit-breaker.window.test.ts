@@ -10,9 +10,12 @@ describe('LocalWindow count window: successes taken as a pending run', () => {
       fc.property(
         fc.integer({ min: 1, max: 12 }),
         // kind 0..3; `lazy` says whether a success goes through recordOk; `read` asks for totals after it.
-        fc.array(fc.record({ kind: fc.integer({ min: 0, max: 3 }), lazy: fc.boolean(), read: fc.boolean() }), {
-          maxLength: 80,
-        }),
+        fc.array(
+          fc.record({ kind: fc.integer({ min: 0, max: 3 }), lazy: fc.boolean(), read: fc.boolean() }),
+          {
+            maxLength: 80,
+          },
+        ),
         (size, steps) => {
           const eager = new LocalWindow(countWindow(size));
           const lazy = new LocalWindow(countWindow(size));

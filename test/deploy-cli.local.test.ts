@@ -5,7 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLiveWithTwin, DEPLOY_FIXTURES as FIXTURES, type DeployServer, startDeployServer } from './deploy-helpers.ts';
+import {
+  createLiveWithTwin,
+  type DeployServer,
+  DEPLOY_FIXTURES as FIXTURES,
+  startDeployServer,
+} from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -58,7 +63,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await s?.server.stop();
-});
 });
 
 describe('npm run rollout', () => {

@@ -4,19 +4,16 @@
  * refusals (user callers, bad bodies) through a fake open-runtimes context.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type AppwriteLocal, deployFunction, packDirectory, startAppwriteLocal } from 'appwrite-local';
-import { Client, Functions } from 'node-appwrite';
-import { DATABASE_ID, deploymentTables } from 'resilience-core';
+import { type AppwriteLocal, deployFunction, packDirectory } from 'appwrite-local';
+import type { Functions } from 'node-appwrite';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orchestratorFunction from '../functions/deploy-orchestrator/src/main.ts';
+import { deployBlueWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'deploy');
 const FUNCTION_DIR = path.join(ROOT, 'functions', 'deploy-orchestrator');
 
 const policy = {
@@ -29,7 +26,6 @@ const policy = {
 };
 
 let server: AppwriteLocal;
-let dir: string;
 let functions: Functions;
 let blue: string;
 
@@ -56,8 +52,6 @@ beforeAll(async () => {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-function.mjs'), FUNCTION_DIR], {
     stdio: 'ignore',
   });
-  dir = mkdtempSync(path.join(tmpdir(), 'deploy-fn-'));
-  const config = path.join(dir, 'appwrite.json');
   const fn = (id: string, extra: Record<string, unknown>) => ({
     $id: id,
     name: id,
@@ -74,72 +68,38 @@ beforeAll(async () => {
     scopes: [],
     ...extra,
   });
-  writeFileSync(
-    config,
-    JSON.stringify({
-      projectName: 'deploy-fn',
-      functions: [
-        fn('deploy-orchestrator', {
-          entrypoint: 'dist/main.js',
-          scopes: [
-            'rows.read',
-            'rows.write',
-            'functions.read',
-            'functions.write',
-            'execution.read',
-            'execution.write',
-          ],
-        }),
-        fn('live', { execute: ['users'] }),
-        fn('live-standby', {}),
-      ],
-      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: deploymentTables.map((t) => ({
-        ...t,
-        $permissions: [],
-        databaseId: DATABASE_ID,
-        enabled: true,
-        rowSecurity: false,
-        columns: t.columns.map((c) => ({ array: false, ...c })),
-      })),
-    }),
-  );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
-  functions = new Functions(
-    new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
-  );
-  const common = {
+  ({ server, functions } = await startDeployServer({
+    functions: [
+      fn('deploy-orchestrator', {
+        entrypoint: 'dist/main.js',
+        scopes: [
+          'rows.read',
+          'rows.write',
+          'functions.read',
+          'functions.write',
+          'execution.read',
+          'execution.write',
+        ],
+      }),
+      fn('live', { execute: ['users'] }),
+      fn('live-standby', {}),
+    ],
+  }));
+  await deployFunction({
     endpoint: server.endpoint,
     projectId: server.projectId,
     apiKey: server.apiKey,
-    commands: '',
-  };
-  await deployFunction({
-    ...common,
     functionId: 'deploy-orchestrator',
     dir: FUNCTION_DIR,
     files: ['dist'],
     entrypoint: 'dist/main.js',
+    commands: '',
   });
-  blue = (
-    await deployFunction({
-      ...common,
-      functionId: 'live',
-      dir: path.join(FIXTURES, 'blue'),
-      entrypoint: 'index.js',
-    })
-  ).$id;
-  await deployFunction({
-    ...common,
-    functionId: 'live-standby',
-    dir: path.join(FIXTURES, 'blue'),
-    entrypoint: 'index.js',
-  });
+  blue = await deployBlueWithTwin(server, 'live');
 }, 90_000);
 
 afterAll(async () => {
   await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('deploy-orchestrator on the local server (API key)', () => {

@@ -3,16 +3,12 @@
  * FunctionsPlatform) and real bundles (test/fixtures/deploy/*) on the local Appwrite server, which builds
  * deployments and runs executions in Node processes. Real time, short policy windows.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type AppwriteLocal, deployFunction, packDirectory, startAppwriteLocal } from 'appwrite-local';
-import { Client, Functions } from 'node-appwrite';
+import { type AppwriteLocal, deployFunction, packDirectory } from 'appwrite-local';
+import type { Functions } from 'node-appwrite';
 import {
   type CodeBundle,
   countingPlatform,
-  DATABASE_ID,
-  deploymentTables,
   type FunctionsPlatform,
   hasCode,
   ROLLOUTS_TABLE,
@@ -21,8 +17,7 @@ import {
 } from 'resilience-core';
 import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'deploy');
+import { createLiveWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
 
 /** Short windows: each rollout takes a few seconds of real time. */
 const policy: RolloutPolicyInput = {
@@ -38,52 +33,11 @@ const policy: RolloutPolicyInput = {
 };
 
 let server: AppwriteLocal;
-let dir: string;
 let functions: Functions;
 const bundles: Record<string, CodeBundle> = {};
 
-function tableEntry(spec: (typeof deploymentTables)[number]) {
-  return {
-    $id: spec.$id,
-    $permissions: [],
-    databaseId: DATABASE_ID,
-    name: spec.name,
-    enabled: true,
-    rowSecurity: false,
-    columns: spec.columns.map((c) => ({ array: false, ...c })),
-    indexes: spec.indexes,
-  };
-}
-
-/** A fresh live function `<id>` (blue = fixture `blue`, active) and its twin `<id>-standby`. */
-async function freshFunction(id: string): Promise<string> {
-  await functions.create({
-    functionId: id,
-    name: id,
-    runtime: 'node-22' as never,
-    execute: ['users'],
-    entrypoint: 'index.js',
-    commands: '',
-  });
-  await functions.create({
-    functionId: `${id}-standby`,
-    name: `${id}-standby`,
-    runtime: 'node-22' as never,
-    execute: [],
-    entrypoint: 'index.js',
-    commands: '',
-  });
-  const common = {
-    endpoint: server.endpoint,
-    projectId: server.projectId,
-    apiKey: server.apiKey,
-    entrypoint: 'index.js',
-    commands: '',
-  };
-  const blue = await deployFunction({ ...common, functionId: id, dir: path.join(FIXTURES, 'blue') });
-  await deployFunction({ ...common, functionId: `${id}-standby`, dir: path.join(FIXTURES, 'blue') });
-  return blue.$id;
-}
+/** A fresh live function `<id>` (blue = fixture `blue`, active; users may execute it) and its twin `<id>-standby`. */
+const freshFunction = (id: string) => createLiveWithTwin({ server, functions }, id, { execute: ['users'] });
 
 function world(wrap: (p: FunctionsPlatform) => FunctionsPlatform = (p) => p) {
   const conn = { endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey };
@@ -98,20 +52,7 @@ async function activeOf(id: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'deploy-local-'));
-  const config = path.join(dir, 'appwrite.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      projectName: 'deploy-e2e',
-      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: deploymentTables.map(tableEntry),
-    }),
-  );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
-  functions = new Functions(
-    new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
-  );
+  ({ server, functions } = await startDeployServer());
   for (const name of ['good', 'bad-build', 'bad-health', 'errors-after-switch']) {
     const archive = await packDirectory(path.join(FIXTURES, name));
     bundles[name] = { archive: new Uint8Array(archive), entrypoint: 'index.js', commands: '' };
@@ -120,7 +61,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('blue-green rollouts on the local Appwrite server', () => {

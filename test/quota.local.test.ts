@@ -32,7 +32,7 @@ beforeAll(async () => {
     JSON.stringify({
       projectId: 'test',
       tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: quotaTables.map((t) => ({
+      tables: quotaTables.map(({ rowSchema: _rowSchema, ...t }) => ({
         ...t,
         databaseId: DATABASE_ID,
         enabled: true,

@@ -163,7 +163,9 @@ export function fieldProblems(column: ColumnSpec, s: FieldShape): string[] {
   // Type.
   const values = s.values;
   const valueTypes = new Set((values ?? []).map((v) => typeof v));
-  const stringy = s.zodType === 'string' || ((s.zodType === 'enum' || s.zodType === 'literal') && valueTypes.size === 1 && valueTypes.has('string'));
+  const stringy =
+    s.zodType === 'string' ||
+    ((s.zodType === 'enum' || s.zodType === 'literal') && valueTypes.size === 1 && valueTypes.has('string'));
   let typeOk: boolean;
   switch (column.type) {
     case 'string':
@@ -186,7 +188,8 @@ export function fieldProblems(column: ColumnSpec, s: FieldShape): string[] {
       break;
   }
   if (!typeOk) say(`zod ${what} does not fit column ${wantsColumn}`);
-  if (s.array !== columnArray) say(columnArray ? 'array column but zod is not an array' : 'zod array but column is not an array');
+  if (s.array !== columnArray)
+    say(columnArray ? 'array column but zod is not an array' : 'zod array but column is not an array');
 
   // Nullability.
   if (column.required) {
@@ -194,7 +197,8 @@ export function fieldProblems(column: ColumnSpec, s: FieldShape): string[] {
     if (s.optional) say('zod accepts undefined but the column is required');
   } else {
     const hasDefault = column.default !== undefined && column.default !== null;
-    if (!hasDefault && !s.nullable) say('column is not required and has no default (null on read) but zod refuses null');
+    if (!hasDefault && !s.nullable)
+      say('column is not required and has no default (null on read) but zod refuses null');
   }
 
   // Enums.
@@ -204,14 +208,17 @@ export function fieldProblems(column: ColumnSpec, s: FieldShape): string[] {
       const elements = column.elements ?? [];
       const onlyZod = values.filter((v) => !elements.includes(String(v)));
       const onlyColumn = elements.filter((e) => !values.includes(e));
-      if (onlyZod.length) say(`zod enum values ${onlyZod.join(',')} are not column elements (Appwrite refuses them)`);
-      if (onlyColumn.length) say(`column elements ${onlyColumn.join(',')} are not zod enum values (a stored one fails to parse)`);
+      if (onlyZod.length)
+        say(`zod enum values ${onlyZod.join(',')} are not column elements (Appwrite refuses them)`);
+      if (onlyColumn.length)
+        say(`column elements ${onlyColumn.join(',')} are not zod enum values (a stored one fails to parse)`);
     }
   }
 
   // Sizes.
   if (column.type === 'string' && column.size !== undefined) {
-    if (s.maxLength !== null && s.maxLength > column.size) say(`zod max ${s.maxLength} exceeds column size ${column.size}`);
+    if (s.maxLength !== null && s.maxLength > column.size)
+      say(`zod max ${s.maxLength} exceeds column size ${column.size}`);
     const long = (values ?? []).filter((v) => String(v).length > (column.size ?? 0));
     if (long.length) say(`enum values ${long.join(',')} exceed column size ${column.size}`);
   }

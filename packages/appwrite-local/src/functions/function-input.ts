@@ -5,6 +5,7 @@
 import { Cron } from 'croner';
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { optionalBoolean, optionalStringArray } from '../wire.ts';
+import type { FunctionRecord } from './records.ts';
 
 /** Node runtimes of node-appwrite 27's `Runtime` enum; all run on the server's own Node. */
 export const NODE_RUNTIMES = [
@@ -113,5 +114,27 @@ export function parseFunctionSettings(body: Record<string, unknown>): FunctionSe
       128,
     ),
     deploymentRetention: optionalInt(body.deploymentRetention, 'deploymentRetention', 0, 0, 36_500),
+  };
+}
+
+/** A new function's record (POST /functions, appwrite.json provisioning): its settings, no deployment yet, live. */
+export function newFunctionRecord(
+  id: string,
+  runtime: string,
+  settings: FunctionSettings,
+  now: number,
+): FunctionRecord {
+  return {
+    $id: id,
+    $createdAt: now,
+    $updatedAt: now,
+    ...settings,
+    runtime,
+    deploymentId: '',
+    deploymentCreatedAt: 0,
+    latestDeploymentId: '',
+    latestDeploymentCreatedAt: 0,
+    latestDeploymentStatus: '',
+    live: true,
   };
 }

@@ -6,8 +6,7 @@
 import { AppwriteError } from '../errors.ts';
 import { resolveId } from '../wire.ts';
 import type { FunctionsDeps } from './deps.ts';
-import { parseFunctionSettings, parseRuntime } from './function-input.ts';
-import type { FunctionRecord } from './records.ts';
+import { newFunctionRecord, parseFunctionSettings, parseRuntime } from './function-input.ts';
 import { ROOT } from './store.ts';
 
 /** Creates or updates the functions listed in the config; returns their ids. */
@@ -27,20 +26,7 @@ export function provisionFunctions(
       if (existing) {
         deps.store.functions.put(ROOT, { ...existing, ...settings, runtime, $updatedAt: now });
       } else {
-        const record: FunctionRecord = {
-          $id: id,
-          $createdAt: now,
-          $updatedAt: now,
-          ...settings,
-          runtime,
-          deploymentId: '',
-          deploymentCreatedAt: 0,
-          latestDeploymentId: '',
-          latestDeploymentCreatedAt: 0,
-          latestDeploymentStatus: '',
-          live: true,
-        };
-        deps.store.functions.insert(ROOT, record);
+        deps.store.functions.insert(ROOT, newFunctionRecord(id, runtime, settings, now));
       }
       ids.push(id);
     } catch (e) {

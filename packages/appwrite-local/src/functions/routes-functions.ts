@@ -6,6 +6,7 @@ import type { FunctionsDeps } from './deps.ts';
 import {
   DEFAULT_SPECIFICATION,
   NODE_RUNTIMES,
+  newFunctionRecord,
   parseFunctionSettings,
   parseRuntime,
 } from './function-input.ts';
@@ -90,20 +91,7 @@ export function registerFunctionRoutes(deps: FunctionsDeps, router: Router): voi
       const functionId = resolveId(req.body.functionId, 'functionId');
       const runtime = parseRuntime(req.body.runtime);
       const settings = parseFunctionSettings(req.body);
-      const now = deps.ctx.clock.now();
-      const record: FunctionRecord = {
-        $id: functionId,
-        $createdAt: now,
-        $updatedAt: now,
-        ...settings,
-        runtime,
-        deploymentId: '',
-        deploymentCreatedAt: 0,
-        latestDeploymentId: '',
-        latestDeploymentCreatedAt: 0,
-        latestDeploymentStatus: '',
-        live: true,
-      };
+      const record = newFunctionRecord(functionId, runtime, settings, deps.ctx.clock.now());
       if (!deps.store.functions.insert(ROOT, record)) throw new AppwriteError('function_already_exists');
       return { status: 201, json: render(record) };
     },

@@ -15,7 +15,7 @@ import { listRows, rowAttributes } from './row-query.ts';
 import { renderRow, type StoredRow } from './row-store.ts';
 import type { TableSchema } from './schema-store.ts';
 import type { TablesDbService } from './service.ts';
-import { permissionsOf } from './transactions.ts';
+import { permissionsOf, type StagedOperation } from './transactions.ts';
 
 const READ = ['rows.read', 'documents.read'];
 const WRITE = ['rows.write', 'documents.write'];
@@ -63,7 +63,8 @@ function selectSet(t: TableSchema, q: ParsedQueries): Set<string> | undefined {
   return new Set(q.select);
 }
 
-function rowsArrayParam(body: Record<string, unknown>): Record<string, unknown>[] {
+/** Bulk `rows`: a non-empty array of objects with valid `$permissions`, each `$id` resolved (`unique()` if none). */
+function bulkRowsParam(body: Record<string, unknown>): (Record<string, unknown> & { $id: string })[] {
   const rows = body.rows;
   if (
     !Array.isArray(rows) ||
@@ -73,13 +74,14 @@ function rowsArrayParam(body: Record<string, unknown>): Record<string, unknown>[
     throw invalidArgument('Invalid `rows` param: Value must be a non-empty array of objects');
   }
   for (const r of rows as Record<string, unknown>[]) permissionsParam(r.$permissions);
-  return rows as Record<string, unknown>[];
+  return (rows as Record<string, unknown>[]).map((r) => ({
+    ...r,
+    $id: resolveId(r.$id ?? 'unique()', '$id'),
+  }));
 }
 
-/** Registers the row routes. */
-export function rowRoutes(router: Router, svc: TablesDbService): void {
-  const table = (req: ApiRequest) =>
-    svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string);
+/** What every row route shares: table lookup, rendering, staging and the permission-checked steps. */
+function rowKit(svc: TablesDbService) {
   const model = (req: ApiRequest, t: TableSchema, row: StoredRow, select?: Set<string>) =>
     renderRow(t, row, req.responseFormat, select);
   const placeholder = (
@@ -92,10 +94,67 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     const known = Object.fromEntries(Object.entries(data).filter(([k]) => t.columns.has(k)));
     return { id, seq: 0, data: known, permissions, createdAt: now, updatedAt: now };
   };
-  const list = (req: ApiRequest, t: TableSchema, rows: StoredRow[], status: number): ApiResponse => ({
-    status,
-    json: { total: rows.length, rows: rows.map((r) => model(req, t, r)) },
-  });
+  const stage = (
+    txId: string,
+    t: TableSchema,
+    op: { action: StagedOperation['action']; rowId?: string; data?: unknown },
+  ) => svc.transactions.stage(txId, [{ ...op, databaseId: t.databaseId, tableId: t.id }]);
+  return {
+    /** The route's table (404 when missing). */
+    table: (req: ApiRequest) =>
+      svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string),
+    model,
+    placeholder,
+    stage,
+    /** A `{ total, rows }` answer. */
+    list: (req: ApiRequest, t: TableSchema, rows: StoredRow[], status: number): ApiResponse => ({
+      status,
+      json: { total: rows.length, rows: rows.map((r) => model(req, t, r)) },
+    }),
+    /** The `transactionId` of `source` (body or query); 401 for users, whose transactions are not supported. */
+    transactionOf: (access: RowAccess, source: Record<string, unknown>): string | undefined => {
+      const txId = transactionParam(source);
+      if (txId) access.keyOnly('Transactions');
+      return txId;
+    },
+    /**
+     * Stages a create, update or upsert of one row (`permissions`, when set, as its `$permissions`) and answers
+     * with the placeholder Appwrite returns: the request's known columns, not the row as the commit will leave it.
+     */
+    stageWrite: (
+      req: ApiRequest,
+      t: TableSchema,
+      txId: string,
+      write: { action: 'create' | 'update' | 'upsert'; rowId: string; status: number },
+      data: Record<string, unknown>,
+      permissions: string[] | undefined,
+    ): ApiResponse => {
+      const staged = permissions ? { ...data, $permissions: permissions } : data;
+      stage(txId, t, { action: write.action, rowId: write.rowId, data: staged });
+      return {
+        status: write.status,
+        json: model(req, t, placeholder(t, write.rowId, data, permissions ?? [])),
+      };
+    },
+    /** A user's update or delete of an existing row: 404 `row_not_found` when missing, else the permission check. */
+    checkExistingWrite: (access: RowAccess, t: TableSchema, rowId: string, action: 'update' | 'delete') => {
+      const existing = svc.rows.get(t, rowId);
+      if (!existing) throw new AppwriteError('row_not_found', undefined, rowId);
+      access.write(t, existing, action);
+    },
+    /** Every row matching the filters of `q` (no limit), for the bulk update and delete. */
+    matching: (t: TableSchema, q: ParsedQueries) =>
+      listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows,
+  };
+}
+
+/** The helpers the row routes share (rowKit). */
+type RowKit = ReturnType<typeof rowKit>;
+
+/** Registers the row routes. */
+export function rowRoutes(router: Router, svc: TablesDbService): void {
+  const kit = rowKit(svc);
+  const { table, model, placeholder, list, transactionOf, stageWrite, checkExistingWrite } = kit;
 
   router.add({
     method: 'POST',
@@ -104,18 +163,12 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     handler: (req) => {
       const access = new RowAccess(req);
       const t = access.table(table(req));
-      const txId = transactionParam(req.body);
-      if (txId) access.keyOnly('Transactions');
+      const txId = transactionOf(access, req.body);
       if (req.body.rows !== undefined) {
         access.keyOnly('Bulk operations');
-        const items = rowsArrayParam(req.body).map((r) => ({
-          ...r,
-          $id: resolveId(r.$id ?? 'unique()', '$id'),
-        }));
+        const items = bulkRowsParam(req.body);
         if (txId) {
-          svc.transactions.stage(txId, [
-            { action: 'bulkCreate', databaseId: t.databaseId, tableId: t.id, data: items },
-          ]);
+          kit.stage(txId, t, { action: 'bulkCreate', data: items });
           return list(
             req,
             t,
@@ -135,18 +188,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       access.create(t);
       const permissions =
         access.rowPermissions(permissionsParam(req.body.permissions) ?? permissionsOf(data), true) ?? [];
-      if (txId) {
-        svc.transactions.stage(txId, [
-          {
-            action: 'create',
-            databaseId: t.databaseId,
-            tableId: t.id,
-            rowId,
-            data: { ...data, $permissions: permissions },
-          },
-        ]);
-        return { status: 201, json: model(req, t, placeholder(t, rowId, data, permissions)) };
-      }
+      if (txId) return stageWrite(req, t, txId, { action: 'create', rowId, status: 201 }, data, permissions);
       const row = svc.rows.create('tables', t, rowId, data, permissions);
       svc.emitRow('create', t, row);
       return { status: 201, json: model(req, t, row) };
@@ -163,8 +205,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const q = parseQueries(req.query.queries, rowAttributes(t));
       const select = selectSet(t, q);
       const withTotal = optionalBoolean(req.query.total, 'total', true);
-      const txId = transactionParam(req.query);
-      if (txId) access.keyOnly('Transactions');
+      const txId = transactionOf(access, req.query);
       const readableBy = access.listFilter(t);
       const run = () => listRows(svc.db, t, q, withTotal, readableBy);
       const { total, rows } = txId ? svc.transactions.readStaged(txId, run) : run();
@@ -184,8 +225,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
         throw queryError('Only select queries are allowed when getting a row');
       const select = selectSet(t, q);
       const rowId = req.params.rowId as string;
-      const txId = transactionParam(req.query);
-      if (txId) access.keyOnly('Transactions');
+      const txId = transactionOf(access, req.query);
       const row = txId
         ? svc.transactions.readStaged(txId, () => svc.rows.get(t, rowId))
         : svc.rows.get(t, rowId);
@@ -206,21 +246,12 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
       if (Object.keys(data).length === 0 && permissions === undefined)
         throw new AppwriteError('row_missing_payload');
-      const txId = transactionParam(req.body);
-      if (txId) access.keyOnly('Transactions');
+      const txId = transactionOf(access, req.body);
       if (req.auth?.kind === 'user') {
-        const existing = svc.rows.get(t, rowId);
-        if (!existing) throw new AppwriteError('row_not_found', undefined, rowId);
-        access.write(t, existing, 'update');
+        checkExistingWrite(access, t, rowId, 'update');
         permissions = access.rowPermissions(permissions, false);
       }
-      if (txId) {
-        const staged = permissions ? { ...data, $permissions: permissions } : data;
-        svc.transactions.stage(txId, [
-          { action: 'update', databaseId: t.databaseId, tableId: t.id, rowId, data: staged },
-        ]);
-        return { status: 200, json: model(req, t, placeholder(t, rowId, data, permissions ?? [])) };
-      }
+      if (txId) return stageWrite(req, t, txId, { action: 'update', rowId, status: 200 }, data, permissions);
       const row = svc.rows.update('tables', t, rowId, data, permissions);
       svc.emitRow('update', t, row);
       return { status: 200, json: model(req, t, row) };
@@ -237,21 +268,14 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const rowId = resolveId(req.params.rowId, 'rowId');
       const data = dataParam(req.body, false) ?? {};
       let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
-      const txId = transactionParam(req.body);
-      if (txId) access.keyOnly('Transactions');
+      const txId = transactionOf(access, req.body);
       if (req.auth?.kind === 'user') {
         const existing = svc.rows.get(t, rowId);
         if (existing) access.write(t, existing, 'update');
         else access.create(t);
         permissions = access.rowPermissions(permissions, !existing);
       }
-      if (txId) {
-        const staged = permissions ? { ...data, $permissions: permissions } : data;
-        svc.transactions.stage(txId, [
-          { action: 'upsert', databaseId: t.databaseId, tableId: t.id, rowId, data: staged },
-        ]);
-        return { status: 201, json: model(req, t, placeholder(t, rowId, data, permissions ?? [])) };
-      }
+      if (txId) return stageWrite(req, t, txId, { action: 'upsert', rowId, status: 201 }, data, permissions);
       const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
       svc.emitRow(created ? 'create' : 'update', t, row);
       return { status: 201, json: model(req, t, row) };
@@ -266,15 +290,10 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const access = new RowAccess(req);
       const t = access.table(table(req));
       const rowId = req.params.rowId as string;
-      const txId = transactionParam(req.body);
-      if (txId) access.keyOnly('Transactions');
-      if (req.auth?.kind === 'user') {
-        const existing = svc.rows.get(t, rowId);
-        if (!existing) throw new AppwriteError('row_not_found', undefined, rowId);
-        access.write(t, existing, 'delete');
-      }
+      const txId = transactionOf(access, req.body);
+      if (req.auth?.kind === 'user') checkExistingWrite(access, t, rowId, 'delete');
       if (txId) {
-        svc.transactions.stage(txId, [{ action: 'delete', databaseId: t.databaseId, tableId: t.id, rowId }]);
+        kit.stage(txId, t, { action: 'delete', rowId });
         return { status: 204 };
       }
       svc.emitRow('delete', t, svc.rows.delete('tables', t, rowId));
@@ -301,8 +320,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
         if (bound !== undefined && bound !== null && (typeof bound !== 'number' || !Number.isFinite(bound))) {
           throw invalidArgument(`Invalid \`${boundKey}\` param: Value must be a valid number`);
         }
-        const txId = transactionParam(req.body);
-        if (txId) access.keyOnly('Transactions');
+        const txId = transactionOf(access, req.body);
         if (req.auth?.kind === 'user') {
           // A missing row keeps the store's answer (404 column_not_found, as Appwrite).
           const existing = svc.rows.get(t, rowId);
@@ -311,9 +329,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
         if (txId) {
           const data: Record<string, unknown> = { column, value };
           if (typeof bound === 'number') data[boundKey] = bound;
-          svc.transactions.stage(txId, [
-            { action: direction, databaseId: t.databaseId, tableId: t.id, rowId, data },
-          ]);
+          kit.stage(txId, t, { action: direction, rowId, data });
           const current = svc.rows.get(t, rowId) ?? placeholder(t, rowId, {}, []);
           return { status: 200, json: model(req, t, current) };
         }
@@ -325,15 +341,12 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     });
   }
 
-  bulkRoutes(router, svc, table, list);
+  bulkRoutes(router, svc, kit);
 }
 
-function bulkRoutes(
-  router: Router,
-  svc: TablesDbService,
-  table: (req: ApiRequest) => TableSchema,
-  list: (req: ApiRequest, t: TableSchema, rows: StoredRow[], status: number) => ApiResponse,
-): void {
+/** Bulk upsert, update and delete (`PUT`/`PATCH`/`DELETE` on the rows path); API keys only. */
+function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
+  const { table, list, stage, matching } = kit;
   router.add({
     method: 'PUT',
     path: BASE,
@@ -341,15 +354,10 @@ function bulkRoutes(
     handler: (req) => {
       new RowAccess(req).keyOnly('Bulk operations');
       const t = table(req);
-      const items = rowsArrayParam(req.body).map((r) => ({
-        ...r,
-        $id: resolveId(r.$id ?? 'unique()', '$id'),
-      }));
+      const items = bulkRowsParam(req.body);
       const txId = transactionParam(req.body);
       if (txId) {
-        svc.transactions.stage(txId, [
-          { action: 'bulkUpsert', databaseId: t.databaseId, tableId: t.id, data: items },
-        ]);
+        stage(txId, t, { action: 'bulkUpsert', data: items });
         return list(req, t, [], 201);
       }
       const results = svc.db.transaction(() =>
@@ -375,20 +383,11 @@ function bulkRoutes(
       const q = parseQueries(req.body.queries, rowAttributes(t));
       const txId = transactionParam(req.body);
       if (txId) {
-        svc.transactions.stage(txId, [
-          {
-            action: 'bulkUpdate',
-            databaseId: t.databaseId,
-            tableId: t.id,
-            data: { data, queries: req.body.queries ?? [] },
-          },
-        ]);
+        stage(txId, t, { action: 'bulkUpdate', data: { data, queries: req.body.queries ?? [] } });
         return list(req, t, [], 200);
       }
       const updated = svc.db.transaction(() =>
-        listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows.map((r) =>
-          svc.rows.update('tables', t, r.id, data, permissionsOf(data)),
-        ),
+        matching(t, q).map((r) => svc.rows.update('tables', t, r.id, data, permissionsOf(data))),
       )();
       for (const row of updated) svc.emitRow('update', t, row);
       return list(req, t, updated, 200);
@@ -404,20 +403,11 @@ function bulkRoutes(
       const q = parseQueries(req.body.queries, rowAttributes(t));
       const txId = transactionParam(req.body);
       if (txId) {
-        svc.transactions.stage(txId, [
-          {
-            action: 'bulkDelete',
-            databaseId: t.databaseId,
-            tableId: t.id,
-            data: { queries: req.body.queries ?? [] },
-          },
-        ]);
+        stage(txId, t, { action: 'bulkDelete', data: { queries: req.body.queries ?? [] } });
         return list(req, t, [], 200);
       }
       const deleted = svc.db.transaction(() =>
-        listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows.map((r) =>
-          svc.rows.delete('tables', t, r.id),
-        ),
+        matching(t, q).map((r) => svc.rows.delete('tables', t, r.id)),
       )();
       for (const row of deleted) svc.emitRow('delete', t, row);
       return list(req, t, deleted, 200);

@@ -5,7 +5,7 @@
  */
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { attr, listResponse } from '../list.ts';
-import type { Router } from '../server-context.ts';
+import type { ApiRequest, Router } from '../server-context.ts';
 import { formatDate, optionalBoolean, optionalStringArray, requireString, resolveId } from '../wire.ts';
 import { COLUMN_KINDS, type ColumnDef, type ColumnKind, columnFromRequest, renderColumn } from './columns.ts';
 import {
@@ -128,11 +128,15 @@ const INDEX_ATTRIBUTES = {
   attributes: attr.strings,
 };
 
+/** The `[databaseId, tableId]` of a table route. */
+function tableIds(req: ApiRequest): [databaseId: string, tableId: string] {
+  return [req.params.databaseId as string, req.params.tableId as string];
+}
+
 /** Registers table, column and index routes for a dialect (tables CRUD only for TablesDB). */
 export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dialect): void {
   const p = PATHS[dialect];
-  const table = (params: Record<string, string>) =>
-    svc.schemas.getTable(dialect, params.databaseId as string, params.tableId as string);
+  const table = (req: ApiRequest) => svc.schemas.getTable(dialect, ...tableIds(req));
 
   if (dialect === 'tables') tableRoutes(router, svc);
 
@@ -142,19 +146,14 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: colBase,
     scope: p.read,
     handler: (req) =>
-      listResponse(
-        req,
-        p.columns,
-        [...table(req.params).columns.values()].map(columnModel),
-        COLUMN_ATTRIBUTES,
-      ),
+      listResponse(req, p.columns, [...table(req).columns.values()].map(columnModel), COLUMN_ATTRIBUTES),
   });
   router.add({
     method: 'GET',
     path: `${colBase}/:key`,
     scope: p.read,
     handler: (req) => {
-      const c = table(req.params).columns.get(req.params.key as string);
+      const c = table(req).columns.get(req.params.key as string);
       if (!c) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, req.params.key);
       return { status: 200, json: columnModel(c) };
     },
@@ -164,12 +163,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: `${colBase}/:key`,
     scope: p.write,
     handler: (req) => {
-      svc.schemas.deleteColumn(
-        dialect,
-        req.params.databaseId as string,
-        req.params.tableId as string,
-        req.params.key as string,
-      );
+      svc.schemas.deleteColumn(dialect, ...tableIds(req), req.params.key as string);
       return { status: 204 };
     },
   });
@@ -179,14 +173,9 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
       path: `${colBase}/${kind}`,
       scope: p.write,
       handler: (req) => {
-        table(req.params);
+        table(req);
         const def = columnFromRequest(kind, req.body);
-        const record = svc.schemas.addColumn(
-          dialect,
-          req.params.databaseId as string,
-          req.params.tableId as string,
-          def,
-        );
+        const record = svc.schemas.addColumn(dialect, ...tableIds(req), def);
         return { status: 202, json: columnModel(record) };
       },
     });
@@ -195,7 +184,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
       path: `${colBase}/${kind}/:key`,
       scope: p.write,
       handler: (req) => {
-        const t = table(req.params);
+        const t = table(req);
         const key = req.params.key as string;
         const current = t.columns.get(key);
         if (!current) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, key);
@@ -212,12 +201,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
           throw invalidArgument('Renaming columns (`newKey`) is not supported by appwrite-local.');
         }
         const def: ColumnDef = columnFromRequest(kind, body);
-        const record = svc.schemas.updateColumn(
-          dialect,
-          req.params.databaseId as string,
-          req.params.tableId as string,
-          def,
-        );
+        const record = svc.schemas.updateColumn(dialect, ...tableIds(req), def);
         return { status: 200, json: columnModel(record) };
       },
     });
@@ -229,12 +213,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: idxBase,
     scope: p.write,
     handler: (req) => {
-      const record = svc.schemas.addIndex(
-        dialect,
-        req.params.databaseId as string,
-        req.params.tableId as string,
-        indexFromRequest(dialect, req.body),
-      );
+      const record = svc.schemas.addIndex(dialect, ...tableIds(req), indexFromRequest(dialect, req.body));
       return { status: 202, json: indexModel(record, dialect) };
     },
   });
@@ -246,7 +225,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
       listResponse(
         req,
         'indexes',
-        table(req.params).indexes.map((i) => indexModel(i, dialect)),
+        table(req).indexes.map((i) => indexModel(i, dialect)),
         INDEX_ATTRIBUTES,
       ),
   });
@@ -255,7 +234,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: `${idxBase}/:key`,
     scope: p.read,
     handler: (req) => {
-      const i = table(req.params).indexes.find((x) => x.key === req.params.key);
+      const i = table(req).indexes.find((x) => x.key === req.params.key);
       if (!i) throw new AppwriteError(ERRORS[dialect].indexNotFound, undefined, req.params.key);
       return { status: 200, json: indexModel(i, dialect) };
     },
@@ -265,12 +244,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: `${idxBase}/:key`,
     scope: p.write,
     handler: (req) => {
-      svc.schemas.deleteIndex(
-        dialect,
-        req.params.databaseId as string,
-        req.params.tableId as string,
-        req.params.key as string,
-      );
+      svc.schemas.deleteIndex(dialect, ...tableIds(req), req.params.key as string);
       return { status: 204 };
     },
   });
@@ -335,9 +309,7 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
     scope: p.read,
     handler: (req) => ({
       status: 200,
-      json: tableModel(
-        svc.schemas.getTable('tables', req.params.databaseId as string, req.params.tableId as string),
-      ),
+      json: tableModel(svc.schemas.getTable('tables', ...tableIds(req))),
     }),
   });
   router.add({
@@ -346,21 +318,16 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
     scope: p.write,
     handler: (req) => {
       const name = requireString(req.body, 'name');
-      const t = svc.schemas.updateTable(
-        'tables',
-        req.params.databaseId as string,
-        req.params.tableId as string,
-        {
-          name,
-          permissions: optionalStringArray(req.body.permissions, 'permissions'),
-          rowSecurity:
-            req.body.rowSecurity === undefined
-              ? undefined
-              : optionalBoolean(req.body.rowSecurity, 'rowSecurity', false),
-          enabled:
-            req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true),
-        },
-      );
+      const t = svc.schemas.updateTable('tables', ...tableIds(req), {
+        name,
+        permissions: optionalStringArray(req.body.permissions, 'permissions'),
+        rowSecurity:
+          req.body.rowSecurity === undefined
+            ? undefined
+            : optionalBoolean(req.body.rowSecurity, 'rowSecurity', false),
+        enabled:
+          req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true),
+      });
       return { status: 200, json: tableModel(t) };
     },
   });
@@ -369,7 +336,7 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
     path: `${p.base}/:tableId`,
     scope: p.write,
     handler: (req) => {
-      svc.schemas.deleteTable('tables', req.params.databaseId as string, req.params.tableId as string);
+      svc.schemas.deleteTable('tables', ...tableIds(req));
       return { status: 204 };
     },
   });

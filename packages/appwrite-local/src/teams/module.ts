@@ -85,6 +85,20 @@ export const teamsModule: ServerModule = {
     const store = new IamStore(ctx.db, ctx.clock);
     const r = ctx.router;
     const p = (req: ApiRequest, k: string) => req.params[k] as string;
+    /** The route's `teamId`, once the team is known to exist (404 `team_not_found` otherwise). */
+    const teamOf = (req: ApiRequest) => {
+      const teamId = p(req, 'teamId');
+      store.getTeam(teamId);
+      return teamId;
+    };
+    /** The memberships of a user or a team as a list response. */
+    const membershipList = (req: ApiRequest, filter: { userId: string } | { teamId: string }) =>
+      listResponse(
+        req,
+        'memberships',
+        store.listMemberships(filter).map((m) => membershipModel(m, store)),
+        MEMBERSHIP_ATTRIBUTES,
+      );
 
     ctx.identity.setResolver((userId) => {
       let user: ReturnType<IamStore['getUser']>;
@@ -205,11 +219,9 @@ export const teamsModule: ServerModule = {
       path: '/users/:userId/memberships',
       scope: 'users.read',
       handler: (req) => {
-        store.getUser(p(req, 'userId'));
-        const docs = store
-          .listMemberships({ userId: p(req, 'userId') })
-          .map((m) => membershipModel(m, store));
-        return listResponse(req, 'memberships', docs, MEMBERSHIP_ATTRIBUTES);
+        const userId = p(req, 'userId');
+        store.getUser(userId);
+        return membershipList(req, { userId });
       },
     });
 
@@ -267,8 +279,7 @@ export const teamsModule: ServerModule = {
       path: '/teams/:teamId/memberships',
       scope: 'teams.write',
       handler: (req) => {
-        const teamId = p(req, 'teamId');
-        store.getTeam(teamId);
+        const teamId = teamOf(req);
         const roles = rolesParam(req.body.roles);
         const email = optionalEmail(req.body);
         let userId = req.body.userId;
@@ -289,33 +300,23 @@ export const teamsModule: ServerModule = {
       method: 'GET',
       path: '/teams/:teamId/memberships',
       scope: 'teams.read',
-      handler: (req) => {
-        store.getTeam(p(req, 'teamId'));
-        const docs = store
-          .listMemberships({ teamId: p(req, 'teamId') })
-          .map((m) => membershipModel(m, store));
-        return listResponse(req, 'memberships', docs, MEMBERSHIP_ATTRIBUTES);
-      },
+      handler: (req) => membershipList(req, { teamId: teamOf(req) }),
     });
     r.add({
       method: 'GET',
       path: '/teams/:teamId/memberships/:membershipId',
       scope: 'teams.read',
-      handler: (req) => {
-        store.getTeam(p(req, 'teamId'));
-        return {
-          status: 200,
-          json: membershipModel(store.getMembership(p(req, 'teamId'), p(req, 'membershipId')), store),
-        };
-      },
+      handler: (req) => ({
+        status: 200,
+        json: membershipModel(store.getMembership(teamOf(req), p(req, 'membershipId')), store),
+      }),
     });
     r.add({
       method: 'PATCH',
       path: '/teams/:teamId/memberships/:membershipId',
       scope: 'teams.write',
       handler: (req) => {
-        store.getTeam(p(req, 'teamId'));
-        const m = store.updateRoles(p(req, 'teamId'), p(req, 'membershipId'), rolesParam(req.body.roles));
+        const m = store.updateRoles(teamOf(req), p(req, 'membershipId'), rolesParam(req.body.roles));
         return { status: 200, json: membershipModel(m, store) };
       },
     });
@@ -324,8 +325,7 @@ export const teamsModule: ServerModule = {
       path: '/teams/:teamId/memberships/:membershipId',
       scope: 'teams.write',
       handler: (req) => {
-        store.getTeam(p(req, 'teamId'));
-        store.deleteMembership(p(req, 'teamId'), p(req, 'membershipId'));
+        store.deleteMembership(teamOf(req), p(req, 'membershipId'));
         return { status: 204 };
       },
     });

@@ -535,7 +535,8 @@ export class QuotaService {
   private usageId(orgId: string, quotaType: QuotaType, windowKey: string): string {
     // The same quota again (the common case): no key string to build.
     const l = this.lastUsageId;
-    if (l !== null && l.orgId === orgId && l.quotaType === quotaType && l.windowKey === windowKey) return l.id;
+    if (l !== null && l.orgId === orgId && l.quotaType === quotaType && l.windowKey === windowKey)
+      return l.id;
     const k = `${orgId}|${quotaType}|${windowKey}`;
     let id = this.usageIds.get(k);
     if (id === undefined) {

@@ -45,10 +45,14 @@ export interface TableSpec {
   /** Table-level permissions. Default `[]`: only API keys (the functions) can touch it. */
   $permissions?: string[];
   /**
-   * Optional zod schema of the row's columns (without `$`-metadata). When given, `npm test` checks that every
-   * field it declares is a declared column of a compatible type (string/enum ↔ string, number ↔ integer or
-   * double, boolean, arrays, nullable ↔ not required), so code and appwrite.json cannot drift. Never written to
-   * appwrite.json.
+   * The zod schema of the row's columns (without `$`-metadata): the one the service parses the rows it reads
+   * with (declare it once, in the service, and reference it here). Every table in `allTables` must have one:
+   * `npm test` (test/appwrite-config.test.ts, test/row-schema-check.ts) checks that its fields and the columns
+   * are the same set with compatible types (string/enum ↔ string, `z.iso.datetime` ↔ datetime, int ↔ integer,
+   * number ↔ double, boolean), arrays, nullability (required ↔ never null; not required and no default ↔
+   * `.nullable()`), zod `.max()` ≤ `size`, enum values = `elements`, and zod bounds within `min`/`max`, so code
+   * and appwrite.json cannot drift. Optional in the type only for ad-hoc tables in tests. Never written to
+   * appwrite.json (strip it when serialising a TableSpec yourself).
    */
   rowSchema?: ZodObject;
 }

@@ -290,20 +290,26 @@ export function toAppwriteDate(ms: number): string {
 /**
  * Copies a row value. Rows are JSON data (scalars, arrays, plain objects), so a direct recursive copy does;
  * it is several times cheaper than `structuredClone`, which matters on the hot paths benchmarks measure.
+ * Objects are copied with a spread (V8 clones a flat object of a known shape in one step, several times
+ * faster than a key-by-key loop), then only their object-valued entries are copied deeper.
  */
 function copy<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(copy) as T;
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    const v = (value as Record<string, unknown>)[key];
-    // Most values are scalars: skip the call for them.
-    const item = typeof v !== 'object' || v === null ? v : copy(v);
-    // An own `__proto__` key (possible from JSON.parse) must stay data, never become the copy's prototype.
+  // A spread defines own data properties, so an own `__proto__` key (possible from JSON.parse) stays data.
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key in out) {
+    const v = out[key];
+    if (typeof v !== 'object' || v === null) continue;
+    // Assigning `__proto__` would set the copy's prototype instead of the key: define it as data.
     if (key === '__proto__')
-      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true });
-    else out[key] = item;
+      Object.defineProperty(out, key, {
+        value: copy(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = copy(v);
   }
   return out as T;
 }
