@@ -137,11 +137,23 @@ export const FUNCTIONS_WITH_STANDBY = ['create-recognition', 'job-worker', 'quot
 functions.push(...functions.filter((f) => FUNCTIONS_WITH_STANDBY.includes(f.$id)).map(standbyTwin));
 
 /**
+ * The optional Slack/Teams webhook variables (`NOTIFY_SLACK_WEBHOOK_URL`, `NOTIFY_TEAMS_WEBHOOK_URL`, from
+ * resilience-core's `webhookEnvSchema`): unset = that channel's notifications are off.
+ */
+export const WEBHOOK_VARIABLES: readonly string[] = ['NOTIFY_SLACK_WEBHOOK_URL', 'NOTIFY_TEAMS_WEBHOOK_URL'];
+
+/**
  * Environment variables `npm run deploy` copies into each function as SECRET function variables, when set in
  * the deploy environment (e.g. CI secrets). Names only; values are never written to a file or logged. Not part
- * of appwrite.json (the CLI ignores `vars`). Empty today: every function runs on the dynamic key alone.
+ * of appwrite.json (the CLI ignores `vars`). Every function runs on the dynamic key alone; the ones that send
+ * notifications also read the optional webhook URLs ({@link WEBHOOK_VARIABLES}). `npm run doctor` checks that
+ * these are set on the server (a missing webhook is a warning: notifications off).
  */
-export const functionVariables: Record<string, readonly string[]> = {};
+export const functionVariables: Record<string, readonly string[]> = {
+  'create-recognition': WEBHOOK_VARIABLES,
+  'job-worker': WEBHOOK_VARIABLES,
+  'quota-reset': WEBHOOK_VARIABLES,
+};
 
 /** A table entry as appwrite.json holds it. */
 function tableEntry(spec: TableSpec) {

@@ -67,6 +67,17 @@ export async function startHarness(options: Partial<AppwriteLocalOptions> = {}):
   };
 }
 
+/** Creates database `db` holding table `t` with one optional integer column `n`: the smallest table to write to. */
+export async function createTableT(h: LocalHarness): Promise<void> {
+  await h.tables.create({ databaseId: 'db', name: 'db' });
+  await h.tables.createTable({
+    databaseId: 'db',
+    tableId: 't',
+    name: 't',
+    columns: [{ key: 'n', type: 'integer', required: false }],
+  });
+}
+
 /** Awaits a promise that must fail with an AppwriteException of this status and type. */
 export async function expectAppwriteError<T>(
   promise: Promise<T>,

@@ -8,7 +8,12 @@ import { ERROR_CATALOGUE, type KeysService, type ServerModule } from 'appwrite-l
 import fc from 'fast-check';
 import { Client, TablesDB } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAppwriteError, type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
+import {
+  createTableT,
+  expectAppwriteError,
+  type LocalHarness,
+  startHarness,
+} from './appwrite-local-helpers.ts';
 import { validateSchema } from './appwrite-local-openapi.ts';
 
 let h: LocalHarness;
@@ -29,13 +34,7 @@ beforeAll(async () => {
     keys: [{ secret: 'reader-key', scopes: ['rows.read'] }],
     modules: [capture],
   });
-  await h.tables.create({ databaseId: 'db', name: 'db' });
-  await h.tables.createTable({
-    databaseId: 'db',
-    tableId: 't',
-    name: 't',
-    columns: [{ key: 'n', type: 'integer', required: false }],
-  });
+  await createTableT(h);
   await h.tables.createRow({ databaseId: 'db', tableId: 't', rowId: 'keep', data: { n: 1 } });
 });
 

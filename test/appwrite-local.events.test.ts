@@ -4,7 +4,7 @@
  */
 import type { EventBus, PlatformEvent, ServerModule } from 'appwrite-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
+import { createTableT, type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
 
 let h: LocalHarness;
 const events: PlatformEvent[] = [];
@@ -19,13 +19,7 @@ beforeAll(async () => {
     },
   };
   h = await startHarness({ modules: [listener] });
-  await h.tables.create({ databaseId: 'db', name: 'db' });
-  await h.tables.createTable({
-    databaseId: 'db',
-    tableId: 't',
-    name: 't',
-    columns: [{ key: 'n', type: 'integer', required: false }],
-  });
+  await createTableT(h);
 });
 
 afterAll(async () => {

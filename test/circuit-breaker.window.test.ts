@@ -1,5 +1,7 @@
+/** The breaker's local window (lazy success runs) and its hot-path time reuse within one event-loop turn. */
 import fc from 'fast-check';
-import { LocalWindow } from 'resilience-core';
+import { CircuitBreaker, LocalWindow } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { describe, expect, it } from 'vitest';
 
 const countWindow = (size: number) => ({ type: 'count' as const, size, bucketMs: 1000 });
@@ -45,5 +47,29 @@ describe('LocalWindow count window: successes taken as a pending run', () => {
 
   it('time windows do not take lazy successes', () => {
     expect(new LocalWindow({ type: 'time', durationMs: 10_000, bucketMs: 1000 }).lazyOk).toBe(false);
+  });
+});
+
+describe('hot-path time reuse within an event-loop turn (system clock)', () => {
+  it('after a burst of calls in one turn, a later turn reads the clock again and sees an isolate', async () => {
+    const store = new MemoryTableStore();
+    const a = new CircuitBreaker('turns', { cacheTtlMs: 30 }, { store });
+    const b = new CircuitBreaker('turns', { cacheTtlMs: 30 }, { store });
+    const ok = async () => 'ok';
+    await a.execute(ok);
+    // A burst in one turn: the breaker starts reusing the turn's time after a few same-millisecond reads.
+    for (let i = 0; i < 200; i++) await a.execute(ok);
+    await b.isolate('test');
+    await new Promise((r) => setTimeout(r, 80));
+    // The cache expired in wall time; the turn that read the old time is over, so the next calls notice.
+    let rejected: unknown = null;
+    for (let i = 0; i < 20 && !rejected; i++) {
+      await a.execute(ok).catch((e: unknown) => {
+        rejected = e;
+      });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(rejected).toMatchObject({ code: 'CIRCUIT_OPEN', details: { reason: 'isolated' } });
+    await a.flush();
   });
 });

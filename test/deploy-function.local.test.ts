@@ -11,6 +11,7 @@ import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orchestratorFunction from '../functions/deploy-orchestrator/src/main.ts';
+import { functions as declared } from '../scripts/appwrite-config.ts';
 import { deployBlueWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -70,16 +71,10 @@ beforeAll(async () => {
   });
   ({ server, functions } = await startDeployServer({
     functions: [
+      // The scopes appwrite.json gives it (least privilege for its dynamic key).
       fn('deploy-orchestrator', {
         entrypoint: 'dist/main.js',
-        scopes: [
-          'rows.read',
-          'rows.write',
-          'functions.read',
-          'functions.write',
-          'execution.read',
-          'execution.write',
-        ],
+        scopes: declared.find((f) => f.$id === 'deploy-orchestrator')!.scopes,
       }),
       fn('live', { execute: ['users'] }),
       fn('live-standby', {}),

@@ -6,6 +6,27 @@ import { fastPolicy, flush, settle, simWorld, statusPath } from './deploy-helper
 /** A promise that never settles: the orchestrator holding it is, for every purpose, dead. */
 const never = () => new Promise<never>(() => {});
 
+/** Advances the clock until the rollout of `app` has made both activation calls (the twin's, then the switch). */
+async function untilSwitchCalled(w: ReturnType<typeof simWorld>): Promise<void> {
+  for (let i = 0; i < 200 && w.platform.stats.byMethod.activateDeployment !== 2; i++)
+    await w.clock.advance(100).then(() => flush());
+}
+
+/**
+ * A world whose rollout of `app` (of `code`) died inside the live activation call, which never answered, and
+ * whose lease has since expired: what the next run has to finish.
+ */
+async function diedInSwitch(code = simBundle()): Promise<ReturnType<typeof simWorld>> {
+  const w = simWorld();
+  w.platform.interceptor = async (method, args, proceed) =>
+    method === 'activateDeployment' && args[0] === 'app' ? never() : proceed();
+  void w.orchestrator().start({ functionId: 'app', code, policy: fastPolicy });
+  await untilSwitchCalled(w);
+  w.platform.interceptor = null;
+  await w.clock.advance(25_000);
+  return w;
+}
+
 describe('one rollout per function', () => {
   it('refuses a second concurrent rollout of the same function', async () => {
     const w = simWorld();
@@ -77,8 +98,7 @@ describe('an orchestrator that dies is resumed or rolled back by the next run', 
     };
     const dead = w.orchestrator().start({ functionId: 'app', code: simBundle(), policy: fastPolicy });
     void dead;
-    for (let i = 0; i < 200 && w.platform.stats.byMethod.activateDeployment !== 2; i++)
-      await w.clock.advance(100).then(() => flush());
+    await untilSwitchCalled(w);
     const rollout = (await w.orchestrator().current('app'))!;
     expect(rollout.status).toBe('switching');
     w.platform.interceptor = null;
@@ -108,14 +128,7 @@ describe('an orchestrator that dies is resumed or rolled back by the next run', 
   });
 
   it('killed mid-switch before the activation call: the next run makes the switch', async () => {
-    const w = simWorld();
-    w.platform.interceptor = async (method, args, proceed) =>
-      method === 'activateDeployment' && args[0] === 'app' ? never() : proceed();
-    void w.orchestrator().start({ functionId: 'app', code: simBundle(), policy: fastPolicy });
-    for (let i = 0; i < 200 && w.platform.stats.byMethod.activateDeployment !== 2; i++)
-      await w.clock.advance(100).then(() => flush());
-    w.platform.interceptor = null;
-    await w.clock.advance(25_000);
+    const w = await diedInSwitch();
     const resumed = await settle(w.clock, w.orchestrator().resume('app'));
     expect(resumed.status).toBe('succeeded');
     expect(resumed.figures.switch?.calls).toBe(1);
@@ -198,14 +211,7 @@ describe('an orchestrator that dies is resumed or rolled back by the next run', 
   });
 
   it('of 10 concurrent resumes after the lease expired exactly one takes over', async () => {
-    const w = simWorld();
-    w.platform.interceptor = async (method, args, proceed) =>
-      method === 'activateDeployment' && args[0] === 'app' ? never() : proceed();
-    void w.orchestrator().start({ functionId: 'app', code: simBundle(), policy: fastPolicy });
-    for (let i = 0; i < 200 && w.platform.stats.byMethod.activateDeployment !== 2; i++)
-      await w.clock.advance(100).then(() => flush());
-    w.platform.interceptor = null;
-    await w.clock.advance(25_000);
+    const w = await diedInSwitch();
     const results = await settle(
       w.clock,
       Promise.allSettled(Array.from({ length: 10 }, () => w.orchestrator().resume('app'))),
@@ -248,14 +254,7 @@ describe('an orchestrator that dies is resumed or rolled back by the next run', 
   });
 
   it("resume refuses code that differs from the rollout's", async () => {
-    const w = simWorld();
-    w.platform.interceptor = async (method, args, proceed) =>
-      method === 'activateDeployment' && args[0] === 'app' ? never() : proceed();
-    void w.orchestrator().start({ functionId: 'app', code: simBundle({ version: 'a' }), policy: fastPolicy });
-    for (let i = 0; i < 200 && w.platform.stats.byMethod.activateDeployment !== 2; i++)
-      await w.clock.advance(100).then(() => flush());
-    w.platform.interceptor = null;
-    await w.clock.advance(25_000);
+    const w = await diedInSwitch(simBundle({ version: 'a' }));
     const error = await w
       .orchestrator()
       .resume('app', { code: simBundle({ version: 'b' }) })

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';
-import { type DeployReport, deploy, RolloutVerdictError } from '../scripts/deploy.ts';
+import { type DeployOptions, type DeployReport, deploy, RolloutVerdictError } from '../scripts/deploy.ts';
 import { createRolloutRunner } from '../scripts/lib/rollout-runner.ts';
 import { tarGz } from '../scripts/lib/tar-gz.ts';
 
@@ -46,7 +46,7 @@ let lines: string[] = [];
 
 const bundlePath = () => path.join(source, 'functions', FN, 'dist', 'main.js');
 
-const run = (extra: { direct?: boolean } = {}): Promise<DeployReport> => {
+const run = (extra: Partial<DeployOptions> = {}): Promise<DeployReport> => {
   lines = [];
   return deploy({
     endpoint: server.endpoint,
@@ -229,16 +229,7 @@ describe('npm run deploy: code changes roll out blue-green', () => {
 
   it('refuses a bad policy before changing anything', async () => {
     const before = server.stats.requests;
-    const error = await deploy({
-      endpoint: server.endpoint,
-      projectId: server.projectId,
-      key: server.apiKey,
-      build: false,
-      only: ONLY,
-      sourceRoot: source,
-      policy: { watchWindowMs: 10 },
-      out: () => {},
-    }).catch((e: unknown) => e);
+    const error = await run({ policy: { watchWindowMs: 10 } }).catch((e: unknown) => e);
     expect(String((error as Error).message)).toMatch(/invalid rollout policy/);
     expect(server.stats.requests).toBe(before);
   });

@@ -1,5 +1,5 @@
 /** `/tablesdb` database routes: create, list, get, update, delete. */
-import { attr, listResponse } from '../list.ts';
+import { attr, collectionRoutes } from '../list.ts';
 import type { Router } from '../server-context.ts';
 import { formatDate, optionalBoolean, requireString, resolveId } from '../wire.ts';
 import type { DatabaseRecord } from './schema-store.ts';
@@ -38,21 +38,17 @@ export function databaseRoutes(router: Router, svc: TablesDbService): void {
       return { status: 201, json: renderDatabase(svc.schemas.createDatabase(id, name, enabled)) };
     },
   });
-  router.add({
-    method: 'GET',
+  collectionRoutes(router, {
     path: '/tablesdb',
-    scope: 'databases.read',
-    handler: (req) =>
-      listResponse(req, 'databases', svc.schemas.listDatabases().map(renderDatabase), ATTRIBUTES),
-  });
-  router.add({
-    method: 'GET',
-    path: '/tablesdb/:databaseId',
-    scope: 'databases.read',
-    handler: (req) => ({
-      status: 200,
-      json: renderDatabase(svc.schemas.getDatabase(req.params.databaseId as string)),
-    }),
+    idParam: 'databaseId',
+    key: 'databases',
+    read: 'databases.read',
+    write: 'databases.write',
+    attributes: ATTRIBUTES,
+    list: () => svc.schemas.listDatabases(),
+    get: (id) => svc.schemas.getDatabase(id),
+    remove: (id) => svc.schemas.deleteDatabase(id),
+    render: renderDatabase,
   });
   router.add({
     method: 'PUT',
@@ -66,15 +62,6 @@ export function databaseRoutes(router: Router, svc: TablesDbService): void {
         status: 200,
         json: renderDatabase(svc.schemas.updateDatabase(req.params.databaseId as string, name, enabled)),
       };
-    },
-  });
-  router.add({
-    method: 'DELETE',
-    path: '/tablesdb/:databaseId',
-    scope: 'databases.write',
-    handler: (req) => {
-      svc.schemas.deleteDatabase(req.params.databaseId as string);
-      return { status: 204 };
     },
   });
 }

@@ -7,7 +7,7 @@
  */
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { type ParsedQueries, parseQueries, queryError } from '../queries.ts';
-import type { ApiRequest, ApiResponse, Router } from '../server-context.ts';
+import type { ApiRequest, ApiResponse, RouteDefinition, Router } from '../server-context.ts';
 import { optionalBoolean, resolveId } from '../wire.ts';
 import { RowAccess } from './access.ts';
 import { permissionsParam } from './permissions.ts';
@@ -155,189 +155,156 @@ type RowKit = ReturnType<typeof rowKit>;
 export function rowRoutes(router: Router, svc: TablesDbService): void {
   const kit = rowKit(svc);
   const { table, model, placeholder, list, transactionOf, stageWrite, checkExistingWrite } = kit;
+  /** Registers a route whose handler gets the caller's RowAccess and the route's table (404 if disabled, for users). */
+  const route = (
+    method: RouteDefinition['method'],
+    path: string,
+    scope: string[],
+    handler: (req: ApiRequest, access: RowAccess, t: TableSchema) => ApiResponse,
+  ) =>
+    router.add({
+      method,
+      path,
+      scope,
+      handler: (req) => {
+        const access = new RowAccess(req);
+        return handler(req, access, access.table(table(req)));
+      },
+    });
 
-  router.add({
-    method: 'POST',
-    path: BASE,
-    scope: WRITE,
-    handler: (req) => {
-      const access = new RowAccess(req);
-      const t = access.table(table(req));
-      const txId = transactionOf(access, req.body);
-      if (req.body.rows !== undefined) {
-        access.keyOnly('Bulk operations');
-        const items = bulkRowsParam(req.body);
-        if (txId) {
-          kit.stage(txId, t, { action: 'bulkCreate', data: items });
-          return list(
-            req,
-            t,
-            items.map((r) => placeholder(t, r.$id, r, permissionsOf(r) ?? [])),
-            201,
-          );
-        }
-        const created = svc.db.transaction(() =>
-          items.map((r) => svc.rows.create('tables', t, r.$id, r, permissionsOf(r) ?? [])),
-        )();
-        for (const row of created) svc.emitRow('create', t, row);
-        return list(req, t, created, 201);
-      }
-      const rowId = resolveId(req.body.rowId, 'rowId');
-      const data = dataParam(req.body, true) as Record<string, unknown>;
-      if (Object.keys(data).length === 0) throw new AppwriteError('row_missing_data');
-      access.create(t);
-      const permissions =
-        access.rowPermissions(permissionsParam(req.body.permissions) ?? permissionsOf(data), true) ?? [];
-      if (txId) return stageWrite(req, t, txId, { action: 'create', rowId, status: 201 }, data, permissions);
-      const row = svc.rows.create('tables', t, rowId, data, permissions);
-      svc.emitRow('create', t, row);
-      return { status: 201, json: model(req, t, row) };
-    },
-  });
-
-  router.add({
-    method: 'GET',
-    path: BASE,
-    scope: READ,
-    handler: (req) => {
-      const access = new RowAccess(req);
-      const t = access.table(table(req));
-      const q = parseQueries(req.query.queries, rowAttributes(t));
-      const select = selectSet(t, q);
-      const withTotal = optionalBoolean(req.query.total, 'total', true);
-      const txId = transactionOf(access, req.query);
-      const readableBy = access.listFilter(t);
-      const run = () => listRows(svc.db, t, q, withTotal, readableBy);
-      const { total, rows } = txId ? svc.transactions.readStaged(txId, run) : run();
-      return { status: 200, json: { total, rows: rows.map((r) => model(req, t, r, select)) } };
-    },
-  });
-
-  router.add({
-    method: 'GET',
-    path: `${BASE}/:rowId`,
-    scope: READ,
-    handler: (req) => {
-      const access = new RowAccess(req);
-      const t = access.table(table(req));
-      const q = parseQueries(req.query.queries, rowAttributes(t));
-      if (q.filters.length || q.orders.length || q.cursor)
-        throw queryError('Only select queries are allowed when getting a row');
-      const select = selectSet(t, q);
-      const rowId = req.params.rowId as string;
-      const txId = transactionOf(access, req.query);
-      const row = txId
-        ? svc.transactions.readStaged(txId, () => svc.rows.get(t, rowId))
-        : svc.rows.get(t, rowId);
-      if (!row || !access.canRead(t, row)) throw new AppwriteError('row_not_found', undefined, rowId);
-      return { status: 200, json: model(req, t, row, select) };
-    },
-  });
-
-  router.add({
-    method: 'PATCH',
-    path: `${BASE}/:rowId`,
-    scope: WRITE,
-    handler: (req) => {
-      const access = new RowAccess(req);
-      const t = access.table(table(req));
-      const rowId = req.params.rowId as string;
-      const data = dataParam(req.body, false) ?? {};
-      let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
-      if (Object.keys(data).length === 0 && permissions === undefined)
-        throw new AppwriteError('row_missing_payload');
-      const txId = transactionOf(access, req.body);
-      if (req.auth?.kind === 'user') {
-        checkExistingWrite(access, t, rowId, 'update');
-        permissions = access.rowPermissions(permissions, false);
-      }
-      if (txId) return stageWrite(req, t, txId, { action: 'update', rowId, status: 200 }, data, permissions);
-      const row = svc.rows.update('tables', t, rowId, data, permissions);
-      svc.emitRow('update', t, row);
-      return { status: 200, json: model(req, t, row) };
-    },
-  });
-
-  router.add({
-    method: 'PUT',
-    path: `${BASE}/:rowId`,
-    scope: WRITE,
-    handler: (req) => {
-      const access = new RowAccess(req);
-      const t = access.table(table(req));
-      const rowId = resolveId(req.params.rowId, 'rowId');
-      const data = dataParam(req.body, false) ?? {};
-      let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
-      const txId = transactionOf(access, req.body);
-      if (req.auth?.kind === 'user') {
-        const existing = svc.rows.get(t, rowId);
-        if (existing) access.write(t, existing, 'update');
-        else access.create(t);
-        permissions = access.rowPermissions(permissions, !existing);
-      }
-      if (txId) return stageWrite(req, t, txId, { action: 'upsert', rowId, status: 201 }, data, permissions);
-      const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
-      svc.emitRow(created ? 'create' : 'update', t, row);
-      return { status: 201, json: model(req, t, row) };
-    },
-  });
-
-  router.add({
-    method: 'DELETE',
-    path: `${BASE}/:rowId`,
-    scope: WRITE,
-    handler: (req) => {
-      const access = new RowAccess(req);
-      const t = access.table(table(req));
-      const rowId = req.params.rowId as string;
-      const txId = transactionOf(access, req.body);
-      if (req.auth?.kind === 'user') checkExistingWrite(access, t, rowId, 'delete');
+  route('POST', BASE, WRITE, (req, access, t) => {
+    const txId = transactionOf(access, req.body);
+    if (req.body.rows !== undefined) {
+      access.keyOnly('Bulk operations');
+      const items = bulkRowsParam(req.body);
       if (txId) {
-        kit.stage(txId, t, { action: 'delete', rowId });
-        return { status: 204 };
+        kit.stage(txId, t, { action: 'bulkCreate', data: items });
+        return list(
+          req,
+          t,
+          items.map((r) => placeholder(t, r.$id, r, permissionsOf(r) ?? [])),
+          201,
+        );
       }
-      svc.emitRow('delete', t, svc.rows.delete('tables', t, rowId));
+      const created = svc.db.transaction(() =>
+        items.map((r) => svc.rows.create('tables', t, r.$id, r, permissionsOf(r) ?? [])),
+      )();
+      for (const row of created) svc.emitRow('create', t, row);
+      return list(req, t, created, 201);
+    }
+    const rowId = resolveId(req.body.rowId, 'rowId');
+    const data = dataParam(req.body, true) as Record<string, unknown>;
+    if (Object.keys(data).length === 0) throw new AppwriteError('row_missing_data');
+    access.create(t);
+    const permissions =
+      access.rowPermissions(permissionsParam(req.body.permissions) ?? permissionsOf(data), true) ?? [];
+    if (txId) return stageWrite(req, t, txId, { action: 'create', rowId, status: 201 }, data, permissions);
+    const row = svc.rows.create('tables', t, rowId, data, permissions);
+    svc.emitRow('create', t, row);
+    return { status: 201, json: model(req, t, row) };
+  });
+
+  route('GET', BASE, READ, (req, access, t) => {
+    const q = parseQueries(req.query.queries, rowAttributes(t));
+    const select = selectSet(t, q);
+    const withTotal = optionalBoolean(req.query.total, 'total', true);
+    const txId = transactionOf(access, req.query);
+    const readableBy = access.listFilter(t);
+    const run = () => listRows(svc.db, t, q, withTotal, readableBy);
+    const { total, rows } = txId ? svc.transactions.readStaged(txId, run) : run();
+    return { status: 200, json: { total, rows: rows.map((r) => model(req, t, r, select)) } };
+  });
+
+  route('GET', `${BASE}/:rowId`, READ, (req, access, t) => {
+    const q = parseQueries(req.query.queries, rowAttributes(t));
+    if (q.filters.length || q.orders.length || q.cursor)
+      throw queryError('Only select queries are allowed when getting a row');
+    const select = selectSet(t, q);
+    const rowId = req.params.rowId as string;
+    const txId = transactionOf(access, req.query);
+    const row = txId
+      ? svc.transactions.readStaged(txId, () => svc.rows.get(t, rowId))
+      : svc.rows.get(t, rowId);
+    if (!row || !access.canRead(t, row)) throw new AppwriteError('row_not_found', undefined, rowId);
+    return { status: 200, json: model(req, t, row, select) };
+  });
+
+  route('PATCH', `${BASE}/:rowId`, WRITE, (req, access, t) => {
+    const rowId = req.params.rowId as string;
+    const data = dataParam(req.body, false) ?? {};
+    let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
+    if (Object.keys(data).length === 0 && permissions === undefined)
+      throw new AppwriteError('row_missing_payload');
+    const txId = transactionOf(access, req.body);
+    if (req.auth?.kind === 'user') {
+      checkExistingWrite(access, t, rowId, 'update');
+      permissions = access.rowPermissions(permissions, false);
+    }
+    if (txId) return stageWrite(req, t, txId, { action: 'update', rowId, status: 200 }, data, permissions);
+    const row = svc.rows.update('tables', t, rowId, data, permissions);
+    svc.emitRow('update', t, row);
+    return { status: 200, json: model(req, t, row) };
+  });
+
+  route('PUT', `${BASE}/:rowId`, WRITE, (req, access, t) => {
+    const rowId = resolveId(req.params.rowId, 'rowId');
+    const data = dataParam(req.body, false) ?? {};
+    let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
+    const txId = transactionOf(access, req.body);
+    if (req.auth?.kind === 'user') {
+      const existing = svc.rows.get(t, rowId);
+      if (existing) access.write(t, existing, 'update');
+      else access.create(t);
+      permissions = access.rowPermissions(permissions, !existing);
+    }
+    if (txId) return stageWrite(req, t, txId, { action: 'upsert', rowId, status: 201 }, data, permissions);
+    const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
+    svc.emitRow(created ? 'create' : 'update', t, row);
+    return { status: 201, json: model(req, t, row) };
+  });
+
+  route('DELETE', `${BASE}/:rowId`, WRITE, (req, access, t) => {
+    const rowId = req.params.rowId as string;
+    const txId = transactionOf(access, req.body);
+    if (req.auth?.kind === 'user') checkExistingWrite(access, t, rowId, 'delete');
+    if (txId) {
+      kit.stage(txId, t, { action: 'delete', rowId });
       return { status: 204 };
-    },
+    }
+    svc.emitRow('delete', t, svc.rows.delete('tables', t, rowId));
+    return { status: 204 };
   });
 
   for (const direction of ['increment', 'decrement'] as const) {
-    router.add({
-      method: 'PATCH',
-      path: `${BASE}/:rowId/:column/${direction}`,
-      scope: WRITE,
-      handler: (req) => {
-        const access = new RowAccess(req);
-        const t = access.table(table(req));
-        const rowId = req.params.rowId as string;
-        const column = req.params.column as string;
-        const value = req.body.value ?? 1;
-        if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-          throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
-        }
-        const boundKey = direction === 'increment' ? 'max' : 'min';
-        const bound = req.body[boundKey];
-        if (bound !== undefined && bound !== null && (typeof bound !== 'number' || !Number.isFinite(bound))) {
-          throw invalidArgument(`Invalid \`${boundKey}\` param: Value must be a valid number`);
-        }
-        const txId = transactionOf(access, req.body);
-        if (req.auth?.kind === 'user') {
-          // A missing row keeps the store's answer (404 column_not_found, as Appwrite).
-          const existing = svc.rows.get(t, rowId);
-          if (existing) access.write(t, existing, 'update');
-        }
-        if (txId) {
-          const data: Record<string, unknown> = { column, value };
-          if (typeof bound === 'number') data[boundKey] = bound;
-          kit.stage(txId, t, { action: direction, rowId, data });
-          const current = svc.rows.get(t, rowId) ?? placeholder(t, rowId, {}, []);
-          return { status: 200, json: model(req, t, current) };
-        }
-        const limit = typeof bound === 'number' ? { [boundKey]: bound } : {};
-        const row = svc.rows.increment(t, rowId, column, direction === 'increment' ? value : -value, limit);
-        svc.emitRow('update', t, row);
-        return { status: 200, json: model(req, t, row) };
-      },
+    route('PATCH', `${BASE}/:rowId/:column/${direction}`, WRITE, (req, access, t) => {
+      const rowId = req.params.rowId as string;
+      const column = req.params.column as string;
+      const value = req.body.value ?? 1;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+        throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
+      }
+      const boundKey = direction === 'increment' ? 'max' : 'min';
+      const bound = req.body[boundKey];
+      if (bound !== undefined && bound !== null && (typeof bound !== 'number' || !Number.isFinite(bound))) {
+        throw invalidArgument(`Invalid \`${boundKey}\` param: Value must be a valid number`);
+      }
+      const txId = transactionOf(access, req.body);
+      if (req.auth?.kind === 'user') {
+        // A missing row keeps the store's answer (404 column_not_found, as Appwrite).
+        const existing = svc.rows.get(t, rowId);
+        if (existing) access.write(t, existing, 'update');
+      }
+      if (txId) {
+        const data: Record<string, unknown> = { column, value };
+        if (typeof bound === 'number') data[boundKey] = bound;
+        kit.stage(txId, t, { action: direction, rowId, data });
+        const current = svc.rows.get(t, rowId) ?? placeholder(t, rowId, {}, []);
+        return { status: 200, json: model(req, t, current) };
+      }
+      const limit = typeof bound === 'number' ? { [boundKey]: bound } : {};
+      const row = svc.rows.increment(t, rowId, column, direction === 'increment' ? value : -value, limit);
+      svc.emitRow('update', t, row);
+      return { status: 200, json: model(req, t, row) };
     });
   }
 

@@ -3,7 +3,7 @@
  * on appwrite-local: a user (`X-Appwrite-JWT`) gets 401 `user_unauthorized` (see access.ts).
  */
 import { invalidArgument } from '../errors.ts';
-import { attr, listResponse } from '../list.ts';
+import { attr, collectionRoutes } from '../list.ts';
 import type { Router } from '../server-context.ts';
 import { RowAccess } from './access.ts';
 import type { TablesDbService } from './service.ts';
@@ -43,30 +43,17 @@ export function transactionRoutes(keyRouter: Router, svc: TablesDbService): void
       return { status: 201, json: renderTransaction(svc.transactions.create(ttl)) };
     },
   });
-  router.add({
-    method: 'GET',
+  collectionRoutes(router, {
     path: '/tablesdb/transactions',
-    scope: READ,
-    handler: (req) =>
-      listResponse(req, 'transactions', svc.transactions.list().map(renderTransaction), ATTRIBUTES),
-  });
-  router.add({
-    method: 'GET',
-    path: '/tablesdb/transactions/:transactionId',
-    scope: READ,
-    handler: (req) => ({
-      status: 200,
-      json: renderTransaction(svc.transactions.get(req.params.transactionId as string)),
-    }),
-  });
-  router.add({
-    method: 'DELETE',
-    path: '/tablesdb/transactions/:transactionId',
-    scope: WRITE,
-    handler: (req) => {
-      svc.transactions.delete(req.params.transactionId as string);
-      return { status: 204 };
-    },
+    idParam: 'transactionId',
+    key: 'transactions',
+    read: READ,
+    write: WRITE,
+    attributes: ATTRIBUTES,
+    list: () => svc.transactions.list(),
+    get: (id) => svc.transactions.get(id),
+    remove: (id) => svc.transactions.delete(id),
+    render: renderTransaction,
   });
   router.add({
     method: 'POST',

@@ -7,7 +7,7 @@
  */
 import { invalidArgument } from '../errors.ts';
 import { userRoles } from '../identity.ts';
-import { attr, listResponse } from '../list.ts';
+import { attr, collectionRoutes, listResponse } from '../list.ts';
 import type { ApiRequest, ServerModule } from '../server-context.ts';
 import { optionalStringArray, requireString, resolveId, uniqueId } from '../wire.ts';
 import { membershipModel, teamModel, userModel } from './models.ts';
@@ -135,26 +135,17 @@ export const teamsModule: ServerModule = {
         return { status: 201, json: userModel(user) };
       },
     });
-    r.add({
-      method: 'GET',
+    collectionRoutes(r, {
       path: '/users',
-      scope: 'users.read',
-      handler: (req) => listResponse(req, 'users', store.listUsers().map(userModel), USER_ATTRIBUTES),
-    });
-    r.add({
-      method: 'GET',
-      path: '/users/:userId',
-      scope: 'users.read',
-      handler: (req) => ({ status: 200, json: userModel(store.getUser(p(req, 'userId'))) }),
-    });
-    r.add({
-      method: 'DELETE',
-      path: '/users/:userId',
-      scope: 'users.write',
-      handler: (req) => {
-        store.deleteUser(p(req, 'userId'));
-        return { status: 204 };
-      },
+      idParam: 'userId',
+      key: 'users',
+      read: 'users.read',
+      write: 'users.write',
+      attributes: USER_ATTRIBUTES,
+      list: () => store.listUsers(),
+      get: (id) => store.getUser(id),
+      remove: (id) => store.deleteUser(id),
+      render: userModel,
     });
     r.add({
       method: 'PATCH',
@@ -236,23 +227,17 @@ export const teamsModule: ServerModule = {
         return { status: 201, json: teamModel(store.createTeam(id, name), store) };
       },
     });
-    r.add({
-      method: 'GET',
+    collectionRoutes(r, {
       path: '/teams',
-      scope: 'teams.read',
-      handler: (req) =>
-        listResponse(
-          req,
-          'teams',
-          store.listTeams().map((t) => teamModel(t, store)),
-          TEAM_ATTRIBUTES,
-        ),
-    });
-    r.add({
-      method: 'GET',
-      path: '/teams/:teamId',
-      scope: 'teams.read',
-      handler: (req) => ({ status: 200, json: teamModel(store.getTeam(p(req, 'teamId')), store) }),
+      idParam: 'teamId',
+      key: 'teams',
+      read: 'teams.read',
+      write: 'teams.write',
+      attributes: TEAM_ATTRIBUTES,
+      list: () => store.listTeams(),
+      get: (id) => store.getTeam(id),
+      remove: (id) => store.deleteTeam(id),
+      render: (t) => teamModel(t, store),
     });
     r.add({
       method: 'PUT',
@@ -262,15 +247,6 @@ export const teamsModule: ServerModule = {
         status: 200,
         json: teamModel(store.renameTeam(p(req, 'teamId'), requireString(req.body, 'name')), store),
       }),
-    });
-    r.add({
-      method: 'DELETE',
-      path: '/teams/:teamId',
-      scope: 'teams.write',
-      handler: (req) => {
-        store.deleteTeam(p(req, 'teamId'));
-        return { status: 204 };
-      },
     });
 
     // --- memberships -----------------------------------------------------------------------------------------

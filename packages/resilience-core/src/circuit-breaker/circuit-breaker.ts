@@ -75,6 +75,8 @@ type Next = DistributiveOmit<CircuitState, 'version'>;
 type Admission = { kind: 'call' } | { kind: 'probe'; version: number; lease: ProbeLease | null };
 const CALL: Admission = { kind: 'call' };
 const MAX_TRANSITIONS_KEPT = 20;
+/** Hot-path calls reading the same millisecond in a row before the time is reused for the rest of the turn. */
+const TURN_REUSE_AFTER = 8;
 
 /**
  * A circuit breaker whose state is shared by every execution through a TableStore.
@@ -117,6 +119,9 @@ export class CircuitBreaker {
   /** Whether the hot path may use {@link startTurn} time (only over the system clock; tests' clocks are exact). */
   private readonly turnClock: boolean;
   private turnTime = -1;
+  /** The hot path's last clock read, and how many reads in a row returned it (see {@link startTurn}). */
+  private lastRead = -1;
+  private sameReads = 0;
   // Hot-path copies of options.
   private readonly bucketMs: number;
   private readonly callTimeoutMs: number | undefined;
@@ -207,19 +212,29 @@ export class CircuitBreaker {
   }
 
   /**
-   * The system time as of the start of this event-loop turn: one clock read per turn instead of one per call
-   * (a clock read costs as much as the rest of the hot path). Sound for the cache-TTL check because nothing
-   * that changes shared state can be observed before the turn ends: that takes I/O. Durations (slow calls)
-   * and every state decision off the hot path read the clock itself.
+   * The system time for the hot path. A clock read costs about as much as the rest of the hot path, so within
+   * a burst of calls in one event-loop turn the time is read once and reused until the turn ends (a
+   * `setImmediate` marks the end). Scheduling that costs several clock reads, so the reuse starts only once
+   * {@link TURN_REUSE_AFTER} calls in a row read the same millisecond: calls spread over turns (the usual case:
+   * one call per request, between I/O) pay one clock read each and schedule nothing. Sound for the cache-TTL
+   * check because nothing that changes shared state can be observed before the turn ends: that takes I/O.
+   * Durations (slow calls) and every state decision off the hot path read the clock itself.
    */
   private startTurn(): number {
-    this.turnTime = this.clock.now();
-    setImmediate(this.endTurn);
-    return this.turnTime;
+    const now = this.clock.now();
+    if (now !== this.lastRead) {
+      this.lastRead = now;
+      this.sameReads = 0;
+    } else if (++this.sameReads >= TURN_REUSE_AFTER) {
+      this.turnTime = now;
+      setImmediate(this.endTurn);
+    }
+    return now;
   }
 
   private readonly endTurn = (): void => {
     this.turnTime = -1;
+    this.sameReads = 0;
   };
 
   private async executeSlow<T>(

@@ -28,13 +28,20 @@ export {
 } from './functions-platform.ts';
 export { createTablesDbApi, createTeamsApi } from './lean-services.ts';
 export {
+  type PlanSchemaOptions,
   type ProvisionEvent,
   type ProvisionOptions,
   type ProvisionReport,
+  planSchema,
   planTable,
   provisionSchema,
+  type RemoteColumn,
+  type RemoteIndex,
+  type RemoteTable,
+  type SchemaPlan,
   type SchemaProblem,
   type TablePlan,
+  type TableState,
 } from './schema-provisioner.ts';
 export {
   createTeamsOrgDirectory,

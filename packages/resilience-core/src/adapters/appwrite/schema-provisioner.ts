@@ -210,6 +210,58 @@ export function planTable(spec: TableSpec, remote: RemoteTable | null): TablePla
   return plan;
 }
 
+/** Options of {@link planSchema}. */
+export interface PlanSchemaOptions {
+  client: Client;
+  /** Default {@link DATABASE_ID}. */
+  databaseId?: string;
+  tables: readonly TableSpec[];
+}
+
+/** One declared table compared with the server: the plan and the remote table it was made from (`null` = missing). */
+export interface TableState {
+  plan: TablePlan;
+  remote: RemoteTable | null;
+}
+
+/** What {@link planSchema} read: whether the database exists, and each declared table's plan. */
+export interface SchemaPlan {
+  databaseId: string;
+  databaseExists: boolean;
+  tables: TableState[];
+}
+
+/**
+ * Reads the database and every declared table (1 + tables.length GET calls, none when the database is missing)
+ * and compares them with the specs ({@link planTable}) — READ-ONLY: what {@link provisionSchema} would do, and
+ * what `npm run doctor` reports. Appwrite errors other than 404 are translated (`translateAppwriteError`).
+ */
+export async function planSchema(options: PlanSchemaOptions): Promise<SchemaPlan> {
+  const db = new TablesDB(options.client);
+  const databaseId = options.databaseId ?? DATABASE_ID;
+  const getOrNull = async <T>(operation: string, fn: () => Promise<T>, id: string): Promise<T | null> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (readFailure(error).status === 404) return null;
+      throw translateAppwriteError(error, { operation, id });
+    }
+  };
+  const database = await getOrNull('get database', () => db.get({ databaseId }), databaseId);
+  const tables: TableState[] = [];
+  for (const spec of options.tables) {
+    const remote = database
+      ? ((await getOrNull(
+          'get table',
+          () => db.getTable({ databaseId, tableId: spec.$id }),
+          spec.$id,
+        )) as RemoteTable | null)
+      : null;
+    tables.push({ plan: planTable(spec, remote), remote });
+  }
+  return { databaseId, databaseExists: database !== null, tables };
+}
+
 /** Provisions the database and tables; see the file header. Throws CONFLICT listing every refused change. */
 export async function provisionSchema(options: ProvisionOptions): Promise<ProvisionReport> {
   const db = new TablesDB(options.client);
@@ -226,28 +278,11 @@ export async function provisionSchema(options: ProvisionOptions): Promise<Provis
       throw translateAppwriteError(error, { operation, ...(id ? { id } : {}) });
     }
   };
-  const getOrNull = async <T>(operation: string, fn: () => Promise<T>, id: string): Promise<T | null> => {
-    try {
-      return await fn();
-    } catch (error) {
-      if (readFailure(error).status === 404) return null;
-      throw translateAppwriteError(error, { operation, id });
-    }
-  };
 
-  // Plan everything first, so a refused change stops the run before any write.
-  const database = await getOrNull('get database', () => db.get({ databaseId }), databaseId);
-  const plans: TablePlan[] = [];
-  for (const spec of options.tables) {
-    const remote = database
-      ? ((await getOrNull(
-          'get table',
-          () => db.getTable({ databaseId, tableId: spec.$id }),
-          spec.$id,
-        )) as RemoteTable | null)
-      : null;
-    plans.push(planTable(spec, remote));
-  }
+  // Plan everything first (read-only), so a refused change stops the run before any write.
+  const planned = await planSchema({ client: options.client, databaseId, tables: options.tables });
+  const database = planned.databaseExists;
+  const plans: TablePlan[] = planned.tables.map((t) => t.plan);
   const problems = plans.flatMap((p) => p.problems);
   if (problems.length) {
     throw new ResilienceError(
