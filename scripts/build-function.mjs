@@ -176,6 +176,18 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
   };
 }
 
+/**
+ * Bundles any entry with THE function config ({@link esbuildOptions}: same shims, plugins, minification), e.g.
+ * a bench's worker, so it measures the code that ships. The output is CommonJS: name it `*.cjs`, or put it in a
+ * folder whose package.json says `"type": "commonjs"`. No size check (that is {@link buildFunction}'s).
+ * Returns the output path and its size in bytes.
+ */
+export async function bundle({ entry, outfile, version }) {
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  await build(esbuildOptions({ entry, outfile, version }));
+  return { outfile, bytes: statSync(outfile).size };
+}
+
 /** Builds one function directory; returns the output path and size in bytes. */
 export async function buildFunction(functionDir) {
   const dir = path.resolve(functionDir);
@@ -184,10 +196,8 @@ export async function buildFunction(functionDir) {
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const outDir = path.join(dir, 'dist');
   const outfile = path.join(outDir, 'main.js');
-  mkdirSync(outDir, { recursive: true });
-  await build(esbuildOptions({ entry, outfile, version: `${pkg.version}+${gitSha()}` }));
+  const { bytes } = await bundle({ entry, outfile, version: `${pkg.version}+${gitSha()}` });
   writeFileSync(path.join(outDir, 'package.json'), '{"type":"commonjs"}\n');
-  const bytes = statSync(outfile).size;
   if (bytes > MAX_BUNDLE_BYTES) {
     throw new Error(
       `${path.relative(root, outfile)} is ${bytes} bytes, over the ${MAX_BUNDLE_BYTES}-byte budget`,

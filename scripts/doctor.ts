@@ -286,11 +286,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     });
   }
   const twinIds = new Set(FUNCTIONS_WITH_STANDBY.map((id) => `${id}-standby`));
-  for (const fn of declared) {
+  // Without the function list (its failure is already a line) the function checks cannot run.
+  const listed = remoteFunctions !== null;
+  for (const fn of listed ? declared : []) {
     const isTwin = twinIds.has(fn.$id);
     const remote = remoteById.get(fn.$id);
     await check(isTwin ? 'twins' : 'functions', `function.${fn.$id}`, async () => {
-      if (remoteFunctions === null) throw new Error('functions not listed');
       if (!remote) {
         return {
           status: 'fail',
@@ -379,23 +380,24 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       };
     });
   }
-  await check('twins', 'twins.no-orchestrator-twin', async () => {
-    const stray = [...remoteById.keys()].filter(
-      (id) => id.endsWith('-standby') && !declared.some((f) => f.$id === id),
-    );
-    if (stray.length) {
-      return {
-        status: 'warn',
-        message:
-          `undeclared twin(s) ${stray.join(', ')} (deploy-orchestrator has no twin: it is deployed directly); ` +
-          'nothing uses them: delete them',
-      };
-    }
-    return { status: 'ok', message: 'deploy-orchestrator has no twin (deployed directly), no stray twins' };
-  });
+  if (listed)
+    await check('twins', 'twins.no-orchestrator-twin', async () => {
+      const stray = [...remoteById.keys()].filter(
+        (id) => id.endsWith('-standby') && !declared.some((f) => f.$id === id),
+      );
+      if (stray.length) {
+        return {
+          status: 'warn',
+          message:
+            `undeclared twin(s) ${stray.join(', ')} (deploy-orchestrator has no twin: it is deployed directly); ` +
+            'nothing uses them: delete them',
+        };
+      }
+      return { status: 'ok', message: 'deploy-orchestrator has no twin (deployed directly), no stray twins' };
+    });
 
   // ── variables ─────────────────────────────────────────────────────────────────────────────────────────────
-  for (const [functionId, names] of Object.entries(functionVariables)) {
+  for (const [functionId, names] of listed ? Object.entries(functionVariables) : []) {
     if (!names.length || !remoteById.has(functionId)) continue;
     await check('variables', `variables.${functionId}`, async () => {
       const { variables } = await functionsApi.listVariables({ functionId });
@@ -415,7 +417,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       if (off.length) {
         return {
           status: 'warn',
-          message: `${functionId}: ${off.join(', ')} not set: notifications off on that channel (${set}/${names.length} set)`,
+          message: `${functionId}: ${off.join(', ')} not set: notifications off on ${off.length > 1 ? 'those channels' : 'that channel'} (${set}/${names.length} set)`,
         };
       }
       return {
@@ -491,7 +493,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   });
   await check('operations', 'ops.quota-reset', async () => {
     const fn = remoteById.get('quota-reset');
-    if (!fn) return { status: 'warn', message: 'quota-reset: not checked, the function is missing' };
+    if (!fn) {
+      return listed
+        ? { status: 'warn', message: 'quota-reset: not checked, the function is missing' }
+        : { status: 'warn', message: 'quota-reset: not checked, functions could not be listed' };
+    }
     const list = await functionsApi.listExecutions({
       functionId: 'quota-reset',
       queries: [Query.equal('trigger', 'schedule'), Query.orderDesc('$createdAt'), Query.limit(1)],
@@ -617,7 +623,7 @@ function tableLine({ plan, remote }: TableState): { status: CheckStatus; message
   if (warnings.length) return { status: 'warn', message: `table ${id}: ${warnings.join('; ')}` };
   return {
     status: 'ok',
-    message: `table ${id}: ${plan.spec.columns.length} columns, ${plan.spec.indexes.length} indexes available`,
+    message: `table ${id}: ${plan.spec.columns.length} columns, ${plan.spec.indexes.length} index(es) available`,
   };
 }
 

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
+import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions, TablesDB } from 'node-appwrite';
 import {
   allTables,
@@ -14,6 +14,7 @@ import {
   DATABASE_ID,
   JOB_TABLES,
   LOCKS_TABLE,
+  ROLLOUTS_TABLE,
   stableId,
 } from 'resilience-core';
 import { provisionSchema } from 'resilience-core/adapters/appwrite';
@@ -23,10 +24,12 @@ import { functions as declared } from '../scripts/appwrite-config.ts';
 import { buildFunction } from '../scripts/build-function.mjs';
 import { deploy } from '../scripts/deploy.ts';
 import { type DoctorReport, formatDoctorReport, runDoctor } from '../scripts/doctor.ts';
+import { DEPLOY_FIXTURES } from './deploy-helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const KEY = 'doctor-secret-key-0123456789';
 const LIMITED_KEY = 'doctor-limited-key';
+const NO_FUNCTIONS_KEY = 'doctor-no-functions-key';
 let server: AppwriteLocal;
 let client: Client;
 let fns: Functions;
@@ -61,8 +64,9 @@ beforeAll(async () => {
           'execution.read',
         ],
       },
+      { secret: NO_FUNCTIONS_KEY, scopes: ['databases.read', 'tables.read', 'rows.read'] },
     ],
-  } as Parameters<typeof startAppwriteLocal>[0]);
+  });
   client = new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(KEY);
   fns = new Functions(client);
   db = new TablesDB(client);
@@ -368,6 +372,68 @@ describe('npm run doctor', () => {
     }
   });
 
+  it('warns about an unfinished rollout (exit 0)', async () => {
+    const rowId = 'doctor-rollout';
+    await db.createRow({
+      databaseId: DATABASE_ID,
+      tableId: ROLLOUTS_TABLE,
+      rowId,
+      data: {
+        functionId: 'create-recognition',
+        status: 'watching',
+        skipHealthCheck: false,
+        autoRollback: true,
+        policy: '{}',
+        startedAt: Date.now(),
+      },
+    });
+    try {
+      const report = await doctor();
+      expect(notOk(report).map((c) => c.id)).toEqual(['ops.rollouts']);
+      expect(line(report, 'ops.rollouts').message).toContain(
+        '1 unfinished: create-recognition doctor-rollout (watching)',
+      );
+      expect(report.exitCode).toBe(0);
+    } finally {
+      await db.deleteRow({ databaseId: DATABASE_ID, tableId: ROLLOUTS_TABLE, rowId });
+    }
+  });
+
+  it('warns when quota-reset has had no scheduled run for more than 26 h', async () => {
+    const report = await doctor({ now: () => Date.now() + 27 * 3_600_000 });
+    expect(line(report, 'ops.quota-reset')).toMatchObject({ status: 'warn' });
+    expect(line(report, 'ops.quota-reset').message).toMatch(
+      /no scheduled execution, the function exists for 1\.1 d|27\.\d h/,
+    );
+    expect(report.exitCode).toBe(0);
+  });
+
+  it('fails when a function answers GET /health with 503', async () => {
+    const before = await fns.get({ functionId: 'job-worker-standby' });
+    const bad = await deployFunction({
+      endpoint: server.endpoint,
+      projectId: server.projectId,
+      apiKey: KEY,
+      functionId: 'job-worker-standby',
+      dir: path.join(DEPLOY_FIXTURES, 'bad-health'),
+      entrypoint: 'index.js',
+      commands: '',
+      pollMs: 20,
+    });
+    try {
+      const report = await doctor({ execute: true });
+      expect(line(report, 'function.job-worker-standby.health')).toMatchObject({ status: 'fail' });
+      expect(line(report, 'function.job-worker-standby.health').message).toMatch(
+        /^job-worker-standby: GET \/health answered 503 \(execution \w+, failed\)$/,
+      );
+      expect(line(report, 'function.job-worker-standby.deployment').message).toContain(bad.$id);
+      expect(notOk(report)).toHaveLength(1);
+      expect(report.exitCode).toBe(1);
+    } finally {
+      await fns.updateFunctionDeployment({ functionId: before.$id, deploymentId: before.deploymentId });
+    }
+  }, 60_000);
+
   it('names the scopes a limited key lacks', async () => {
     const report = await doctor({ key: LIMITED_KEY, execute: true });
     expect(line(report, 'connection')).toMatchObject({ status: 'ok' });
@@ -379,6 +445,20 @@ describe('npm run doctor', () => {
       'the key lacks scope execution.write',
     );
     expect(report.checks[1]!.id).toBe('connection.scopes');
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('without functions.read, says so once and skips the function checks', async () => {
+    const report = await doctor({ key: NO_FUNCTIONS_KEY });
+    expect(line(report, 'connection.scopes').message).toBe(
+      'the key lacks scope(s) functions.read: add them to the API key',
+    );
+    expect(line(report, 'functions')).toMatchObject({
+      status: 'fail',
+      message: 'functions: not checked, the key lacks scope functions.read',
+    });
+    expect(report.checks.filter((c) => c.id.startsWith('function.'))).toEqual([]);
+    expect(line(report, 'ops.dead-letter').status).toBe('ok');
     expect(report.exitCode).toBe(1);
   });
 

@@ -314,70 +314,61 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
 /** Bulk upsert, update and delete (`PUT`/`PATCH`/`DELETE` on the rows path); API keys only. */
 function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
   const { table, list, stage, matching } = kit;
-  router.add({
-    method: 'PUT',
-    path: BASE,
-    scope: WRITE,
-    handler: (req) => {
-      new RowAccess(req).keyOnly('Bulk operations');
-      const t = table(req);
-      const items = bulkRowsParam(req.body);
-      const txId = transactionParam(req.body);
-      if (txId) {
-        stage(txId, t, { action: 'bulkUpsert', data: items });
-        return list(req, t, [], 201);
-      }
-      const results = svc.db.transaction(() =>
-        items.map((r) => svc.rows.upsert('tables', t, r.$id, r, permissionsOf(r))),
-      )();
-      for (const { row, created } of results) svc.emitRow(created ? 'create' : 'update', t, row);
-      return list(
-        req,
-        t,
-        results.map((r) => r.row),
-        201,
-      );
-    },
+  /** Registers a bulk route on the rows path (401 but for API keys); its handler gets the route's table. */
+  const bulkRoute = (
+    method: RouteDefinition['method'],
+    handler: (req: ApiRequest, t: TableSchema) => ApiResponse,
+  ) =>
+    router.add({
+      method,
+      path: BASE,
+      scope: WRITE,
+      handler: (req) => {
+        new RowAccess(req).keyOnly('Bulk operations');
+        return handler(req, table(req));
+      },
+    });
+  bulkRoute('PUT', (req, t) => {
+    const items = bulkRowsParam(req.body);
+    const txId = transactionParam(req.body);
+    if (txId) {
+      stage(txId, t, { action: 'bulkUpsert', data: items });
+      return list(req, t, [], 201);
+    }
+    const results = svc.db.transaction(() =>
+      items.map((r) => svc.rows.upsert('tables', t, r.$id, r, permissionsOf(r))),
+    )();
+    for (const { row, created } of results) svc.emitRow(created ? 'create' : 'update', t, row);
+    return list(
+      req,
+      t,
+      results.map((r) => r.row),
+      201,
+    );
   });
-  router.add({
-    method: 'PATCH',
-    path: BASE,
-    scope: WRITE,
-    handler: (req) => {
-      new RowAccess(req).keyOnly('Bulk operations');
-      const t = table(req);
-      const data = dataParam(req.body, false) ?? {};
-      const q = parseQueries(req.body.queries, rowAttributes(t));
-      const txId = transactionParam(req.body);
-      if (txId) {
-        stage(txId, t, { action: 'bulkUpdate', data: { data, queries: req.body.queries ?? [] } });
-        return list(req, t, [], 200);
-      }
-      const updated = svc.db.transaction(() =>
-        matching(t, q).map((r) => svc.rows.update('tables', t, r.id, data, permissionsOf(data))),
-      )();
-      for (const row of updated) svc.emitRow('update', t, row);
-      return list(req, t, updated, 200);
-    },
+  bulkRoute('PATCH', (req, t) => {
+    const data = dataParam(req.body, false) ?? {};
+    const q = parseQueries(req.body.queries, rowAttributes(t));
+    const txId = transactionParam(req.body);
+    if (txId) {
+      stage(txId, t, { action: 'bulkUpdate', data: { data, queries: req.body.queries ?? [] } });
+      return list(req, t, [], 200);
+    }
+    const updated = svc.db.transaction(() =>
+      matching(t, q).map((r) => svc.rows.update('tables', t, r.id, data, permissionsOf(data))),
+    )();
+    for (const row of updated) svc.emitRow('update', t, row);
+    return list(req, t, updated, 200);
   });
-  router.add({
-    method: 'DELETE',
-    path: BASE,
-    scope: WRITE,
-    handler: (req) => {
-      new RowAccess(req).keyOnly('Bulk operations');
-      const t = table(req);
-      const q = parseQueries(req.body.queries, rowAttributes(t));
-      const txId = transactionParam(req.body);
-      if (txId) {
-        stage(txId, t, { action: 'bulkDelete', data: { queries: req.body.queries ?? [] } });
-        return list(req, t, [], 200);
-      }
-      const deleted = svc.db.transaction(() =>
-        matching(t, q).map((r) => svc.rows.delete('tables', t, r.id)),
-      )();
-      for (const row of deleted) svc.emitRow('delete', t, row);
-      return list(req, t, deleted, 200);
-    },
+  bulkRoute('DELETE', (req, t) => {
+    const q = parseQueries(req.body.queries, rowAttributes(t));
+    const txId = transactionParam(req.body);
+    if (txId) {
+      stage(txId, t, { action: 'bulkDelete', data: { queries: req.body.queries ?? [] } });
+      return list(req, t, [], 200);
+    }
+    const deleted = svc.db.transaction(() => matching(t, q).map((r) => svc.rows.delete('tables', t, r.id)))();
+    for (const row of deleted) svc.emitRow('delete', t, row);
+    return list(req, t, deleted, 200);
   });
 }
