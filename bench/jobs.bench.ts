@@ -1,33 +1,57 @@
 /**
  * Job queue bench, against the local Appwrite server running in a CHILD PROCESS (the `appwrite-local` bin with
- * `--latency 20`), so the server's work runs on its own event loop and core, as a real Appwrite's would, instead
- * of competing with the worker for this process's event loop:
- * - round trips per job (HTTP requests counted by the clients' `onRequest`): enqueue, and the drain's claims +
- *   completions (claims and completions are batched per lane), beside an unbatched worker (batch size 1) in
- *   the same run;
+ * `--latency 20`), so the server's work runs on its own event loop and core, as a real Appwrite's would:
+ * - round trips per job (HTTP requests counted at the clients by the store's `onRequest`): enqueue, and the
+ *   drain's claims + completions (batched per lane), beside an unbatched worker (batch size 1) in the same run;
  * - drain throughput against the bound `lanes / (drain round trips per job × RTT)`: a worker whose lanes each
  *   keep one request in flight cannot beat it, so the ratio says how much time the lanes spend between
  *   requests. The pass/fail figure uses the IDLE RTT: the median duration of a trivial get (a missing row)
- *   measured before the run, i.e. the 20 ms injected plus loopback and the client's own per-request work. The
- *   RTT measured on the drain's own requests (which also includes the server's work under load) is printed as
- *   information, with the ratio it gives.
+ *   measured by the draining client right before its drain, i.e. the 20 ms injected plus loopback and the
+ *   client's own per-request work. The RTT of the drain's own requests (which also includes the server's work
+ *   under load) is printed as information, with the ratio it gives.
+ *
+ * The pass/fail worker is the code that SHIPS: bench/fixtures/jobs-drain-entry.ts bundled by
+ * scripts/build-function.mjs `bundle()` (the functions' esbuild config: node-appwrite on Node's global fetch
+ * and native JSON instead of undici and json-bigint) and run by plain `node` in its own child process. The same
+ * drain run unbundled in this process (tsx, the SDK's own undici and json-bigint) is reported beside it as
+ * information; rounds alternate the two, so load drift hits both. (Measured: the two differ by less than the
+ * round-to-round noise, since Node's global fetch is itself undici; most of the client's CPU per request is the
+ * fetch machinery either way.) Each drain gets a fresh server process holding only its own jobs.
+ * `JOBS_BENCH_CPU_PROF=<dir> npx tsx bench/run.ts jobs` writes a CPU profile (.cpuprofile, for Chrome DevTools or
+ * speedscope) of the server process and of each bundled drain into <dir>.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { createJobQueue, createWorker, productJobTypes } from 'resilience-core';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { createJobQueue, productJobTypes } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+// @ts-expect-error — plain .mjs build script without type declarations
+import { bundle as bundleUntyped } from '../scripts/build-function.mjs';
 import { mapLimit, writeJobsConfig } from '../test/jobs-local-helpers.ts';
-import { type Bench, type Figure, median } from './lib.ts';
+import { type DrainMeasurement, type DrainSpec, measureDrain, RESULT_PREFIX } from './fixtures/jobs-drain.ts';
+import type { Bench, Figure } from './lib.ts';
 
 const LATENCY_MS = 20;
 const BIN = resolve(import.meta.dirname, '../packages/appwrite-local/bin/appwrite-local.mjs');
 const PROJECT = 'test';
 const KEY = 'bench-key';
 
+/** scripts/build-function.mjs `bundle()`: the functions' esbuild config applied to any entry. */
+const bundle = bundleUntyped as (o: {
+  entry: string;
+  outfile: string;
+}) => Promise<{ outfile: string; bytes: number }>;
+
+const ENTRY = resolve(import.meta.dirname, 'fixtures/jobs-drain-entry.ts');
+
 interface Scenario {
   jobs: number;
   lanes: number;
   batchSize: number;
+  /** The bundled worker in a `node` child process (what ships), or the TypeScript sources in this process. */
+  worker: 'bundled' | 'unbundled';
 }
 
 interface Measured {
@@ -43,6 +67,8 @@ interface Measured {
   /** The same bound with the drain's measured RTT. */
   drainBound: number;
   completed: number;
+  /** The drain's requests per store method: count and mean duration, ms. */
+  byMethod: DrainMeasurement['byMethod'];
 }
 
 interface ServerProcess {
@@ -50,12 +76,21 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** `--cpu-prof` flags for a child process when `JOBS_BENCH_CPU_PROF=<dir>` is set, else none. */
+function cpuProfArgs(): string[] {
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench switch, not an input of any turbo task
+  const dir = process.env.JOBS_BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}
+
 /** Starts the `appwrite-local` bin in a child process and resolves once it prints its ready line. */
-async function startServerProcess(latencyMs: number): Promise<ServerProcess> {
-  const args = ['--memory', '--port', '0', '--config', writeJobsConfig(), '--project', PROJECT, '--key', KEY];
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...args, '--latency', String(latencyMs)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function startServerProcess(latencyMs: number, config: string): Promise<ServerProcess> {
+  const args = ['--memory', '--port', '0', '--config', config, '--project', PROJECT, '--key', KEY];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...cpuProfArgs(), BIN, ...args, '--latency', String(latencyMs)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   let out = '';
   let err = '';
@@ -86,101 +121,129 @@ async function startServerProcess(latencyMs: number): Promise<ServerProcess> {
   };
 }
 
-/** A store client counting its round trips (and, optionally, their durations). */
-function countingStore(endpoint: string, durations?: number[]) {
-  const counter = { requests: 0 };
-  const store = createAppwriteTableStore({
-    endpoint,
+/**
+ * Runs one drain with the bundled worker (`node <bundle> <spec>`) and parses its result line.
+ */
+async function drainInChild(bundlePath: string, spec: DrainSpec): Promise<DrainMeasurement> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...cpuProfArgs(), bundlePath, JSON.stringify(spec)],
+    {
+      timeout: 300_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) throw new Error(`bundled drain printed no result: ${stdout}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as DrainMeasurement;
+}
+
+/** Enqueues `s.jobs` jobs from this process, then drains them with one worker (bundled or not). */
+async function run(server: ServerProcess, bundlePath: string, s: Scenario): Promise<Measured> {
+  const requests = { n: 0 };
+  const producer = createAppwriteTableStore({
+    endpoint: server.endpoint,
     projectId: PROJECT,
     key: KEY,
-    onRequest: (info) => {
-      counter.requests++;
-      durations?.push(info.durationMs);
+    onRequest: () => {
+      requests.n++;
     },
   });
-  return { store, counter };
-}
-
-async function idleRtt(endpoint: string): Promise<number> {
-  const { store } = countingStore(endpoint);
-  for (let i = 0; i < 5; i++) await store.get('job-queue', `warm-up-${i}`);
-  const samples: number[] = [];
-  for (let i = 0; i < 25; i++) {
-    const t0 = performance.now();
-    await store.get('job-queue', `missing-${i}`);
-    samples.push(performance.now() - t0);
-  }
-  return median(samples);
-}
-
-/** Enqueues `s.jobs` jobs, measures the idle RTT, then drains them with one worker. */
-async function run(server: ServerProcess, s: Scenario): Promise<Measured> {
-  {
-    const producer = countingStore(server.endpoint);
-    const queue = createJobQueue({ store: producer.store, types: productJobTypes });
-    await mapLimit(
-      Array.from({ length: s.jobs }, (_, i) => i),
-      16,
-      (i) =>
-        queue.enqueue({
-          orgId: 'bench',
-          type: 'send-notification',
-          payload: { channel: 'slack', text: `n${i}` },
-        }),
-    );
-    // Measured once the enqueues are done and the server is idle, right before the drain.
-    const idleRttMs = await idleRtt(server.endpoint);
-    const durations: number[] = [];
-    const workerSide = countingStore(server.endpoint, durations);
-    const worker = createWorker({
-      queue: createJobQueue({ store: workerSide.store, types: productJobTypes }),
-      lanes: s.lanes,
-      batchSize: s.batchSize,
-    });
-    worker.registerHandler('send-notification', () => null);
-    const start = performance.now();
-    const report = await worker.drain({ deadlineAt: Date.now() + 300_000 });
-    const seconds = (performance.now() - start) / 1000;
-    const drainRtPerJob = workerSide.counter.requests / s.jobs;
-    const drainRttMs = durations.reduce((a, b) => a + b, 0) / Math.max(1, durations.length);
-    return {
-      idleRttMs,
-      enqueueRtPerJob: producer.counter.requests / s.jobs,
-      drainRtPerJob,
-      drainRttMs,
-      jobsPerSecond: report.completed / seconds,
-      bound: s.lanes / ((drainRtPerJob * idleRttMs) / 1000),
-      drainBound: s.lanes / ((drainRtPerJob * drainRttMs) / 1000),
-      completed: report.completed,
-    };
-  }
+  const queue = createJobQueue({ store: producer, types: productJobTypes });
+  await mapLimit(
+    Array.from({ length: s.jobs }, (_, i) => i),
+    16,
+    (i) =>
+      queue.enqueue({
+        orgId: 'bench',
+        type: 'send-notification',
+        payload: { channel: 'slack', text: `n${i}` },
+      }),
+  );
+  const spec: DrainSpec = {
+    endpoint: server.endpoint,
+    projectId: PROJECT,
+    key: KEY,
+    lanes: s.lanes,
+    batchSize: s.batchSize,
+  };
+  const m = s.worker === 'bundled' ? await drainInChild(bundlePath, spec) : await measureDrain(spec);
+  const drainRtPerJob = m.requests / s.jobs;
+  return {
+    idleRttMs: m.idleRttMs,
+    enqueueRtPerJob: requests.n / s.jobs,
+    drainRtPerJob,
+    drainRttMs: m.drainRttMs,
+    jobsPerSecond: m.completed / (m.drainMs / 1000),
+    bound: s.lanes / ((drainRtPerJob * m.idleRttMs) / 1000),
+    drainBound: s.lanes / ((drainRtPerJob * m.drainRttMs) / 1000),
+    completed: m.completed,
+    byMethod: m.byMethod,
+  };
 }
 
 const ROUNDS = 3;
+const BATCHED = { jobs: 400, lanes: 4, batchSize: 10 } as const;
+
+const ofBoundOf = (m: Measured) => m.jobsPerSecond / m.bound;
+
+/** The round with the median ratio (odd round counts). */
+function medianRound(rounds: Measured[]): Measured {
+  return [...rounds].sort((a, b) => ofBoundOf(a) - ofBoundOf(b))[Math.floor(rounds.length / 2)]!;
+}
 
 const bench: Bench = {
   name: 'jobs',
   async run(ctx) {
-    // One server process for every round (earlier rounds' jobs are COMPLETED, so they are not listed as due).
-    const server = await startServerProcess(LATENCY_MS);
-    let rounds: Measured[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'jobs-bench-'));
+    const { outfile: bundlePath, bytes } = await bundle({
+      entry: ENTRY,
+      outfile: join(dir, 'jobs-drain.cjs'),
+    });
+    ctx.log(`bundled drain worker: ${(bytes / 1024).toFixed(1)} KB (scripts/build-function.mjs config)`);
+    const config = writeJobsConfig();
+    // A fresh server process per drain: every drain starts from the same table (only its own jobs), so rounds
+    // are comparable. (appwrite-local filters rows with a scan, so a table full of earlier rounds' COMPLETED jobs
+    // would make each later round's claim queries slower; a real Appwrite uses indexes.)
+    const fresh = async (s: Scenario): Promise<Measured> => {
+      const server = await startServerProcess(LATENCY_MS, config);
+      try {
+        return await run(server, bundlePath, s);
+      } finally {
+        await server.stop();
+      }
+    };
+    const bundled: Measured[] = [];
+    const unbundled: Measured[] = [];
     let unbatched: Measured;
     try {
-      for (let r = 0; r < ROUNDS; r++) rounds.push(await run(server, { jobs: 400, lanes: 4, batchSize: 10 }));
-      unbatched = await run(server, { jobs: 60, lanes: 4, batchSize: 1 });
+      for (let r = 0; r < ROUNDS; r++) {
+        // Alternate which worker goes first, so neither always drains right after the other.
+        const order = r % 2 === 0 ? (['bundled', 'unbundled'] as const) : (['unbundled', 'bundled'] as const);
+        for (const worker of order) {
+          const m = await fresh({ ...BATCHED, worker });
+          (worker === 'bundled' ? bundled : unbundled).push(m);
+        }
+      }
+      unbatched = await fresh({ jobs: 60, lanes: 4, batchSize: 1, worker: 'bundled' });
     } finally {
-      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(dirname(config), { recursive: true, force: true });
     }
-    const ofBoundOf = (m: Measured) => m.jobsPerSecond / m.bound;
-    rounds = rounds.sort((a, b) => ofBoundOf(a) - ofBoundOf(b));
-    // The round with the median ratio is reported in full; every round's ratio is logged.
-    const batched = rounds[Math.floor(rounds.length / 2)]!;
-    ctx.log(
-      `batched drain, of bound (idle RTT) per round: ${rounds.map((m) => `${(100 * ofBoundOf(m)).toFixed(0)} %`).join(', ')}`,
-    );
+    const perRound = (ms: Measured[]) => ms.map((m) => `${(100 * ofBoundOf(m)).toFixed(0)} %`).join(', ');
+    ctx.log(`batched drain, of bound (idle RTT) per round: bundled ${perRound(bundled)}`);
+    ctx.log(`                                            unbundled ${perRound(unbundled)}`);
+    const batched = medianRound(bundled);
+    const batchedUnbundled = medianRound(unbundled);
+    const methods = (m: Measured) =>
+      Object.entries(m.byMethod)
+        .map(([k, v]) => `${k} ×${v.count} ${v.meanMs.toFixed(1)} ms`)
+        .join(', ');
+    ctx.log(`bundled median round, drain requests (count, mean duration): ${methods(batched)}`);
     const rows = [
-      { worker: `batched (4 lanes × 10), median of ${ROUNDS}`, ...batched },
-      { worker: 'unbatched (4 lanes × 1)', ...unbatched },
+      { worker: `bundled, batched (4 lanes × 10), median of ${ROUNDS}`, ...batched },
+      { worker: `unbundled (tsx), batched (4 lanes × 10), median of ${ROUNDS}`, ...batchedUnbundled },
+      { worker: 'bundled, unbatched (4 lanes × 1)', ...unbatched },
     ].map((r) => ({
       worker: r.worker,
       'enqueue rt/job': r.enqueueRtPerJob.toFixed(2),
@@ -199,7 +262,7 @@ const bench: Bench = {
       rows,
     );
     const totalRt = batched.enqueueRtPerJob + batched.drainRtPerJob;
-    const ofBound = batched.jobsPerSecond / batched.bound;
+    const ofBound = ofBoundOf(batched);
     const figures: Figure[] = [
       {
         name: 'jobs.round-trips-per-job',
@@ -220,6 +283,13 @@ const bench: Bench = {
         pass: ofBound >= 0.8,
       },
       {
+        name: 'jobs.drain-throughput-of-bound.unbundled',
+        value: ofBoundOf(batchedUnbundled),
+        unit: 'ratio',
+        peer: 'bound lanes/(rt per job × idle RTT), worker run from TypeScript sources under tsx',
+        peerValue: 1,
+      },
+      {
         name: 'jobs.drain-throughput-of-drain-rtt-bound',
         value: batched.jobsPerSecond / batched.drainBound,
         unit: 'ratio',
@@ -230,8 +300,8 @@ const bench: Bench = {
         name: 'jobs.drain-throughput',
         value: batched.jobsPerSecond,
         unit: 'jobs/s',
-        peer: 'unbatched worker (batch 1)',
-        peerValue: unbatched.jobsPerSecond,
+        peer: 'unbundled worker (tsx), same batching',
+        peerValue: batchedUnbundled.jobsPerSecond,
       },
     ];
     return figures;

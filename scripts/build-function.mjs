@@ -148,7 +148,7 @@ export const zodNamespaceImports = {
   },
 };
 
-/** THE esbuild options of every function bundle (exported for benches and probes). */
+/** THE esbuild options of every function bundle (exported for benches and probes; see also {@link bundle}). */
 export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
   return {
     entryPoints: [entry],
