@@ -97,10 +97,13 @@ interface TableRow {
 export class SchemaStore {
   private readonly cache = new Map<string, TableSchema>();
 
+  /** Also writes the planner statistics of the row indexes (see {@link syncRowIndexStats}). */
   constructor(
     private readonly db: Database,
     private readonly clock: ServerClock,
-  ) {}
+  ) {
+    syncRowIndexStats(db);
+  }
 
   // --- databases -------------------------------------------------------------------------------------------
 
@@ -409,6 +412,7 @@ export class SchemaStore {
           now,
         );
       this.db.exec(createSqlIndex(databaseId, tableId, record, t));
+      syncRowIndexStats(this.db);
       if (idx.type === 'unique') {
         const rows = this.db
           .prepare('SELECT id, data FROM tdb_rows WHERE database_id = ? AND table_id = ?')
@@ -499,4 +503,42 @@ function createSqlIndex(databaseId: string, tableId: string, index: IndexRecord,
     .map((c) => META_SQL[c] ?? `json_extract(data, '$."${c}"')`);
   if (parts.length === 0) return '';
   return `CREATE INDEX IF NOT EXISTS ${sqlIndexName(databaseId, tableId, index.key)} ON tdb_rows (database_id, table_id, ${parts.join(', ')})`;
+}
+
+/** Planner statistics: rows assumed in `tdb_rows`, per database, per table. */
+const STAT_PREFIX = '1000000 100000 10000';
+/** Rows assumed to share the values of the first 1, 2, 3 … indexed columns of one table (then 2). */
+const STAT_PER_COLUMN = [100, 10, 5, 3];
+
+/**
+ * Writes fixed `sqlite_stat1` statistics for `tdb_rows` and reloads them, so the query planner uses the
+ * expression indexes of declared `key`/`unique` indexes. Without statistics SQLite assumes an equality on the
+ * first column of an index matches about 10 rows, so `database_id = ? AND table_id = ?` on the (covering,
+ * WITHOUT ROWID) primary key looks cheaper than any secondary index and every filtered list scans the whole
+ * table. These figures say the opposite, as real statistics of a large table would: a table holds many rows
+ * (10,000), an equality on the first indexed column keeps about 1 % of them (100), each further column
+ * narrows that. Fixed figures keep plans stable (no `ANALYZE` of live data, no plan flips as tables grow);
+ * idempotent; called when the schema store opens (which upgrades data directories created before) and after
+ * every index is created (`DROP INDEX` removes an index's row itself).
+ */
+export function syncRowIndexStats(db: Database): void {
+  db.transaction(() => {
+    // Creates sqlite_stat1 when missing (the name is reserved: CREATE TABLE is refused) and analyzes nothing.
+    db.exec('ANALYZE sqlite_schema');
+    db.prepare("DELETE FROM sqlite_stat1 WHERE tbl = 'tdb_rows'").run();
+    const insert = db.prepare("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('tdb_rows', ?, ?)");
+    // The WITHOUT ROWID primary key is recorded under the table's own name, as ANALYZE does.
+    insert.run('tdb_rows', `${STAT_PREFIX} 1`);
+    insert.run('tdb_rows_seq', `${STAT_PREFIX} 1`);
+    for (const { name } of db.pragma('index_list(tdb_rows)') as { name: string }[]) {
+      if (!name.startsWith('tdbx:')) continue;
+      // (database_id, table_id, …expressions)
+      const columns = (db.pragma(`index_info("${name}")`) as unknown[]).length;
+      const stat = [STAT_PREFIX];
+      for (let i = 2; i < columns; i++) stat.push(String(STAT_PER_COLUMN[i - 2] ?? 2));
+      insert.run(name, stat.join(' '));
+    }
+    // Reloads the statistics into the planner.
+    db.exec('ANALYZE sqlite_schema');
+  })();
 }
