@@ -25,7 +25,7 @@ const env = {
   APPWRITE_FUNCTION_API_ENDPOINT: 'http://127.0.0.1:9/v1',
   APPWRITE_FUNCTION_PROJECT_ID: 'p1',
   APPWRITE_FUNCTION_DEPLOYMENT: 'dep-42',
-  APPWRITE_API_KEY: 'standard_fallback_secret_key',
+  APPWRITE_API_KEY: 'test-fallback-key',
   GREETING: 'hi',
 };
 
