@@ -12,12 +12,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderAppwriteJson } from './appwrite-config.ts';
 
-/** Where the generated file lives: the repository root. */
-export const APPWRITE_JSON = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'appwrite.json',
-);
+/**
+ * Where the generated file lives: the repository root. Not exported: importing this script would write the
+ * file (it runs at load); tests read appwrite.json themselves.
+ */
+const APPWRITE_JSON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'appwrite.json');
 
 const text = renderAppwriteJson();
 if (process.argv.includes('--check')) {

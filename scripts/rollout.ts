@@ -183,7 +183,7 @@ async function main(): Promise<number> {
   const run = maxRunMs === undefined ? {} : { maxRunMs };
   switch (command) {
     case 'start': {
-      const code = values.deployment ? await codeFromArgs(false) : await codeFromArgs(true);
+      const code = await codeFromArgs(!values.deployment);
       const view = await orchestrator.start(
         {
           functionId,
@@ -254,7 +254,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (isResilienceError(error) && hasCode(error, 'INVALID_INPUT', 'NOT_FOUND', 'CONFLICT')) {
+    if (hasCode(error, 'INVALID_INPUT', 'NOT_FOUND', 'CONFLICT')) {
       const issues = error.issues?.map((i) => `\n  - ${i.path}: ${i.message}`).join('') ?? '';
       console.error(`refused (${error.code}): ${error.message}${issues}`);
       process.exit(2);

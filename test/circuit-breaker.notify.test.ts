@@ -218,7 +218,20 @@ describe('operator routes', () => {
     });
     const listed = await invoke(fn, { method: 'GET', path: '/circuit-breakers' });
     expect(listed.body).toMatchObject({
-      breakers: [{ name: 'slack', state: 'OPEN', isolated: true, version: 1 }],
+      breakers: [
+        {
+          key: 'cb.slack',
+          name: 'slack',
+          scope: null,
+          state: 'OPEN',
+          isolated: true,
+          version: 1,
+          reopenCount: 0,
+          openUntil: null,
+          reason: 'Slack incident',
+          changedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        },
+      ],
       nextCursor: null,
     });
     const reset = await invoke(fn, { method: 'POST', path: '/circuit-breakers/slack/reset', body: {} });

@@ -401,4 +401,28 @@ describe('quota alerts through the Slack webhook', () => {
       Object.assign(notificationSettings, saved);
     }
   });
+
+  it('POST /exports delivers the exports_per_day alerts too (not recorded as sent without a post)', async () => {
+    const { notificationSettings } = await import('fn-create-recognition/src/routes/notifications.ts');
+    const saved = { ...notificationSettings };
+    const posts: string[] = [];
+    notificationSettings.env = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.slack.test/T000/B000/XXXX' };
+    notificationSettings.fetch = async (_url, init) => {
+      posts.push(String(init?.body));
+      return new Response('ok', { status: 200 });
+    };
+    try {
+      const { f, bob } = setup();
+      await f.configure(ORG, { overrides: { exports_per_day: 5 } });
+      for (let i = 0; i < 5; i++) expect((await bob('POST', '/exports', { orgId: ORG })).status).toBe(202);
+      expect(posts.map((p) => p.match(/exports_per_day at (\d+)%/)?.[1])).toEqual(['80', '100']);
+      const alerts = await listAll(f.store, QUOTA_TABLES.alerts);
+      expect(alerts.map((a) => [a.quotaType, a.threshold, a.status])).toEqual([
+        ['exports_per_day', 80, 'sent'],
+        ['exports_per_day', 100, 'sent'],
+      ]);
+    } finally {
+      Object.assign(notificationSettings, saved);
+    }
+  });
 });

@@ -12,7 +12,7 @@ beforeEach(() => {
   store = new MemoryTableStore({ clock: new ManualClock() });
   const orgs = new MemoryOrgDirectory({
     acme: { alice: ['owner'], bob: [], carol: [] },
-    globex: { dave: [] },
+    globex: { dave: [], erin: [] },
   });
   fn = handler.with({ env, store, orgs });
 });
@@ -100,6 +100,7 @@ describe('POST /recognitions', () => {
   it('refuses giving as someone else', async () => {
     const out = await give('alice', { orgId: 'acme', receiverId: 'bob', message: 'x', giverId: 'carol' });
     expect(out.status).toBe(403);
+    expect(await recognitionCount()).toBe(0);
   });
 
   it('lets a server call (API key) give on behalf of a member, and requires giverId', async () => {
@@ -125,7 +126,9 @@ describe('POST /recognitions', () => {
 describe('GET /orgs/:orgId/recognitions', () => {
   it('lists an org newest first with cursor paging, for members only', async () => {
     for (const m of ['a', 'b', 'c']) await give('alice', { orgId: 'acme', receiverId: 'bob', message: m });
-    await give('dave', { orgId: 'globex', receiverId: 'dave', message: 'self' });
+    // A row of another org, newest of all: a list that ignored the org would show it first.
+    const other = await give('dave', { orgId: 'globex', receiverId: 'erin', message: 'other org' });
+    expect(other.status).toBe(201);
     const first = await invoke(fn, {
       path: '/orgs/acme/recognitions?limit=2',
       headers: { 'x-appwrite-user-id': 'carol' },

@@ -73,6 +73,11 @@ async function drain(deps: WorkerDeps, startedAt: number): Promise<RouteResult> 
     startedAt,
     timeoutMs: deps.setup.env.JOB_WORKER_TIMEOUT_SECONDS * 1000,
   });
+  if (tick?.invalid.length) {
+    deps.setup.log.warn('job-worker skipped invalid schedules (fix or disable them)', {
+      scheduleIds: tick.invalid,
+    });
+  }
   // Breaker outcomes of the notifications sent reach the shared table before the execution ends.
   await workerBreakers(deps.setup).flush();
   deps.setup.log.info('job-worker drained', { ...report, materialised: tick?.materialised ?? 0 });

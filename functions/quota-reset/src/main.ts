@@ -5,6 +5,7 @@ import {
   enqueueNotification,
   lazySchema,
   productJobTypes,
+  QUOTA_TABLES,
   type QuotaNotifier,
   type QuotaResetReport,
   queueDeferral,
@@ -125,7 +126,7 @@ export default defineFunction({
     }),
   ],
   health: {
-    store: (deps) => deps.setup.store().list('quota-usage', { limit: 1, select: ['orgId'] }),
+    store: (deps) => deps.setup.store().list(QUOTA_TABLES.usage, { limit: 1, select: ['orgId'] }),
   },
   onSchedule: ({ deps, startedAt }) => run(deps, startedAt),
 });

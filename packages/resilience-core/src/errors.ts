@@ -25,6 +25,7 @@ export const errorStatus = {
   INTERNAL: 500,
 } as const;
 
+/** A failure's code: one key of {@link errorStatus}. */
 export type ErrorCode = keyof typeof errorStatus;
 
 /** A problem with one field of some input, as listed in a 400 response. */
@@ -33,6 +34,7 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Optional parts of a {@link ResilienceError}. */
 export interface ResilienceErrorOptions {
   /** Structured, JSON-serialisable detail safe to show the caller (never secrets). */
   details?: Record<string, unknown>;

@@ -1,11 +1,4 @@
-import {
-  breakerNameSchema,
-  CIRCUIT_BREAKERS_TABLE,
-  circuitBreakerRowSchema,
-  circuitStateFromRow,
-  circuitStatus,
-  lazySchema,
-} from 'resilience-core';
+import { breakerNameSchema, CIRCUIT_BREAKERS_TABLE, lazySchema, storedBreakerFromRow } from 'resilience-core';
 import { invalidInput } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { route } from '../deps.ts';
@@ -52,19 +45,11 @@ export const circuitBreakerRoutes = [
       });
       const now = clock.now();
       const breakers = page.rows.map((r) => {
-        const row = circuitBreakerRowSchema.parse(r);
-        const state = circuitStateFromRow(row);
+        const b = storedBreakerFromRow(r, now);
         return {
-          key: r.$id,
-          name: row.name,
-          scope: row.scope,
-          state: circuitStatus(state, now),
-          version: row.version,
-          changedAt: new Date(row.changedAt).toISOString(),
-          openUntil: row.openUntil === null ? null : new Date(row.openUntil).toISOString(),
-          isolated: row.isolated ?? false,
-          reopenCount: row.reopenCount ?? 0,
-          reason: row.reason,
+          ...b,
+          changedAt: new Date(b.changedAt).toISOString(),
+          openUntil: b.openUntil === null ? null : new Date(b.openUntil).toISOString(),
         };
       });
       return {

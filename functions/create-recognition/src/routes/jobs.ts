@@ -16,7 +16,7 @@ import {
 import type { Caller } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
-import { quotaServiceFor } from './quota.ts';
+import { executionQuotaService } from './quota.ts';
 
 /**
  * Background-job routes of the app API ("202 + status URL" pattern).
@@ -119,7 +119,7 @@ export const jobRoutes = [
     auth: 'member',
     body: exportBody,
     summary: 'Queue a CSV export of the organization’s recognitions',
-    handler: async ({ body, deps, log }) => {
+    handler: async ({ body, deps }) => {
       const { orgId, idempotencyKey: key, ...payload } = body;
       const queue = jobQueueFor(deps);
       // A retry of an export already queued gets the same 202 — even when the day's quota is spent since:
@@ -137,7 +137,9 @@ export const jobRoutes = [
         }
       }
       // Charge the export quota first (atomic; 429 when spent), and give it back if no new job came of it.
-      const quota = quotaServiceFor(deps, log);
+      // The execution's shared service: its 80 % / 100 % alerts go to the real notifier (a service without
+      // one would record them as sent and deliver nothing).
+      const quota = executionQuotaService(deps.setup);
       const decision = await quota.enforce(orgId, 'exports_per_day');
       const refund = async () => {
         if (decision.ticket) await quota.refund(decision.ticket).catch(() => false);

@@ -18,8 +18,9 @@ import { executionQuotaService } from './quota.ts';
 /**
  * Slack and Teams notifications for new recognitions (the `afterCreate` hook), each through its circuit
  * breaker. Webhooks come from the function variables `NOTIFY_SLACK_WEBHOOK_URL` / `NOTIFY_TEAMS_WEBHOOK_URL`
- * (unset = that channel off). A message that cannot go now — breaker open, or the attempt failed — is queued as
- * a `send-notification` job; the recognition itself always succeeds. Each message is charged to the org's
+ * (unset = that channel off). A message that cannot go now — breaker open, or the attempt failed transiently —
+ * is queued as a `send-notification` job (one the webhook refuses, a 4xx, is logged and not queued); the
+ * recognition itself always succeeds. Each message is charged to the org's
  * `notifications_per_hour` quota (one unit per channel, charged once: the deferred job is not charged again);
  * once it is spent, messages are dropped with a logged reason (`notification dropped: quota exceeded`).
  *

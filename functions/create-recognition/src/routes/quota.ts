@@ -53,7 +53,10 @@ import { circuitBreakersFor, notificationSettings } from './notifications.ts';
  * Membership and admin role are checked by the kit (403); a request id of another org is 403 too.
  */
 
-/** The quota service of one execution (limits are cached for its lifetime). */
+/**
+ * A quota service for reading (usage reports): limits cached for its lifetime, no notifier. Consume through
+ * {@link executionQuotaService} instead, whose threshold alerts are delivered.
+ */
 export function quotaServiceFor(deps: Pick<AppDeps, 'store' | 'clock'>, log: QuotaLogger): QuotaService {
   return new QuotaService({ store: deps.store, clock: deps.clock, log });
 }

@@ -12,8 +12,9 @@ export const RECOGNITIONS_TABLE = 'recognitions';
 export const MESSAGE_MAX = 1000;
 /** Most points one recognition may carry. */
 export const POINTS_MAX = 1000;
-/** Most tags on one recognition, and the longest tag, in characters. */
+/** Most tags on one recognition. */
 export const TAGS_MAX = 10;
+/** Longest tag, in characters. */
 export const TAG_MAX_LENGTH = 32;
 
 /** A stored recognition's columns (the row adds `$id`, `$createdAt`… — `$createdAt` is when it was given). */

@@ -9,6 +9,7 @@ import {
   circuitStatus,
   initialCircuitState,
 } from './circuit-state.ts';
+import { describeError } from './classify.ts';
 import {
   type CircuitCounters,
   type CircuitEvent,
@@ -35,6 +36,7 @@ import {
 import {
   aggregateBuckets,
   type BucketCounts,
+  bucketStartOf,
   type Counts4,
   judgeWindow,
   LocalWindow,
@@ -419,7 +421,7 @@ export class CircuitBreaker {
 
   /** Makes the flush buffer's bucket holding `now` the current one and returns its counts. */
   private startBucket(now: number): Counts4 {
-    const start = now - (now % this.bucketMs);
+    const start = bucketStartOf(now, this.bucketMs);
     this.curStart = start;
     this.curEnd = start + this.bucketMs;
     let counts = this.pending.get(start);
@@ -491,7 +493,7 @@ export class CircuitBreaker {
     if (failed) {
       this.counters.failures++;
       this.counters.probes.failed++;
-      await this.probeFailed(admission, now, describe(error));
+      await this.probeFailed(admission, now, describeError(error));
       return this.fallbackOr(error, options);
     }
     if (error === undefined) this.counters.successes++;
@@ -574,7 +576,8 @@ export class CircuitBreaker {
     try {
       // A run already under way may have read before `since`; the re-armed run after it has not.
       for (let i = 0; i < 3 && this.refreshedAt < since; i++) {
-        const bg = this.running();
+        // Read afresh on every turn: the run in flight changes across awaits.
+        const bg = this.bg;
         if (!bg) return;
         await Promise.race([bg.catch(() => undefined), deadline]);
         if (timedOut) {
@@ -586,11 +589,6 @@ export class CircuitBreaker {
     } finally {
       timer.abort();
     }
-  }
-
-  /** The background run in flight, read afresh (it changes across awaits). */
-  private running(): Promise<void> | null {
-    return this.bg;
   }
 
   private async admitProbe(now: number, mayRefresh: boolean): Promise<Admission> {
@@ -942,7 +940,7 @@ export class CircuitBreaker {
 
   private markUnreachable(error: unknown, now: number): void {
     if (isLostRace(error)) return;
-    const message = describe(error);
+    const message = describeError(error);
     this.storage.lastError = message;
     if (this.storage.status === 'unreachable') return;
     this.storage.status = 'unreachable';
@@ -988,10 +986,4 @@ export class CircuitBreaker {
       }
     }
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error)
-    return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
-  return String(error).slice(0, 200);
 }

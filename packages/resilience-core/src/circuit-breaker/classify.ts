@@ -73,3 +73,10 @@ export function countsAsFailure(error: unknown): boolean {
   if (status !== undefined) return isUnhealthyStatus(status);
   return true;
 }
+
+/** A short, log-safe description of an error for events and logs: `CODE: message` (or `Name: message`), ≤ 200 characters. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error)
+    return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
+  return String(error).slice(0, 200);
+}

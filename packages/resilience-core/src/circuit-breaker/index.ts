@@ -39,6 +39,7 @@ export {
   readStoredBreakers,
   type StoredBreakerState,
   type StoredBreakers,
+  storedBreakerFromRow,
   writeCircuitBreakerMetrics,
 } from './prometheus.ts';
 export {

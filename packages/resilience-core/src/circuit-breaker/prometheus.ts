@@ -1,6 +1,6 @@
 import type { PrometheusSample, PrometheusWriter } from '../metrics/prometheus.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ListResult, TableStore } from '../ports/table-store.ts';
+import type { ListResult, Row, TableStore } from '../ports/table-store.ts';
 import { type CircuitStatus, circuitStatus } from './circuit-state.ts';
 import type { CircuitSnapshot, RejectionReason } from './metrics.ts';
 import { circuitStateFromRow } from './shared-circuit-store.ts';
@@ -39,6 +39,28 @@ export interface StoredBreakerState {
   openUntil: number | null;
   isolated: boolean;
   reopenCount: number;
+  /** Why it last opened; `null` when closed. */
+  reason: string | null;
+}
+
+/**
+ * One `circuit-breakers` row as callers would see it at `now` (HALF_OPEN derived from the clock). The row is
+ * parsed with the row schema: a corrupt row throws (it is a bug, not a metric).
+ */
+export function storedBreakerFromRow(raw: Row, now: number): StoredBreakerState {
+  const row = circuitBreakerRowSchema.parse(raw);
+  return {
+    key: raw.$id,
+    name: row.name,
+    scope: row.scope,
+    state: circuitStatus(circuitStateFromRow(row), now),
+    version: row.version,
+    changedAt: row.changedAt,
+    openUntil: row.state === 'OPEN' && !row.isolated ? row.openUntil : null,
+    isolated: row.isolated ?? false,
+    reopenCount: row.reopenCount ?? 0,
+    reason: row.reason,
+  };
 }
 
 /** The stored breakers, with how the read went. */
@@ -54,8 +76,8 @@ export interface StoredBreakers {
 const PAGE = 1000;
 
 /**
- * Reads every stored breaker, at most `maxBreakers` (default 5,000): one list call per 1,000 rows. Rows are
- * parsed with the row schema (a corrupt row throws: it is a bug, not a metric).
+ * Reads every stored breaker, at most `maxBreakers` (default 5,000): one list call per 1,000 rows, each row
+ * through {@link storedBreakerFromRow}.
  */
 export async function readStoredBreakers(
   store: TableStore,
@@ -74,20 +96,7 @@ export async function readStoredBreakers(
       ...(cursor ? { cursor } : {}),
     });
     roundTrips++;
-    for (const raw of page.rows) {
-      const row = circuitBreakerRowSchema.parse(raw);
-      breakers.push({
-        key: raw.$id,
-        name: row.name,
-        scope: row.scope,
-        state: circuitStatus(circuitStateFromRow(row), now),
-        version: row.version,
-        changedAt: row.changedAt,
-        openUntil: row.state === 'OPEN' && !row.isolated ? row.openUntil : null,
-        isolated: row.isolated ?? false,
-        reopenCount: row.reopenCount ?? 0,
-      });
-    }
+    for (const raw of page.rows) breakers.push(storedBreakerFromRow(raw, now));
     cursor = page.nextCursor;
     if (cursor && breakers.length >= max) {
       truncated = true;

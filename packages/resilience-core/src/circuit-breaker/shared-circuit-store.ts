@@ -272,25 +272,21 @@ export class SharedCircuitStore {
 /** `Omit` that keeps a union a union. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** The breaker state a `circuit-breakers` row holds. */
+/** The breaker state a `circuit-breakers` row holds (the row is parsed already: no second validation). */
 export function circuitStateFromRow(row: CircuitBreakerRow): CircuitState {
+  const reopenCount = row.reopenCount ?? 0;
   if (row.state === 'CLOSED') {
-    return {
-      state: 'CLOSED',
-      version: row.version,
-      changedAt: row.changedAt,
-      reopenCount: row.reopenCount ?? 0,
-    };
+    return { state: 'CLOSED', version: row.version, changedAt: row.changedAt, reopenCount };
   }
-  return circuitStateSchema.parse({
+  return {
     state: 'OPEN',
     version: row.version,
     changedAt: row.changedAt,
     openUntil: row.openUntil,
     isolated: row.isolated ?? false,
-    reopenCount: row.reopenCount ?? 0,
+    reopenCount,
     reason: row.reason ?? '',
-  });
+  };
 }
 
 function stateToRow(state: CircuitState, name: string, scope: string | null): CircuitBreakerRow {

@@ -9,8 +9,6 @@ import type { ResolvedCircuitBreakerOptions } from './options.ts';
 
 /** Outcome kinds, as stored: index into a {@link Counts4}. */
 export const OUTCOME_KINDS = ['ok', 'fail', 'slowOk', 'slowFail'] as const;
-/** One of {@link OUTCOME_KINDS}. */
-export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 /** Counts per outcome kind: `[ok, fail, slowOk, slowFail]`. */
 export type Counts4 = [number, number, number, number];
 
@@ -19,11 +17,6 @@ export interface WindowCounts {
   calls: number;
   failures: number;
   slow: number;
-}
-
-/** The outcome kind index of one call. */
-export function kindIndex(failed: boolean, slow: boolean): 0 | 1 | 2 | 3 {
-  return ((failed ? 1 : 0) + (slow ? 2 : 0)) as 0 | 1 | 2 | 3;
 }
 
 /** Outcome counts keyed by bucket start (epoch ms). */

@@ -523,6 +523,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const leases: Lease[] = [];
     // One at a time: recovery is rare, and a batch would fail whole on any single race.
     for (const job of expired) {
+      // A sibling lane may have claimed it while this loop awaited an earlier transaction.
+      if (reserved.has(job.$id)) continue;
       const history = appendHistory(job, {
         attempt: job.attempts,
         owner: job.leaseOwner,
@@ -542,7 +544,6 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
             history,
           }
         : claimPatch(job, o.workerId, now, history);
-      if (reserved.has(job.$id)) continue;
       reserved.add(job.$id);
       try {
         await store.transaction(casOps(job, job.version, patch));

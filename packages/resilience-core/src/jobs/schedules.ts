@@ -40,6 +40,12 @@ export interface TickReport {
   alreadyMaterialised: number;
   /** Missed slots dropped by the catch-up bound (at least this many). */
   skipped: number;
+  /**
+   * Schedules skipped because their row or payload no longer validates (e.g. a job type removed or its payload
+   * schema changed since the schedule was created): fix or disable them. One bad schedule never stops the
+   * others, nor the drain that follows the tick.
+   */
+  invalid: string[];
 }
 
 const TABLE = JOB_TABLES.schedules;
@@ -157,24 +163,50 @@ export async function setScheduleEnabled(
  */
 export async function tickSchedules(queue: JobQueue, now: number = queue.clock.now()): Promise<TickReport> {
   const rows = await listAll(queue.store, TABLE, { where: [{ field: 'enabled', op: 'eq', value: true }] });
-  const report: TickReport = { schedules: rows.length, materialised: 0, alreadyMaterialised: 0, skipped: 0 };
+  const report: TickReport = {
+    schedules: rows.length,
+    materialised: 0,
+    alreadyMaterialised: 0,
+    skipped: 0,
+    invalid: [],
+  };
   for (const raw of rows) {
-    const schedule = scheduleRowSchema.parse(raw);
-    const { slots, skipped } = dueSlots(schedule, now);
+    const parsed = scheduleRowSchema.safeParse(raw);
+    const payload = parsed.success ? safeJson(parsed.data.payload) : undefined;
+    if (!parsed.success || payload === undefined) {
+      report.invalid.push(raw.$id);
+      continue;
+    }
+    let due: ReturnType<typeof dueSlots>;
+    try {
+      due = dueSlots(parsed.data, now); // pure: throws only for a cron expression croner rejects
+    } catch {
+      report.invalid.push(raw.$id);
+      continue;
+    }
+    const schedule = parsed.data;
+    const { slots, skipped } = due;
     report.skipped += skipped;
-    for (const slotAt of slots) {
-      const result = await queue.enqueue({
-        orgId: schedule.orgId,
-        type: schedule.type,
-        payload: JSON.parse(schedule.payload),
-        priority: schedule.priority,
-        maxRetries: schedule.maxRetries,
-        runAt: slotAt,
-        jobId: slotJobId(raw.$id, slotAt),
-        scheduleId: raw.$id,
-      });
-      if (result.deduplicated) report.alreadyMaterialised++;
-      else report.materialised++;
+    try {
+      for (const slotAt of slots) {
+        const result = await queue.enqueue({
+          orgId: schedule.orgId,
+          type: schedule.type,
+          payload,
+          priority: schedule.priority,
+          maxRetries: schedule.maxRetries,
+          runAt: slotAt,
+          jobId: slotJobId(raw.$id, slotAt),
+          scheduleId: raw.$id,
+        });
+        if (result.deduplicated) report.alreadyMaterialised++;
+        else report.materialised++;
+      }
+    } catch (error) {
+      // Type unknown or payload invalid: the same for every slot, so skip the schedule (lastSlotAt unchanged).
+      if (!hasCode(error, 'INVALID_INPUT')) throw error;
+      report.invalid.push(raw.$id);
+      continue;
     }
     const newest = slots[slots.length - 1];
     if (newest !== undefined && newest > (schedule.lastSlotAt ?? Number.NEGATIVE_INFINITY)) {
@@ -186,4 +218,13 @@ export async function tickSchedules(queue: JobQueue, now: number = queue.clock.n
     }
   }
   return report;
+}
+
+/** Parsed JSON, or undefined when the text is not JSON. */
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeError } from '../circuit-breaker/classify.ts';
 import type { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
@@ -20,7 +21,7 @@ export const webhookChannelSchema = lazySchema(() => z.enum(['slack', 'teams']))
 /** A webhook channel. */
 export type WebhookChannel = z.infer<typeof webhookChannelSchema>;
 
-/** Webhook URLs from function variables, validated once per cold start. Never logged (they carry tokens). */
+/** Webhook URLs from function variables (checked by {@link webhooksFromEnv}). Never logged (they carry tokens). */
 export const webhookEnvSchema = lazySchema(() =>
   z.object({
     /** Slack incoming-webhook URL. Unset = Slack off. */
@@ -175,7 +176,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     } catch (error) {
       options.log?.warn('notification quota unavailable: sending uncounted', {
         orgId,
-        error: describe(error),
+        error: describeError(error),
       });
       return { ticket: null };
     }
@@ -201,12 +202,12 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
         } catch (error) {
           if (hasCode(error, 'DEPENDENCY_ERROR', 'INVALID_INPUT')) {
             // The webhook refused this message (bad URL or payload): sending it later would fail the same way.
-            options.log?.error('notification refused', { channel, error: describe(error) });
-            return { channel, status: 'failed', reason: describe(error) };
+            options.log?.error('notification refused', { channel, error: describeError(error) });
+            return { channel, status: 'failed', reason: describeError(error) };
           }
           const reason = hasCode(error, 'CIRCUIT_OPEN')
             ? `circuit-open (${String(error.details?.reason ?? 'open')})`
-            : `failed (${describe(error)})`;
+            : `failed (${describeError(error)})`;
           try {
             await options.defer({
               orgId,
@@ -220,7 +221,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
             options.log?.error('notification lost: deferral failed', {
               channel,
               reason,
-              error: describe(deferError),
+              error: describeError(deferError),
             });
             return { channel, status: 'failed', reason: `${reason}; deferral failed` };
           }
@@ -231,7 +232,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     if (admission.ticket && failed > 0 && options.quotas) {
       // Nothing went out and nothing is queued for these channels: their units go back.
       await options.quotas.refund(admission.ticket, failed).catch((error: unknown) => {
-        options.log?.error('notification quota refund failed', { orgId, error: describe(error) });
+        options.log?.error('notification quota refund failed', { orgId, error: describeError(error) });
       });
     }
     return outcomes;
@@ -262,12 +263,10 @@ export async function postWebhook(
   if (response.ok) return { status: response.status };
   const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
   if (response.status === 429 || response.status >= 500) {
-    return Promise.reject(
-      new ResilienceError('RETRYABLE', `${what} webhook answered ${response.status}`, {
-        details: { status: response.status },
-        ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
-      }),
-    );
+    throw new ResilienceError('RETRYABLE', `${what} webhook answered ${response.status}`, {
+      details: { status: response.status },
+      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+    });
   }
   throw new ResilienceError('DEPENDENCY_ERROR', `${what} webhook refused the message (${response.status})`, {
     details: { status: response.status },
@@ -312,10 +311,4 @@ export function queueDeferral(
   return async (n) => {
     await enqueue(n.orgId, n.payload, n.idempotencyKey ? { idempotencyKey: n.idempotencyKey } : {});
   };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error)
-    return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
-  return String(error).slice(0, 200);
 }

@@ -299,15 +299,7 @@ export class QuotaService {
         ? { allowed: true, decisions: [d], refusedBy: null, tickets: [d.ticket!] }
         : { allowed: false, decisions: [d], refusedBy: d, tickets: [] };
     }
-    const incrementOps = planned.map<WriteOp>((p) => ({
-      action: 'increment',
-      table: QUOTA_TABLES.usage,
-      id: p.usageId,
-      column: 'used',
-      by: p.amount,
-      ...(p.shadow ? {} : { bound: { max: p.limit } }),
-    }));
-    const outcome = await this.transact(planned, incrementOps);
+    const outcome = await this.transact(planned, planned.map(consumeOp));
     const rows = await this.currentUsedMany(planned);
     if (outcome !== 'ok') {
       const decisions = planned.map((p, i) => this.decision(p, false, rows[i]!));
@@ -397,14 +389,7 @@ export class QuotaService {
       holder: options.holder?.slice(0, 128) ?? null,
     };
     const ops: WriteOp[] = [
-      {
-        action: 'increment',
-        table: QUOTA_TABLES.usage,
-        id: p.usageId,
-        column: 'used',
-        by: p.amount,
-        ...(p.shadow ? {} : { bound: { max: p.limit } }),
-      },
+      consumeOp(p),
       { action: 'increment', table: QUOTA_TABLES.usage, id: p.usageId, column: 'reserved', by: p.amount },
       { action: 'create', table: QUOTA_TABLES.reservations, id: reservationId, data: reservation },
     ];
@@ -769,6 +754,18 @@ export class QuotaService {
       );
     }
   }
+}
+
+/** The bounded increment that consumes `p` (unbounded in shadow mode), as a transaction op. */
+function consumeOp(p: Planned): WriteOp {
+  return {
+    action: 'increment',
+    table: QUOTA_TABLES.usage,
+    id: p.usageId,
+    column: 'used',
+    by: p.amount,
+    ...(p.shadow ? {} : { bound: { max: p.limit } }),
+  };
 }
 
 function usedOf(row: object): number {

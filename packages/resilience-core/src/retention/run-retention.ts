@@ -17,8 +17,9 @@ import type { TableStore } from '../ports/table-store.ts';
  * | `job-queue` DEAD_LETTER, FAILED | never by retention: kept until redriven (they then finish and age out) or purged by an operator | — |
  *
  * Bounded: at most `maxDeletes` rows per run (each step gets an equal share of what is left, so one flooded
- * table never starves the others) and no new page after `deadline`; what is left is deleted by the next run. Idempotent: every step deletes by a time cut-off, so running twice (or concurrently) deletes nothing
- * more. Job deletes are compare-and-set on the job's version, so a job redriven meanwhile is never lost.
+ * table never starves the others) and no new page after `deadline`; what is left is deleted by the next run.
+ * Idempotent: every step deletes by a time cut-off, so running twice (or concurrently) deletes nothing more.
+ * Job deletes are compare-and-set on the job's version, so a job redriven meanwhile is never lost.
  */
 
 /** Options of {@link runRetention}. */

@@ -211,6 +211,8 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
   }
   const clock = overrides.clock ?? systemClock;
   let env: { ok: true; value: EnvOf<S> } | { ok: false; error: unknown } | undefined;
+  // The env's secret values, read once per cold start like the env itself.
+  let envSecrets: string[] | undefined;
 
   function loadEnv() {
     if (!env) {
@@ -234,8 +236,9 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     const loaded = loadEnv();
     const envValues = loaded.ok ? (loaded.value as Record<string, unknown>) : {};
     const deploymentId = String(envValues.APPWRITE_FUNCTION_DEPLOYMENT ?? 'local');
+    envSecrets ??= secretValues(overrides.env ?? process.env);
     const secrets = [
-      ...secretValues(overrides.env ?? (process.env as Record<string, string | undefined>)),
+      ...envSecrets,
       headers['x-appwrite-key'] ?? '',
       headers['x-appwrite-user-jwt'] ?? '',
     ].filter((s) => s.length > 0);

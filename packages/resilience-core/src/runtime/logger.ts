@@ -24,6 +24,7 @@ export interface Logger {
 const SECRET_KEY =
   /(^|[-_.])(key|apikey|api[-_]?key|secret|token|password|passwd|jwt|cookie|authorization|auth)$|webhook/i;
 
+/** What a redacted value is replaced with. */
 export const REDACTED = '[redacted]';
 
 /** Well-known incoming-webhook URLs (Slack, Teams/Office connectors, Power Automate workflows): tokens in the path. */

@@ -9,8 +9,7 @@ export interface PathPattern {
 
 /** Normalises a request path: leading slash, no trailing slash (except `/`), no empty segments. */
 export function normalisePath(path: string): string {
-  const clean = `/${path.split('?')[0]!.split('/').filter(Boolean).join('/')}`;
-  return clean;
+  return `/${path.split('?')[0]!.split('/').filter(Boolean).join('/')}`;
 }
 
 /**

@@ -10,8 +10,10 @@ import type { ZodObject } from 'zod';
 /** The one database every table lives in. */
 export const DATABASE_ID = 'resilience';
 
+/** The column types the services use (appwrite.json `columns[].type`). */
 export type ColumnType = 'string' | 'integer' | 'double' | 'boolean' | 'datetime';
 
+/** One column of a table, as appwrite.json's `tables[].columns[]` holds it. */
 export interface ColumnSpec {
   key: string;
   type: ColumnType;
@@ -28,6 +30,7 @@ export interface ColumnSpec {
   elements?: string[];
 }
 
+/** One index of a table (`unique` where uniqueness is a guarantee the code relies on). */
 export interface IndexSpec {
   key: string;
   type: 'key' | 'unique' | 'fulltext';
@@ -35,6 +38,7 @@ export interface IndexSpec {
   orders?: ('ASC' | 'DESC')[];
 }
 
+/** A table as declared in code: appwrite.json's `tables[]` entry plus its row schema. */
 export interface TableSpec {
   $id: string;
   name: string;

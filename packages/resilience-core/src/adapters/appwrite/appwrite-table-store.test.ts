@@ -215,9 +215,7 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
   });
 
   it('stages a transaction in one createOperations call and commits it', async () => {
-    const { api, calls } = fakeTables((c) =>
-      c.method === 'createTransaction' ? { $id: 'tx1' } : { $id: 'tx1' },
-    );
+    const { api, calls } = fakeTables(() => ({ $id: 'tx1' }));
     const store = createAppwriteTableStore({ tablesDB: api });
     await store.transaction([
       { action: 'create', table: 't', id: 'a', data: { name: 'a' }, permissions: ['read("any")'] },
@@ -243,6 +241,22 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
       ],
     });
     expect(calls[2]?.params).toEqual({ transactionId: 'tx1', commit: true });
+  });
+
+  it('does not re-stage after an ambiguous 500 (staging appends): rolls back and gives RETRYABLE', async () => {
+    const { api, calls } = fakeTables((c) =>
+      c.method === 'createOperations' ? appwriteError(500, 'general_unknown') : { $id: 'tx' },
+    );
+    const store = createAppwriteTableStore({ tablesDB: api, clock: instantClock() });
+    await expect(
+      store.transaction([{ action: 'increment', table: 't', id: 'a', column: 'n', by: 1 }]),
+    ).rejects.toMatchObject({ code: 'RETRYABLE' });
+    expect(calls.map((c) => c.method)).toEqual([
+      'createTransaction',
+      'createOperations',
+      'updateTransaction',
+    ]);
+    expect(calls[2]?.params).toEqual({ transactionId: 'tx', rollback: true });
   });
 
   it.each([

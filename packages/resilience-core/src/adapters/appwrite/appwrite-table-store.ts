@@ -127,7 +127,8 @@ export interface AppwriteTableStore extends TableStore {
 /**
  * Whether a call may be sent again after a transient failure whose outcome is unknown (a 5xx or a dropped
  * connection may come after Appwrite applied the write). `idempotent` calls always may; `once` calls
- * (create, increment, commit) only when the failure proves nothing was applied (429, connection refused).
+ * (create, increment, transaction staging and commit) only when the failure proves nothing was applied (429,
+ * connection refused).
  */
 type RetryKind = 'idempotent' | 'once';
 
@@ -412,7 +413,9 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
       const tx = await call<{ $id: string }>('transaction begin', 'createTransaction', {}, 'idempotent');
       const transactionId = tx.$id;
       try {
-        await call('transaction stage', 'createOperations', { transactionId, operations }, 'idempotent');
+        // `once`: staging appends, so re-sending after an unknown outcome could stage every operation twice
+        // (an increment applied twice at commit). After such a failure the transaction is rolled back instead.
+        await call('transaction stage', 'createOperations', { transactionId, operations }, 'once');
       } catch (error) {
         await rollback(transactionId);
         throw error;
