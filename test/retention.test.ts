@@ -202,6 +202,36 @@ describe('retention and schedules', () => {
     await tickSchedules(w.queue);
     expect(await w.queue.get(firstSlot)).toBeNull();
   });
+
+  it('keeps the jobs of a schedule whose cron no longer parses, and still prunes the rest', async () => {
+    const w = memoryWorld();
+    const schedule = await createSchedule(w.queue, {
+      orgId: 'acme',
+      name: 'hourly',
+      cron: '0 * * * *',
+      type: 'cleanup-recognitions',
+      payload: { daysOld: 30 },
+    });
+    await w.clock.advance(HOUR);
+    expect((await tickSchedules(w.queue)).materialised).toBe(1);
+    const slot = slotJobId(schedule.$id, w.clock.now());
+    await w.store.update(JOB_TABLES.queue, slot, { status: 'COMPLETED', finishedAt: w.clock.now() });
+    const plain = await w.queue.enqueue({
+      orgId: 'acme',
+      type: 'cleanup-recognitions',
+      payload: { daysOld: 1 },
+    });
+    await w.store.update(JOB_TABLES.queue, plain.jobId, { status: 'COMPLETED', finishedAt: w.clock.now() });
+    await w.store.update(JOB_TABLES.schedules, schedule.$id, { cron: '61 * * * *' }); // hand-edited
+    await w.clock.advance(30 * DAY);
+    expect(await runRetention({ store: w.store, clock: w.clock })).toMatchObject({
+      incomplete: false,
+      jobsDeleted: 1,
+      jobsKeptForSchedules: 1,
+    });
+    expect(await w.queue.get(plain.jobId)).toBeNull();
+    expect((await w.queue.get(slot))?.status).toBe('COMPLETED');
+  });
 });
 
 describe('tables', () => {

@@ -96,7 +96,12 @@ export function composeHooks(...sets: readonly RecognitionHooks[]): RecognitionH
   };
 }
 
-async function safely(fn: () => Promise<void> | void | undefined, log: Logger, what: string): Promise<void> {
+/** Runs a hook step, logging its failure instead of returning it (steps after the row is stored never fail it). */
+export async function safely(
+  fn: () => Promise<void> | void | undefined,
+  log: Logger,
+  what: string,
+): Promise<void> {
   try {
     await fn();
   } catch (error) {

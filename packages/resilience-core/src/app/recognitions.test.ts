@@ -77,6 +77,21 @@ describe('recognition hooks', () => {
     expect(lines.some((l) => l.includes('notifier down'))).toBe(true);
   });
 
+  it('keeps the recognition when bare hooks (not composed) fail after the row is stored', async () => {
+    const store = new MemoryTableStore();
+    const hooks: RecognitionHooks = {
+      beforeCreate: () => ({ commit: () => Promise.reject(new Error('commit lost')) }),
+      afterCreate: () => {
+        throw new Error('bare notifier down');
+      },
+    };
+    const { created } = await createRecognition(input, { userId: 'alice' }, deps(hooks, store));
+    expect(created).toBe(true);
+    expect((await store.list('recognitions')).rows).toHaveLength(1);
+    expect(lines.some((l) => l.includes('commit lost'))).toBe(true);
+    expect(lines.some((l) => l.includes('bare notifier down'))).toBe(true);
+  });
+
   it('composeHooks rolls back earlier admissions, newest first, when a later beforeCreate refuses', async () => {
     const calls: string[] = [];
     const grant = (name: string): RecognitionHooks => ({

@@ -5,7 +5,7 @@ import type { OrgDirectory } from '../ports/org-directory.ts';
 import type { Row, TableStore } from '../ports/table-store.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
-import type { Admission, RecognitionHooks } from './hooks.ts';
+import { type Admission, type RecognitionHooks, safely } from './hooks.ts';
 import {
   MESSAGE_MAX,
   POINTS_MAX,
@@ -128,7 +128,7 @@ export async function createRecognition(
   try {
     row = await deps.store.create<RecognitionData>(RECOGNITIONS_TABLE, id, data);
   } catch (error) {
-    await admission?.rollback?.();
+    await safely(() => admission?.rollback?.(), deps.log, 'rollback');
     if (input.requestId && hasCode(error, 'CONFLICT')) {
       const existing = await deps.store.get<RecognitionData>(RECOGNITIONS_TABLE, id);
       if (existing && existing.giverId === giverId && existing.orgId === input.orgId) {
@@ -137,8 +137,9 @@ export async function createRecognition(
     }
     throw error;
   }
-  await admission?.commit?.();
-  await deps.hooks?.afterCreate?.(row, deps.log);
+  // The row is stored: from here on a hook failure is logged and never turns the 201 into an error.
+  await safely(() => admission?.commit?.(), deps.log, 'commit');
+  await safely(() => deps.hooks?.afterCreate?.(row, deps.log), deps.log, 'afterCreate');
   return { row: parseRow(row), created: true, headers: admissionHeaders(admission, deps.log) };
 }
 

@@ -60,15 +60,17 @@ export async function pruneFinishedJobs(
 ): Promise<PruneJobsResult> {
   const max = options.maxDeletes ?? Number.POSITIVE_INFINITY;
   const margin = options.settleMarginMs ?? 3_600_000;
-  const schedules = new Map<string, ScheduleRow | null>();
+  // A schedule row that no longer validates is 'invalid': its jobs are kept (nothing says when they settle).
+  const schedules = new Map<string, ScheduleRow | null | 'invalid'>();
   const seen = new Set<string>();
   const result: PruneJobsResult = { deleted: 0, complete: false, keptForSchedules: 0, raced: 0 };
   let floor: number | null = null;
 
-  async function scheduleOf(id: string): Promise<ScheduleRow | null> {
+  async function scheduleOf(id: string): Promise<ScheduleRow | null | 'invalid'> {
     if (!schedules.has(id)) {
       const row = await store.get(JOB_TABLES.schedules, id);
-      schedules.set(id, row ? scheduleRowSchema.parse(row) : null);
+      const parsed = row ? scheduleRowSchema.safeParse(row) : null;
+      schedules.set(id, parsed === null ? null : parsed.success ? parsed.data : 'invalid');
     }
     return schedules.get(id)!;
   }
@@ -78,7 +80,13 @@ export async function pruneFinishedJobs(
     const schedule = await scheduleOf(job.scheduleId);
     // A deleted schedule is never ticked again (in-flight ticks end long before `before`).
     if (!schedule) return true;
-    const settled = slotSettledAt(schedule, job.enqueuedAt);
+    if (schedule === 'invalid') return false;
+    let settled: number | null;
+    try {
+      settled = slotSettledAt(schedule, job.enqueuedAt);
+    } catch {
+      return false; // a cron expression croner rejects (hand-edited row): keep, never stop the whole run
+    }
     return settled !== null && settled + margin <= options.now;
   }
 
