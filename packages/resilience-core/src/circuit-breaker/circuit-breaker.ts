@@ -741,6 +741,19 @@ export class CircuitBreaker {
     const now = this.clock.now();
     const dueSeq = this.dueSeq;
     try {
+      // While the cached state is fresh and nothing is due, a run (e.g. an end-of-execution flush) only writes
+      // the buffered outcomes: re-reading a state we read less than `cacheTtlMs` ago would be a wasted request.
+      if (
+        this.loaded &&
+        now < this.freshUntil &&
+        !this.needWindowRead &&
+        !this.due &&
+        this.divergedFrom === null &&
+        this.state.state === 'CLOSED'
+      ) {
+        await this.flushPending();
+        return;
+      }
       // The state read and the outcome flush go out together (one round-trip time, not two).
       const flushing =
         this.state.state === 'CLOSED' && this.divergedFrom === null ? this.flushPending() : null;
