@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
@@ -7,7 +5,6 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import {
   createRecognition,
   createRecognitionInputSchema,
-  DATABASE_ID,
   forgetKnownAlerts,
   MAX_QUOTA_AMOUNT,
   QUOTA_TABLES,
@@ -21,12 +18,9 @@ import {
   updateQuotaSettings,
   usageRowId,
 } from 'resilience-core';
-import {
-  type AppwriteTableStore,
-  createAppwriteTableStore,
-  createTeamsOrgDirectory,
-} from 'resilience-core/adapters/appwrite';
+import { type AppwriteTableStore, createTeamsOrgDirectory } from 'resilience-core/adapters/appwrite';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { startLocalWithTables, storeFor } from '../test/appwrite-local-helpers.ts';
 import { type Bench, compare, type Figure, median } from './lib.ts';
 
 const CONCURRENCY = 50;
@@ -115,36 +109,7 @@ const bench: Bench = {
     });
 
     // --- local server ------------------------------------------------------------------------------------
-    const dir = mkdtempSync(join(tmpdir(), 'quota-bench-'));
-    const config = join(dir, 'appwrite.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        projectId: 'bench',
-        tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-        tables: quotaTables.map(({ rowSchema: _rowSchema, ...t }) => ({
-          ...t,
-          databaseId: DATABASE_ID,
-          enabled: true,
-          rowSecurity: false,
-          $permissions: [],
-          columns: t.columns.map((c) => ({ array: false, ...c })),
-        })),
-      }),
-    );
-    const server = await startAppwriteLocal({
-      port: 0,
-      memory: true,
-      projectId: 'bench',
-      apiKey: 'key',
-      config,
-    });
-    const client = (): AppwriteTableStore =>
-      createAppwriteTableStore({
-        endpoint: server.endpoint,
-        projectId: server.projectId,
-        key: server.apiKey,
-      });
+    const { server, store: client } = await startLocalWithTables(quotaTables, { projectId: 'bench' });
     try {
       const admin = client();
       await limits(admin, ORG, {
@@ -313,7 +278,6 @@ const bench: Bench = {
       });
     } finally {
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
     }
     figures.push(...(await recognitionRoundTrips(ctx)));
     return figures;
@@ -371,11 +335,7 @@ async function recognitionRoundTrips(ctx: Parameters<Bench['run']>[0]): Promise<
         for (const id of ['ann', 'ben']) await teams.createMembership({ teamId: org, roles: [], userId: id });
         // One execution: the kit's auth looks the caller up, then the route runs createRecognition.
         const execution = async (message: string) => {
-          const store = createAppwriteTableStore({
-            endpoint: server.endpoint,
-            projectId: server.projectId,
-            key: server.apiKey,
-          });
+          const store = storeFor(server);
           const orgs = createTeamsOrgDirectory({ client });
           const before = server.stats.requests;
           const t0 = process.hrtime.bigint();

@@ -1,4 +1,11 @@
-/** Shared set-up for appwrite-local tests: a server that records every exchange, SDK clients, raw HTTP. */
+/**
+ * Shared set-up for tests and benches on the local server: a server that records every exchange, SDK clients,
+ * raw HTTP (appwrite-local's own tests); a server provisioned with some of the code's tables, with Appwrite
+ * table-store clients on it (services' tests and benches).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import {
   type AppwriteLocal,
   type AppwriteLocalOptions,
@@ -6,7 +13,70 @@ import {
   type TraceEntry,
 } from 'appwrite-local';
 import { AppwriteException, Client, TablesDB, Teams, Users } from 'node-appwrite';
+import type { TableSpec } from 'resilience-core';
+import { type AppwriteTableStore, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { expect } from 'vitest';
+import { buildAppwriteConfig } from '../scripts/appwrite-config.ts';
+
+/**
+ * Writes an appwrite.json provisioning the database with `tables` (as scripts/appwrite-config.ts writes them, so
+ * without `rowSchema`) and `functions` (appwrite.json `functions[]` entries; none by default) into a new
+ * temporary directory; returns the file's path. The directory is the caller's to remove.
+ */
+export function writeTablesConfig(
+  tables: readonly TableSpec[],
+  functions: readonly Record<string, unknown>[] = [],
+): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'appwrite-config-')), 'appwrite.json');
+  writeFileSync(file, JSON.stringify({ ...buildAppwriteConfig(tables), functions }));
+  return file;
+}
+
+/** A separate store client (its own SDK client and counters), as one execution would have. */
+export function storeFor(server: AppwriteLocal): AppwriteTableStore {
+  return createAppwriteTableStore({
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    key: server.apiKey,
+  });
+}
+
+/** A local server provisioned with some tables, and store clients on it. */
+export interface LocalTables {
+  server: AppwriteLocal;
+  /** A new store client on every call ({@link storeFor}): separate executions share nothing but the server. */
+  store(): AppwriteTableStore;
+  /** Stops the server (idempotent). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an in-memory local server (project `test`, key `key` unless `options` say otherwise) provisioned with
+ * `tables` and the appwrite.json `functions[]` entries of `options.functionEntries` (none by default), through a
+ * temporary appwrite.json ({@link writeTablesConfig}) removed once the server has read it.
+ */
+export async function startLocalWithTables(
+  tables: readonly TableSpec[],
+  options: Partial<Omit<AppwriteLocalOptions, 'config'>> & {
+    functionEntries?: readonly Record<string, unknown>[];
+  } = {},
+): Promise<LocalTables> {
+  const { functionEntries, ...serverOptions } = options;
+  const config = writeTablesConfig(tables, functionEntries);
+  try {
+    const server = await startAppwriteLocal({
+      port: 0,
+      memory: true,
+      ...serverOptions,
+      projectId: serverOptions.projectId ?? 'test',
+      apiKey: serverOptions.apiKey ?? 'key',
+      config,
+    });
+    return { server, store: () => storeFor(server), stop: () => server.stop() };
+  } finally {
+    rmSync(dirname(config), { recursive: true, force: true });
+  }
+}
 
 /** A running server plus its trace and SDK services. */
 export interface LocalHarness {

@@ -1,11 +1,14 @@
 import {
   CircuitBreaker,
   type CircuitBreakerOptions,
+  errors,
   hasCode,
   ResilienceError,
   type TableStore,
 } from 'resilience-core';
-import type { ManualClock } from 'resilience-core/testing';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { ManualClock } from 'resilience-core/testing';
+import { expect } from 'vitest';
 
 /** What happened to one call: it ran (whatever it returned), or the breaker rejected it and why. */
 export type CallResult = 'ran' | 'open' | 'isolated' | 'half-open-full' | 'store-unavailable';
@@ -147,4 +150,70 @@ export async function runFleetScenario(
     statusesAfterRecovery: executions.map((b) => b.status),
     steadyStateCallPathRoundTrips: after.map((n, i) => n - before[i]!),
   };
+}
+
+/** Options of the memory-backed shared-breaker tests: count window 10, opens at 50% once 4 calls are in, one probe. */
+export const sharedOptions: CircuitBreakerOptions = {
+  window: { type: 'count', size: 10 },
+  minimumCalls: 4,
+  failureRateThreshold: 50,
+  openDuration: { baseMs: 10_000, multiplier: 2, maxMs: 60_000 },
+  halfOpen: { maxProbes: 1, leaseMs: 5_000 },
+  cacheTtlMs: 1_000,
+};
+
+/**
+ * A store whose operations can fail (`control.down`: as a network outage, RETRYABLE) or hang until released
+ * (`hang()`, then `control.release()`), and which counts the calls that reach it (`control.calls`).
+ */
+export function controllableStore(inner: TableStore) {
+  const control = { down: false, hanging: false, calls: 0, release: () => {} };
+  let gate = Promise.resolve();
+  const wrapper = {} as TableStore;
+  for (const method of [
+    'create',
+    'get',
+    'update',
+    'upsert',
+    'delete',
+    'list',
+    'increment',
+    'transaction',
+  ] as const) {
+    (wrapper as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      control.calls++;
+      if (control.hanging) await gate;
+      if (control.down) throw errors.retryable('store unreachable');
+      return (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
+    };
+  }
+  const hang = () => {
+    control.hanging = true;
+    gate = new Promise<void>((resolve) => {
+      control.release = () => {
+        control.hanging = false;
+        resolve();
+      };
+    });
+  };
+  return { store: wrapper, control, hang };
+}
+
+/**
+ * Breakers named `dep` sharing one memory store behind a {@link controllableStore}, on a manual clock:
+ * `make(instanceId)` builds one with {@link sharedOptions} overridden by `extra`.
+ */
+export function memoryBreakers(extra: CircuitBreakerOptions = {}) {
+  const clock = new ManualClock();
+  const memory = new MemoryTableStore({ clock });
+  const { store, control, hang } = controllableStore(memory);
+  const make = (instanceId = 'a') =>
+    new CircuitBreaker('dep', { ...sharedOptions, ...extra }, { clock, store, instanceId });
+  return { clock, memory, store, control, hang, make };
+}
+
+/** Waits until the code under test is sleeping on the manual clock (its timeout timer is armed). */
+export async function sleeperRegistered(clock: ManualClock): Promise<void> {
+  for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
+  expect(clock.pending).toBeGreaterThan(0);
 }

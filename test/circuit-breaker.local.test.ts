@@ -2,56 +2,27 @@
  * The fleet scenario against the local Appwrite server: 20 executions — separate breaker instances, each with
  * its own SDK client, like cold processes — share the `circuit-breakers` tables through real HTTP.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
-import { CIRCUIT_BREAKERS_TABLE, circuitBreakerTables, DATABASE_ID, type TableStore } from 'resilience-core';
-import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { CIRCUIT_BREAKERS_TABLE, circuitBreakerTables, type TableStore } from 'resilience-core';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';
 import { fleetOptions, runFleetScenario } from './circuit-breaker-helpers.ts';
 
-let server: AppwriteLocal;
+let local: LocalTables;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cb-local-'));
-  const config = join(dir, 'appwrite.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      projectId: 'test',
-      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: circuitBreakerTables.map(({ rowSchema: _r, ...spec }) => ({
-        ...spec,
-        databaseId: DATABASE_ID,
-        enabled: true,
-        rowSecurity: false,
-        $permissions: [],
-      })),
-    }),
-  );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+  local = await startLocalWithTables(circuitBreakerTables);
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await local?.stop();
 });
-
-/** One store client per execution, so the 20 share nothing but the server. */
-function clientStore(): TableStore {
-  return createAppwriteTableStore({
-    endpoint: server.endpoint,
-    projectId: server.projectId,
-    key: server.apiKey,
-  });
-}
 
 describe('circuit breaker over the local Appwrite server', () => {
   it('20 concurrent executions: opens for all within the configured volume; recovery sends exactly one probe and all close', async () => {
     const clock = new ManualClock();
     // Each execution gets its own client: route every breaker's calls through a per-instance store.
-    const stores = Array.from({ length: 20 }, clientStore);
+    const stores = Array.from({ length: 20 }, () => local.store());
     let next = 0;
     const store: TableStore = new Proxy({} as TableStore, {
       get: (_t, method: keyof TableStore) => {
@@ -59,7 +30,7 @@ describe('circuit breaker over the local Appwrite server', () => {
         return (s[method] as (...a: unknown[]) => unknown).bind(s);
       },
     });
-    const requestsBefore = server.stats.requests;
+    const requestsBefore = local.server.stats.requests;
     const report = await runFleetScenario(
       store,
       clock,
@@ -68,7 +39,7 @@ describe('circuit breaker over the local Appwrite server', () => {
     );
     console.log(
       'fleet (appwrite-local):',
-      JSON.stringify({ ...report, requests: server.stats.requests - requestsBefore }),
+      JSON.stringify({ ...report, requests: local.server.stats.requests - requestsBefore }),
     );
     expect(report.failingCalls).toBeGreaterThanOrEqual(fleetOptions.minimumCalls!);
     expect(report.failingCalls).toBeLessThanOrEqual(fleetOptions.minimumCalls! + 20);
@@ -79,7 +50,7 @@ describe('circuit breaker over the local Appwrite server', () => {
     expect(report.recoveryCalls).toBe(20 - report.rejectionsWhileHalfOpen.length);
     expect(new Set(report.statusesAfterRecovery)).toEqual(new Set(['CLOSED']));
     expect(report.steadyStateCallPathRoundTrips).toEqual(Array(20).fill(0));
-    const row = await clientStore().get(CIRCUIT_BREAKERS_TABLE, 'cb.fleet-local');
+    const row = await local.store().get(CIRCUIT_BREAKERS_TABLE, 'cb.fleet-local');
     expect(row).toMatchObject({ name: 'fleet-local', state: 'CLOSED', version: 2 });
   });
 });

@@ -2,68 +2,27 @@ import {
   CIRCUIT_BREAKER_PROBES_TABLE,
   CIRCUIT_BREAKERS_TABLE,
   CircuitBreaker,
-  type CircuitBreakerOptions,
   type CircuitEvent,
   circuitBreakerKey,
-  errors,
   hasCode,
   isResilienceError,
   stableId,
-  type TableStore,
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
-import { callOnce, dependency, serverError } from './circuit-breaker-helpers.ts';
-
-const options: CircuitBreakerOptions = {
-  window: { type: 'count', size: 10 },
-  minimumCalls: 4,
-  failureRateThreshold: 50,
-  openDuration: { baseMs: 10_000, multiplier: 2, maxMs: 60_000 },
-  halfOpen: { maxProbes: 1, leaseMs: 5_000 },
-  cacheTtlMs: 1_000,
-};
-
-/** A store that can be switched off: every operation then fails as a network outage would (RETRYABLE). */
-function switchableStore(inner: TableStore): TableStore & { down: boolean } {
-  const wrapper = { down: false } as TableStore & { down: boolean };
-  for (const method of [
-    'create',
-    'get',
-    'update',
-    'upsert',
-    'delete',
-    'list',
-    'increment',
-    'transaction',
-  ] as const) {
-    (wrapper as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      if (wrapper.down) return Promise.reject(errors.retryable('store unreachable'));
-      return (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
-    };
-  }
-  return wrapper;
-}
-
-/** Waits until the code under test is sleeping on the manual clock (its timeout timer is armed). */
-async function sleeperRegistered(clock: ManualClock): Promise<void> {
-  for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
-  expect(clock.pending).toBeGreaterThan(0);
-}
-
-function setup(extra: CircuitBreakerOptions = {}) {
-  const clock = new ManualClock();
-  const memory = new MemoryTableStore({ clock });
-  const store = switchableStore(memory);
-  const make = (id = 'a') =>
-    new CircuitBreaker('dep', { ...options, ...extra }, { clock, store, instanceId: id });
-  return { clock, memory, store, make };
-}
+import {
+  callOnce,
+  dependency,
+  memoryBreakers,
+  serverError,
+  sharedOptions,
+  sleeperRegistered,
+} from './circuit-breaker-helpers.ts';
 
 describe('shared circuit breaker', () => {
   it('does no storage round trip on the closed path once warm, and batches outcomes in the background', async () => {
-    const { clock, memory, make } = setup();
+    const { clock, memory, make } = memoryBreakers();
     const b = make();
     expect(await b.execute(async () => 1)).toBe(1);
     const afterCold = memory.stats.calls;
@@ -86,7 +45,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('a cold execution reads the shared state once, however many calls arrive at once', async () => {
-    const { make } = setup();
+    const { make } = memoryBreakers();
     const b = make();
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => b.execute(async () => i)));
     expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -94,7 +53,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('adds up outcomes of concurrent executions instead of overwriting them', async () => {
-    const { clock, memory, make } = setup();
+    const { clock, memory, make } = memoryBreakers();
     const fleet = Array.from({ length: 10 }, (_, i) => make(`e${i}`));
     await Promise.all(
       fleet.map(async (b) => {
@@ -116,7 +75,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('lets another execution take over a probe whose holder died once its lease expires', async () => {
-    const { clock, memory, make } = setup();
+    const { clock, memory, make } = memoryBreakers();
     const a = make('a');
     for (let i = 0; i < 4; i++) await callOnce(a, dependency(clock, 'fail'));
     await a.flush();
@@ -146,7 +105,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('times a probe out at its lease, counts it as a failure and re-opens for longer', async () => {
-    const { clock, make } = setup();
+    const { clock, make } = memoryBreakers();
     const a = make();
     for (let i = 0; i < 4; i++) await callOnce(a, dependency(clock, 'fail'));
     await a.flush();
@@ -168,7 +127,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('isolate and reset by one execution reach the others within their cache TTL', async () => {
-    const { clock, make } = setup();
+    const { clock, make } = memoryBreakers();
     const a = make('a');
     const b = make('b');
     expect(await callOnce(b, dependency(clock, 'ok'))).toBe('ran');
@@ -188,7 +147,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('rejections say why, with Retry-After; fallbacks can be values or functions', async () => {
-    const { clock, make } = setup();
+    const { clock, make } = memoryBreakers();
     const b = make();
     for (let i = 0; i < 4; i++) await callOnce(b, dependency(clock, 'fail'));
     await b.flush();
@@ -210,7 +169,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('fails calls over callTimeoutMs with TIMEOUT and passes the abort to the call', async () => {
-    const { clock, make } = setup({ callTimeoutMs: 100 });
+    const { clock, make } = memoryBreakers({ callTimeoutMs: 100 });
     const b = make();
     let aborted = false;
     const p = b
@@ -233,7 +192,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('emits transitions with times, and a snapshot a metrics endpoint can serve', async () => {
-    const { clock, make } = setup();
+    const { clock, make } = memoryBreakers();
     const b = make();
     const events: CircuitEvent[] = [];
     b.on((e) => events.push(e));
@@ -264,8 +223,8 @@ describe('shared circuit breaker', () => {
   it('keeps per-organization breakers apart', async () => {
     const clock = new ManualClock();
     const store = new MemoryTableStore({ clock });
-    const orgA = new CircuitBreaker('slack', options, { clock, store, scope: 'orgA' });
-    const orgB = new CircuitBreaker('slack', options, { clock, store, scope: 'orgB' });
+    const orgA = new CircuitBreaker('slack', sharedOptions, { clock, store, scope: 'orgA' });
+    const orgB = new CircuitBreaker('slack', sharedOptions, { clock, store, scope: 'orgB' });
     for (let i = 0; i < 4; i++) await callOnce(orgA, dependency(clock, 'fail'));
     await orgA.flush();
     expect(orgA.status).toBe('OPEN');
@@ -295,14 +254,14 @@ describe('shared circuit breaker', () => {
 
   describe('when the state store is unreachable', () => {
     it("'local' keeps protecting with this execution's own outcomes, reports it, and writes its state back on recovery", async () => {
-      const { clock, store, memory, make } = setup();
+      const { clock, control, memory, make } = memoryBreakers();
       const b = make();
       const events: string[] = [];
       b.on((e) => {
         if (e.type === 'storage') events.push(e.status);
       });
       expect(await callOnce(b, dependency(clock, 'ok'))).toBe('ran');
-      store.down = true;
+      control.down = true;
       await clock.advance(1_000);
       for (let i = 0; i < 4; i++) await callOnce(b, dependency(clock, 'fail'));
       await b.flush();
@@ -313,7 +272,7 @@ describe('shared circuit breaker', () => {
       });
       expect(b.status).toBe('OPEN');
       expect(await callOnce(b, dependency(clock, 'ok'))).toBe('open');
-      store.down = false;
+      control.down = false;
       await clock.advance(1_000);
       await callOnce(b, dependency(clock, 'ok'));
       await b.flush();
@@ -326,9 +285,9 @@ describe('shared circuit breaker', () => {
         ['fail-closed', 'store-unavailable'],
         ['fail-open', 'ran'],
       ] as const) {
-        const { clock, store, make } = setup({ onStoreUnavailable: policy });
+        const { clock, control, make } = memoryBreakers({ onStoreUnavailable: policy });
         const b = make();
-        store.down = true;
+        control.down = true;
         expect(await callOnce(b, dependency(clock, 'ok')), policy).toBe(expected);
         expect(b.snapshot().storage.status).toBe('unreachable');
       }
@@ -349,7 +308,7 @@ describe('shared circuit breaker', () => {
   });
 
   it('counts a failing dependency as failures and a 4xx as ignored', async () => {
-    const { make } = setup();
+    const { make } = memoryBreakers();
     const b = make();
     await b
       .execute(async () => {

@@ -5,56 +5,33 @@
  * instead of failing (and pushing a deferred notification into a retry backoff). Time is a ManualClock; the
  * state goes through the local Appwrite server with one SDK client per process.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
-import { CircuitBreaker, circuitBreakerTables, DATABASE_ID } from 'resilience-core';
-import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { CircuitBreaker, circuitBreakerTables } from 'resilience-core';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';
 import { callOnce, dependency, fleetOptions } from './circuit-breaker-helpers.ts';
 
-let server: AppwriteLocal;
+let local: LocalTables;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cb-stale-'));
-  const config = join(dir, 'appwrite.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      projectId: 'test',
-      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: circuitBreakerTables.map(({ rowSchema: _r, ...spec }) => ({
-        ...spec,
-        databaseId: DATABASE_ID,
-        enabled: true,
-        rowSecurity: false,
-        $permissions: [],
-      })),
-    }),
-  );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+  local = await startLocalWithTables(circuitBreakerTables);
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await local?.stop();
 });
-
-const processStore = () =>
-  createAppwriteTableStore({ endpoint: server.endpoint, projectId: server.projectId, key: server.apiKey });
 
 describe('circuit breaker over the local Appwrite server: stale OPEN after a reset elsewhere', () => {
   it('the warm worker admits calls past its TTL, 20 at once sharing one state read', async () => {
     const clock = new ManualClock();
     const worker = new CircuitBreaker('stale-open', fleetOptions, {
       clock,
-      store: processStore(),
+      store: local.store(),
       instanceId: 'job-worker',
     });
     const operator = new CircuitBreaker('stale-open', fleetOptions, {
       clock,
-      store: processStore(),
+      store: local.store(),
       instanceId: 'create-recognition',
     });
     for (let i = 0; i < fleetOptions.minimumCalls!; i++) await callOnce(worker, dependency(clock, 'fail'));
@@ -65,12 +42,12 @@ describe('circuit breaker over the local Appwrite server: stale OPEN after a res
     expect(operator.status).toBe('CLOSED');
     await clock.advance(fleetOptions.cacheTtlMs!);
 
-    const requests = server.stats.requests;
+    const requests = local.server.stats.requests;
     const results = await Promise.all(
       Array.from({ length: 20 }, () => callOnce(worker, dependency(clock, 'ok'))),
     );
     expect(results).toEqual(Array(20).fill('ran'));
-    expect(server.stats.requests - requests).toBe(1); // one getRow of the shared state
+    expect(local.server.stats.requests - requests).toBe(1); // one getRow of the shared state
     expect(worker.status).toBe('CLOSED');
     expect(worker.snapshot().counters).toMatchObject({
       rejections: { open: 0 },

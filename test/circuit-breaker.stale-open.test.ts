@@ -1,77 +1,17 @@
-import {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  errors,
-  hasCode,
-  type TableStore,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { ManualClock } from 'resilience-core/testing';
+import { CircuitBreaker, type CircuitBreakerOptions, hasCode } from 'resilience-core';
+import type { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
-import { callOnce, dependency } from './circuit-breaker-helpers.ts';
+import { callOnce, dependency, memoryBreakers, sleeperRegistered } from './circuit-breaker-helpers.ts';
 
 /**
  * A call that a stale cached OPEN state would turn away waits (bounded) for a fresh read of the shared state
  * first: an operator's reset in another process must not keep this one rejecting for a cache TTL.
  */
 
-const options: CircuitBreakerOptions = {
-  window: { type: 'count', size: 10 },
-  minimumCalls: 4,
-  failureRateThreshold: 50,
-  openDuration: { baseMs: 10_000, multiplier: 2, maxMs: 60_000 },
-  halfOpen: { maxProbes: 1, leaseMs: 5_000 },
-  cacheTtlMs: 1_000,
-  refreshBeforeRejectMs: 300,
-};
-
-/**
- * A store whose operations can fail (as a network outage) or hang until released, and which counts the
- * calls that reach it.
- */
-function controllableStore(inner: TableStore) {
-  const control = { down: false, hanging: false, calls: 0, release: () => {} };
-  let gate = Promise.resolve();
-  const wrapper = {} as TableStore;
-  for (const method of [
-    'create',
-    'get',
-    'update',
-    'upsert',
-    'delete',
-    'list',
-    'increment',
-    'transaction',
-  ] as const) {
-    (wrapper as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-      control.calls++;
-      if (control.hanging) await gate;
-      if (control.down) throw errors.retryable('store unreachable');
-      return (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
-    };
-  }
-  const hang = () => {
-    control.hanging = true;
-    gate = new Promise<void>((resolve) => {
-      control.release = () => {
-        control.hanging = false;
-        resolve();
-      };
-    });
-  };
-  return { store: wrapper, control, hang };
-}
-
 function setup(extra: CircuitBreakerOptions = {}) {
-  const clock = new ManualClock();
-  const memory = new MemoryTableStore({ clock });
-  const { store, control, hang } = controllableStore(memory);
-  const make = (id: string) =>
-    new CircuitBreaker('dep', { ...options, ...extra }, { clock, store, instanceId: id });
+  const world = memoryBreakers({ refreshBeforeRejectMs: 300, ...extra });
   // `worker` keeps a cached OPEN state; `operator` is another process (the key-only reset route).
-  const worker = make('worker');
-  const operator = make('operator');
-  return { clock, memory, control, hang, worker, operator, make };
+  return { ...world, worker: world.make('worker'), operator: world.make('operator') };
 }
 
 /** Trips `b` with failing calls and lets its background check write OPEN. */
@@ -79,12 +19,6 @@ async function trip(b: CircuitBreaker, clock: ManualClock): Promise<void> {
   for (let i = 0; i < 4; i++) await callOnce(b, dependency(clock, 'fail'));
   await b.flush();
   expect(b.status).toBe('OPEN');
-}
-
-/** Waits until the code under test is sleeping on the manual clock (its timeout timer is armed). */
-async function sleeperRegistered(clock: ManualClock): Promise<void> {
-  for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
-  expect(clock.pending).toBeGreaterThan(0);
 }
 
 describe('circuit breaker: a stale cached OPEN state is re-read before rejecting', () => {

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
+import { type AppwriteLocal, deployFunction } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
 import {
   type Clock,
@@ -14,7 +12,7 @@ import {
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock, SimulatedFunctionsPlatform } from 'resilience-core/testing';
-import { buildAppwriteConfig } from '../scripts/appwrite-config.ts';
+import { startLocalWithTables } from './appwrite-local-helpers.ts';
 
 /** The rollout fixtures: test/fixtures/deploy/<name> (blue, good, bad-build, bad-health, ...). */
 export const DEPLOY_FIXTURES = path.join(import.meta.dirname, 'fixtures', 'deploy');
@@ -26,32 +24,20 @@ export interface DeployServer {
 }
 
 /**
- * Starts an in-memory local Appwrite server provisioned from an appwrite.json document: the deployment tables as
- * scripts/appwrite-config.ts writes them (`buildAppwriteConfig`), and `functions` (appwrite.json `functions[]`
- * entries; none by default). The document goes through a temporary file, removed once the server has read it.
+ * Starts an in-memory local Appwrite server (startLocalWithTables) provisioned with the deployment tables and
+ * `functions` (appwrite.json `functions[]` entries; none by default).
  */
 export async function startDeployServer(
   options: { projectId?: string; functions?: readonly Record<string, unknown>[] } = {},
 ): Promise<DeployServer> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'deploy-server-'));
-  try {
-    const config = path.join(dir, 'appwrite.json');
-    const document = { ...buildAppwriteConfig(deploymentTables), functions: options.functions ?? [] };
-    writeFileSync(config, JSON.stringify(document));
-    const server = await startAppwriteLocal({
-      port: 0,
-      memory: true,
-      projectId: options.projectId ?? 'test',
-      apiKey: 'key',
-      config,
-    });
-    const functions = new Functions(
-      new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
-    );
-    return { server, functions };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { server } = await startLocalWithTables(deploymentTables, {
+    projectId: options.projectId,
+    functionEntries: options.functions,
+  });
+  const functions = new Functions(
+    new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey),
+  );
+  return { server, functions };
 }
 
 /**

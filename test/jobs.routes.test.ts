@@ -144,57 +144,19 @@ describe('job routes of create-recognition', () => {
 });
 
 describe('job-worker routes and notifier', () => {
-  it('creates a schedule (key only), refuses a bad cron with 400, and the cron tick materialises it', async () => {
-    const bad = await invoke(worker, {
-      method: 'POST',
-      path: '/schedules',
-      body: {
-        orgId: 'acme',
-        name: 'n',
-        cron: 'every day',
-        type: 'cleanup-recognitions',
-        payload: { daysOld: 1 },
-      },
-    });
-    expect(bad.status).toBe(400);
-    const asUser = await invoke(worker, {
-      method: 'POST',
-      path: '/schedules',
-      body: {
-        orgId: 'acme',
-        name: 'n',
-        cron: '* * * * *',
-        type: 'cleanup-recognitions',
-        payload: { daysOld: 1 },
-      },
-      headers: { 'x-appwrite-user-id': 'alice' },
-    });
-    expect(asUser.status).toBe(403);
+  it('creates a schedule (API key only: a user gets 403), refuses a bad cron with 400 and a duplicate with 409', async () => {
+    const postSchedule = (cron: string, headers?: Record<string, string>) =>
+      invoke(worker, {
+        method: 'POST',
+        path: '/schedules',
+        body: { orgId: 'acme', name: 'n', cron, type: 'cleanup-recognitions', payload: { daysOld: 1 } },
+        ...(headers ? { headers } : {}),
+      });
+    expect((await postSchedule('every day')).status).toBe(400);
+    expect((await postSchedule('* * * * *', { 'x-appwrite-user-id': 'alice' })).status).toBe(403);
     expect(await listAll(store, JOB_TABLES.schedules)).toHaveLength(0);
-    const ok = await invoke(worker, {
-      method: 'POST',
-      path: '/schedules',
-      body: {
-        orgId: 'acme',
-        name: 'n',
-        cron: '* * * * *',
-        type: 'cleanup-recognitions',
-        payload: { daysOld: 1 },
-      },
-    });
-    expect(ok.status).toBe(201);
-    const dup = await invoke(worker, {
-      method: 'POST',
-      path: '/schedules',
-      body: {
-        orgId: 'acme',
-        name: 'n',
-        cron: '* * * * *',
-        type: 'cleanup-recognitions',
-        payload: { daysOld: 1 },
-      },
-    });
-    expect(dup.status).toBe(409);
+    expect((await postSchedule('* * * * *')).status).toBe(201);
+    expect((await postSchedule('* * * * *')).status).toBe(409);
   });
 
   it('a job-queue create event triggers a drain (the low-latency path)', async () => {

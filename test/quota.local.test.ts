@@ -2,12 +2,7 @@
  * The quota service against the local Appwrite server through the real Appwrite adapter (node-appwrite over
  * HTTP): every consumer has its own store client, as separate executions would.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import {
-  DATABASE_ID,
   forgetKnownAlerts,
   QUOTA_TABLES,
   QuotaService,
@@ -16,54 +11,33 @@ import {
   updateQuotaSettings,
   usageRowId,
 } from 'resilience-core';
-import { type AppwriteTableStore, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import type { AppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';
 
-let server: AppwriteLocal;
-let dir: string;
+let local: LocalTables;
 const clock = new ManualClock('2026-03-10T12:00:00.000Z');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'quota-local-'));
-  const config = join(dir, 'appwrite.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      projectId: 'test',
-      tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-      tables: quotaTables.map(({ rowSchema: _rowSchema, ...t }) => ({
-        ...t,
-        databaseId: DATABASE_ID,
-        enabled: true,
-        rowSecurity: false,
-        $permissions: [],
-        columns: t.columns.map((c) => ({ array: false, ...c })),
-      })),
-    }),
-  );
-  server = await startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
+  local = await startLocalWithTables(quotaTables);
 });
 
 afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await local?.stop();
 });
 
 beforeEach(() => forgetKnownAlerts());
 
-function store(): AppwriteTableStore {
-  return createAppwriteTableStore({
-    endpoint: server.endpoint,
-    projectId: server.projectId,
-    key: server.apiKey,
-  });
-}
-
-const execution = () => new QuotaService({ store: store(), clock });
+const execution = () => new QuotaService({ store: local.store(), clock });
 
 async function limit(orgId: string, overrides: Record<string, number>): Promise<void> {
-  await updateQuotaSettings(store(), { userId: null, orgId, isAdmin: true }, { overrides }, clock.now());
+  await updateQuotaSettings(
+    local.store(),
+    { userId: null, orgId, isAdmin: true },
+    { overrides },
+    clock.now(),
+  );
 }
 
 describe('quotas on the local Appwrite server', () => {
@@ -78,38 +52,37 @@ describe('quotas on the local Appwrite server', () => {
         results.filter((r) => r.allowed),
         `round ${round}`,
       ).toHaveLength(37);
-      const row = await store().get(
-        QUOTA_TABLES.usage,
-        usageRowId(org, 'recognitions_per_day', '2026-03-10'),
-      );
+      const row = await local
+        .store()
+        .get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10'));
       expect(row?.used, `round ${round}`).toBe(37);
     }
   }, 120_000);
 
   it('takes one round trip per consume once the window row exists', async () => {
-    const q = new QuotaService({ store: store(), clock });
+    const q = new QuotaService({ store: local.store(), clock });
     await q.consume('org-trips', 'api_calls_per_hour');
     const s = (q.store as AppwriteTableStore).stats;
     const before = s.roundTrips;
-    const requests = server.stats.requests;
+    const requests = local.server.stats.requests;
     for (let i = 0; i < 20; i++) await q.consume('org-trips', 'api_calls_per_hour');
     expect((s.roundTrips - before) / 20).toBe(1);
-    expect((server.stats.requests - requests) / 20).toBe(1);
+    expect((local.server.stats.requests - requests) / 20).toBe(1);
   });
 
   it('consumeMany: one quota is one bounded increment; several are a transaction (3 requests) + one read', async () => {
-    const q = new QuotaService({ store: store(), clock });
+    const q = new QuotaService({ store: local.store(), clock });
     const items = [{ quotaType: 'recognitions_per_day' }, { quotaType: 'exports_per_day' }];
     await q.consumeMany('org-many-trips', items); // limits + first use of the windows
     await q.consumeMany('org-many-trips', [items[0]!]);
-    let requests = server.stats.requests;
+    let requests = local.server.stats.requests;
     const one = await q.consumeMany('org-many-trips', [items[0]!, { ...items[0]!, amount: 2 }]);
-    expect(server.stats.requests - requests).toBe(1);
+    expect(local.server.stats.requests - requests).toBe(1);
     expect(one.decisions).toHaveLength(1);
     expect(one.decisions[0]).toMatchObject({ allowed: true, amount: 3, used: 5 });
-    requests = server.stats.requests;
+    requests = local.server.stats.requests;
     const many = await q.consumeMany('org-many-trips', items);
-    expect(server.stats.requests - requests).toBe(4);
+    expect(local.server.stats.requests - requests).toBe(4);
     expect(many.decisions.map((d) => [d.quotaType, d.used])).toEqual([
       ['recognitions_per_day', 6],
       ['exports_per_day', 2],
@@ -132,7 +105,7 @@ describe('quotas on the local Appwrite server', () => {
     );
     const multi = results.filter((r) => r.multi && r.allowed).length;
     const single = results.filter((r) => !r.multi && r.allowed).length;
-    const s = store();
+    const s = local.store();
     const rec = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'recognitions_per_day', '2026-03-10')))
       ?.used;
     const api = (await s.get(QUOTA_TABLES.usage, usageRowId(org, 'api_calls_per_hour', '2026-03-10T12')))
@@ -157,12 +130,12 @@ describe('quotas on the local Appwrite server', () => {
     expect(lazy).toMatchObject({ allowed: true, used: 3 });
     await clock.advance(60_000);
     const reports = await Promise.all([
-      runQuotaReset({ store: store(), clock }),
-      runQuotaReset({ store: store(), clock }),
+      runQuotaReset({ store: local.store(), clock }),
+      runQuotaReset({ store: local.store(), clock }),
     ]);
     expect(reports[0]!.reservationsReleased + reports[1]!.reservationsReleased).toBe(1);
-    const row = await store().get(QUOTA_TABLES.usage, usageRowId(org, 'exports_per_day', '2026-03-10'));
+    const row = await local.store().get(QUOTA_TABLES.usage, usageRowId(org, 'exports_per_day', '2026-03-10'));
     expect(row).toMatchObject({ used: 1, reserved: 0 });
-    expect((await store().list(QUOTA_TABLES.reservations)).rows).toEqual([]);
+    expect((await local.store().list(QUOTA_TABLES.reservations)).rows).toEqual([]);
   });
 });

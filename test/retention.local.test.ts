@@ -1,4 +1,3 @@
-import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import quotaReset from 'fn-quota-reset/src/main.ts';
 import {
   allTables,
@@ -11,7 +10,7 @@ import {
 } from 'resilience-core';
 import { invoke } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeFor, writeJobsConfig } from './jobs-local-helpers.ts';
+import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';
 import {
   breakerRows,
   DAY,
@@ -22,18 +21,12 @@ import {
   type RetentionWorld,
 } from './retention-helpers.ts';
 
-let server: AppwriteLocal;
+let local: LocalTables;
 
 beforeAll(async () => {
-  server = await startAppwriteLocal({
-    port: 0,
-    memory: true,
-    projectId: 'test',
-    apiKey: 'key',
-    config: writeJobsConfig(allTables),
-  });
+  local = await startLocalWithTables(allTables);
 });
-afterAll(() => server?.stop());
+afterAll(() => local?.stop());
 
 async function seed(w: RetentionWorld) {
   const oldJobs = [await jobIn(w, 'COMPLETED', 15 * DAY), await jobIn(w, 'CANCELLED', 30 * DAY)];
@@ -51,7 +44,7 @@ async function seed(w: RetentionWorld) {
 
 describe('retention against the local server (Appwrite adapter)', () => {
   it('prunes old rows with compare-and-set job deletes, bounded, and a second run deletes nothing', async () => {
-    const w = memoryWorld(storeFor(server));
+    const w = memoryWorld(local.store());
     const { keptJobs } = await seed(w);
     const first = await runRetention({ store: w.store, clock: w.clock });
     expect(first).toEqual({
@@ -79,7 +72,7 @@ describe('retention against the local server (Appwrite adapter)', () => {
   });
 
   it('the quota-reset cron runs retention after the quota steps, within its run budget', async () => {
-    const store = storeFor(server);
+    const store = local.store();
     const w = memoryWorld(store);
     for (let i = 0; i < 3; i++) await jobIn(w, 'COMPLETED', 20 * DAY);
     const fn = quotaReset.with({
@@ -114,7 +107,7 @@ describe('retention against the local server (Appwrite adapter)', () => {
   });
 
   it('refuses a bad retention variable before doing anything', async () => {
-    const fn = quotaReset.with({ store: storeFor(server), env: { RETENTION_BREAKER_HOURS: '12' } });
+    const fn = quotaReset.with({ store: local.store(), env: { RETENTION_BREAKER_HOURS: '12' } });
     const res = await invoke(fn, {
       method: 'POST',
       path: '/',

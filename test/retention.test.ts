@@ -15,7 +15,15 @@ import {
 } from 'resilience-core';
 import type { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { describe, expect, it } from 'vitest';
-import { breakerRows, DAY, exportFile, HOUR, jobIn, memoryWorld } from './retention-helpers.ts';
+import {
+  breakerRows,
+  DAY,
+  exportFile,
+  HOUR,
+  jobIn,
+  memoryWorld,
+  type RetentionWorld,
+} from './retention-helpers.ts';
 
 const ids = async (store: TableStore, table: string) =>
   (await listAll(store, table)).map((r) => r.$id).sort();
@@ -135,6 +143,25 @@ describe('retention', () => {
 });
 
 describe('retention and schedules', () => {
+  /** Marks job `id` COMPLETED now, as the worker that ran it would. */
+  const complete = (w: RetentionWorld, id: string) =>
+    w.store.update(JOB_TABLES.queue, id, { status: 'COMPLETED', finishedAt: w.clock.now() });
+  /** A tick by a worker whose copy of schedule `id` is stale (lastSlotAt lost). */
+  async function staleTick(w: RetentionWorld, id: string) {
+    await w.store.update(JOB_TABLES.schedules, id, { lastSlotAt: null });
+    return tickSchedules(w.queue);
+  }
+  /** An hourly cleanup schedule of org acme (catching up `maxCatchUp` missed slots when given). */
+  const hourly = (w: RetentionWorld, extra: { maxCatchUp?: number } = {}) =>
+    createSchedule(w.queue, {
+      orgId: 'acme',
+      name: 'hourly',
+      cron: '0 * * * *',
+      type: 'cleanup-recognitions',
+      payload: { daysOld: 30 },
+      ...extra,
+    });
+
   it('keeps a scheduled job until its slot can never be materialised again, so each slot runs once', async () => {
     const w = memoryWorld();
     // Monthly on the 1st, catching up 3 missed months: a slot stays re-materialisable for 4 more months.
@@ -149,7 +176,7 @@ describe('retention and schedules', () => {
     w.clock.set('2026-04-01T00:01:00.000Z');
     expect((await tickSchedules(w.queue)).materialised).toBe(1);
     const april = slotJobId(schedule.$id, Date.parse('2026-04-01T00:00:00.000Z'));
-    await w.store.update(JOB_TABLES.queue, april, { status: 'COMPLETED', finishedAt: w.clock.now() });
+    await complete(w, april);
     const settled = slotSettledAt(schedule, (await w.queue.get(april))!.enqueuedAt);
     expect(new Date(settled!).toISOString()).toBe('2026-08-01T00:00:00.000Z');
 
@@ -160,68 +187,51 @@ describe('retention and schedules', () => {
       jobsDeleted: 0,
       jobsKeptForSchedules: 1,
     });
-    await w.store.update(JOB_TABLES.schedules, schedule.$id, { lastSlotAt: null });
-    expect(await tickSchedules(w.queue)).toMatchObject({ materialised: 0, alreadyMaterialised: 1 });
+    expect(await staleTick(w, schedule.$id)).toMatchObject({ materialised: 0, alreadyMaterialised: 1 });
     expect((await w.queue.get(april))?.status).toBe('COMPLETED');
 
     // Once four newer slots have passed (plus the margin), no tick can reach April again: it is deleted.
     w.clock.set(settled! + 2 * HOUR);
     expect(await runRetention({ store: w.store, clock: w.clock })).toMatchObject({ jobsDeleted: 1 });
     expect(await w.queue.get(april)).toBeNull();
-    await w.store.update(JOB_TABLES.schedules, schedule.$id, { lastSlotAt: null });
-    await tickSchedules(w.queue);
+    await staleTick(w, schedule.$id);
     expect(await w.queue.get(april)).toBeNull();
   });
 
   it('exactly-once holds after pruning: a tick with a stale lastSlotAt does not re-run a pruned slot', async () => {
     const w = memoryWorld();
-    const schedule = await createSchedule(w.queue, {
-      orgId: 'acme',
-      name: 'hourly',
-      cron: '0 * * * *',
-      type: 'cleanup-recognitions',
-      payload: { daysOld: 30 },
-      maxCatchUp: 2,
-    });
+    const schedule = await hourly(w, { maxCatchUp: 2 });
     await w.clock.advance(HOUR); // 13:00
     await tickSchedules(w.queue);
     const firstSlot = slotJobId(schedule.$id, Date.parse('2026-03-10T13:00:00.000Z'));
-    await w.store.update(JOB_TABLES.queue, firstSlot, { status: 'COMPLETED', finishedAt: w.clock.now() });
+    await complete(w, firstSlot);
     await w.clock.advance(15 * DAY);
     await tickSchedules(w.queue);
     // Finish everything so retention may delete what is old enough.
     for (const job of await listAll(w.store, JOB_TABLES.queue)) {
-      if (job.status !== 'COMPLETED')
-        await w.store.update(JOB_TABLES.queue, job.$id, { status: 'COMPLETED', finishedAt: w.clock.now() });
+      if (job.status !== 'COMPLETED') await complete(w, job.$id);
     }
     const report = await runRetention({ store: w.store, clock: w.clock });
     expect(report.jobsDeleted).toBe(1);
     expect(await w.queue.get(firstSlot)).toBeNull();
     // A worker whose copy of the schedule is stale (lastSlotAt lost) ticks: only recent slots come back.
-    await w.store.update(JOB_TABLES.schedules, schedule.$id, { lastSlotAt: null });
-    await tickSchedules(w.queue);
+    await staleTick(w, schedule.$id);
     expect(await w.queue.get(firstSlot)).toBeNull();
   });
 
   it('keeps the jobs of a schedule whose cron no longer parses, and still prunes the rest', async () => {
     const w = memoryWorld();
-    const schedule = await createSchedule(w.queue, {
-      orgId: 'acme',
-      name: 'hourly',
-      cron: '0 * * * *',
-      type: 'cleanup-recognitions',
-      payload: { daysOld: 30 },
-    });
+    const schedule = await hourly(w);
     await w.clock.advance(HOUR);
     expect((await tickSchedules(w.queue)).materialised).toBe(1);
     const slot = slotJobId(schedule.$id, w.clock.now());
-    await w.store.update(JOB_TABLES.queue, slot, { status: 'COMPLETED', finishedAt: w.clock.now() });
+    await complete(w, slot);
     const plain = await w.queue.enqueue({
       orgId: 'acme',
       type: 'cleanup-recognitions',
       payload: { daysOld: 1 },
     });
-    await w.store.update(JOB_TABLES.queue, plain.jobId, { status: 'COMPLETED', finishedAt: w.clock.now() });
+    await complete(w, plain.jobId);
     await w.store.update(JOB_TABLES.schedules, schedule.$id, { cron: '61 * * * *' }); // hand-edited
     await w.clock.advance(30 * DAY);
     expect(await runRetention({ store: w.store, clock: w.clock })).toMatchObject({
