@@ -382,7 +382,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 }
 
 /** The settings sent on create/update (everything but the runtime on update). */
-function functionSettings(fn: FunctionConfig) {
+export function functionSettings(fn: FunctionConfig) {
   return {
     functionId: fn.$id,
     name: fn.name,

@@ -8,6 +8,7 @@ import {
   enqueueNotification,
   JOB_TABLES,
   listAll,
+  postWebhook,
   productJobTypes,
   queueDeferral,
   webhooksFromEnv,
@@ -150,6 +151,27 @@ describe('webhook notifier', () => {
     expect(() => webhooksFromEnv({ NOTIFY_TEAMS_WEBHOOK_URL: 'not a url secret' })).toThrow(
       /^Invalid webhook variables: NOTIFY_TEAMS_WEBHOOK_URL$/,
     );
+  });
+});
+
+describe('postWebhook', () => {
+  const answer = (retryAfter: string) => async () =>
+    new Response('busy', { status: 429, headers: { 'retry-after': retryAfter } });
+  const refusal = (doFetch: typeof fetch) =>
+    postWebhook(doFetch, 'https://hooks.example.test/x', {}, undefined, 'Slack').catch((e: unknown) => e);
+
+  it('takes Retry-After in seconds', async () => {
+    expect(await refusal(answer('7') as typeof fetch)).toMatchObject({
+      code: 'RETRYABLE',
+      retryAfterSeconds: 7,
+    });
+  });
+
+  it('takes Retry-After as an HTTP-date', async () => {
+    const at = new Date(Date.now() + 30_000).toUTCString();
+    const error = (await refusal(answer(at) as typeof fetch)) as { retryAfterSeconds?: number };
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(28);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(30);
   });
 });
 

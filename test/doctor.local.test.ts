@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';
-import { deploy } from '../scripts/deploy.ts';
+import { deploy, functionSettings } from '../scripts/deploy.ts';
 import { type DoctorReport, formatDoctorReport, runDoctor } from '../scripts/doctor.ts';
 import { DEPLOY_FIXTURES } from './deploy-helpers.ts';
 
@@ -322,17 +322,7 @@ describe('npm run doctor', () => {
     const twin = declared.find((f) => f.$id === 'job-worker-standby')!;
     const live = declared.find((f) => f.$id === 'quota-reset')!;
     const settings = (fn: typeof twin, extra: Record<string, unknown>) => ({
-      functionId: fn.$id,
-      name: fn.name,
-      execute: fn.execute,
-      events: fn.events,
-      schedule: fn.schedule,
-      timeout: fn.timeout,
-      enabled: fn.enabled,
-      logging: fn.logging,
-      entrypoint: fn.entrypoint,
-      commands: fn.commands,
-      scopes: fn.scopes as never,
+      ...functionSettings(fn),
       ...extra,
     });
     await fns.update(settings(twin, { schedule: '* * * * *' }));

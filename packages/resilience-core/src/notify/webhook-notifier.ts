@@ -5,6 +5,7 @@ import { errors, hasCode, ResilienceError } from '../errors.ts';
 import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
 import type { QuotaService, UsageTicket } from '../quota/quota-service.ts';
 import { retry } from '../retry/retry.ts';
+import { parseRetryAfter } from '../retry/retry-after.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**
@@ -261,11 +262,13 @@ export async function postWebhook(
   // Drain the body so the connection can be reused.
   await response.text().catch(() => '');
   if (response.ok) return { status: response.status };
-  const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
   if (response.status === 429 || response.status >= 500) {
+    // Seconds or an HTTP-date; the date is the remote server's wall clock, so it is compared with ours.
+    const header = response.headers.get('retry-after');
+    const retryAfterMs = header === null ? undefined : parseRetryAfter(header, Date.now());
     throw new ResilienceError('RETRYABLE', `${what} webhook answered ${response.status}`, {
       details: { status: response.status },
-      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+      ...(retryAfterMs === undefined ? {} : { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }),
     });
   }
   throw new ResilienceError('DEPENDENCY_ERROR', `${what} webhook refused the message (${response.status})`, {
