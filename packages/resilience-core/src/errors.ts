@@ -18,6 +18,12 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   /** A dependency is temporarily unavailable (429/5xx/network); safe to retry with backoff. */
   RETRYABLE: 503,
+  /**
+   * A write whose result is unknown: a transaction commit answered 400 `transaction_failed`, a 5xx, or no
+   * response at all (platform notes §F3). It may or may not have applied; the caller re-reads to find out and
+   * never assumes either result.
+   */
+  OUTCOME_UNKNOWN: 503,
   CIRCUIT_OPEN: 503,
   /** A dependency answered with an error that retrying will not fix (e.g. a webhook's 4xx); `details.status`. */
   DEPENDENCY_ERROR: 502,
@@ -112,6 +118,8 @@ export const errors = {
       cause,
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     }),
+  outcomeUnknown: (message: string, cause?: unknown, details?: Record<string, unknown>) =>
+    new ResilienceError('OUTCOME_UNKNOWN', message, { cause, ...(details ? { details } : {}) }),
   leaseLost: (message: string, details?: Record<string, unknown>) =>
     new ResilienceError('LEASE_LOST', message, details ? { details } : {}),
   internal: (message: string, cause?: unknown) => new ResilienceError('INTERNAL', message, { cause }),

@@ -11,8 +11,12 @@
  *   crossing it fails with `BOUND_EXCEEDED` and writes nothing. This is the primitive for quotas and
  *   version compare-and-set (increment `version` by 1 with `max = expected + 1`).
  * - `transaction` applies every operation or none. It fails with `CONFLICT` (duplicate id or unique violation),
- *   `NOT_FOUND` (an update/delete/increment of a missing row) or `BOUND_EXCEEDED`; after any failure nothing
- *   of it is visible. Put a version increment beside an update to make the update compare-and-set.
+ *   `NOT_FOUND` (an update/delete/increment of a missing row) or `BOUND_EXCEEDED`; after any of those nothing
+ *   of it is visible. Put a version increment beside an update to make the update compare-and-set. It fails
+ *   with `OUTCOME_UNKNOWN` when the backend cannot say whether the commit applied (Appwrite: 400
+ *   `transaction_failed`, a 5xx or a lost response on commit): the caller re-reads the rows to learn the result.
+ *   Adapters commit the operations ordered by (table, row id) — {@link orderForCommit} — so two transactions
+ *   never lock rows in opposite orders (on MariaDB that deadlock can commit part of a batch).
  * - `list` reads committed data; ordering is by `orderBy` then by `$sequence` (insertion order), so paging with
  *   `cursor` is stable. `limit` defaults to 100 and is capped at 1000.
  * - `get` returns `null` for a missing row; `update` and `increment` of a missing row fail with `NOT_FOUND`;
@@ -122,6 +126,22 @@ export interface TableStore {
     bound?: IncrementBound,
   ): Promise<Row<T>>;
   transaction(ops: readonly WriteOp[]): Promise<void>;
+}
+
+/**
+ * The operations of a transaction in commit order: sorted by (table, row id), operations on one row kept in
+ * the order given (a create before the increment of the same row). Every adapter commits in this order, so
+ * concurrent transactions always take row locks in the same order and cannot deadlock each other.
+ */
+export function orderForCommit(ops: readonly WriteOp[]): WriteOp[] {
+  return ops
+    .map((op, index) => ({ op, index }))
+    .sort((a, b) => compareText(a.op.table, b.op.table) || compareText(a.op.id, b.op.id) || a.index - b.index)
+    .map(({ op }) => op);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Default and maximum page sizes for {@link TableStore.list}. */

@@ -288,7 +288,7 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
     },
   );
 
-  it('rolls back after a commit with an unknown outcome (5xx); a refused rollback is expected', async () => {
+  it('a commit answered 5xx whose rollback is refused is OUTCOME_UNKNOWN; the refused rollback is expected', async () => {
     const { api, calls } = fakeTables((c) => {
       if (c.method === 'updateTransaction' && c.params.commit) return appwriteError(500, 'general_unknown');
       if (c.method === 'updateTransaction' && c.params.rollback)
@@ -303,7 +303,7 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
     });
     await expect(
       store.transaction([{ action: 'update', table: 't', id: 'a', data: { n: 1 } }]),
-    ).rejects.toMatchObject({ code: 'RETRYABLE' });
+    ).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', details: { transactionId: 'tx' } });
     expect(calls.map((c) => c.method)).toEqual([
       'createTransaction',
       'createOperations',
@@ -314,6 +314,56 @@ describe('createAppwriteTableStore (fake TablesDB)', () => {
     expect(seen.filter((i) => !i.ok).map((i) => [i.status, i.expected, i.retrying])).toEqual([
       [500, false, false], // a commit is not re-sent after an ambiguous 500
       [400, true, false],
+    ]);
+  });
+
+  it.each([
+    [400, 'transaction_failed'],
+    [500, 'general_unknown'],
+  ])('a commit answered %i %s is OUTCOME_UNKNOWN, never INVALID_INPUT (§F3)', async (status, type) => {
+    const { api } = fakeTables((c) => {
+      if (c.method === 'updateTransaction' && c.params.commit) return appwriteError(status, type);
+      if (c.method === 'updateTransaction' && c.params.rollback)
+        return appwriteError(400, 'transaction_not_ready');
+      return { $id: 'tx' };
+    });
+    const store = createAppwriteTableStore({ tablesDB: api, clock: instantClock() });
+    await expect(
+      store.transaction([{ action: 'update', table: 't', id: 'a', data: { n: 1 } }]),
+    ).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+  });
+
+  it('a commit whose response is lost but whose rollback is accepted applied nothing: RETRYABLE', async () => {
+    const { api } = fakeTables((c) => {
+      if (c.method === 'updateTransaction' && c.params.commit)
+        return appwriteError(503, 'general_server_error');
+      return { $id: 'tx' };
+    });
+    const store = createAppwriteTableStore({ tablesDB: api, clock: instantClock() });
+    await expect(
+      store.transaction([{ action: 'update', table: 't', id: 'a', data: { n: 1 } }]),
+    ).rejects.toMatchObject({ code: 'RETRYABLE' });
+  });
+
+  it('stages operations ordered by (table, row id), keeping the order of operations on one row', async () => {
+    const { api, calls } = fakeTables(() => ({ $id: 'tx' }));
+    const store = createAppwriteTableStore({ tablesDB: api, clock: instantClock() });
+    await store.transaction([
+      { action: 'update', table: 'b', id: 'x', data: { n: 1 } },
+      { action: 'create', table: 'a', id: 'z', data: {} },
+      { action: 'increment', table: 'a', id: 'z', column: 'n', by: 1 },
+      { action: 'update', table: 'a', id: 'y', data: { n: 2 } },
+    ]);
+    const staged = calls.find((c) => c.method === 'createOperations')?.params.operations as Array<{
+      tableId: string;
+      rowId: string;
+      action: string;
+    }>;
+    expect(staged.map((o) => `${o.tableId}/${o.rowId}:${o.action}`)).toEqual([
+      'a/y:update',
+      'a/z:create',
+      'a/z:increment',
+      'b/x:update',
     ]);
   });
 

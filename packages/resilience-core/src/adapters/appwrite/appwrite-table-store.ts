@@ -1,15 +1,16 @@
 import { Client } from 'node-appwrite';
 import { errors, hasCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type {
-  IncrementBound,
-  ListOptions,
-  ListResult,
-  Row,
-  RowData,
-  TableStore,
-  WriteOp,
-  WriteOptions,
+import {
+  type IncrementBound,
+  type ListOptions,
+  type ListResult,
+  orderForCommit,
+  type Row,
+  type RowData,
+  type TableStore,
+  type WriteOp,
+  type WriteOptions,
 } from '../../ports/table-store.ts';
 import { DATABASE_ID } from '../../schema/table-spec.ts';
 import {
@@ -409,7 +410,7 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
     async transaction(ops: readonly WriteOp[]) {
       count('transaction');
       if (ops.length === 0) return;
-      const operations = ops.map(toOperation);
+      const operations = orderForCommit(ops).map(toOperation);
       const tx = await call<{ $id: string }>('transaction begin', 'createTransaction', {}, 'idempotent');
       const transactionId = tx.$id;
       try {
@@ -424,20 +425,29 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         await call('transaction commit', 'updateTransaction', { transactionId, commit: true }, 'once');
       } catch (error) {
         // A commit refused with a definite answer (409 conflict, 404, bound crossed) marked the transaction
-        // `failed` (platform notes D1): nothing to release, and a rollback would only be refused (400
-        // transaction_not_ready). After an unknown outcome (5xx, network, expiry) roll back so a still-pending
-        // one is released (Appwrite refuses to roll back a committed one, so this can never undo a commit).
-        if (!hasCode(error, 'CONFLICT', 'NOT_FOUND', 'BOUND_EXCEEDED')) await rollback(transactionId);
-        throw error;
+        // `failed` (platform notes D1): nothing applied, nothing to release.
+        if (hasCode(error, 'CONFLICT', 'NOT_FOUND', 'BOUND_EXCEEDED')) throw error;
+        // Anything else (400 transaction_failed, 5xx, a lost response) may or may not have applied (§F3). A
+        // rollback that Appwrite accepts proves the transaction was still pending, so nothing applied; a refused
+        // one (already committed, failed or stuck `committing`) leaves the outcome unknown: the caller re-reads.
+        if (await rollback(transactionId)) throw error;
+        throw errors.outcomeUnknown(
+          `transaction commit: outcome unknown (${error instanceof Error ? error.message : String(error)}); re-read the rows`,
+          error,
+          { transactionId },
+        );
       }
     },
   };
 
-  async function rollback(transactionId: string): Promise<void> {
+  /** Rolls a transaction back; true when Appwrite accepted it (the transaction was pending, nothing applied). */
+  async function rollback(transactionId: string): Promise<boolean> {
     try {
       await send('updateTransaction', { transactionId, rollback: true }, 'idempotent', undefined, true);
+      return true;
     } catch {
-      // Best effort: an uncommitted transaction expires on its own after its TTL (default 300 s).
+      // An uncommitted transaction expires on its own after its TTL (default 300 s).
+      return false;
     }
   }
 

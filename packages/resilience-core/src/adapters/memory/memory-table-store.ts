@@ -7,6 +7,7 @@ import {
   LIST_MAX_LIMIT,
   type ListOptions,
   type ListResult,
+  orderForCommit,
   type Row,
   type RowData,
   type TableStore,
@@ -132,7 +133,7 @@ export class MemoryTableStore implements TableStore {
     }
     const sequenceBefore = this.sequence;
     try {
-      for (const op of ops) {
+      for (const op of orderForCommit(ops)) {
         switch (op.action) {
           case 'create':
             this.applyCreate(staged, op.table, op.id, op.data, op.permissions);
