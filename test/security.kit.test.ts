@@ -145,6 +145,20 @@ describe('stableId: caller-supplied parts cannot make two tenants share a row', 
     expect(stableId('q', 'a'.repeat(40))).toMatch(/^q[0-9a-f]{35}$/);
   });
 
+  it('never lets two parts that differ only in case share a row under a case-insensitive collation', () => {
+    expect(stableId('jk', 'acme', 'Order-1')).not.toBe(stableId('jk', 'acme', 'order-1'));
+    expect(stableId('jk', 'acme', 'Order-1')).toBe(stableId('jk', 'acme', 'Order-1').toLowerCase());
+    const part = fc.string({ unit: fc.constantFrom('a', 'A', '.', 'b', 'B', '_'), maxLength: 6 });
+    fc.assert(
+      fc.property(fc.tuple(part, part), fc.tuple(part, part), (a, b) => {
+        const same = a[0] === b[0] && a[1] === b[1];
+        const fold = (id: string) => id.toLowerCase();
+        return same === (fold(stableId('jk', ...a)) === fold(stableId('jk', ...b)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('is injective over tuples of the same arity (property)', () => {
     const part = fc.string({ unit: fc.constantFrom('a', '.', 'b', '_', '-'), maxLength: 6 });
     fc.assert(

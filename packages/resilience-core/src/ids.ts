@@ -21,16 +21,21 @@ export function newId(): string {
  * one organization could occupy or read another's. Such parts are hashed from an unambiguous (length-prefixed)
  * encoding, and the id carries an `_` after the prefix, so it can equal neither a joined id (which has a `.`)
  * nor the digest id of dot-free parts (neither `.` nor `_`). Ids of dot-free parts are unchanged.
+ *
+ * Every id it returns is lower case, and distinct parts give ids that differ even when compared case- and
+ * accent-insensitively: Appwrite on MariaDB compares `$id` under `utf8mb4_general_ci` (platform notes §F1), so
+ * `Order-1` and `order-1` would be one row. Parts with an upper-case letter (or anything outside the id
+ * alphabet) therefore take the digest path, whose hex is lower case.
  */
 export function stableId(...parts: ReadonlyArray<string | number>): string {
   const strings = parts.map(String);
-  const prefix = (strings[0] ?? 'h').replace(/[^a-zA-Z0-9]/g, '').slice(0, 4) || 'h';
+  const prefix = (strings[0] ?? 'h').replace(/[^a-zA-Z0-9]/g, '').slice(0, 4).toLowerCase() || 'h';
   if (strings.some((p) => p.includes('.'))) {
     const encoded = strings.map((p) => `${p.length}:${p}`).join('');
     return `${prefix}_${createHash('sha256').update(encoded).digest('hex')}`.slice(0, 36);
   }
   const joined = strings.join('.');
-  if (ID_PATTERN.test(joined)) return joined;
+  if (ID_PATTERN.test(joined) && joined === joined.toLowerCase()) return joined;
   const digest = createHash('sha256').update(joined).digest('hex');
   return `${prefix}${digest}`.slice(0, 36);
 }

@@ -1,0 +1,8 @@
+export {
+  childSpan,
+  continueTrace,
+  formatTraceparent,
+  newTrace,
+  parseTraceparent,
+  type TraceContext,
+} from './trace-context.ts';
