@@ -14,7 +14,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Functions, ID, Query } from 'node-appwrite';
-import { check, type ScenarioContext, type ScenarioStep } from './scenario.ts';
+import { check, type ScenarioContext, type ScenarioStep } from './scenario-context.ts';
 import { countBy, expectStatus, listJobs, waitFor } from './scenario-support.ts';
 
 /** The variable both functions read their Slack webhook from (resilience-core `webhooksFromEnv`). */

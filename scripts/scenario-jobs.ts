@@ -5,7 +5,7 @@
  * downloads as CSV. Nothing is nudged by hand: if the event trigger does not drain the queue, the step fails.
  */
 import { Functions, Query } from 'node-appwrite';
-import { check, type ScenarioContext, type ScenarioStep } from './scenario.ts';
+import { check, type ScenarioContext, type ScenarioStep } from './scenario-context.ts';
 import { expectStatus, truncate, waitFor } from './scenario-support.ts';
 
 /** How long the worker may take to finish the export (event delivery + cold start + the job itself), ms. */

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FunctionHandler, invoke } from 'resilience-core/runtime';
-import { check, type ExecuteResult, type ScenarioContext, type ScenarioStep } from './scenario.ts';
+import { check, type ExecuteResult, type ScenarioContext, type ScenarioStep } from './scenario-context.ts';
 import { expectStatus, truncate } from './scenario-support.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

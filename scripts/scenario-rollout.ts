@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packDirectory } from 'appwrite-local';
 import { Functions } from 'node-appwrite';
-import { check, type ScenarioStep } from './scenario.ts';
+import { check, type ScenarioStep } from './scenario-context.ts';
 import { expectStatus, truncate } from './scenario-support.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');

@@ -4,7 +4,7 @@
  */
 import { Query, TablesDB } from 'node-appwrite';
 import { DATABASE_ID, JOB_TABLES } from 'resilience-core';
-import { check, type ExecuteResult, type ScenarioContext } from './scenario.ts';
+import { check, type ExecuteResult, type ScenarioContext } from './scenario-context.ts';
 
 /**
  * Calls `probe` every `intervalMs` until it returns something other than `undefined`, and returns that. Throws

@@ -5,116 +5,22 @@
  * one spread line to `scenarioSteps` below. Steps run in order and share `ctx.state`; a failing step is
  * reported and the run goes on (steps that need its state then fail too, with their own message).
  */
-import { randomBytes } from 'node:crypto';
-import { Client, Functions, type Models, Teams, Users } from 'node-appwrite';
+import { Teams, Users } from 'node-appwrite';
 import { breakerSteps } from './scenario-breaker.ts';
+import { check, type ScenarioContext, type ScenarioStep } from './scenario-context.ts';
 import { jobsSteps } from './scenario-jobs.ts';
 import { quotaSteps } from './scenario-quota.ts';
 import { rolloutSteps } from './scenario-rollout.ts';
 
-/** What a step can use. */
-export interface ScenarioContext {
-  endpoint: string;
-  projectId: string;
-  /** A full-scope API key (generated per run). */
-  apiKey: string;
-  client: Client;
-  /** Ids of the functions that were deployed and are active. */
-  deployed: string[];
-  /** A short random id of this run, to keep ids unique in a persistent data directory. */
-  runId: string;
-  /** Values steps hand to later steps (e.g. `orgId`). */
-  state: Record<string, string>;
-  /**
-   * Runs a function synchronously as a server call (API key, no `x-appwrite-user-id`) and parses its JSON
-   * answer.
-   */
-  execute(functionId: string, request: ExecuteRequest): Promise<ExecuteResult>;
-  /**
-   * The same as the signed-in user `userId`: a user JWT (`users.createJWT`, 900 s) on a client without the
-   * key, so the function sees `x-appwrite-user-id` and Appwrite's `execute` permission applies.
-   */
-  executeAsUser(userId: string, functionId: string, request: ExecuteRequest): Promise<ExecuteResult>;
-}
+export {
+  check,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type ScenarioContext,
+  type ScenarioStep,
+  scenarioContext,
+} from './scenario-context.ts';
 
-/** A request to a function. */
-export interface ExecuteRequest {
-  path: string;
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Serialised as JSON with `content-type: application/json`. */
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-/** A function's answer. */
-export interface ExecuteResult {
-  statusCode: number;
-  /** The JSON body (or the raw text when it is not JSON). */
-  body: unknown;
-  execution: Models.Execution;
-}
-
-/** One step. `run` returns a short detail line for the report, and throws to fail. */
-export interface ScenarioStep {
-  name: string;
-  run(ctx: ScenarioContext): Promise<string | undefined>;
-}
-
-/** Throws with `message` unless `condition` holds. */
-export function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/** Builds the context for a server. */
-export function scenarioContext(options: {
-  endpoint: string;
-  projectId: string;
-  apiKey: string;
-  deployed: string[];
-}): ScenarioContext {
-  const client = new Client()
-    .setEndpoint(options.endpoint)
-    .setProject(options.projectId)
-    .setKey(options.apiKey);
-  const run = async (
-    functions: Functions,
-    functionId: string,
-    request: ExecuteRequest,
-  ): Promise<ExecuteResult> => {
-    const execution = await functions.createExecution({
-      functionId,
-      xpath: request.path,
-      method: (request.method ?? 'GET') as never,
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      headers: {
-        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...request.headers,
-      },
-    });
-    let body: unknown = execution.responseBody;
-    try {
-      body = JSON.parse(execution.responseBody);
-    } catch {
-      // Not JSON: keep the text.
-    }
-    return { statusCode: execution.responseStatusCode, body, execution };
-  };
-  const asKey = new Functions(client);
-  return {
-    ...options,
-    client,
-    runId: randomBytes(3).toString('hex'),
-    state: {},
-    execute: (functionId, request) => run(asKey, functionId, request),
-    async executeAsUser(userId, functionId, request) {
-      const { jwt } = await new Users(client).createJWT({ userId });
-      const asUser = new Client().setEndpoint(options.endpoint).setProject(options.projectId).setJWT(jwt);
-      return run(new Functions(asUser), functionId, request);
-    },
-  };
-}
-
-/** Every deployed function answers `GET /health` with 200. */
 const healthStep: ScenarioStep = {
   name: 'every deployed function answers GET /health',
   async run(ctx) {
