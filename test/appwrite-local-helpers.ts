@@ -123,7 +123,7 @@ export async function startHarness(options: Partial<AppwriteLocalOptions> = {}):
           'content-type': 'application/json',
           ...init.headers,
         },
-        body: init.body as BodyInit | undefined,
+        body: init.body as RequestInit['body'],
       });
       const text = await res.text();
       let json: unknown;
