@@ -8,7 +8,8 @@
  * CONFLICT and fall back to the bounded increment). Round trips: 1 in the common case, 2–3 on a window's first use.
  *
  * - Refund: a decrement bounded at 0 on the ticket's own window row (a refund after the window closed is a no-op).
- * - Several quotas at once: one transaction of bounded increments — all are consumed or none.
+ * - Several quotas at once: parallel bounded increments, the taken ones given back if any refuses — all are
+ *   consumed or none, in one round trip (a set with a gauge: one transaction of bounded increments).
  * - Reservations: the units are consumed now (same bounded increment) and a reservation row with an expiry is
  *   written in the same transaction; commit deletes the row, release deletes it and refunds. Delete-in-transaction
  *   makes commit and release mutually exclusive, so a reservation is settled exactly once. Expired reservations
@@ -284,10 +285,16 @@ export class QuotaService {
   }
 
   /**
-   * Consumes several quotas all-or-nothing. One quota (after merging repeated types) is a single bounded
-   * increment, like {@link consume}: already all-or-nothing, 1 round trip. Several are one transaction of
-   * bounded increments (3 HTTP calls on Appwrite) plus ONE read of all their rows afterwards (a list by `$id`,
-   * for remaining counts and alerts). Refused → nothing consumed anywhere.
+   * Consumes several quotas all-or-nothing, in ONE round trip of latency: one bounded increment per quota (after
+   * merging repeated types), all in parallel. If any refuses, the others are given back at once (compensating
+   * decrements bounded at 0), so nothing stays consumed anywhere. No quota can be over-admitted: every increment
+   * is bounded by its own limit and compensation only lowers counters. While a unit is taken and not yet given
+   * back a concurrent request may see it as used: that can refuse early, never admit too much. A crash between
+   * the two steps leaves the taken units counted until their window ends (quota/README.md, "Multi-quota
+   * consumes"). Remaining counts come from the increments' own answers (no read afterwards).
+   *
+   * A set that includes a gauge (storage, seats, integrations) keeps the transaction form instead: a gauge never
+   * resets, so units left behind by a crash would never come back.
    */
   async consumeMany(orgId: string, items: readonly QuotaItem[]): Promise<MultiQuotaDecision> {
     const ctx = await this.context(orgId);
@@ -299,6 +306,84 @@ export class QuotaService {
         ? { allowed: true, decisions: [d], refusedBy: null, tickets: [d.ticket!] }
         : { allowed: false, decisions: [d], refusedBy: d, tickets: [] };
     }
+    if (planned.some((p) => p.window.kind === 'gauge')) return this.consumeManyInTransaction(planned);
+    let outcome = await this.incrementAll(planned);
+    if (outcome.refused.length && (await this.releaseExpiredForAny(outcome.refused))) {
+      outcome = await this.incrementAll(planned);
+    }
+    if (outcome.refused.length) {
+      const rows = await this.currentUsedMany(planned);
+      const decisions = planned.map((p, i) => this.decision(p, false, rows[i]!));
+      const first = planned.indexOf(outcome.refused[0]!);
+      const refusedBy =
+        decisions.find((d, i) => !planned[i]!.shadow && d.used + d.amount > d.limit) ?? decisions[first]!;
+      return { allowed: false, decisions, refusedBy, tickets: [] };
+    }
+    const decisions: QuotaDecision[] = [];
+    for (const [i, p] of planned.entries()) {
+      const used = outcome.used[i]!;
+      await this.afterConsume(p, used - p.amount, used);
+      decisions.push(this.decision(p, true, used));
+    }
+    return { allowed: true, decisions, refusedBy: null, tickets: decisions.map((d) => d.ticket!) };
+  }
+
+  /**
+   * One bounded increment per planned quota, in parallel. If any refuses or fails, the ones that were taken are
+   * given back before this returns (or throws the first failure). `used[i]` is the new `used` of `planned[i]`
+   * when nothing refused.
+   */
+  private async incrementAll(planned: readonly Planned[]): Promise<{ used: number[]; refused: Planned[] }> {
+    const settled = await Promise.allSettled(planned.map((p) => this.incrementOne(p)));
+    const used: number[] = [];
+    const refused: Planned[] = [];
+    let failure: { error: unknown } | null = null;
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'rejected') failure ??= { error: s.reason };
+      else if (s.value === null) refused.push(planned[i]!);
+      else used.push(s.value);
+    }
+    if (!failure && !refused.length) return { used, refused };
+    await this.compensate(
+      planned.filter(
+        (_, i) => settled[i]!.status === 'fulfilled' && (settled[i] as { value: unknown }).value !== null,
+      ),
+    );
+    if (failure) throw failure.error;
+    return { used: [], refused };
+  }
+
+  /**
+   * Gives back the units of a partial multi-consume. A refund that fails is logged (`quota.compensation.failed`):
+   * its units stay counted until the window ends (under-admission, never over-admission).
+   */
+  private async compensate(taken: readonly Planned[]): Promise<void> {
+    await Promise.all(
+      taken.map(async (p) => {
+        try {
+          await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', -p.amount, { min: 0 });
+        } catch (error) {
+          this.log.error('quota.compensation.failed', {
+            orgId: p.orgId,
+            quotaType: p.quotaType,
+            usageId: p.usageId,
+            amount: p.amount,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }),
+    );
+  }
+
+  /** On a refusal: releases expired reservations of any refused quota's row. True when something was freed. */
+  private async releaseExpiredForAny(refused: readonly Planned[]): Promise<boolean> {
+    let released = false;
+    for (const p of refused) if (await this.releaseExpiredFor(p)) released = true;
+    return released;
+  }
+
+  /** The transaction form of {@link consumeMany} (sets with a gauge): one transaction + one read of the rows. */
+  private async consumeManyInTransaction(planned: readonly Planned[]): Promise<MultiQuotaDecision> {
     const outcome = await this.transact(planned, planned.map(consumeOp));
     const rows = await this.currentUsedMany(planned);
     if (outcome !== 'ok') {

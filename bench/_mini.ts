@@ -1,0 +1,13 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { MAX_QUOTA_AMOUNT, QUOTA_TABLES, QuotaService, quotaTables, uniqueIndexesOf, updateQuotaSettings, usageRowId } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { compare } from './lib.ts';
+const ORG='org-bench';
+const memory = new MemoryTableStore({ unique: uniqueIndexesOf(quotaTables) });
+await updateQuotaSettings(memory, { userId: null, orgId: ORG, isAdmin: true }, { overrides: { api_calls_per_hour: MAX_QUOTA_AMOUNT } }, Date.now());
+const ours = new QuotaService({ store: memory });
+await ours.consume(ORG, 'api_calls_per_hour');
+const rlf = new RateLimiterMemory({ points: MAX_QUOTA_AMOUNT, duration: 3600 });
+const rowId = usageRowId(ORG,'api_calls_per_hour',(await ours.currentWindow(ORG,'api_calls_per_hour')).key);
+const ns = await compare({ ours: () => ours.consume(ORG,'api_calls_per_hour'), rlf: () => rlf.consume(ORG,1), inc: () => memory.increment(QUOTA_TABLES.usage,rowId,'used',1,{max:MAX_QUOTA_AMOUNT}) }, 5, 200);
+console.log(ns, ns.ours!/ns.rlf!);
