@@ -25,6 +25,7 @@ import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import { crossedThresholds, DEFAULT_ALERT_THRESHOLDS, pruneAfter, sendAlertOnce } from './alerts.ts';
+import { commitWithReceipt, type Receipt } from './commit.ts';
 import { type OrgQuotaContext, resolveOrgQuotaContext } from './limits.ts';
 import { type QuotaLogger, type QuotaNotifier, silentLogger, silentNotifier } from './notifier.ts';
 import { MAX_QUOTA_AMOUNT, QUOTA_TYPES, type QuotaType, resolveQuotaType } from './quota-types.ts';
@@ -267,11 +268,11 @@ export class QuotaService {
     if (used === null) {
       // Refused: one read tells the current usage and whether expired reservations could be holding units.
       const row = await this.store.get<QuotaUsageRow>(QUOTA_TABLES.usage, p.usageId);
-      const held = row ? Number(row.reserved ?? 0) : 0;
-      if (held > 0 && (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0) {
+      const held = row !== null && mayHoldReservations(row);
+      if (held && (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0) {
         used = await this.incrementOne(p);
       }
-      if (used === null) return this.refused(p, held > 0 ? await this.currentUsed(p) : row ? usedOf(row) : 0);
+      if (used === null) return this.refused(p, held ? await this.currentUsed(p) : row ? usedOf(row) : 0);
     }
     await this.afterConsume(p, used - p.amount, used);
     return this.decision(p, true, used);
@@ -478,7 +479,7 @@ export class QuotaService {
       { action: 'increment', table: QUOTA_TABLES.usage, id: p.usageId, column: 'reserved', by: p.amount },
       { action: 'create', table: QUOTA_TABLES.reservations, id: reservationId, data: reservation },
     ];
-    const outcome = await this.transact([p], ops);
+    const outcome = await this.transact([p], ops, { table: QUOTA_TABLES.reservations, id: reservationId });
     const used = await this.currentUsed(p);
     if (outcome !== 'ok') return { ...this.decision(p, false, used), reservationId: null, expiresAt: null };
     await this.afterConsume(p, null, used);
@@ -516,7 +517,7 @@ export class QuotaService {
         bound: { min: 0 },
       });
     }
-    if (!(await this.settle(reservationId, ops))) {
+    if (!(await this.settle(r, ops))) {
       throw errors.leaseLost('Reservation expired or already settled', { reservationId });
     }
   }
@@ -525,7 +526,7 @@ export class QuotaService {
   async releaseReservation(reservationId: string): Promise<boolean> {
     const r = await this.getReservation(reservationId);
     if (!r) return false;
-    return this.settle(reservationId, [
+    return this.settle(r, [
       { action: 'delete', table: QUOTA_TABLES.reservations, id: reservationId },
       {
         action: 'increment',
@@ -565,7 +566,15 @@ export class QuotaService {
           ...(cursor ? { cursor } : {}),
         },
       );
-      for (const row of page.rows) if (await this.releaseReservation(row.$id)) released++;
+      for (const row of page.rows) {
+        try {
+          if (await this.releaseReservation(row.$id)) released++;
+        } catch (error) {
+          // Settled, by this call or its holder: which one is unknown (quota/commit.ts). Nothing left to do.
+          if (!hasCode(error, 'OUTCOME_UNKNOWN')) throw error;
+          this.log.warn('quota.reservation.release-outcome-unknown', { reservationId: row.$id });
+        }
+      }
       budget -= page.rows.length;
       cursor = page.nextCursor;
     } while (cursor && budget > 0);
@@ -646,16 +655,30 @@ export class QuotaService {
 
   /**
    * Runs a transaction whose increments target `planned` usage rows: creates missing rows (used 0) and retries
-   * on NOT_FOUND, releases expired reservations and retries once on BOUND_EXCEEDED.
+   * on NOT_FOUND, releases expired reservations and retries once on BOUND_EXCEEDED. With a `receipt` (a row the
+   * transaction creates, e.g. the reservation), an unknown commit outcome is resolved by reading it back
+   * (quota/commit.ts): applied → ok, not applied → tried again with the same ops (a late first commit then
+   * makes the retry's create CONFLICT, and the receipt says ok). Without one, OUTCOME_UNKNOWN propagates.
    */
-  private async transact(planned: readonly Planned[], ops: readonly WriteOp[]): Promise<'ok' | 'refused'> {
+  private async transact(
+    planned: readonly Planned[],
+    ops: readonly WriteOp[],
+    receipt?: Receipt,
+  ): Promise<'ok' | 'refused'> {
     if (planned.some((p) => !p.shadow && p.amount > p.limit)) return 'refused';
     let releasedOnce = false;
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
-        await this.store.transaction(ops);
-        return 'ok';
+        if (!receipt) {
+          await this.store.transaction(ops);
+          return 'ok';
+        }
+        if ((await commitWithReceipt(this.store, ops, receipt)) === 'committed') return 'ok';
+        this.log.warn('quota.transaction.not-applied', { receipt: receipt.id, attempt });
       } catch (error) {
+        if (receipt && hasCode(error, 'CONFLICT') && (await this.store.get(receipt.table, receipt.id))) {
+          return 'ok';
+        }
         if (hasCode(error, 'NOT_FOUND')) {
           await this.ensureRows(planned);
           continue;
@@ -668,7 +691,7 @@ export class QuotaService {
         if (!released) return 'refused';
       }
     }
-    throw errors.internal('Quota transaction kept failing with NOT_FOUND after creating its rows');
+    throw errors.retryable('Quota transaction kept failing; nothing was consumed');
   }
 
   /** Creates the usage rows of `planned` with used 0 where missing (losing a create race is fine). */
@@ -685,7 +708,7 @@ export class QuotaService {
   /** On a refusal: releases the row's expired reservations if it holds any. True when something was freed. */
   private async releaseExpiredFor(p: Planned): Promise<boolean> {
     const row = await this.store.get<QuotaUsageRow>(QUOTA_TABLES.usage, p.usageId);
-    if (!row || !(Number(row.reserved ?? 0) > 0)) return false;
+    if (!row || !mayHoldReservations(row)) return false;
     return (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0;
   }
 
@@ -717,19 +740,44 @@ export class QuotaService {
   /**
    * Applies a settle transaction (its first op deletes the reservation). True when this call settled it; false
    * when someone else did first. If the usage row is gone (window closed and pruned) only the reservation row is
-   * deleted: there is nothing left to refund into.
+   * deleted: there is nothing left to refund into. The `reserved` counter is a hint (it may read NULL on a row
+   * older than the column, where increments write nothing: platform notes §F2): if decrementing it would go
+   * below 0 the settle is applied without it, so a release still refunds `used`.
+   *
+   * An unknown commit outcome is resolved by reading the reservation back (it is the receipt: the settle deletes
+   * it): still there → not applied, tried again; gone before its expiry → this call settled it (only the holder
+   * settles a live reservation; the sweeper takes expired ones only); gone after its expiry → the holder or the
+   * sweeper did, which is unknown, so OUTCOME_UNKNOWN is thrown.
    */
-  private async settle(reservationId: string, ops: WriteOp[]): Promise<boolean> {
-    try {
-      await this.store.transaction(ops);
-      return true;
-    } catch (error) {
-      if (!hasCode(error, 'NOT_FOUND', 'BOUND_EXCEEDED')) throw error;
-      if (hasCode(error, 'BOUND_EXCEEDED'))
-        this.log.error('quota.reservation.counter-underflow', { reservationId });
-      // Either the reservation is gone (settled elsewhere) or its usage row is: deleting alone tells which.
-      return this.store.delete(QUOTA_TABLES.reservations, reservationId);
+  private async settle(r: Row<QuotaReservationRow>, ops: WriteOp[]): Promise<boolean> {
+    let attempt = ops;
+    for (let tries = 0; tries < 4; tries++) {
+      try {
+        await this.store.transaction(attempt);
+        return true;
+      } catch (error) {
+        if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+          if (await this.store.get(QUOTA_TABLES.reservations, r.$id)) continue;
+          if (this.clock.now() <= Date.parse(r.expiresAt)) return true;
+          throw error;
+        }
+        if (!hasCode(error, 'NOT_FOUND', 'BOUND_EXCEEDED')) throw error;
+        if (hasCode(error, 'BOUND_EXCEEDED')) {
+          const withoutHint = attempt.filter(
+            (op) => !(op.action === 'increment' && op.column === 'reserved'),
+          );
+          if (withoutHint.length < attempt.length) {
+            this.log.warn('quota.reservation.reserved-counter-low', { reservationId: r.$id });
+            attempt = withoutHint;
+            continue;
+          }
+          this.log.error('quota.reservation.counter-underflow', { reservationId: r.$id });
+        }
+        // Either the reservation is gone (settled elsewhere) or its usage row is: deleting alone tells which.
+        return this.store.delete(QUOTA_TABLES.reservations, r.$id);
+      }
     }
+    throw errors.retryable(`Settling reservation ${r.$id} kept failing; it is still open`);
   }
 
   private usageRow(p: Planned, used: number): QuotaUsageRow {
@@ -851,6 +899,15 @@ function consumeOp(p: Planned): WriteOp {
     by: p.amount,
     ...(p.shadow ? {} : { bound: { max: p.limit } }),
   };
+}
+
+/**
+ * Whether a usage row may hold reservations: `reserved` above 0, or NULL (a row older than the column, whose
+ * increments wrote nothing: §F2) — then only the reservations table can tell.
+ */
+function mayHoldReservations(row: QuotaUsageRow): boolean {
+  const reserved = (row as { reserved?: unknown }).reserved;
+  return reserved === null || reserved === undefined || Number(reserved) > 0;
 }
 
 function usedOf(row: object): number {
