@@ -24,7 +24,13 @@ import { errors, hasCode, ResilienceError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, Row, TableStore, WriteOp } from '../ports/table-store.ts';
-import { crossedThresholds, DEFAULT_ALERT_THRESHOLDS, pruneAfter, sendAlertOnce } from './alerts.ts';
+import {
+  crossedThresholds,
+  DEFAULT_ALERT_THRESHOLDS,
+  pruneAfter,
+  sendAlertOnce,
+  thresholdUnits,
+} from './alerts.ts';
 import { commitWithReceipt, type Receipt } from './commit.ts';
 import { type OrgQuotaContext, resolveOrgQuotaContext } from './limits.ts';
 import { type QuotaLogger, type QuotaNotifier, silentLogger, silentNotifier } from './notifier.ts';
@@ -116,6 +122,7 @@ export interface QuotaItem {
   amount?: number;
 }
 
+/** One quota to consume, resolved against the org's context and the current window. Never mutated. */
 interface Planned {
   orgId: string;
   quotaType: QuotaType;
@@ -124,6 +131,16 @@ interface Planned {
   usageId: string;
   limit: number;
   shadow: boolean;
+  /** The increment's bound (`undefined` in shadow mode: unbounded). */
+  bound: { max: number } | undefined;
+  /** Units at which each alert threshold is reached (empty in shadow mode). */
+  thresholdUnits: readonly number[];
+}
+
+/** Whether moving from `before` to `after` reaches an alert threshold (see crossedThresholds). */
+function crosses(p: Planned, before: number, after: number): boolean {
+  for (const at of p.thresholdUnits) if (before < at && after >= at) return true;
+  return false;
 }
 
 const DEFAULT_RESERVATION_TTL_MS = 5 * 60_000;
@@ -211,6 +228,10 @@ export class QuotaService {
   private readonly reservationTtlMs: number;
   private readonly alertRetentionDays: number;
   private readonly contexts = new Map<string, Promise<OrgQuotaContext>>();
+  /** The contexts already resolved, so a consume after the first needs no await for them. */
+  private readonly resolved = new Map<string, OrgQuotaContext>();
+  /** The last plan made, reused while the same quota is consumed with the same amount in the same window. */
+  private lastPlan: { ctx: OrgQuotaContext; plan: Planned } | null = null;
   private readonly windows = new WindowCache();
   private readonly usageIds = new Map<string, string>();
   /** The last usage row id handed out, checked before {@link usageIds}. */
@@ -237,10 +258,16 @@ export class QuotaService {
     assertQuotaOrgId(orgId);
     let ctx = this.contexts.get(orgId);
     if (!ctx) {
-      ctx = resolveOrgQuotaContext(this.store, orgId, this.clock.now(), this.globalShadow);
+      const pending = resolveOrgQuotaContext(this.store, orgId, this.clock.now(), this.globalShadow);
+      ctx = pending;
       // A failed read must not be cached for the rest of the execution.
-      ctx.catch(() => this.contexts.delete(orgId));
-      this.contexts.set(orgId, ctx);
+      pending.then(
+        (resolved) => {
+          if (this.contexts.get(orgId) === pending) this.resolved.set(orgId, resolved);
+        },
+        () => this.contexts.delete(orgId),
+      );
+      this.contexts.set(orgId, pending);
     }
     return ctx;
   }
@@ -248,6 +275,8 @@ export class QuotaService {
   /** Drops the cached context of an org (after its limits changed in this execution). */
   invalidate(orgId: string): void {
     this.contexts.delete(orgId);
+    this.resolved.delete(orgId);
+    this.lastPlan = null;
   }
 
   /** The current window of a quota type for an org. */
@@ -262,9 +291,19 @@ export class QuotaService {
    * Returns the decision (use {@link enforce} to throw QUOTA_EXCEEDED instead).
    */
   async consume(orgId: string, quotaType: QuotaType | string, amount = 1): Promise<QuotaDecision> {
-    const ctx = await this.context(orgId);
-    const p = this.plan(ctx, resolveQuotaType(quotaType), assertAmount(amount));
-    let used = await this.incrementOne(p);
+    // The hot path (limits known, window row exists, no threshold crossed) awaits the increment and nothing else.
+    const ctx = this.resolved.get(orgId) ?? (await this.context(orgId));
+    const now = this.clock.now();
+    const p = this.plan(ctx, resolveQuotaType(quotaType), assertAmount(amount), now);
+    let used: number | null;
+    if (p.amount > p.limit && !p.shadow) used = null;
+    else {
+      try {
+        used = usedOf(await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', p.amount, p.bound));
+      } catch (error) {
+        used = await this.incrementOne(p, error);
+      }
+    }
     if (used === null) {
       // Refused: one read tells the current usage and whether expired reservations could be holding units.
       const row = await this.store.get<QuotaUsageRow>(QUOTA_TABLES.usage, p.usageId);
@@ -274,8 +313,8 @@ export class QuotaService {
       }
       if (used === null) return this.refused(p, held ? await this.currentUsed(p) : row ? usedOf(row) : 0);
     }
-    await this.afterConsume(p, used - p.amount, used);
-    return this.decision(p, true, used);
+    if (p.shadow || crosses(p, used - p.amount, used)) await this.afterConsume(p, used - p.amount, used);
+    return this.decision(p, true, used, now);
   }
 
   /** {@link consume}, throwing QUOTA_EXCEEDED (429 with headers) when refused. */
@@ -584,17 +623,34 @@ export class QuotaService {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
-  private plan(ctx: OrgQuotaContext, quotaType: QuotaType, amount: number): Planned {
-    const window = this.windows.at(QUOTA_TYPES[quotaType].window, this.clock.now(), ctx.timeZone);
-    return {
+  private plan(ctx: OrgQuotaContext, quotaType: QuotaType, amount: number, now = this.clock.now()): Planned {
+    const last = this.lastPlan;
+    if (last !== null && last.ctx === ctx) {
+      const p = last.plan;
+      const w = p.window;
+      if (
+        p.quotaType === quotaType &&
+        p.amount === amount &&
+        (w.end === null || (now >= w.start! && now < w.end))
+      )
+        return p;
+    }
+    const window = this.windows.at(QUOTA_TYPES[quotaType].window, now, ctx.timeZone);
+    const limit = ctx.limits[quotaType];
+    const shadow = ctx.shadow.has(quotaType);
+    const plan: Planned = {
       orgId: ctx.orgId,
       quotaType,
       amount,
       window,
       usageId: this.usageId(ctx.orgId, quotaType, window.key),
-      limit: ctx.limits[quotaType],
-      shadow: ctx.shadow.has(quotaType),
+      limit,
+      shadow,
+      bound: shadow ? undefined : { max: limit },
+      thresholdUnits: shadow ? [] : this.thresholds.map((t) => thresholdUnits(limit, t)),
     };
+    this.lastPlan = { ctx, plan };
+    return plan;
   }
 
   private planMany(ctx: OrgQuotaContext, items: readonly QuotaItem[]): Planned[] {
@@ -627,12 +683,16 @@ export class QuotaService {
     return id;
   }
 
-  /** One bounded increment (creating the window's row on first use). The new `used`, or null when refused. */
-  private async incrementOne(p: Planned): Promise<number | null> {
+  /**
+   * One bounded increment (creating the window's row on first use). The new `used`, or null when refused.
+   * `firstError`: the caller already tried the increment and it failed with this.
+   */
+  private async incrementOne(p: Planned, firstError?: unknown): Promise<number | null> {
     // More than the whole limit can never fit: refuse without a round trip (this also covers a limit of 0).
     if (!p.shadow && p.amount > p.limit) return null;
-    const bound = p.shadow ? undefined : { max: p.limit };
+    const bound = p.bound;
     try {
+      if (firstError !== undefined) throw firstError;
       return usedOf(await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', p.amount, bound));
     } catch (error) {
       if (hasCode(error, 'BOUND_EXCEEDED')) return null;
@@ -793,8 +853,7 @@ export class QuotaService {
     };
   }
 
-  private decision(p: Planned, allowed: boolean, used: number): QuotaDecision {
-    const now = this.clock.now();
+  private decision(p: Planned, allowed: boolean, used: number, now = this.clock.now()): QuotaDecision {
     return {
       allowed,
       orgId: p.orgId,
