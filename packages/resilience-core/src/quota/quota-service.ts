@@ -14,6 +14,7 @@
  *   written in the same transaction; commit deletes the row, release deletes it and refunds. Delete-in-transaction
  *   makes commit and release mutually exclusive, so a reservation is settled exactly once. Expired reservations
  *   are released by quota-reset, and lazily by a consume that would otherwise be refused.
+ * - Ambiguous commits (OUTCOME_UNKNOWN) are resolved by reading the transaction's receipt row back (commit.ts).
  * - Shadow mode (per org setting, or service-wide): the increment is unbounded; going over the limit is logged and
  *   reported (`overLimit`) but never refused. No customer alerts are sent for shadow quotas.
  *
@@ -352,18 +353,38 @@ export class QuotaService {
       outcome = await this.incrementAll(planned);
     }
     if (outcome.refused.length) {
-      const rows = await this.currentUsedMany(planned);
-      const decisions = planned.map((p, i) => this.decision(p, false, rows[i]!));
-      const first = planned.indexOf(outcome.refused[0]!);
-      const refusedBy =
-        decisions.find((d, i) => !planned[i]!.shadow && d.used + d.amount > d.limit) ?? decisions[first]!;
-      return { allowed: false, decisions, refusedBy, tickets: [] };
+      return this.refusedMany(
+        planned,
+        await this.currentUsedMany(planned),
+        planned.indexOf(outcome.refused[0]!),
+      );
     }
+    return this.admittedMany(planned, outcome.used, true);
+  }
+
+  /** The refusal of a multi-consume: usage as read, the first quota that does not fit (else `fallback`) named. */
+  private refusedMany(
+    planned: readonly Planned[],
+    used: readonly number[],
+    fallback: number,
+  ): MultiQuotaDecision {
+    const decisions = planned.map((p, i) => this.decision(p, false, used[i]!));
+    const refusedBy =
+      decisions.find((d, i) => !planned[i]!.shadow && d.used + d.amount > d.limit) ?? decisions[fallback]!;
+    return { allowed: false, decisions, refusedBy, tickets: [] };
+  }
+
+  /** The admission of a multi-consume, with its alerts. `exact`: `used` is as of these very increments. */
+  private async admittedMany(
+    planned: readonly Planned[],
+    used: readonly number[],
+    exact: boolean,
+  ): Promise<MultiQuotaDecision> {
     const decisions: QuotaDecision[] = [];
     for (const [i, p] of planned.entries()) {
-      const used = outcome.used[i]!;
-      await this.afterConsume(p, used - p.amount, used);
-      decisions.push(this.decision(p, true, used));
+      const after = used[i]!;
+      await this.afterConsume(p, exact ? after - p.amount : null, after);
+      decisions.push(this.decision(p, true, after));
     }
     return { allowed: true, decisions, refusedBy: null, tickets: decisions.map((d) => d.ticket!) };
   }
@@ -426,18 +447,8 @@ export class QuotaService {
   private async consumeManyInTransaction(planned: readonly Planned[]): Promise<MultiQuotaDecision> {
     const outcome = await this.transact(planned, planned.map(consumeOp));
     const rows = await this.currentUsedMany(planned);
-    if (outcome !== 'ok') {
-      const decisions = planned.map((p, i) => this.decision(p, false, rows[i]!));
-      const refusedBy =
-        decisions.find((d, i) => !planned[i]!.shadow && d.used + d.amount > d.limit) ?? decisions[0]!;
-      return { allowed: false, decisions, refusedBy, tickets: [] };
-    }
-    const decisions: QuotaDecision[] = [];
-    for (const [i, p] of planned.entries()) {
-      await this.afterConsume(p, null, rows[i]!);
-      decisions.push(this.decision(p, true, rows[i]!));
-    }
-    return { allowed: true, decisions, refusedBy: null, tickets: decisions.map((d) => d.ticket!) };
+    // The rows are read after the transaction: `used` may include concurrent consumes, so alerts use before = null.
+    return outcome === 'ok' ? this.admittedMany(planned, rows, false) : this.refusedMany(planned, rows, 0);
   }
 
   /** {@link consumeMany}, throwing QUOTA_EXCEEDED for the refusing quota. */
