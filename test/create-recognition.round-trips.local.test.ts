@@ -27,6 +27,7 @@ import { createAppwriteTableStore, createTeamsOrgDirectory } from 'resilience-co
 import { type FunctionHandler, invoke } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import api from '../functions/create-recognition/src/main.ts';
+import { measureCriticalPath } from './quota-critical-path.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const ORG = 'rt-org';
@@ -129,14 +130,21 @@ describe('POST /recognitions round trips (local Appwrite, real adapters)', () =>
   it('counts every request of a cold, a warm and a warm-with-points recognition', async () => {
     const cold = await counted(() => post({ orgId: ORG, receiverId: 'ben', message: 'first' }));
     report('cold (first use of the windows)', cold);
-    const warm = await counted(() => post({ orgId: ORG, receiverId: 'ben', message: 'second' }));
-    report('warm (new execution, rows exist)', warm);
+    let depth = 0;
+    const warm = await counted(async () => {
+      depth = (await measureCriticalPath(() => post({ orgId: ORG, receiverId: 'ben', message: 'second' })))
+        .sequential;
+    });
+    report(`warm (new execution, rows exist), ${depth} sequential`, warm);
     // Points: the first with points creates the reward window row; the second is the warm figure.
     await post({ orgId: ORG, receiverId: 'ben', message: 'points', points: 5 });
-    const warmPoints = await counted(() =>
-      post({ orgId: ORG, receiverId: 'ben', message: 'points', points: 5 }),
-    );
-    report('warm with points (3 quotas)', warmPoints);
+    let depthPoints = 0;
+    const warmPoints = await counted(async () => {
+      depthPoints = (
+        await measureCriticalPath(() => post({ orgId: ORG, receiverId: 'ben', message: 'points', points: 5 }))
+      ).sequential;
+    });
+    report(`warm with points (3 quotas), ${depthPoints} sequential`, warmPoints);
 
     // Budgets (a regression fails here). Warm, no points: membership of caller and receiver (2), limits (2
     // reads), one bounded increment each for api_calls_per_hour and recognitions_per_day (2), the row (1).
@@ -148,19 +156,20 @@ describe('POST /recognitions round trips (local Appwrite, real adapters)', () =>
       'recognitions: create': 1,
     });
     expect(warm.length).toBe(WARM_BUDGET);
-    // With points, recognitions and points move together in one transaction (3 calls) that the API call rides
-    // in, then one read of the three rows.
+    // With points: one bounded increment per quota, side by side (recognitions and points all-or-nothing by
+    // compensation), no transaction and no read afterwards.
     expect(breakdown(warmPoints)).toEqual({
       'membership (Teams)': 2,
       'quota-settings: get': 1,
       'quota-increase-requests: list': 1,
-      'quota: transaction create': 1,
-      'quota: transaction operations': 1,
-      'quota: transaction commit/rollback': 1,
-      'quota-usage: list': 1,
+      'quota-usage: increment used': 3,
       'recognitions: create': 1,
     });
     expect(warmPoints.length).toBe(WARM_POINTS_BUDGET);
+    // Sequential: caller ∥ receiver ∥ limits (the route's prefetch runs beside the kit's auth) → the quota
+    // increments side by side → the row.
+    expect(depth).toBe(SEQUENTIAL_BUDGET);
+    expect(depthPoints).toBe(SEQUENTIAL_BUDGET);
     expect(cold.length).toBeLessThanOrEqual(COLD_BUDGET);
   });
 
@@ -265,6 +274,9 @@ describe('POST /recognitions round trips (local Appwrite, real adapters)', () =>
  * quota; limits resolved after the membership checks): cold 15, warm 10, warm with points 11, same execution 6.
  */
 const WARM_BUDGET = 7;
-const WARM_POINTS_BUDGET = 9;
+/** Was 9: a transaction (3 calls) and a read of the rows. */
+const WARM_POINTS_BUDGET = 8;
+/** Sequential round trips, warm, with or without points. Was 4 without points and 7 with. */
+const SEQUENTIAL_BUDGET = 3;
 const COLD_BUDGET = 9;
 const SAME_EXECUTION_BUDGET = 3;

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions, TablesDB, Teams, Users } from 'node-appwrite';
-import { DATABASE_ID, RECOGNITIONS_TABLE } from 'resilience-core';
+import { DATABASE_ID, RECOGNITIONS_TABLE, updateQuotaSettings } from 'resilience-core';
+import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';
@@ -24,6 +25,8 @@ const as: Record<string, Functions> = {};
 
 interface Answer {
   status: number;
+  /** The execution record's response headers (Appwrite keeps only content-type and content-length). */
+  headers: { name: string; value: string }[];
   body: { ok?: boolean; error?: { code: string; issues?: { path: string; message: string }[] } } & Record<
     string,
     unknown
@@ -46,7 +49,12 @@ async function call(who: Functions, method: 'GET' | 'POST', xpath: string, body?
   } catch {
     parsed = { raw: execution.responseBody };
   }
-  return { status: execution.responseStatusCode, body: parsed, userSeen: execution.$permissions.join(',') };
+  return {
+    status: execution.responseStatusCode,
+    headers: execution.responseHeaders,
+    body: parsed,
+    userSeen: execution.$permissions.join(','),
+  };
 }
 
 beforeAll(async () => {
@@ -161,6 +169,40 @@ describe('create-recognition executed by signed-in users (JWT)', () => {
     });
     expect(byOwner.status, JSON.stringify(byOwner.body)).toBe(200);
     expect(byOwner.body).toMatchObject({ status: 'approved' });
+  });
+
+  it('a quota refusal tells an SDK caller when to retry in the body (the record drops Retry-After)', async () => {
+    const store = createAppwriteTableStore({
+      endpoint: server.endpoint,
+      projectId: server.projectId,
+      key: server.apiKey,
+    });
+    const teams = new Teams(admin);
+    await teams.create({ teamId: 'tight', name: 'Tight' });
+    for (const id of ['ann', 'ben']) await teams.createMembership({ teamId: 'tight', roles: [], userId: id });
+    await updateQuotaSettings(
+      store,
+      { userId: null, orgId: 'tight', isAdmin: true },
+      { overrides: { recognitions_per_day: 1 } },
+      Date.now(),
+    );
+    const give = { orgId: 'tight', receiverId: 'ann', message: 'once' };
+    expect((await call(as.ben!, 'POST', '/recognitions', give)).status).toBe(201);
+    const refused = await call(as.ben!, 'POST', '/recognitions', give);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(429);
+    const headerNames = refused.headers.map((h) => h.name.toLowerCase());
+    expect(headerNames).not.toContain('retry-after');
+    expect(headerNames).not.toContain('ratelimit-remaining');
+    const error = refused.body.error as unknown as Record<string, unknown>;
+    expect(error.code).toBe('QUOTA_EXCEEDED');
+    // Seconds until the org's day ends (UTC): at least 1, at most a day.
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(86_400);
+    expect(error.rateLimit).toEqual({
+      limit: 1,
+      remaining: 0,
+      resetSeconds: error.retryAfterSeconds,
+    });
   });
 
   it('lists the org recognitions for a member and refuses the outsider', async () => {

@@ -3,15 +3,16 @@ import { idempotentJobId, JOB_TABLES, listAll } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
 import { describe, expect, it } from 'vitest';
-import { quotaFixture } from './quota-helpers.ts';
+import { caseInsensitive, quotaFixture } from './quota-helpers.ts';
 
 const ORG = 'acme';
 
-async function setup(exportsPerDay: number) {
+async function setup(exportsPerDay: number, collation: 'binary' | 'utf8mb4_general_ci' = 'binary') {
   const f = quotaFixture();
   await f.configure(ORG, { overrides: { exports_per_day: exportsPerDay } });
   const orgs = new MemoryOrgDirectory({ [ORG]: { alice: ['owner'], bob: [] } });
-  const api = createRecognition.with({ env: {}, store: f.store, orgs, clock: f.clock });
+  const store = collation === 'binary' ? f.store : caseInsensitive(f.store);
+  const api = createRecognition.with({ env: {}, store, orgs, clock: f.clock });
   const post = (path: string, body: Record<string, unknown>) =>
     invoke(api, { method: 'POST', path, body, headers: { 'x-appwrite-user-id': 'alice' } });
   const used = async () =>
@@ -77,4 +78,19 @@ describe('POST /exports idempotency', () => {
     expect(b.headers).toMatchObject({ 'RateLimit-Remaining': '3' });
     expect(await used()).toBe(2);
   });
+
+  it.each(['binary', 'utf8mb4_general_ci'] as const)(
+    'keys that differ only in case are two exports, never one deduplicated job (%s ids)',
+    async (collation) => {
+      const { f, post, used } = await setup(10, collation);
+      const a = await post('/exports', { orgId: ORG, idempotencyKey: 'Q1-Report' });
+      const b = await post('/exports', { orgId: ORG, idempotencyKey: 'q1-report' });
+      expect([a.status, b.status]).toEqual([202, 202]);
+      expect((b.body as { deduplicated?: boolean }).deduplicated).not.toBe(true);
+      const ids = [a, b].map((r) => (r.body as { jobId: string }).jobId);
+      expect(ids[0]!.toLowerCase()).not.toBe(ids[1]!.toLowerCase());
+      expect(await listAll(f.store, JOB_TABLES.queue)).toHaveLength(2);
+      expect(await used()).toBe(2);
+    },
+  );
 });

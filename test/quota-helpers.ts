@@ -1,5 +1,6 @@
 /** Shared fixtures for the quota tests: a store, a manual clock, a recording notifier and limit setup. */
 import {
+  type ListOptions,
   type QuotaNotification,
   type QuotaNotifier,
   QuotaService,
@@ -9,6 +10,7 @@ import {
   type TableStore,
   uniqueIndexesOf,
   updateQuotaSettings,
+  type WriteOp,
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock } from 'resilience-core/testing';
@@ -64,4 +66,41 @@ export function quotaFixture(options: { store?: TableStore; start?: string } = {
 /** Runs `n` calls of `fn` concurrently and returns their results. */
 export function concurrently<T>(n: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
+}
+
+/** How `utf8mb4_general_ci` compares two ids: case, accents and trailing spaces ignored. */
+export const fold = (id: string) =>
+  id.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/ +$/, '');
+
+/** A store that addresses rows by their folded id, as Appwrite on MariaDB does (row ids keep their spelling). */
+export function caseInsensitive(inner: TableStore): TableStore {
+  const spelled = new Map<string, string>();
+  const key = (table: string, id: string) => `${table}\u0000${fold(id)}`;
+  const resolve = (table: string, id: string) => spelled.get(key(table, id)) ?? id;
+  const remember = (table: string, id: string) => {
+    if (!spelled.has(key(table, id))) spelled.set(key(table, id), id);
+  };
+  const map = (op: WriteOp): WriteOp => ({ ...op, id: resolve(op.table, op.id) }) as WriteOp;
+  return {
+    async create(table, id, data, options) {
+      const row = await inner.create(table, resolve(table, id), data, options);
+      remember(table, id);
+      return row;
+    },
+    get: (table, id) => inner.get(table, resolve(table, id)),
+    update: (table, id, patch) => inner.update(table, resolve(table, id), patch),
+    async upsert(table, id, data, options) {
+      const row = await inner.upsert(table, resolve(table, id), data, options);
+      remember(table, id);
+      return row;
+    },
+    delete: (table, id) => inner.delete(table, resolve(table, id)),
+    list: (table, options?: ListOptions) => inner.list(table, options),
+    increment: (table, id, column, by, bound) =>
+      inner.increment(table, resolve(table, id), column, by, bound),
+    async transaction(ops) {
+      await inner.transaction(ops.map(map));
+      for (const op of ops) if (op.action === 'create' || op.action === 'upsert') remember(op.table, op.id);
+    },
+  };
 }

@@ -132,3 +132,58 @@ describe('QUOTA_EXCEEDED responses and Retry-After', () => {
     );
   });
 });
+
+describe('429 and 503 bodies carry what the headers say (SDK callers of createExecution see only the body)', () => {
+  it('a windowed quota refusal: retryAfterSeconds and the RateLimit figures in the body', async () => {
+    const f = quotaFixture();
+    await f.configure(ORG, { overrides: { exports_per_day: 1 } });
+    const q = f.service();
+    await q.consume(ORG, 'exports_per_day');
+    const response = toResponse(quotaExceededError(await q.consume(ORG, 'exports_per_day')));
+    expect(response.status).toBe(429);
+    expect(response.body.error.retryAfterSeconds).toBe(12 * 3600);
+    expect(response.body.error.rateLimit).toEqual({ limit: 1, remaining: 0, resetSeconds: 12 * 3600 });
+    expect(Number(response.headers['retry-after'])).toBe(response.body.error.retryAfterSeconds);
+  });
+
+  it('a gauge refusal: retryAfterSeconds null (waiting does not help) and no reset', async () => {
+    const f = quotaFixture();
+    await f.configure(ORG, { overrides: { active_users: 2 } });
+    const response = toResponse(quotaExceededError(await f.service().consume(ORG, 'active_users', 3)));
+    expect(response.body.error).toMatchObject({
+      retryAfterSeconds: null,
+      rateLimit: { limit: 2, remaining: 2, resetSeconds: null },
+    });
+  });
+
+  it('every 429/503 code carries retryAfterSeconds; other statuses do not', () => {
+    const cases: [ResilienceError, number | null][] = [
+      [new ResilienceError('RATE_LIMITED', 'x'), 1],
+      [new ResilienceError('RETRYABLE', 'x', { retryAfterSeconds: 2.2 }), 3],
+      [new ResilienceError('CIRCUIT_OPEN', 'x'), 5],
+      [new ResilienceError('CIRCUIT_OPEN', 'x', { retryAfterSeconds: null }), null],
+      [new ResilienceError('OUTCOME_UNKNOWN', 'x'), 1],
+      [new ResilienceError('QUOTA_EXCEEDED', 'x'), 60],
+    ];
+    for (const [error, seconds] of cases) {
+      const out = toResponse(error);
+      expect([429, 503], error.code).toContain(out.status);
+      expect(out.body.error.retryAfterSeconds, error.code).toBe(seconds);
+      expect(out.headers['retry-after'], error.code).toBe(seconds === null ? undefined : String(seconds));
+    }
+    expect('retryAfterSeconds' in toResponse(new ResilienceError('CONFLICT', 'x')).body.error).toBe(false);
+  });
+
+  it('a refused recognition through the function: the 429 body names retryAfterSeconds and the figures', async () => {
+    const { f, bob } = setup();
+    await f.configure(ORG, { overrides: { recognitions_per_day: 1, api_calls_per_hour: 100 } });
+    expect((await bob(give())).status).toBe(201);
+    const refused = await bob(give());
+    expect(refused.status).toBe(429);
+    expect((refused.body as { error: Record<string, unknown> }).error).toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      retryAfterSeconds: 12 * 3600,
+      rateLimit: { limit: 1, remaining: 0, resetSeconds: 12 * 3600 },
+    });
+  });
+});

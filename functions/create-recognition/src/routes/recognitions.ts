@@ -3,6 +3,7 @@ import {
   createRecognitionInputSchema,
   listRecognitions,
   listRecognitionsQuerySchema,
+  prefetchRecognition,
 } from 'resilience-core';
 import { route } from '../deps.ts';
 
@@ -17,6 +18,15 @@ export const recognitionRoutes = [
     auth: 'member',
     summary: 'A member recognizes another member of the org',
     body: createRecognitionInputSchema,
+    // While the kit checks the caller's membership: the receiver's membership and the org's quota limits.
+    prefetch: ({ rawBody, caller, deps }) =>
+      prefetchRecognition(rawBody, caller, {
+        store: deps.store,
+        orgs: deps.orgs,
+        hooks: deps.hooks,
+        log: deps.setup.log,
+        traceId: deps.setup.traceId,
+      }),
     handler: async ({ body, caller, deps, log, traceId }) => {
       const { row, created, headers } = await createRecognition(body, caller, {
         store: deps.store,

@@ -12,6 +12,7 @@ export {
   createRecognitionInputSchema,
   listRecognitions,
   listRecognitionsQuerySchema,
+  prefetchRecognition,
   type RecognitionCaller,
   type RecognitionDeps,
 } from './recognitions.ts';

@@ -72,6 +72,29 @@ export interface CreateRecognitionResult {
 }
 
 /**
+ * Starts the reads {@link createRecognition} will need — the receiver's (and a server call's giver's)
+ * membership and the hooks' `prepare` (quota limits) — so that, run while the kit authorizes the caller (a
+ * route's `prefetch`), they cost no round trip of latency: `createRecognition` then finds them in the
+ * per-execution caches (the org directory and the quota service memoize). Reads only; a body that does not
+ * validate starts nothing; failures are ignored (`createRecognition` meets them again).
+ */
+export function prefetchRecognition(
+  rawBody: unknown,
+  caller: RecognitionCaller,
+  deps: RecognitionDeps,
+): void {
+  const parsed = createRecognitionInputSchema.safeParse(rawBody);
+  if (!parsed.success) return;
+  const input = parsed.data;
+  const ignore = () => undefined;
+  deps.orgs.rolesOf(input.orgId, input.receiverId).catch(ignore);
+  if (!caller.userId && input.giverId) deps.orgs.rolesOf(input.orgId, input.giverId).catch(ignore);
+  Promise.resolve()
+    .then(() => deps.hooks?.prepare?.(input.orgId, deps.log))
+    .catch(ignore);
+}
+
+/**
  * A member of an org recognizes another member. The caller's own membership is checked by the route's auth;
  * here: the giver is the calling user (a server call must name `giverId`, who must be a member), the receiver
  * must be a member (403 otherwise), and nobody recognizes themselves (400). Then `hooks.beforeCreate` (quota),

@@ -16,6 +16,7 @@ import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
+import { commitWithReceipt, receiptOf } from './commit.ts';
 import { type LimitOverrides, limitOverridesSchema, settingsOf } from './limits.ts';
 import { assertQuotaOrgId } from './quota-service.ts';
 import { QUOTA_TYPE_NAMES, type QuotaType, quotaAmountSchema, quotaTypeSchema } from './quota-types.ts';
@@ -156,7 +157,7 @@ export async function submitIncreaseRequest(
     expiresAt: null,
     version: 0,
   };
-  await store.transaction([
+  await commitAudited(store, [
     { action: 'create', table: QUOTA_TABLES.increaseRequests, id, data: row },
     audit(actor, 'increase.submitted', now, {
       quotaType: input.quotaType,
@@ -214,7 +215,7 @@ export async function decideIncreaseRequest(
     expiresAt,
   };
   try {
-    await store.transaction([
+    await commitAudited(store, [
       {
         action: 'increment',
         table: QUOTA_TABLES.increaseRequests,
@@ -306,7 +307,7 @@ export async function expireIncreases(store: TableStore, now: number): Promise<n
     for (const row of page.rows) {
       const r = view(row);
       try {
-        await store.transaction([
+        const ops: WriteOp[] = [
           {
             action: 'increment',
             table: QUOTA_TABLES.increaseRequests,
@@ -321,7 +322,10 @@ export async function expireIncreases(store: TableStore, now: number): Promise<n
             requestId: r.id,
             detail: { amount: r.amount, expiresAt: r.expiresAt },
           }),
-        ]);
+        ];
+        // Not applied after an unknown outcome: the request is still approved and the next run expires it.
+        if ((await commitWithReceipt(store, ops, receiptOf(ops, QUOTA_TABLES.audit))) === 'not-applied')
+          continue;
         expired++;
         progressed = true;
       } catch (error) {
@@ -354,11 +358,21 @@ export async function updateQuotaSettings(
     shadow: input.shadow ?? current.shadow,
     updatedBy: actorLabel(actor),
   };
-  await store.transaction([
+  await commitAudited(store, [
     { action: 'upsert', table: QUOTA_TABLES.settings, id, data: next },
     audit(actor, 'settings.updated', now, {
       detail: { before: existing ? current : null, after: { ...next, overrides } },
     }),
   ]);
   return next;
+}
+
+/**
+ * Commits a change with its audit row, the audit row serving as the receipt (quota/commit.ts): an unknown outcome
+ * is resolved by reading it back. Not applied → RETRYABLE (nothing was written; retrying is safe).
+ */
+async function commitAudited(store: TableStore, ops: WriteOp[]): Promise<void> {
+  if ((await commitWithReceipt(store, ops, receiptOf(ops, QUOTA_TABLES.audit))) === 'not-applied') {
+    throw errors.retryable('The change was not applied (the commit failed); retry');
+  }
 }

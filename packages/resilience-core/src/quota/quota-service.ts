@@ -8,11 +8,13 @@
  * CONFLICT and fall back to the bounded increment). Round trips: 1 in the common case, 2–3 on a window's first use.
  *
  * - Refund: a decrement bounded at 0 on the ticket's own window row (a refund after the window closed is a no-op).
- * - Several quotas at once: one transaction of bounded increments — all are consumed or none.
+ * - Several quotas at once: parallel bounded increments, the taken ones given back if any refuses — all are
+ *   consumed or none, in one round trip (a set with a gauge: one transaction of bounded increments).
  * - Reservations: the units are consumed now (same bounded increment) and a reservation row with an expiry is
  *   written in the same transaction; commit deletes the row, release deletes it and refunds. Delete-in-transaction
  *   makes commit and release mutually exclusive, so a reservation is settled exactly once. Expired reservations
  *   are released by quota-reset, and lazily by a consume that would otherwise be refused.
+ * - Ambiguous commits (OUTCOME_UNKNOWN) are resolved by reading the transaction's receipt row back (commit.ts).
  * - Shadow mode (per org setting, or service-wide): the increment is unbounded; going over the limit is logged and
  *   reported (`overLimit`) but never refused. No customer alerts are sent for shadow quotas.
  *
@@ -23,7 +25,14 @@ import { errors, hasCode, ResilienceError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, Row, TableStore, WriteOp } from '../ports/table-store.ts';
-import { crossedThresholds, DEFAULT_ALERT_THRESHOLDS, pruneAfter, sendAlertOnce } from './alerts.ts';
+import {
+  crossedThresholds,
+  DEFAULT_ALERT_THRESHOLDS,
+  pruneAfter,
+  sendAlertOnce,
+  thresholdUnits,
+} from './alerts.ts';
+import { commitWithReceipt, type Receipt } from './commit.ts';
 import { type OrgQuotaContext, resolveOrgQuotaContext } from './limits.ts';
 import { type QuotaLogger, type QuotaNotifier, silentLogger, silentNotifier } from './notifier.ts';
 import { MAX_QUOTA_AMOUNT, QUOTA_TYPES, type QuotaType, resolveQuotaType } from './quota-types.ts';
@@ -114,6 +123,7 @@ export interface QuotaItem {
   amount?: number;
 }
 
+/** One quota to consume, resolved against the org's context and the current window. Never mutated. */
 interface Planned {
   orgId: string;
   quotaType: QuotaType;
@@ -122,6 +132,16 @@ interface Planned {
   usageId: string;
   limit: number;
   shadow: boolean;
+  /** The increment's bound (`undefined` in shadow mode: unbounded). */
+  bound: { max: number } | undefined;
+  /** Units at which each alert threshold is reached (empty in shadow mode). */
+  thresholdUnits: readonly number[];
+}
+
+/** Whether moving from `before` to `after` reaches an alert threshold (see crossedThresholds). */
+function crosses(p: Planned, before: number, after: number): boolean {
+  for (const at of p.thresholdUnits) if (before < at && after >= at) return true;
+  return false;
 }
 
 const DEFAULT_RESERVATION_TTL_MS = 5 * 60_000;
@@ -209,6 +229,10 @@ export class QuotaService {
   private readonly reservationTtlMs: number;
   private readonly alertRetentionDays: number;
   private readonly contexts = new Map<string, Promise<OrgQuotaContext>>();
+  /** The contexts already resolved, so a consume after the first needs no await for them. */
+  private readonly resolved = new Map<string, OrgQuotaContext>();
+  /** The last plan made, reused while the same quota is consumed with the same amount in the same window. */
+  private lastPlan: { ctx: OrgQuotaContext; plan: Planned } | null = null;
   private readonly windows = new WindowCache();
   private readonly usageIds = new Map<string, string>();
   /** The last usage row id handed out, checked before {@link usageIds}. */
@@ -235,10 +259,16 @@ export class QuotaService {
     assertQuotaOrgId(orgId);
     let ctx = this.contexts.get(orgId);
     if (!ctx) {
-      ctx = resolveOrgQuotaContext(this.store, orgId, this.clock.now(), this.globalShadow);
+      const pending = resolveOrgQuotaContext(this.store, orgId, this.clock.now(), this.globalShadow);
+      ctx = pending;
       // A failed read must not be cached for the rest of the execution.
-      ctx.catch(() => this.contexts.delete(orgId));
-      this.contexts.set(orgId, ctx);
+      pending.then(
+        (resolved) => {
+          if (this.contexts.get(orgId) === pending) this.resolved.set(orgId, resolved);
+        },
+        () => this.contexts.delete(orgId),
+      );
+      this.contexts.set(orgId, pending);
     }
     return ctx;
   }
@@ -246,6 +276,8 @@ export class QuotaService {
   /** Drops the cached context of an org (after its limits changed in this execution). */
   invalidate(orgId: string): void {
     this.contexts.delete(orgId);
+    this.resolved.delete(orgId);
+    this.lastPlan = null;
   }
 
   /** The current window of a quota type for an org. */
@@ -260,20 +292,30 @@ export class QuotaService {
    * Returns the decision (use {@link enforce} to throw QUOTA_EXCEEDED instead).
    */
   async consume(orgId: string, quotaType: QuotaType | string, amount = 1): Promise<QuotaDecision> {
-    const ctx = await this.context(orgId);
-    const p = this.plan(ctx, resolveQuotaType(quotaType), assertAmount(amount));
-    let used = await this.incrementOne(p);
+    // The hot path (limits known, window row exists, no threshold crossed) awaits the increment and nothing else.
+    const ctx = this.resolved.get(orgId) ?? (await this.context(orgId));
+    const now = this.clock.now();
+    const p = this.plan(ctx, resolveQuotaType(quotaType), assertAmount(amount), now);
+    let used: number | null;
+    if (p.amount > p.limit && !p.shadow) used = null;
+    else {
+      try {
+        used = usedOf(await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', p.amount, p.bound));
+      } catch (error) {
+        used = await this.incrementOne(p, error);
+      }
+    }
     if (used === null) {
       // Refused: one read tells the current usage and whether expired reservations could be holding units.
       const row = await this.store.get<QuotaUsageRow>(QUOTA_TABLES.usage, p.usageId);
-      const held = row ? Number(row.reserved ?? 0) : 0;
-      if (held > 0 && (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0) {
+      const held = row !== null && mayHoldReservations(row);
+      if (held && (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0) {
         used = await this.incrementOne(p);
       }
-      if (used === null) return this.refused(p, held > 0 ? await this.currentUsed(p) : row ? usedOf(row) : 0);
+      if (used === null) return this.refused(p, held ? await this.currentUsed(p) : row ? usedOf(row) : 0);
     }
-    await this.afterConsume(p, used - p.amount, used);
-    return this.decision(p, true, used);
+    if (p.shadow || crosses(p, used - p.amount, used)) await this.afterConsume(p, used - p.amount, used);
+    return this.decision(p, true, used, now);
   }
 
   /** {@link consume}, throwing QUOTA_EXCEEDED (429 with headers) when refused. */
@@ -284,10 +326,16 @@ export class QuotaService {
   }
 
   /**
-   * Consumes several quotas all-or-nothing. One quota (after merging repeated types) is a single bounded
-   * increment, like {@link consume}: already all-or-nothing, 1 round trip. Several are one transaction of
-   * bounded increments (3 HTTP calls on Appwrite) plus ONE read of all their rows afterwards (a list by `$id`,
-   * for remaining counts and alerts). Refused → nothing consumed anywhere.
+   * Consumes several quotas all-or-nothing, in ONE round trip of latency: one bounded increment per quota (after
+   * merging repeated types), all in parallel. If any refuses, the others are given back at once (compensating
+   * decrements bounded at 0), so nothing stays consumed anywhere. No quota can be over-admitted: every increment
+   * is bounded by its own limit and compensation only lowers counters. While a unit is taken and not yet given
+   * back a concurrent request may see it as used: that can refuse early, never admit too much. A crash between
+   * the two steps leaves the taken units counted until their window ends (quota/README.md, "Multi-quota
+   * consumes"). Remaining counts come from the increments' own answers (no read afterwards).
+   *
+   * A set that includes a gauge (storage, seats, integrations) keeps the transaction form instead: a gauge never
+   * resets, so units left behind by a crash would never come back.
    */
   async consumeMany(orgId: string, items: readonly QuotaItem[]): Promise<MultiQuotaDecision> {
     const ctx = await this.context(orgId);
@@ -299,20 +347,108 @@ export class QuotaService {
         ? { allowed: true, decisions: [d], refusedBy: null, tickets: [d.ticket!] }
         : { allowed: false, decisions: [d], refusedBy: d, tickets: [] };
     }
-    const outcome = await this.transact(planned, planned.map(consumeOp));
-    const rows = await this.currentUsedMany(planned);
-    if (outcome !== 'ok') {
-      const decisions = planned.map((p, i) => this.decision(p, false, rows[i]!));
-      const refusedBy =
-        decisions.find((d, i) => !planned[i]!.shadow && d.used + d.amount > d.limit) ?? decisions[0]!;
-      return { allowed: false, decisions, refusedBy, tickets: [] };
+    if (planned.some((p) => p.window.kind === 'gauge')) return this.consumeManyInTransaction(planned);
+    let outcome = await this.incrementAll(planned);
+    if (outcome.refused.length && (await this.releaseExpiredForAny(outcome.refused))) {
+      outcome = await this.incrementAll(planned);
     }
+    if (outcome.refused.length) {
+      return this.refusedMany(
+        planned,
+        await this.currentUsedMany(planned),
+        planned.indexOf(outcome.refused[0]!),
+      );
+    }
+    return this.admittedMany(planned, outcome.used, true);
+  }
+
+  /** The refusal of a multi-consume: usage as read, the first quota that does not fit (else `fallback`) named. */
+  private refusedMany(
+    planned: readonly Planned[],
+    used: readonly number[],
+    fallback: number,
+  ): MultiQuotaDecision {
+    const decisions = planned.map((p, i) => this.decision(p, false, used[i]!));
+    const refusedBy =
+      decisions.find((d, i) => !planned[i]!.shadow && d.used + d.amount > d.limit) ?? decisions[fallback]!;
+    return { allowed: false, decisions, refusedBy, tickets: [] };
+  }
+
+  /** The admission of a multi-consume, with its alerts. `exact`: `used` is as of these very increments. */
+  private async admittedMany(
+    planned: readonly Planned[],
+    used: readonly number[],
+    exact: boolean,
+  ): Promise<MultiQuotaDecision> {
     const decisions: QuotaDecision[] = [];
     for (const [i, p] of planned.entries()) {
-      await this.afterConsume(p, null, rows[i]!);
-      decisions.push(this.decision(p, true, rows[i]!));
+      const after = used[i]!;
+      await this.afterConsume(p, exact ? after - p.amount : null, after);
+      decisions.push(this.decision(p, true, after));
     }
     return { allowed: true, decisions, refusedBy: null, tickets: decisions.map((d) => d.ticket!) };
+  }
+
+  /**
+   * One bounded increment per planned quota, in parallel. If any refuses or fails, the ones that were taken are
+   * given back before this returns (or throws the first failure). `used[i]` is the new `used` of `planned[i]`
+   * when nothing refused.
+   */
+  private async incrementAll(planned: readonly Planned[]): Promise<{ used: number[]; refused: Planned[] }> {
+    const settled = await Promise.allSettled(planned.map((p) => this.incrementOne(p)));
+    const used: number[] = [];
+    const refused: Planned[] = [];
+    let failure: { error: unknown } | null = null;
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'rejected') failure ??= { error: s.reason };
+      else if (s.value === null) refused.push(planned[i]!);
+      else used.push(s.value);
+    }
+    if (!failure && !refused.length) return { used, refused };
+    await this.compensate(
+      planned.filter(
+        (_, i) => settled[i]!.status === 'fulfilled' && (settled[i] as { value: unknown }).value !== null,
+      ),
+    );
+    if (failure) throw failure.error;
+    return { used: [], refused };
+  }
+
+  /**
+   * Gives back the units of a partial multi-consume. A refund that fails is logged (`quota.compensation.failed`):
+   * its units stay counted until the window ends (under-admission, never over-admission).
+   */
+  private async compensate(taken: readonly Planned[]): Promise<void> {
+    await Promise.all(
+      taken.map(async (p) => {
+        try {
+          await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', -p.amount, { min: 0 });
+        } catch (error) {
+          this.log.error('quota.compensation.failed', {
+            orgId: p.orgId,
+            quotaType: p.quotaType,
+            usageId: p.usageId,
+            amount: p.amount,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }),
+    );
+  }
+
+  /** On a refusal: releases expired reservations of any refused quota's row. True when something was freed. */
+  private async releaseExpiredForAny(refused: readonly Planned[]): Promise<boolean> {
+    let released = false;
+    for (const p of refused) if (await this.releaseExpiredFor(p)) released = true;
+    return released;
+  }
+
+  /** The transaction form of {@link consumeMany} (sets with a gauge): one transaction + one read of the rows. */
+  private async consumeManyInTransaction(planned: readonly Planned[]): Promise<MultiQuotaDecision> {
+    const outcome = await this.transact(planned, planned.map(consumeOp));
+    const rows = await this.currentUsedMany(planned);
+    // The rows are read after the transaction: `used` may include concurrent consumes, so alerts use before = null.
+    return outcome === 'ok' ? this.admittedMany(planned, rows, false) : this.refusedMany(planned, rows, 0);
   }
 
   /** {@link consumeMany}, throwing QUOTA_EXCEEDED for the refusing quota. */
@@ -393,7 +529,7 @@ export class QuotaService {
       { action: 'increment', table: QUOTA_TABLES.usage, id: p.usageId, column: 'reserved', by: p.amount },
       { action: 'create', table: QUOTA_TABLES.reservations, id: reservationId, data: reservation },
     ];
-    const outcome = await this.transact([p], ops);
+    const outcome = await this.transact([p], ops, { table: QUOTA_TABLES.reservations, id: reservationId });
     const used = await this.currentUsed(p);
     if (outcome !== 'ok') return { ...this.decision(p, false, used), reservationId: null, expiresAt: null };
     await this.afterConsume(p, null, used);
@@ -431,7 +567,7 @@ export class QuotaService {
         bound: { min: 0 },
       });
     }
-    if (!(await this.settle(reservationId, ops))) {
+    if (!(await this.settle(r, ops))) {
       throw errors.leaseLost('Reservation expired or already settled', { reservationId });
     }
   }
@@ -440,7 +576,7 @@ export class QuotaService {
   async releaseReservation(reservationId: string): Promise<boolean> {
     const r = await this.getReservation(reservationId);
     if (!r) return false;
-    return this.settle(reservationId, [
+    return this.settle(r, [
       { action: 'delete', table: QUOTA_TABLES.reservations, id: reservationId },
       {
         action: 'increment',
@@ -480,7 +616,15 @@ export class QuotaService {
           ...(cursor ? { cursor } : {}),
         },
       );
-      for (const row of page.rows) if (await this.releaseReservation(row.$id)) released++;
+      for (const row of page.rows) {
+        try {
+          if (await this.releaseReservation(row.$id)) released++;
+        } catch (error) {
+          // Settled, by this call or its holder: which one is unknown (quota/commit.ts). Nothing left to do.
+          if (!hasCode(error, 'OUTCOME_UNKNOWN')) throw error;
+          this.log.warn('quota.reservation.release-outcome-unknown', { reservationId: row.$id });
+        }
+      }
       budget -= page.rows.length;
       cursor = page.nextCursor;
     } while (cursor && budget > 0);
@@ -490,17 +634,34 @@ export class QuotaService {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
-  private plan(ctx: OrgQuotaContext, quotaType: QuotaType, amount: number): Planned {
-    const window = this.windows.at(QUOTA_TYPES[quotaType].window, this.clock.now(), ctx.timeZone);
-    return {
+  private plan(ctx: OrgQuotaContext, quotaType: QuotaType, amount: number, now = this.clock.now()): Planned {
+    const last = this.lastPlan;
+    if (last !== null && last.ctx === ctx) {
+      const p = last.plan;
+      const w = p.window;
+      if (
+        p.quotaType === quotaType &&
+        p.amount === amount &&
+        (w.end === null || (now >= w.start! && now < w.end))
+      )
+        return p;
+    }
+    const window = this.windows.at(QUOTA_TYPES[quotaType].window, now, ctx.timeZone);
+    const limit = ctx.limits[quotaType];
+    const shadow = ctx.shadow.has(quotaType);
+    const plan: Planned = {
       orgId: ctx.orgId,
       quotaType,
       amount,
       window,
       usageId: this.usageId(ctx.orgId, quotaType, window.key),
-      limit: ctx.limits[quotaType],
-      shadow: ctx.shadow.has(quotaType),
+      limit,
+      shadow,
+      bound: shadow ? undefined : { max: limit },
+      thresholdUnits: shadow ? [] : this.thresholds.map((t) => thresholdUnits(limit, t)),
     };
+    this.lastPlan = { ctx, plan };
+    return plan;
   }
 
   private planMany(ctx: OrgQuotaContext, items: readonly QuotaItem[]): Planned[] {
@@ -533,12 +694,16 @@ export class QuotaService {
     return id;
   }
 
-  /** One bounded increment (creating the window's row on first use). The new `used`, or null when refused. */
-  private async incrementOne(p: Planned): Promise<number | null> {
+  /**
+   * One bounded increment (creating the window's row on first use). The new `used`, or null when refused.
+   * `firstError`: the caller already tried the increment and it failed with this.
+   */
+  private async incrementOne(p: Planned, firstError?: unknown): Promise<number | null> {
     // More than the whole limit can never fit: refuse without a round trip (this also covers a limit of 0).
     if (!p.shadow && p.amount > p.limit) return null;
-    const bound = p.shadow ? undefined : { max: p.limit };
+    const bound = p.bound;
     try {
+      if (firstError !== undefined) throw firstError;
       return usedOf(await this.store.increment(QUOTA_TABLES.usage, p.usageId, 'used', p.amount, bound));
     } catch (error) {
       if (hasCode(error, 'BOUND_EXCEEDED')) return null;
@@ -561,16 +726,30 @@ export class QuotaService {
 
   /**
    * Runs a transaction whose increments target `planned` usage rows: creates missing rows (used 0) and retries
-   * on NOT_FOUND, releases expired reservations and retries once on BOUND_EXCEEDED.
+   * on NOT_FOUND, releases expired reservations and retries once on BOUND_EXCEEDED. With a `receipt` (a row the
+   * transaction creates, e.g. the reservation), an unknown commit outcome is resolved by reading it back
+   * (quota/commit.ts): applied → ok, not applied → tried again with the same ops (a late first commit then
+   * makes the retry's create CONFLICT, and the receipt says ok). Without one, OUTCOME_UNKNOWN propagates.
    */
-  private async transact(planned: readonly Planned[], ops: readonly WriteOp[]): Promise<'ok' | 'refused'> {
+  private async transact(
+    planned: readonly Planned[],
+    ops: readonly WriteOp[],
+    receipt?: Receipt,
+  ): Promise<'ok' | 'refused'> {
     if (planned.some((p) => !p.shadow && p.amount > p.limit)) return 'refused';
     let releasedOnce = false;
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
-        await this.store.transaction(ops);
-        return 'ok';
+        if (!receipt) {
+          await this.store.transaction(ops);
+          return 'ok';
+        }
+        if ((await commitWithReceipt(this.store, ops, receipt)) === 'committed') return 'ok';
+        this.log.warn('quota.transaction.not-applied', { receipt: receipt.id, attempt });
       } catch (error) {
+        if (receipt && hasCode(error, 'CONFLICT') && (await this.store.get(receipt.table, receipt.id))) {
+          return 'ok';
+        }
         if (hasCode(error, 'NOT_FOUND')) {
           await this.ensureRows(planned);
           continue;
@@ -583,7 +762,7 @@ export class QuotaService {
         if (!released) return 'refused';
       }
     }
-    throw errors.internal('Quota transaction kept failing with NOT_FOUND after creating its rows');
+    throw errors.retryable('Quota transaction kept failing; nothing was consumed');
   }
 
   /** Creates the usage rows of `planned` with used 0 where missing (losing a create race is fine). */
@@ -600,7 +779,7 @@ export class QuotaService {
   /** On a refusal: releases the row's expired reservations if it holds any. True when something was freed. */
   private async releaseExpiredFor(p: Planned): Promise<boolean> {
     const row = await this.store.get<QuotaUsageRow>(QUOTA_TABLES.usage, p.usageId);
-    if (!row || !(Number(row.reserved ?? 0) > 0)) return false;
+    if (!row || !mayHoldReservations(row)) return false;
     return (await this.releaseExpiredReservations({ usageId: p.usageId, limit: 100 })) > 0;
   }
 
@@ -632,19 +811,44 @@ export class QuotaService {
   /**
    * Applies a settle transaction (its first op deletes the reservation). True when this call settled it; false
    * when someone else did first. If the usage row is gone (window closed and pruned) only the reservation row is
-   * deleted: there is nothing left to refund into.
+   * deleted: there is nothing left to refund into. The `reserved` counter is a hint (it may read NULL on a row
+   * older than the column, where increments write nothing: platform notes §F2): if decrementing it would go
+   * below 0 the settle is applied without it, so a release still refunds `used`.
+   *
+   * An unknown commit outcome is resolved by reading the reservation back (it is the receipt: the settle deletes
+   * it): still there → not applied, tried again; gone before its expiry → this call settled it (only the holder
+   * settles a live reservation; the sweeper takes expired ones only); gone after its expiry → the holder or the
+   * sweeper did, which is unknown, so OUTCOME_UNKNOWN is thrown.
    */
-  private async settle(reservationId: string, ops: WriteOp[]): Promise<boolean> {
-    try {
-      await this.store.transaction(ops);
-      return true;
-    } catch (error) {
-      if (!hasCode(error, 'NOT_FOUND', 'BOUND_EXCEEDED')) throw error;
-      if (hasCode(error, 'BOUND_EXCEEDED'))
-        this.log.error('quota.reservation.counter-underflow', { reservationId });
-      // Either the reservation is gone (settled elsewhere) or its usage row is: deleting alone tells which.
-      return this.store.delete(QUOTA_TABLES.reservations, reservationId);
+  private async settle(r: Row<QuotaReservationRow>, ops: WriteOp[]): Promise<boolean> {
+    let attempt = ops;
+    for (let tries = 0; tries < 4; tries++) {
+      try {
+        await this.store.transaction(attempt);
+        return true;
+      } catch (error) {
+        if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+          if (await this.store.get(QUOTA_TABLES.reservations, r.$id)) continue;
+          if (this.clock.now() <= Date.parse(r.expiresAt)) return true;
+          throw error;
+        }
+        if (!hasCode(error, 'NOT_FOUND', 'BOUND_EXCEEDED')) throw error;
+        if (hasCode(error, 'BOUND_EXCEEDED')) {
+          const withoutHint = attempt.filter(
+            (op) => !(op.action === 'increment' && op.column === 'reserved'),
+          );
+          if (withoutHint.length < attempt.length) {
+            this.log.warn('quota.reservation.reserved-counter-low', { reservationId: r.$id });
+            attempt = withoutHint;
+            continue;
+          }
+          this.log.error('quota.reservation.counter-underflow', { reservationId: r.$id });
+        }
+        // Either the reservation is gone (settled elsewhere) or its usage row is: deleting alone tells which.
+        return this.store.delete(QUOTA_TABLES.reservations, r.$id);
+      }
     }
+    throw errors.retryable(`Settling reservation ${r.$id} kept failing; it is still open`);
   }
 
   private usageRow(p: Planned, used: number): QuotaUsageRow {
@@ -660,8 +864,7 @@ export class QuotaService {
     };
   }
 
-  private decision(p: Planned, allowed: boolean, used: number): QuotaDecision {
-    const now = this.clock.now();
+  private decision(p: Planned, allowed: boolean, used: number, now = this.clock.now()): QuotaDecision {
     return {
       allowed,
       orgId: p.orgId,
@@ -766,6 +969,15 @@ function consumeOp(p: Planned): WriteOp {
     by: p.amount,
     ...(p.shadow ? {} : { bound: { max: p.limit } }),
   };
+}
+
+/**
+ * Whether a usage row may hold reservations: `reserved` above 0, or NULL (a row older than the column, whose
+ * increments wrote nothing: §F2) — then only the reservations table can tell.
+ */
+function mayHoldReservations(row: QuotaUsageRow): boolean {
+  const reserved = (row as { reserved?: unknown }).reserved;
+  return reserved === null || reserved === undefined || Number(reserved) > 0;
 }
 
 function usedOf(row: object): number {

@@ -7,11 +7,11 @@
  *   recognition refused by its own quota, or a retry answered 200 for a repeated `requestId`, was still an API
  *   call and stays counted. It is never refunded. (A call refused by `api_calls_per_hour` itself writes nothing.)
  *
- * Without points (the common case): two bounded increments in parallel — 2 requests, 1 round trip. When the
- * API-call quota refuses but the recognition unit was taken in parallel, that unit is refunded at once; until
- * then a concurrent request may see it as used, which can only refuse too early, never admit too much.
- * With points: one transaction of all three (3 requests) plus one read of the three rows; on a product refusal
- * the API call is then metered alone (1 request, refusal path only).
+ * Every quota is one bounded increment, all started together: 2 requests without points, 3 with, 1 round trip of
+ * latency either way. The product quotas go through `consumeMany` (all-or-nothing by compensation: a refused one
+ * makes the others give their units back). When the API-call quota refuses but product units were taken in
+ * parallel, they are refunded at once; until then a concurrent request may see them as used, which can only
+ * refuse too early, never admit too much.
  *
  * A refusal throws QUOTA_EXCEEDED (429 with Retry-After, RateLimit-* and the quota named in the body; when both
  * refuse, the one that resets later) before anything is written. If the row then cannot be stored (or is a
@@ -24,6 +24,7 @@
 import type { Admission, RecognitionHooks } from '../app/hooks.ts';
 import {
   type QuotaDecision,
+  type QuotaItem,
   type QuotaService,
   quotaExceededError,
   rateLimitHeaders,
@@ -39,56 +40,31 @@ export function quotaRecognitionHooks(quotas: QuotaService): RecognitionHooks {
     },
     async beforeCreate(draft) {
       const orgId = draft.orgId;
-      if (draft.points > 0) return withPoints(quotas, orgId, draft.points);
-      // One bounded increment each, in parallel: 2 requests, 1 round trip of latency.
-      const [apiOutcome, recOutcome] = await Promise.allSettled([
+      const product: QuotaItem[] = [{ quotaType: 'recognitions_per_day' }];
+      if (draft.points > 0) product.push({ quotaType: 'reward_points_per_month', amount: draft.points });
+      // One bounded increment per quota, all in parallel: 2 or 3 requests, 1 round trip of latency. The product
+      // quotas are all-or-nothing among themselves (consumeMany); the API call is metered on its own.
+      const [apiOutcome, productOutcome] = await Promise.allSettled([
         quotas.consume(orgId, API_CALLS),
-        quotas.consume(orgId, 'recognitions_per_day'),
+        quotas.consumeMany(orgId, product),
       ]);
-      const rec = recOutcome.status === 'fulfilled' ? recOutcome.value : null;
+      const products = productOutcome.status === 'fulfilled' ? productOutcome.value : null;
       const api = apiOutcome.status === 'fulfilled' ? apiOutcome.value : null;
-      if (!rec?.allowed || !api?.allowed) {
-        // A recognition unit taken in parallel with a refused (or failed) API-call consume goes back now.
-        if (rec?.allowed) await quotas.refundAll([rec.ticket!]);
-        if (recOutcome.status === 'rejected') throw recOutcome.reason;
+      if (!products?.allowed || !api?.allowed) {
+        // Product units taken in parallel with a refused (or failed) API-call consume go back now.
+        if (products?.allowed) await quotas.refundAll(products.tickets);
+        if (productOutcome.status === 'rejected') throw productOutcome.reason;
         if (apiOutcome.status === 'rejected') throw apiOutcome.reason;
-        throw quotaExceededError(laterReset([rec!.allowed ? null : rec!, api!.allowed ? null : api!]));
+        throw quotaExceededError(
+          laterReset([products!.allowed ? null : products!.refusedBy!, api!.allowed ? null : api!]),
+        );
       }
-      return admission(quotas, [rec], api);
+      return admission(quotas, products.decisions, api);
     },
   };
 }
 
 const API_CALLS = 'api_calls_per_hour';
-
-/**
- * With points, recognitions and points must move together, so they go through one transaction; the API call
- * rides in the same transaction (it costs no extra request there, and one read returns all three rows). If a
- * product quota refused while the API-call quota had room, the call is then metered alone (refusal path only).
- */
-async function withPoints(quotas: QuotaService, orgId: string, points: number): Promise<Admission> {
-  const d = await quotas.consumeMany(orgId, [
-    { quotaType: 'recognitions_per_day' },
-    { quotaType: 'reward_points_per_month', amount: points },
-    { quotaType: API_CALLS },
-  ]);
-  const api = d.decisions.find((x) => x.quotaType === API_CALLS)!;
-  if (!d.allowed) {
-    const over = (x: QuotaDecision) => !x.shadow && x.used + x.amount > x.limit;
-    const product = d.decisions.filter((x) => x.quotaType !== API_CALLS);
-    // Which quota refused is read after the transaction: if concurrent refunds blurred it and the API-call
-    // quota had room, a product quota it was.
-    const productRefusal = product.find(over) ?? (over(api) ? undefined : product[0]);
-    if (!productRefusal) throw quotaExceededError(api);
-    const charged = await quotas.consume(orgId, API_CALLS);
-    throw quotaExceededError(laterReset([productRefusal, charged.allowed ? null : charged]));
-  }
-  return admission(
-    quotas,
-    d.decisions.filter((x) => x.quotaType !== API_CALLS),
-    api,
-  );
-}
 
 /** The granted admission: rollback refunds the product units (never the API call); headers of the tightest. */
 function admission(quotas: QuotaService, product: QuotaDecision[], api: QuotaDecision): Admission {

@@ -88,7 +88,25 @@ export interface RouteDefinition<D, B extends z.ZodType | undefined, Q extends z
   query?: Q;
   /** One line for docs and logs. */
   summary?: string;
+  /** See {@link PrefetchInput}: reads started while the caller is being authorized. */
+  prefetch?(input: PrefetchInput<D>): unknown;
   handler(input: HandlerInput<D, SchemaOut<B>, QueryOut<Q>>): Promise<RouteResult> | RouteResult;
+}
+
+/**
+ * What a route's `prefetch` gets. A route may start the reads its handler will need while the kit authorizes the
+ * caller, so they cost no round trip of latency of their own (they warm per-execution caches the handler then
+ * hits). Nothing is answered before authorization: on a refusal the reads are wasted, never shown. `prefetch`
+ * sees the body unvalidated, must only read, and its result and failures are ignored (the handler meets them
+ * again). For such routes `setup` runs alongside authorization, so its `caller` has no `roles` yet.
+ */
+export interface PrefetchInput<D> {
+  params: Record<string, string>;
+  /** The parsed JSON body, not yet validated by the route's schema. */
+  rawBody: unknown;
+  /** The caller before authorization (`roles` empty; `orgId` as the request names it). */
+  caller: Caller;
+  deps: D;
 }
 
 /** A route with its types erased, as stored in a function's `routes` list. */
@@ -99,6 +117,7 @@ export interface Route<D> {
   body?: z.ZodType;
   query?: z.ZodType;
   summary?: string;
+  prefetch?(input: PrefetchInput<D>): unknown;
   handler(input: HandlerInput<D, unknown, unknown>): Promise<RouteResult> | RouteResult;
 }
 
@@ -364,12 +383,13 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
       const setupContext = makeSetup(traceId, trigger, caller, headers, log);
       // Who may call is settled before the input's shape is judged: a caller without access gets 403 and
       // learns nothing about the route's schema.
-      const authorized = await authorize(
-        route.auth,
-        caller,
-        orgIdOf(params, rawBody, rawQuery),
-        setupContext.orgs,
-      );
+      const requestedOrg = orgIdOf(params, rawBody, rawQuery);
+      const authorizing = authorize(route.auth, caller, requestedOrg, setupContext.orgs);
+      // A route's prefetch runs side by side with authorization (see PrefetchInput); its deps are the handler's.
+      const early = route.prefetch
+        ? prefetchFor(route, setupContext, caller, requestedOrg, params, rawBody)
+        : null;
+      const authorized = await authorizing;
 
       let query: unknown = rawQuery;
       if (route.query) {
@@ -394,7 +414,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
           { path: 'orgId', message: 'the validated orgId differs from the one given' },
         ]);
       }
-      const deps = await definition.setup({ ...setupContext, caller: authorized });
+      const deps = early ? await early : await definition.setup({ ...setupContext, caller: authorized });
       const result = await route.handler({
         body,
         params,
@@ -411,6 +431,23 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
       return fail(error);
     }
   };
+
+  /** Builds the deps early and starts the route's prefetch on them; resolves to the deps (setup errors kept). */
+  function prefetchFor(
+    route: Route<D>,
+    setupContext: SetupContext<EnvOf<S>>,
+    caller: Caller,
+    orgId: string | null,
+    params: Record<string, string>,
+    rawBody: unknown,
+  ): Promise<D> {
+    const early = { ...caller, orgId };
+    const deps = Promise.resolve().then(() => definition.setup({ ...setupContext, caller: early }));
+    deps.then((d) => route.prefetch?.({ params, rawBody, caller: early, deps: d })).catch(() => undefined);
+    // Authorization may refuse before anyone awaits the deps: a setup failure then must not go unhandled.
+    deps.catch(() => undefined);
+    return deps;
+  }
 
   function makeSetup(
     traceId: string,

@@ -22,6 +22,7 @@ export {
   type HealthReport,
   logAppwriteRequest,
   type PlatformOverrides,
+  type PrefetchInput,
   type Route,
   type RouteDefinition,
   routesFor,
@@ -31,6 +32,13 @@ export {
 export { type BaseEnv, baseEnvSchema, parseEnv } from './env.ts';
 export { createFakeContext, type FakeContext, type FakeRequest, invoke } from './fake-context.ts';
 export { createLogger, type LogFields, type Logger, REDACTED, redact } from './logger.ts';
-export { type ErrorEnvelope, invalidInput, type RouteResult, toResponse, zodIssues } from './responses.ts';
+export {
+  type ErrorEnvelope,
+  invalidInput,
+  type RateLimitFigures,
+  type RouteResult,
+  toResponse,
+  zodIssues,
+} from './responses.ts';
 export { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
 export { traceIdOf } from './trace.ts';

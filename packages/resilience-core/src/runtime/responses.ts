@@ -20,9 +20,24 @@ export interface ErrorEnvelope {
     message: string;
     details?: Record<string, unknown>;
     issues?: FieldIssue[];
+    /**
+     * On every 429 and 503: seconds after which a retry may succeed (the `Retry-After` header's value), or `null`
+     * when waiting does not help (a gauge quota). In the body because Appwrite's execution record keeps only
+     * content-type and content-length: a `functions.createExecution` caller never sees the headers.
+     */
+    retryAfterSeconds?: number | null;
+    /** The `RateLimit-Limit` / `-Remaining` / `-Reset` figures of the response, when it carries them. */
+    rateLimit?: RateLimitFigures;
   };
   /** The execution's trace id, to quote in a support request. */
   traceId?: string;
+}
+
+/** The IETF RateLimit header figures, as a body field. `resetSeconds` is `null` when the limit never resets. */
+export interface RateLimitFigures {
+  limit: number;
+  remaining: number;
+  resetSeconds: number | null;
 }
 
 /** Codes whose responses tell the client when to come back. */
@@ -31,6 +46,8 @@ const RETRY_AFTER_DEFAULT: Partial<Record<string, number>> = {
   CIRCUIT_OPEN: 5,
   QUOTA_EXCEEDED: 60,
   RATE_LIMITED: 1,
+  // The write may have applied: re-read (or repeat with the same idempotency key) after a moment.
+  OUTCOME_UNKNOWN: 1,
 };
 
 /** Client-facing messages for errors translated from Appwrite (their own messages are for logs). */
@@ -75,9 +92,10 @@ export function toResponse(
     error.retryAfterSeconds === null
       ? undefined
       : (error.retryAfterSeconds ?? RETRY_AFTER_DEFAULT[error.code]);
-  if (retryAfter !== undefined && (status === 429 || status === 503)) {
-    headers['retry-after'] = String(Math.max(0, Math.ceil(retryAfter)));
-  }
+  const throttled = status === 429 || status === 503;
+  const retryAfterSeconds = retryAfter === undefined ? null : Math.max(0, Math.ceil(retryAfter));
+  if (retryAfterSeconds !== null && throttled) headers['retry-after'] = String(retryAfterSeconds);
+  const rateLimit = rateLimitFigures(headers);
   const internal = status >= 500 && error.code === 'INTERNAL';
   // An error translated from an Appwrite response (the adapter puts `appwriteStatus` in its details) carries the
   // SDK's message, table names and row ids: the client gets the code and a generic message only.
@@ -98,10 +116,27 @@ export function toResponse(
             : error.message,
         ...(error.details && !generic ? { details: error.details } : {}),
         ...(error.issues?.length ? { issues: error.issues } : {}),
+        // The headers' figures again, for callers that only see the body (executions through the SDK).
+        ...(throttled ? { retryAfterSeconds } : {}),
+        ...(rateLimit ? { rateLimit } : {}),
       },
       ...(traceId ? { traceId } : {}),
     },
   };
+}
+
+/** The RateLimit-* headers (any case) as numbers; `undefined` unless Limit and Remaining are both present. */
+function rateLimitFigures(headers: Record<string, string>): RateLimitFigures | undefined {
+  const byName = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const number = (name: string) => {
+    const v = byName.get(name);
+    const n = v === undefined ? Number.NaN : Number(v);
+    return Number.isFinite(n) ? n : null;
+  };
+  const limit = number('ratelimit-limit');
+  const remaining = number('ratelimit-remaining');
+  if (limit === null || remaining === null) return undefined;
+  return { limit, remaining, resetSeconds: number('ratelimit-reset') };
 }
 
 /** The field problems of a zod failure, as `{ path: 'a.b.0', message }`. */

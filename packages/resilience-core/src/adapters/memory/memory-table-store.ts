@@ -32,7 +32,9 @@ type Tables = Map<string, Map<string, Row>>;
 /**
  * The memory adapter: same semantics as the Appwrite adapter, atomicity included. Every method does all its
  * checks and writes synchronously between awaits, so concurrent callers in one process see each operation
- * whole. Rows are copied in and out, so callers can never mutate stored state by accident.
+ * whole. Rows are copied in and out, so callers can never mutate stored state by accident. Stored rows are frozen
+ * (every write replaces a row, none changes one in place), so `increment` — the counters' hot path — answers
+ * with the stored row itself instead of a copy: changing it throws instead of reaching the store.
  */
 export class MemoryTableStore implements TableStore {
   readonly stats: StoreStats = { calls: 0, byMethod: {} };
@@ -121,7 +123,7 @@ export class MemoryTableStore implements TableStore {
     bound?: IncrementBound,
   ): Promise<Row<T>> {
     this.count('increment');
-    return copy(this.applyIncrement(this.tables, table, id, column, by, bound)) as Row<T>;
+    return this.applyIncrement(this.tables, table, id, column, by, bound) as Row<T>;
   }
 
   async transaction(ops: readonly WriteOp[]): Promise<void> {
@@ -199,7 +201,7 @@ export class MemoryTableStore implements TableStore {
       $permissions: [...permissions],
     };
     this.checkUnique(t, table, row);
-    t.set(id, row);
+    t.set(id, deepFreeze(row));
     return row;
   }
 
@@ -210,7 +212,7 @@ export class MemoryTableStore implements TableStore {
     const { $id: _i, $sequence: _s, $createdAt: _c, $updatedAt: _u, $permissions: _p, ...values } = patch;
     const row: Row = { ...current, ...copy(values), $updatedAt: this.timestamp() };
     this.checkUnique(t, table, row);
-    t.set(id, row);
+    t.set(id, deepFreeze(row));
     return row;
   }
 
@@ -250,8 +252,12 @@ export class MemoryTableStore implements TableStore {
         ...bound,
       });
     }
-    const row: Row = { ...current, [column]: next, $updatedAt: this.timestamp() };
-    t.set(id, row);
+    // Spread then assign (no computed key in the literal keeps the row's shape: cheaper). Nested values are
+    // those of the frozen row it replaces, so freezing the top level keeps it wholly frozen.
+    const row: Row = { ...current };
+    row[column] = next;
+    row.$updatedAt = this.timestamp();
+    t.set(id, Object.freeze(row));
     return row;
   }
 
@@ -313,6 +319,13 @@ function copy<T>(value: T): T {
     else out[key] = copy(v);
   }
   return out as T;
+}
+
+/** Freezes a row and every object or array inside it (stored rows are never changed in place). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
 }
 
 function pick(row: Row, fields: readonly string[]): Row {
