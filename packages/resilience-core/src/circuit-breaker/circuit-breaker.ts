@@ -1,3 +1,4 @@
+import { describeError } from '../error-classification.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -9,7 +10,6 @@ import {
   circuitStatus,
   initialCircuitState,
 } from './circuit-state.ts';
-import { describeError } from './classify.ts';
 import {
   type CircuitCounters,
   type CircuitEvent,

@@ -1,3 +1,4 @@
+export { countsAsFailure, isTransportError, isUnhealthyStatus, statusOf } from '../error-classification.ts';
 export {
   CircuitBreaker,
   type CircuitBreakerDeps,
@@ -15,7 +16,6 @@ export {
   type OpenState,
   openStateSchema,
 } from './circuit-state.ts';
-export { countsAsFailure, isTransportError, isUnhealthyStatus, statusOf } from './classify.ts';
 export type {
   CircuitCounters,
   CircuitEvent,

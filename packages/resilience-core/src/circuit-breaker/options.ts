@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { countsAsFailure } from '../error-classification.ts';
 import { errors } from '../errors.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
-import { countsAsFailure } from './classify.ts';
 
 /** Breaker names: 1–64 characters of `[a-zA-Z0-9._-]`, starting alphanumeric (e.g. `slack`, `db.users`). */
 export const breakerNameSchema = lazySchema(() =>

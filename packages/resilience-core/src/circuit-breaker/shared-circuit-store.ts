@@ -1,7 +1,7 @@
 import { hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
+import { deleteWhere, type PruneLimits, type PruneResult } from '../ports/delete-where.ts';
 import type { TableStore } from '../ports/table-store.ts';
-import { deleteWhere, type PruneLimits, type PruneResult } from '../retention/delete-where.ts';
 import type { CircuitState } from './circuit-state.ts';
 import { circuitStateSchema } from './circuit-state.ts';
 import {

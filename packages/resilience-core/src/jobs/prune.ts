@@ -1,11 +1,11 @@
-import type { Condition, TableStore } from '../ports/table-store.ts';
 import {
   deleteWhere,
   forEachLimited,
   PRUNE_PAGE,
   type PruneLimits,
   type PruneResult,
-} from '../retention/delete-where.ts';
+} from '../ports/delete-where.ts';
+import type { Condition, TableStore } from '../ports/table-store.ts';
 import { type JobStatus, parseJobRow, type StoredJob } from './job-row.ts';
 import { isRaceError } from './queue.ts';
 import { type ScheduleRow, scheduleRowSchema } from './schedule-row.ts';

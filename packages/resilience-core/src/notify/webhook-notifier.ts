@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { describeError } from '../circuit-breaker/classify.ts';
 import type { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
+import { describeError } from '../error-classification.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
 import type { QuotaService, UsageTicket } from '../quota/quota-service.ts';

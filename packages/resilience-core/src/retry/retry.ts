@@ -1,4 +1,4 @@
-import { isTransportError, isUnhealthyStatus, statusOf } from '../circuit-breaker/classify.ts';
+import { isTransportError, isUnhealthyStatus, statusOf } from '../error-classification.ts';
 import { hasCode, isResilienceError } from '../errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import { type BackoffOptions, fullJitterDelay } from './backoff.ts';

@@ -1,4 +1,4 @@
-import { isResilienceError } from '../errors.ts';
+import { isResilienceError } from './errors.ts';
 
 /**
  * Which errors say "the dependency is unhealthy" (and so count against a breaker, and are worth retrying).

@@ -1,4 +1,4 @@
-import type { Condition, TableStore } from '../ports/table-store.ts';
+import type { Condition, TableStore } from './table-store.ts';
 
 /** Bounds of one prune: how much it may delete and when it must stop. */
 export interface PruneLimits {
