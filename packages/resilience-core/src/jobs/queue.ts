@@ -667,7 +667,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     for (const job of expired) reserved.add(job.$id);
     try {
       await store.transaction(expired.flatMap((job, k) => casOps(job, job.version, patches[k]!)));
-      expired.forEach((job, k) => account(job, patches[k]!));
+      expired.forEach((job, k) => {
+        account(job, patches[k]!);
+      });
       return sweep;
     } catch (error) {
       if (hasCode(error, 'OUTCOME_UNKNOWN')) {
