@@ -184,7 +184,10 @@ export interface JobQueue {
     jobs: StoredJob[];
     nextCursor: string | null;
   }>;
-  /** Claims up to `limit` due jobs in one transaction; `[]` when none is due. Throws CONFLICT on a race. */
+  /**
+   * Claims up to `limit` due jobs in one transaction; `[]` when none is due. Throws CONFLICT on a race, and
+   * OUTCOME_UNKNOWN when the commit's outcome was unknown and the re-read shows it took nothing.
+   */
   claim(options: ClaimOptions): Promise<Lease[]>;
   /** Takes over jobs whose lease expired (counts as an attempt) or dead-letters those out of attempts. */
   recoverExpired(options: Omit<ClaimOptions, 'spread'>): Promise<Lease[]>;
@@ -551,8 +554,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const spread = Math.max(1, o.spread ?? 1);
     const now = clock.now();
     const reserved = o.reserved ?? new Set<string>();
-    const listDue = (extra: Condition[]) =>
-      store.list(TABLE, {
+    const listLimit = Math.min(1000, Math.ceil(limit * spread) + reserved.size);
+    const listDue = async (extra: Condition[]) => {
+      const listed = await store.list(TABLE, {
         where: [
           { field: 'status', op: 'eq', value: DUE_STATUSES },
           { field: 'runAt', op: 'lte', value: now },
@@ -560,8 +564,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           ...extra,
         ],
         orderBy: [{ field: 'priority', direction: 'asc' }],
-        limit: Math.min(1000, Math.ceil(limit * spread) + reserved.size),
+        limit: listLimit,
       });
+      return { rows: listed.rows, limit: listLimit };
+    };
     const shard = o.shard;
     const sharded = shard !== undefined;
     let page = sharded ? await listDue([{ field: 'shard', op: 'eq', value: shard }]) : await listDue([]);
@@ -573,14 +579,29 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const candidates = claimable(page.rows).filter((j) => !reserved.has(j.$id));
     // Within a shard take the head in order (other workers' lanes are mostly on other shards). Across the whole
     // queue, see pickSpread; with spread 1, the head of the queue in order.
-    const chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
+    let chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
+    if (inShard && chosen.length < limit && page.rows.length < page.limit) {
+      // The shard ran dry before the batch was full: fill it from the whole queue (one more list is cheaper
+      // than a second claim and settle transaction, 3 requests each).
+      const taken = new Set(chosen.map((j) => j.$id));
+      const rest = claimable((await listDue([])).rows).filter(
+        (j) => !reserved.has(j.$id) && !taken.has(j.$id),
+      );
+      const more = spread <= 1 ? rest : pickSpread(rest, limit - chosen.length);
+      chosen = [...chosen, ...more.slice(0, limit - chosen.length)];
+    }
     if (!chosen.length) return [];
     for (const job of chosen) reserved.add(job.$id);
     const patches = chosen.map((job) => claimPatch(job, o.workerId, now));
     try {
       await store.transaction(chosen.flatMap((job, k) => casOps(job, job.version, patches[k]!)));
     } catch (error) {
-      if (hasCode(error, 'OUTCOME_UNKNOWN')) return claimedAfterUnknown(chosen, patches, o, reserved);
+      if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+        const taken = await claimedAfterUnknown(chosen, patches, o, reserved);
+        // None taken: not "nothing due" (an empty answer would let a lane report idle) — the caller retries.
+        if (!taken.length) throw error;
+        return taken;
+      }
       for (const job of chosen) reserved.delete(job.$id);
       throw error;
     }
