@@ -9,6 +9,7 @@ import {
   csvCell,
   dueSlots,
   EXPORT_CHUNK_CHARS,
+  errors,
   hasCode,
   JOB_TABLES,
   type JobQueue,
@@ -506,6 +507,45 @@ describe('worker drain', () => {
     expect(stolen).toBe(0);
     expect(report.completed).toBe(1);
     expect((await q.get(jobId))?.version).toBeGreaterThanOrEqual(3); // claim + ≥1 heartbeat + completion
+  });
+});
+
+describe('heartbeats', () => {
+  it('a heartbeat that fails transiently is followed by the next one, so a long job keeps its lease', async () => {
+    const real = new MemoryTableStore({ clock });
+    let failed = 0;
+    const flaky = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return async (ops: Parameters<MemoryTableStore['transaction']>[0]) => {
+            const first = ops[0] as { data?: Record<string, unknown> };
+            const isHeartbeat = ops.length === 2 && Object.keys(first.data ?? {}).join() === 'leaseExpiresAt';
+            if (isHeartbeat && failed < 1) {
+              failed++;
+              throw errors.retryable('store briefly unreachable');
+            }
+            return target.transaction(ops);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const q = createJobQueue({ store: flaky, clock, types: productJobTypes });
+    const thief = createJobQueue({ store: real, clock, types: productJobTypes });
+    const w = createWorker({ queue: q });
+    let stolen = -1;
+    w.registerHandler('generate-export', async () => {
+      await clock.sleep(2600); // heartbeats every 500 ms; the first fails
+      stolen = (await thief.recoverExpired({ workerId: 'thief', limit: 5 })).length;
+      return 'ok';
+    });
+    const { jobId } = await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, leaseMs: 1500 });
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 30_000 }));
+    expect(failed).toBe(1);
+    expect(stolen).toBe(0);
+    expect(report).toMatchObject({ completed: 1, leaseLost: 0 });
+    expect(await q.get(jobId)).toMatchObject({ status: 'COMPLETED', attempts: 1 });
   });
 });
 

@@ -338,23 +338,27 @@ export function createWorker(options: WorkerOptions): Worker {
     // is settled at stopAt at the latest, or, if the execution dies, recovered once the lease expires); abort
     // the handler when the lease is lost or the stop time comes.
     const beat = (async () => {
-      try {
-        for (;;) {
-          const waitMs = Math.min(Math.floor(job.leaseMs / 3), Math.max(0, stopAt - clock.now()));
+      for (;;) {
+        const waitMs = Math.min(Math.floor(job.leaseMs / 3), Math.max(0, stopAt - clock.now()));
+        try {
           await clock.sleep(waitMs, stopTimers.signal);
-          if (clock.now() >= stopAt) {
-            abort.abort(errors.internal('execution deadline reached'));
-            return;
-          }
+        } catch {
+          return; // the handler ended
+        }
+        if (clock.now() >= stopAt) {
+          abort.abort(errors.internal('execution deadline reached'));
+          return;
+        }
+        try {
           heartbeatChain = queue.heartbeat(lease);
           await heartbeatChain;
+        } catch (error) {
+          if (stopTimers.signal.aborted) return;
+          // A missed heartbeat is not fatal: the next one (leaseMs/3 later) may succeed before the lease ends.
+          if (hasCode(error, 'RETRYABLE')) continue;
+          abort.abort(error); // LEASE_LOST, or anything else: stop the handler
+          return;
         }
-      } catch (error) {
-        if (stopTimers.signal.aborted) return;
-        if (hasCode(error, 'LEASE_LOST')) abort.abort(error);
-        else if (hasCode(error, 'RETRYABLE')) {
-          /* a missed heartbeat is not fatal: the next one may succeed before the lease ends */
-        } else abort.abort(error);
       }
     })();
 
