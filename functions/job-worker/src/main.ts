@@ -76,10 +76,10 @@ function depsOf(setup: SetupContext<Env>): WorkerDeps {
  * drains once more after it went idle when marked, so a job created after its last claim is not left to the
  * next cron tick. (A burst of N job-created events thus costs one drain per warm process, not N.)
  */
-const inProcess: { running: boolean; again: boolean } = { running: false, again: false };
+const inProcess: { running: number; again: boolean } = { running: 0, again: false };
 
 async function drainOnEvent(deps: WorkerDeps, startedAt: number): Promise<RouteResult> {
-  if (inProcess.running) {
+  if (inProcess.running > 0) {
     inProcess.again = true;
     return { body: { ok: true, skipped: 'a drain is already running in this process' } };
   }
@@ -87,12 +87,11 @@ async function drainOnEvent(deps: WorkerDeps, startedAt: number): Promise<RouteR
 }
 
 async function drain(deps: WorkerDeps, startedAt: number, tickSchedules = true): Promise<RouteResult> {
-  const outer = !inProcess.running;
-  inProcess.running = true;
+  inProcess.running++;
   try {
     return await drainOnce(deps, startedAt, tickSchedules);
   } finally {
-    if (outer) inProcess.running = false;
+    inProcess.running--;
   }
 }
 
