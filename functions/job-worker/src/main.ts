@@ -71,7 +71,7 @@ function depsOf(setup: SetupContext<Env>): WorkerDeps {
 }
 
 /**
- * The drain running in this warm process, if any, and whether an event arrived while it ran. Event-triggered
+ * How many drains run in this warm process, and whether an event arrived while one ran. Event-triggered
  * executions that find one running return at once (no storage request) and leave a mark; the running drain
  * drains once more after it went idle when marked, so a job created after its last claim is not left to the
  * next cron tick. (A burst of N job-created events thus costs one drain per warm process, not N.)
@@ -107,25 +107,29 @@ async function drainOnce(deps: WorkerDeps, startedAt: number, tick0: boolean): P
   });
   const { tick } = first;
   let report = first.drain;
-  // Events that arrived meanwhile may have created jobs after the last claim: drain again while marked.
-  while (inProcess.again && report.stoppedBy === 'idle') {
-    inProcess.again = false;
-    const next = await runWorkerExecution({
-      queue: deps.queue,
-      worker: deps.worker,
-      startedAt,
-      timeoutMs,
-      tick: false,
-    });
-    report = mergeReports(report, next.drain);
+  for (;;) {
+    // Events that arrived meanwhile may have created jobs after the last claim: drain again while marked.
+    while (inProcess.again && report.stoppedBy === 'idle') {
+      inProcess.again = false;
+      const next = await runWorkerExecution({
+        queue: deps.queue,
+        worker: deps.worker,
+        startedAt,
+        timeoutMs,
+        tick: false,
+      });
+      report = mergeReports(report, next.drain);
+    }
+    // Breaker outcomes of the notifications sent reach the shared table before the execution ends.
+    await workerBreakers(deps.setup).flush();
+    // An event during the flush marked us too; past this check nothing awaits before `running` drops.
+    if (!(inProcess.again && report.stoppedBy === 'idle')) break;
   }
   if (tick?.invalid.length) {
     deps.setup.log.warn('job-worker skipped invalid schedules (fix or disable them)', {
       scheduleIds: tick.invalid,
     });
   }
-  // Breaker outcomes of the notifications sent reach the shared table before the execution ends.
-  await workerBreakers(deps.setup).flush();
   deps.setup.log.info('job-worker drained', { ...report, materialised: tick?.materialised ?? 0 });
   return { body: { ok: true, tick, drain: report } };
 }
