@@ -16,9 +16,20 @@ export function writeJobsConfig(tables: readonly TableSpec[] = JOBS_SERVER_TABLE
   return writeTablesConfig(tables);
 }
 
-/** Starts a local server with the job tables (optionally on a clock of the test's, for row timestamps). */
-export async function startJobsServer(latencyMs = 0, clock?: { now(): number }): Promise<AppwriteLocal> {
-  return (await startLocalWithTables(JOBS_SERVER_TABLES, { latencyMs, clock })).server;
+/** How the local server compares `$id`, unique indexes and equality (MariaDB's default, or byte-wise). */
+export type Collation = 'utf8mb4_general_ci' | 'binary';
+
+/**
+ * Starts a local server with the job tables (optionally on a clock of the test's, for row timestamps, and with
+ * a collation: appwrite-local's `collation` start option; a server without that option ignores it).
+ */
+export async function startJobsServer(
+  latencyMs = 0,
+  clock?: { now(): number },
+  collation?: Collation,
+): Promise<AppwriteLocal> {
+  const extra = (collation ? { collation } : {}) as Record<string, never>;
+  return (await startLocalWithTables(JOBS_SERVER_TABLES, { latencyMs, clock, ...extra })).server;
 }
 
 /** Runs `fn` over `items` with at most `concurrency` at a time. */

@@ -167,6 +167,70 @@ describe('job queue against the local Appwrite server', () => {
     });
   }, 60_000);
 
+  it('a worker holding 120 leases is SIGKILLed: ONE fresh drain after the leases expired recovers and completes all of them, each exactly once', async () => {
+    const store = storeFor(server);
+    const queue = createJobQueue({ store, types: productJobTypes });
+    const N = 120;
+    const jobIds = await mapLimit(
+      Array.from({ length: N }, (_, i) => i),
+      16,
+      async (i) =>
+        (
+          await queue.enqueue({
+            orgId: 'org-crash',
+            type: 'send-notification',
+            payload: { channel: 'slack', text: `crash ${i}` },
+            leaseMs: 2000,
+            priority: -1000, // ahead of anything else left in the shared server
+          })
+        ).jobId,
+    );
+
+    const child = spawnScript('jobs-worker-child.ts', [String(N)]);
+    let held: Lease[];
+    try {
+      held = (await firstJsonLine(child, 60_000)).leases as Lease[];
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise<void>((resolve) =>
+      child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(new Set(held.map((l) => l.job.$id))).toEqual(new Set(jobIds));
+    const dead = held[0]!.workerId;
+    const before = await listAll(store, JOB_TABLES.queue, {
+      where: [{ field: 'orgId', op: 'eq', value: 'org-crash' }],
+    });
+    expect(before.map((r) => [r.status, r.leaseOwner])).toEqual(jobIds.map(() => ['PROCESSING', dead]));
+
+    // Wait until every lease has ended, then ONE drain with the shipped defaults (recoverEveryMs 5 s).
+    const leaseEnd = Math.max(...before.map((r) => Number(r.leaseExpiresAt)));
+    await new Promise((r) => setTimeout(r, Math.max(0, leaseEnd - Date.now()) + 100));
+    const rescuer = createWorker({ queue, workerId: 'rescuer-all' });
+    const ran = new Map<string, number>();
+    rescuer.registerHandler('send-notification', async (_payload, ctx) => {
+      ran.set(ctx.jobId, (ran.get(ctx.jobId) ?? 0) + 1);
+      return 'delivered';
+    });
+    const report = await rescuer.drain({ deadlineAt: Date.now() + 60_000 });
+    expect(report).toMatchObject({ recovered: N, completed: N, leaseLost: 0, stoppedBy: 'idle' });
+    expect(ran.size).toBe(N);
+    expect([...ran.values()].every((n) => n === 1)).toBe(true);
+    const after = await listAll(store, JOB_TABLES.queue, {
+      where: [{ field: 'orgId', op: 'eq', value: 'org-crash' }],
+    });
+    for (const row of after) {
+      expect(row).toMatchObject({ status: 'COMPLETED', attempts: 2, leaseOwner: null });
+      expect(readHistory(row as unknown as { history: string }).map((h) => [h.outcome, h.owner])).toEqual([
+        ['LEASE_EXPIRED', dead],
+        ['COMPLETED', 'rescuer-all'],
+      ]);
+    }
+    // Nothing expired is left for the next drain.
+    expect(await queue.recoverExpired({ workerId: 'after', limit: 50 })).toEqual([]);
+  }, 120_000);
+
   it('five workers ticking the same minute materialise one run of a schedule', async () => {
     const queues = Array.from({ length: 5 }, () =>
       createJobQueue({ store: storeFor(server), types: productJobTypes }),

@@ -56,6 +56,101 @@ describe('job routes of create-recognition', () => {
     });
   });
 
+  it('a job keeps the trace of the request that enqueued it: GET /status returns its traceId; the worker logs the attempt in it', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const out = await invoke(api, {
+      method: 'POST',
+      path: '/cleanups',
+      body: { orgId: 'acme', daysOld: 30 },
+      headers: { 'x-appwrite-user-id': 'alice', traceparent },
+    });
+    expect(out.status).toBe(202);
+    const { jobId } = out.body as { jobId: string };
+    expect((await jobRows())[0]?.traceparent).toBe(traceparent);
+    const status = await call('alice', 'GET', `/status/${jobId}`);
+    expect(status.body).toMatchObject({ jobId, traceId: '0af7651916cd43dd8448eb211c80319c' });
+    // A job enqueued without a trace reads traceId null.
+    const plain = (await call('bob', 'POST', '/exports', { orgId: 'acme' })).body as { jobId: string };
+    expect((await call('bob', 'GET', `/status/${plain.jobId}`)).body).toMatchObject({ traceId: null });
+
+    const drained = await invoke(worker, {
+      method: 'POST',
+      path: '/',
+      headers: { 'x-appwrite-trigger': 'schedule' },
+    });
+    const ran = drained.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'job ran' && l.jobId === jobId);
+    expect(ran).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', status: 'COMPLETED' });
+    expect(ran?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(ran?.spanId).not.toBe('b7ad6b7169203331');
+  });
+
+  it('an event execution that finds a drain running in its process returns at once (no storage request); the drain takes the new job', async () => {
+    // The running drain's handler waits inside its first read of recognitions until released.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let reached!: () => void;
+    const inHandler = new Promise<void>((r) => {
+      reached = r;
+    });
+    // Every method runs on the real store (its own state); only `list` of recognitions waits at the gate.
+    const gated = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return async (...args: Parameters<MemoryTableStore['list']>) => {
+            if (args[0] === RECOGNITIONS_TABLE) {
+              reached();
+              await gate;
+            }
+            return target.list(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const gatedWorker = jobWorker.with({
+      env: { JOB_WORKER_TIMEOUT_SECONDS: '120' },
+      store: gated,
+      orgs: new MemoryOrgDirectory({}),
+    });
+    const producer = createJobQueue({ store, types: productJobTypes });
+    const event = {
+      method: 'POST',
+      path: '/',
+      headers: {
+        'x-appwrite-trigger': 'event',
+        'x-appwrite-event': 'databases.resilience.tables.job-queue.rows.x.create',
+      },
+    };
+    const a = await producer.enqueue({
+      orgId: 'acme',
+      type: 'cleanup-recognitions',
+      payload: { daysOld: 30 },
+    });
+    const first = invoke(gatedWorker, event);
+    const early = await Promise.race([inHandler.then(() => null), first]);
+    if (early) throw new Error(`the drain ended before its handler ran: ${JSON.stringify(early)}`);
+    const b = await producer.enqueue({
+      orgId: 'acme',
+      type: 'cleanup-recognitions',
+      payload: { daysOld: 31 },
+    });
+    const calls = store.stats.calls;
+    const second = await invoke(gatedWorker, event);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ ok: true, skipped: expect.stringMatching(/already running/) });
+    expect(store.stats.calls).toBe(calls); // returned without a single storage request
+    release();
+    const done = await first;
+    expect(done.body).toMatchObject({ ok: true, drain: { completed: 2 } });
+    expect((await producer.get(a.jobId))?.status).toBe('COMPLETED');
+    expect((await producer.get(b.jobId))?.status).toBe('COMPLETED');
+  });
+
   it('another organization’s job is 404 for its users, for guessed ids, and for a mismatching orgId', async () => {
     const { jobId } = (await call('bob', 'POST', '/exports', { orgId: 'acme' })).body as { jobId: string };
     expect((await call('dave', 'GET', `/status/${jobId}`)).status).toBe(404);

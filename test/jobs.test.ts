@@ -9,6 +9,7 @@ import {
   csvCell,
   dueSlots,
   EXPORT_CHUNK_CHARS,
+  errors,
   hasCode,
   JOB_TABLES,
   type JobQueue,
@@ -19,10 +20,12 @@ import {
   readHistory,
   registerProductHandlers,
   tickSchedules,
+  type WorkerEvent,
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock } from 'resilience-core/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { parseTraceparent } from 'resilience-core/tracing';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const ORG = 'org-a';
 const OTHER = 'org-b';
@@ -49,6 +52,28 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Awaits `work` while moving the manual clock forward `stepMs` at a time (after letting pending I/O settle),
+ * so code that sleeps on the clock (heartbeats, pauses, deadlines) runs without real waiting.
+ */
+async function driven<T>(work: Promise<T>, stepMs = 50): Promise<T> {
+  let done = false;
+  work.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  for (let i = 0; !done; i++) {
+    await new Promise((r) => setImmediate(r));
+    if (!done) await clock.advance(stepMs);
+    if (i > 100_000) throw new Error('work did not finish within 100,000 clock steps');
+  }
+  return work;
 }
 
 beforeEach(() => {
@@ -357,14 +382,14 @@ describe('failures, dead letters, redrive and cancel', () => {
 
 describe('worker drain', () => {
   it('runs every due job exactly once across 4 concurrent workers and settles in batches', async () => {
-    const real = new MemoryTableStore();
+    const real = new MemoryTableStore({ clock });
     const runs = new Map<string, number>();
     const workers = Array.from({ length: 4 }, (_, i) => {
-      const q = createJobQueue({ store: real, types: productJobTypes });
+      const q = createJobQueue({ store: real, clock, types: productJobTypes });
       const w = createWorker({ queue: q, workerId: `w${i}`, lanes: 2, batchSize: 8 });
       w.registerHandler('generate-export', async (_p, ctx) => {
         runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1);
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setImmediate(r)); // yield, as a handler awaiting I/O would
         return { by: `w${i}` };
       });
       return { q, w };
@@ -372,7 +397,9 @@ describe('worker drain', () => {
     const q0 = workers[0]!.q;
     for (let i = 0; i < 400; i++) await q0.enqueue({ orgId: ORG, type: 'generate-export', payload: {} });
     const before = real.stats.byMethod.transaction ?? 0;
-    const reports = await Promise.all(workers.map(({ w }) => w.drain({ deadlineAt: Date.now() + 120_000 })));
+    const reports = await driven(
+      Promise.all(workers.map(({ w }) => w.drain({ deadlineAt: clock.now() + 120_000 }))),
+    );
     expect(reports.reduce((n, r) => n + r.completed, 0)).toBe(400);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(runs.size).toBe(400);
@@ -383,8 +410,8 @@ describe('worker drain', () => {
   });
 
   it('rejects when the store fails outright, after the other lanes stop claiming', async () => {
-    const real = new MemoryTableStore();
-    const q0 = createJobQueue({ store: real, types: productJobTypes });
+    const real = new MemoryTableStore({ clock });
+    const q0 = createJobQueue({ store: real, clock, types: productJobTypes });
     for (let i = 0; i < 5; i++)
       await q0.enqueue({ orgId: ORG, type: 'send-notification', payload: { channel: 'c', text: 't' } });
     let lists = 0;
@@ -394,19 +421,19 @@ describe('worker drain', () => {
       return real.list(...args);
     };
     const w = createWorker({
-      queue: createJobQueue({ store: broken, types: productJobTypes }),
+      queue: createJobQueue({ store: broken, clock, types: productJobTypes }),
       lanes: 3,
       batchSize: 1,
     });
     w.registerHandler('send-notification', () => 'ok');
-    await expect(w.drain({ deadlineAt: Date.now() + 120_000 })).rejects.toThrow('disk on fire');
+    await expect(driven(w.drain({ deadlineAt: clock.now() + 120_000 }))).rejects.toThrow('disk on fire');
     const rows = (await real.list(JOB_TABLES.queue)).rows;
     expect(rows.filter((r) => r.status === 'PROCESSING')).toEqual([]);
   });
 
   it('retries a failing handler and dead-letters it when attempts run out', async () => {
-    const real = new MemoryTableStore();
-    const q = createJobQueue({ store: real, types: productJobTypes });
+    const real = new MemoryTableStore({ clock });
+    const q = createJobQueue({ store: real, clock, types: productJobTypes });
     const w = createWorker({ queue: q });
     let calls = 0;
     w.registerHandler('generate-export', () => {
@@ -420,29 +447,29 @@ describe('worker drain', () => {
       maxRetries: 2,
       backoff: { baseMs: 0, maxMs: 0 },
     });
-    for (let i = 0; i < 3; i++) await w.drain({ deadlineAt: Date.now() + 120_000 });
+    for (let i = 0; i < 3; i++) await driven(w.drain({ deadlineAt: clock.now() + 120_000 }));
     expect(calls).toBe(3);
     expect(await q.get(jobId)).toMatchObject({ status: 'DEAD_LETTER', attempts: 3, lastError: 'always' });
   });
 
   it('does not claim jobs whose lease does not fit before the deadline, and stops for the deadline', async () => {
-    const real = new MemoryTableStore();
-    const q = createJobQueue({ store: real, types: productJobTypes });
+    const real = new MemoryTableStore({ clock });
+    const q = createJobQueue({ store: real, clock, types: productJobTypes });
     const w = createWorker({ queue: q });
     w.registerHandler('generate-export', () => 'ok');
     const long = await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, leaseMs: 600_000 });
     const short = await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, leaseMs: 5_000 });
-    const report = await w.drain({ deadlineAt: Date.now() + 120_000, marginMs: 3000 });
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 120_000, marginMs: 3000 }));
     expect(report.completed).toBe(1);
     expect((await q.get(long.jobId))?.status).toBe('PENDING');
     expect((await q.get(short.jobId))?.status).toBe('COMPLETED');
-    const late = await w.drain({ deadlineAt: Date.now() + 3500, marginMs: 3000 });
+    const late = await driven(w.drain({ deadlineAt: clock.now() + 3500, marginMs: 3000 }));
     expect(late).toMatchObject({ claimed: 0, stoppedBy: 'deadline' });
   });
 
   it('aborts a handler still running at the deadline and fails the attempt (to be retried)', async () => {
-    const real = new MemoryTableStore();
-    const q = createJobQueue({ store: real, types: productJobTypes });
+    const real = new MemoryTableStore({ clock });
+    const q = createJobQueue({ store: real, clock, types: productJobTypes });
     const w = createWorker({ queue: q });
     let sawAbort = false;
     w.registerHandler('generate-export', async (_p, ctx) => {
@@ -455,7 +482,7 @@ describe('worker drain', () => {
       return 'too late';
     });
     const { jobId } = await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, leaseMs: 1000 });
-    const report = await w.drain({ deadlineAt: Date.now() + 1300, marginMs: 100 });
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 1300, marginMs: 100 }));
     expect(sawAbort).toBe(true);
     expect(report).toMatchObject({ claimed: 1, retried: 1, completed: 0 });
     expect(await q.get(jobId)).toMatchObject({
@@ -465,21 +492,60 @@ describe('worker drain', () => {
   });
 
   it('heartbeats a job that runs longer than its lease so nobody else takes it', async () => {
-    const real = new MemoryTableStore();
-    const q = createJobQueue({ store: real, types: productJobTypes });
+    const real = new MemoryTableStore({ clock });
+    const q = createJobQueue({ store: real, clock, types: productJobTypes });
     const w = createWorker({ queue: q });
-    const other = createJobQueue({ store: real, types: productJobTypes });
+    const other = createJobQueue({ store: real, clock, types: productJobTypes });
     let stolen = -1;
     w.registerHandler('generate-export', async () => {
-      await new Promise((r) => setTimeout(r, 2600));
+      await clock.sleep(2600);
       stolen = (await other.recoverExpired({ workerId: 'thief', limit: 5 })).length;
       return 'ok';
     });
     const { jobId } = await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, leaseMs: 1500 });
-    const report = await w.drain({ deadlineAt: Date.now() + 30_000 });
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 30_000 }));
     expect(stolen).toBe(0);
     expect(report.completed).toBe(1);
     expect((await q.get(jobId))?.version).toBeGreaterThanOrEqual(3); // claim + ≥1 heartbeat + completion
+  });
+});
+
+describe('heartbeats', () => {
+  it('a heartbeat that fails transiently is followed by the next one, so a long job keeps its lease', async () => {
+    const real = new MemoryTableStore({ clock });
+    let failed = 0;
+    const flaky = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return async (ops: Parameters<MemoryTableStore['transaction']>[0]) => {
+            const first = ops[0] as { data?: Record<string, unknown> };
+            const isHeartbeat = ops.length === 2 && Object.keys(first.data ?? {}).join() === 'leaseExpiresAt';
+            if (isHeartbeat && failed < 1) {
+              failed++;
+              throw errors.retryable('store briefly unreachable');
+            }
+            return target.transaction(ops);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const q = createJobQueue({ store: flaky, clock, types: productJobTypes });
+    const thief = createJobQueue({ store: real, clock, types: productJobTypes });
+    const w = createWorker({ queue: q });
+    let stolen = -1;
+    w.registerHandler('generate-export', async () => {
+      await clock.sleep(2600); // heartbeats every 500 ms; the first fails
+      stolen = (await thief.recoverExpired({ workerId: 'thief', limit: 5 })).length;
+      return 'ok';
+    });
+    const { jobId } = await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, leaseMs: 1500 });
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 30_000 }));
+    expect(failed).toBe(1);
+    expect(stolen).toBe(0);
+    expect(report).toMatchObject({ completed: 1, leaseLost: 0 });
+    expect(await q.get(jobId)).toMatchObject({ status: 'COMPLETED', attempts: 1 });
   });
 });
 
@@ -688,8 +754,8 @@ describe('metrics', () => {
 
 describe('seed API', () => {
   it('enqueueJob answers with the status path; registerHandler + startWorker drain until the deadline', async () => {
-    const real = new MemoryTableStore();
-    const jobs = createJobs({ store: real });
+    const real = new MemoryTableStore({ clock });
+    const jobs = createJobs({ store: real, clock });
     const r = await jobs.enqueueJob(
       'cleanup-recognitions',
       { daysOld: 90 },
@@ -697,8 +763,186 @@ describe('seed API', () => {
     );
     expect(r.checkStatusAt).toBe(`/status/${r.jobId}`);
     jobs.registerHandler('cleanup-recognitions', async (p: { daysOld: number }) => ({ days: p.daysOld }));
-    const { drains } = await jobs.startWorker(50, { deadlineAt: Date.now() + 4200, marginMs: 3000 });
+    const { drains } = await driven(jobs.startWorker(50, { deadlineAt: clock.now() + 4200, marginMs: 3000 }));
     expect(drains.reduce((n, d) => n + d.completed, 0)).toBe(1);
     expect(await jobs.queue.get(r.jobId)).toMatchObject({ status: 'COMPLETED', result: '{"days":90}' });
+  });
+});
+
+describe('crash recovery in one drain', () => {
+  /** Enqueues `n` jobs and leaves them PROCESSING under a dead worker's leases, expired by `clock`. */
+  async function expiredLeases(n: number, extra: { maxRetries?: number } = {}): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      ids.push(
+        (
+          await queue.enqueue({
+            orgId: ORG,
+            type: 'send-notification',
+            payload: { channel: 'slack', text: `n${i}` },
+            leaseMs: 1000,
+            ...extra,
+          })
+        ).jobId,
+      );
+    }
+    for (let held = 0; held < n; ) held += (await queue.claim({ workerId: 'dead', limit: 50 })).length;
+    await clock.advance(1001);
+    return ids;
+  }
+
+  it('a fresh drain takes over every expired lease (3 sweeps of 50) and runs each job once', async () => {
+    const ids = await expiredLeases(130);
+    const ran = new Map<string, number>();
+    const w = createWorker({ queue: newQueue(), workerId: 'rescuer' });
+    w.registerHandler('send-notification', (_p, ctx) => {
+      ran.set(ctx.jobId, (ran.get(ctx.jobId) ?? 0) + 1);
+      return null;
+    });
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 60_000 }));
+    expect(report).toMatchObject({ recovered: 130, completed: 130, stoppedBy: 'idle' });
+    expect(ran.size).toBe(130);
+    expect([...ran.values()].every((k) => k === 1)).toBe(true);
+    for (const id of ids) expect(await queue.get(id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+  });
+
+  it('never reports idle while expired leases remain, even with no due job and a long recoverEveryMs', async () => {
+    await expiredLeases(60);
+    const w = createWorker({
+      queue: newQueue(),
+      workerId: 'r',
+      lanes: 1,
+      batchSize: 20,
+      recoverEveryMs: 3_600_000,
+    });
+    w.registerHandler('send-notification', () => null);
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 60_000 }));
+    expect(report).toMatchObject({ recovered: 60, completed: 60, stoppedBy: 'idle' });
+    expect(await queue.recoverExpired({ workerId: 'x', limit: 50 })).toEqual([]);
+  });
+
+  it('dead-letters expired jobs out of attempts in the same sweeps, and counts them', async () => {
+    const ids = await expiredLeases(12, { maxRetries: 0 });
+    const w = createWorker({ queue: newQueue(), workerId: 'r' });
+    w.registerHandler('send-notification', () => null);
+    const report = await driven(w.drain({ deadlineAt: clock.now() + 60_000 }));
+    expect(report).toMatchObject({ recovered: 0, deadLettered: 12, stoppedBy: 'idle' });
+    for (const id of ids) expect((await queue.get(id))?.status).toBe('DEAD_LETTER');
+  });
+
+  it('two drains recovering at once take each expired job exactly once', async () => {
+    await expiredLeases(100);
+    const ran = new Map<string, number>();
+    const workers = ['a', 'b'].map((id) => {
+      const w = createWorker({ queue: newQueue(Math.random), workerId: id, batchSize: 20 });
+      w.registerHandler('send-notification', async (_p, ctx) => {
+        ran.set(ctx.jobId, (ran.get(ctx.jobId) ?? 0) + 1);
+        await new Promise((r) => setImmediate(r));
+        return null;
+      });
+      return w;
+    });
+    const reports = await driven(
+      Promise.all(workers.map((w) => w.drain({ deadlineAt: clock.now() + 60_000 }))),
+    );
+    expect(reports.reduce((n, r) => n + r.recovered, 0)).toBe(100);
+    expect(reports.reduce((n, r) => n + r.completed, 0)).toBe(100);
+    expect(ran.size).toBe(100);
+    expect([...ran.values()].every((k) => k === 1)).toBe(true);
+  });
+});
+
+describe('trace context', () => {
+  const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  it('stores the enqueuing request’s traceparent; the handler runs in a child span of it, logged per attempt', async () => {
+    const { jobId, job } = await queue.enqueue({
+      orgId: ORG,
+      type: 'send-notification',
+      payload: { channel: 'slack', text: 't' },
+      traceparent: PARENT.toUpperCase(),
+    });
+    expect(job.traceparent).toBe(PARENT);
+    const events: WorkerEvent[] = [];
+    const w = createWorker({ queue, onEvent: (e) => events.push(e) });
+    let seen: { traceId: string; spanId: string; parentSpanId?: string } | undefined;
+    w.registerHandler('send-notification', (_p, ctx) => {
+      seen = ctx.trace;
+      return null;
+    });
+    await driven(w.drain({ deadlineAt: clock.now() + 60_000 }));
+    expect(seen).toMatchObject({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parentSpanId: '00f067aa0ba902b7',
+    });
+    expect(seen?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(seen?.spanId).not.toBe('00f067aa0ba902b7');
+    expect(events.find((e) => e.kind === 'settled')).toMatchObject({
+      jobId,
+      traceId: seen?.traceId,
+      spanId: seen?.spanId,
+    });
+  });
+
+  it('drops an invalid traceparent (the job gets a new trace) and never fails the enqueue', async () => {
+    const { job } = await queue.enqueue({
+      orgId: ORG,
+      type: 'send-notification',
+      payload: { channel: 'slack', text: 't' },
+      traceparent: 'not-a-trace',
+    });
+    expect(job.traceparent).toBeNull();
+    const w = createWorker({ queue });
+    let trace: { traceId: string; parentSpanId?: string } | undefined;
+    w.registerHandler('send-notification', (_p, ctx) => {
+      trace = ctx.trace;
+      return null;
+    });
+    await driven(w.drain({ deadlineAt: clock.now() + 60_000 }));
+    expect(trace?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace?.parentSpanId).toBeUndefined();
+    expect(parseTraceparent(PARENT)?.traceId).not.toBe(trace?.traceId);
+  });
+});
+
+describe('worker randomness', () => {
+  it('draws shards and pauses from the queue’s random, never Math.random', async () => {
+    let draws = 0;
+    const q = newQueue(() => {
+      draws++;
+      return 0.25;
+    });
+    for (let i = 0; i < 5; i++) await q.enqueue({ orgId: ORG, type: 'generate-export', payload: {} });
+    const spy = vi.spyOn(Math, 'random');
+    try {
+      const w = createWorker({ queue: q, lanes: 2 });
+      w.registerHandler('generate-export', () => 'ok');
+      const before = draws;
+      const report = await driven(w.drain({ deadlineAt: clock.now() + 900_000 }));
+      expect(report, JSON.stringify(report)).toMatchObject({ completed: 5 });
+      expect(draws).toBeGreaterThan(before);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('idempotency keys', () => {
+  it('a row at the key’s id holding another key is refused (409), never returned as the same job', async () => {
+    const id = (
+      await queue.enqueue({
+        orgId: ORG,
+        type: 'generate-export',
+        payload: {},
+        idempotencyKey: 'k1',
+      })
+    ).jobId;
+    // As if a case-insensitive store had matched a look-alike key's id: same id, different stored key.
+    await store.update(JOB_TABLES.queue, id, { idempotencyKey: 'K1' });
+    const error = await rejection(
+      queue.enqueue({ orgId: ORG, type: 'generate-export', payload: {}, idempotencyKey: 'k1' }),
+    );
+    expect(hasCode(error, 'CONFLICT')).toBe(true);
   });
 });

@@ -14,6 +14,7 @@ import {
   statusPath,
 } from 'resilience-core';
 import type { Caller } from 'resilience-core/runtime';
+import { parseTraceparent } from 'resilience-core/tracing';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
 import { executionQuotaService } from './quota.ts';
@@ -73,6 +74,8 @@ export function jobView(job: StoredJob) {
     startedAt: job.startedAt === null ? null : new Date(job.startedAt).toISOString(),
     finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
     history: readHistory(job),
+    /** The trace of the request that enqueued the job (the worker logs each attempt under it), else null. */
+    traceId: parseTraceparent(job.traceparent)?.traceId ?? null,
     checkStatusAt: statusPath(job.$id),
   };
 }
@@ -111,6 +114,12 @@ async function visibleJob(deps: AppDeps, caller: Caller, jobId: string, admin = 
   return job;
 }
 
+/** The request's `traceparent` header as an enqueue option (the job then runs in the request's trace). */
+function traceOf(req: { headers?: Record<string, string | undefined> }): { traceparent?: string } {
+  const header = req.headers?.traceparent;
+  return typeof header === 'string' ? { traceparent: header } : {};
+}
+
 /** The job routes, spread into create-recognition's `routes`. */
 export const jobRoutes = [
   route({
@@ -119,7 +128,7 @@ export const jobRoutes = [
     auth: 'member',
     body: exportBody,
     summary: 'Queue a CSV export of the organization’s recognitions',
-    handler: async ({ body, deps }) => {
+    handler: async ({ body, deps, req }) => {
       const { orgId, idempotencyKey: key, ...payload } = body;
       const queue = jobQueueFor(deps);
       // A retry of an export already queued gets the same 202 — even when the day's quota is spent since:
@@ -150,6 +159,7 @@ export const jobRoutes = [
           type: 'generate-export',
           payload,
           ...(key === undefined ? {} : { idempotencyKey: key }),
+          ...traceOf(req),
         });
         // Lost a race with a concurrent retry of the same key: that request's job stands, this charge goes back.
         if (job.deduplicated) {
@@ -183,13 +193,14 @@ export const jobRoutes = [
     auth: 'admin',
     body: cleanupBody,
     summary: 'Queue deletion of recognitions older than daysOld days',
-    handler: async ({ body, deps }) => {
+    handler: async ({ body, deps, req }) => {
       const { orgId, idempotencyKey: key, ...payload } = body;
       const job = await jobQueueFor(deps).enqueue({
         orgId,
         type: 'cleanup-recognitions',
         payload,
         ...(key === undefined ? {} : { idempotencyKey: key }),
+        ...traceOf(req),
       });
       return accepted(job);
     },

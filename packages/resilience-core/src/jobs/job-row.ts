@@ -72,6 +72,8 @@ export const JOB_SHARDS = 32;
 export const MAX_PAYLOAD_CHARS = 16_384;
 /** Largest serialised handler result kept (characters of JSON); larger results fail the attempt. */
 export const MAX_RESULT_CHARS = 16_384;
+/** Size of the `traceparent` column: `00-` + 32 + `-` + 16 + `-` + 2. */
+export const TRACEPARENT_CHARS = 55;
 /** Size of the `history` column (characters of JSON): MAX_HISTORY records with full errors fit. */
 export const MAX_HISTORY_CHARS = 32_768;
 
@@ -132,6 +134,11 @@ export const jobRowSchema = lazySchema(() =>
     history: z.string().max(MAX_HISTORY_CHARS),
     /** The handler's result as JSON when COMPLETED (≤ MAX_RESULT_CHARS), else null. */
     result: z.string().max(MAX_RESULT_CHARS).nullable(),
+    /**
+     * The W3C `traceparent` of the request that enqueued the job (normalised, version 00), else null. The
+     * worker runs each attempt in a child span of it. Rows written before the column existed read as null.
+     */
+    traceparent: z.string().max(TRACEPARENT_CHARS).nullable().default(null),
   }),
 );
 /** A `job-queue` row's columns. */

@@ -1,3 +1,4 @@
+import { hasCode } from '../errors.ts';
 import {
   deleteWhere,
   forEachLimited,
@@ -131,6 +132,12 @@ export async function pruneFinishedJobs(
         ]);
         result.deleted++;
       } catch (error) {
+        if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+          // Re-read: gone means this delete (or a concurrent one) applied; present means it did not.
+          if ((await store.get(JOB_TABLES.queue, job.$id)) === null) result.deleted++;
+          else result.raced++;
+          return;
+        }
         if (!isRaceError(error)) throw error;
         result.raced++;
       }

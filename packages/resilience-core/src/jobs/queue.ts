@@ -2,6 +2,7 @@ import { errors, hasCode, type ResilienceError } from '../errors.ts';
 import { newId, stableId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Condition, TableStore, WriteOp } from '../ports/table-store.ts';
+import { formatTraceparent, parseTraceparent, type TraceContext } from '../tracing/trace-context.ts';
 import { type BackoffPolicy, calculateDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import {
   appendHistory,
@@ -15,6 +16,7 @@ import {
   MAX_RESULT_CHARS,
   parseJobRow,
   REDRIVABLE_STATUSES,
+  readHistory,
   type StoredJob,
 } from './job-row.ts';
 import type { JobTypeSpec } from './job-types.ts';
@@ -24,7 +26,10 @@ import { JOB_TABLES } from './tables.ts';
 export const DEFAULT_LEASE_MS = 30_000;
 /** Retries when neither the enqueue nor the type says. */
 export const DEFAULT_MAX_RETRIES = 3;
-/** Most jobs one claim transaction takes: 2 operations each, under Appwrite's 100-operation limit. */
+/**
+ * Most jobs one claim, recovery or settle transaction takes: 2 operations each (update + bounded version
+ * increment), so 50 jobs are exactly Appwrite's 100-operation transaction limit.
+ */
 export const MAX_CLAIM_BATCH = 50;
 
 /** What a caller asks for when enqueueing. */
@@ -51,6 +56,12 @@ export interface EnqueueInput {
   jobId?: string;
   /** Internal: the schedule that materialised the job. */
   scheduleId?: string;
+  /**
+   * The W3C `traceparent` of the request that enqueues the job: stored (normalised) in the row, so the worker
+   * runs the job in the same trace (a child span). An invalid value is dropped (the worker starts a new
+   * trace), as the trace-context spec requires of a receiver; it never fails the enqueue.
+   */
+  traceparent?: string;
 }
 
 /** The answer to an enqueue. */
@@ -109,6 +120,18 @@ export interface ClaimOptions {
   reserved?: Set<string>;
 }
 
+/** What one expired-lease sweep did. */
+export interface RecoverySweep {
+  /** Jobs taken over (new attempts, held by the caller). */
+  leases: Lease[];
+  /** Jobs out of attempts that were moved to DEAD_LETTER. */
+  deadLettered: number;
+  /** Expired leases the sweep listed (before races): 0 means none of the caller's kind was left. */
+  found: number;
+  /** True when the list was full (`limit` rows), so more expired leases may remain. */
+  more: boolean;
+}
+
 /** Options of {@link createJobQueue}. */
 export interface JobQueueOptions {
   store: TableStore;
@@ -133,12 +156,19 @@ export interface JobContext {
   signal: AbortSignal;
   /** The full job row as claimed. */
   job: StoredJob;
+  /**
+   * The attempt's trace: a child span of the job's stored `traceparent` (same trace id as the request that
+   * enqueued it), else a new trace. Pass it on (e.g. `formatTraceparent(trace)` on an outgoing call).
+   */
+  trace: TraceContext;
 }
 
 /** The queue's operations. Every state change is a version compare-and-set (see job-row.ts). */
 export interface JobQueue {
   readonly store: TableStore;
   readonly clock: Clock;
+  /** Randomness in [0, 1) (the queue's `random` option): workers draw shards and pauses from it too. */
+  readonly random: () => number;
   /** Enqueue in one round trip (one create); validates type and payload first. */
   enqueue(input: EnqueueInput): Promise<EnqueueResult>;
   /** A job by id, or null. */
@@ -154,10 +184,15 @@ export interface JobQueue {
     jobs: StoredJob[];
     nextCursor: string | null;
   }>;
-  /** Claims up to `limit` due jobs in one transaction; `[]` when none is due. Throws CONFLICT on a race. */
+  /**
+   * Claims up to `limit` due jobs in one transaction; `[]` when none is due. Throws CONFLICT on a race, and
+   * OUTCOME_UNKNOWN when the commit's outcome was unknown and the re-read shows it took nothing.
+   */
   claim(options: ClaimOptions): Promise<Lease[]>;
   /** Takes over jobs whose lease expired (counts as an attempt) or dead-letters those out of attempts. */
   recoverExpired(options: Omit<ClaimOptions, 'spread'>): Promise<Lease[]>;
+  /** {@link JobQueue.recoverExpired} with the whole account of one sweep (see {@link RecoverySweep}). */
+  recoverSweep(options: Omit<ClaimOptions, 'spread'>): Promise<RecoverySweep>;
   /** Extends a lease by the job's `leaseMs`; LEASE_LOST when the job moved on. Updates `lease` in place. */
   heartbeat(lease: Lease): Promise<void>;
   /** Writes the outcomes of several leases in one transaction (falling back to one each on a conflict). */
@@ -194,6 +229,39 @@ export function casOps(job: StoredJob, seen: number, patch: Partial<JobRow>): Wr
  */
 export function idempotentJobId(orgId: string, idempotencyKey: string): string {
   return stableId('jk', orgId, idempotencyKey);
+}
+
+/**
+ * What a compare-and-set with an unknown commit outcome did to a job, from the job as re-read: `applied`
+ * (the version moved past `seen` and the row carries the patch — every field, or for patches that append to
+ * the history, this patch's history record), `not-applied` (the version is still `seen`: the transaction, all
+ * or nothing, did not commit) or `moved` (someone else changed the job).
+ */
+export function reconcile(
+  row: StoredJob,
+  seen: number,
+  patch: Partial<JobRow>,
+): 'applied' | 'not-applied' | 'moved' {
+  if (row.version === seen) return 'not-applied';
+  if (row.version < seen) return 'moved';
+  const { history, ...fields } = patch;
+  if (row.version === seen + 1) {
+    const same = Object.entries(fields).every(([k, v]) => row[k as keyof JobRow] === v);
+    if (same && (history === undefined || row.history === history)) return 'applied';
+  }
+  // Moved on since: applied only if the row's history still shows this patch's record.
+  if (history !== undefined) {
+    const mine = readHistory({ history });
+    const record = JSON.stringify(mine[mine.length - 1] ?? null);
+    if (readHistory(row).some((r) => JSON.stringify(r) === record)) return 'applied';
+  }
+  return 'moved';
+}
+
+/** The stored form of an enqueue's `traceparent`: normalised when valid, else null. */
+function storedTraceparent(header: string | undefined): string | null {
+  const parsed = parseTraceparent(header);
+  return parsed ? formatTraceparent(parsed) : null;
 }
 
 /** Creates the queue over a TableStore. */
@@ -285,6 +353,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       lastError: null,
       history: '[]',
       result: null,
+      traceparent: storedTraceparent(input.traceparent),
     };
     return { row, id };
   }
@@ -299,7 +368,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         if (!hasCode(error, 'CONFLICT')) throw error;
         const existing = await get(id);
         if (!existing) continue; // deleted between our create and get: try again
-        if (existing.orgId !== row.orgId || existing.type !== row.type) {
+        // The id is derived from (orgId, key) collation-safely (stableId), but a row is only "the same job"
+        // when org, type and the key itself match exactly.
+        if (
+          existing.orgId !== row.orgId ||
+          existing.type !== row.type ||
+          (input.jobId === undefined && existing.idempotencyKey !== row.idempotencyKey)
+        ) {
           throw errors.conflict('This idempotency key was already used for a different job', {
             jobId: id,
           });
@@ -336,6 +411,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         await store.transaction(casOps(job, job.version, patch));
         return { ...job, ...patch, version: job.version + 1 };
       } catch (error) {
+        if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+          // Re-read: applied (return it), untouched or moved on (re-evaluate `change` on the row as it is).
+          const now = await get(jobId);
+          if (now && reconcile(now, job.version, patch) === 'applied') return now;
+          if (tries >= 4) throw error;
+          continue;
+        }
         if (!isRaceError(error) || tries >= 4) throw error;
       }
     }
@@ -472,8 +554,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const spread = Math.max(1, o.spread ?? 1);
     const now = clock.now();
     const reserved = o.reserved ?? new Set<string>();
-    const listDue = (extra: Condition[]) =>
-      store.list(TABLE, {
+    const listLimit = Math.min(1000, Math.ceil(limit * spread) + reserved.size);
+    const listDue = async (extra: Condition[]) => {
+      const listed = await store.list(TABLE, {
         where: [
           { field: 'status', op: 'eq', value: DUE_STATUSES },
           { field: 'runAt', op: 'lte', value: now },
@@ -481,8 +564,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           ...extra,
         ],
         orderBy: [{ field: 'priority', direction: 'asc' }],
-        limit: Math.min(1000, Math.ceil(limit * spread) + reserved.size),
+        limit: listLimit,
       });
+      return { rows: listed.rows, limit: listLimit };
+    };
     const shard = o.shard;
     const sharded = shard !== undefined;
     let page = sharded ? await listDue([{ field: 'shard', op: 'eq', value: shard }]) : await listDue([]);
@@ -494,22 +579,86 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const candidates = claimable(page.rows).filter((j) => !reserved.has(j.$id));
     // Within a shard take the head in order (other workers' lanes are mostly on other shards). Across the whole
     // queue, see pickSpread; with spread 1, the head of the queue in order.
-    const chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
+    let chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
+    if (inShard && chosen.length < limit && page.rows.length < page.limit) {
+      // The shard ran dry before the batch was full: fill it from the whole queue (one more list is cheaper
+      // than a second claim and settle transaction, 3 requests each).
+      const taken = new Set(chosen.map((j) => j.$id));
+      const rest = claimable((await listDue([])).rows).filter(
+        (j) => !reserved.has(j.$id) && !taken.has(j.$id),
+      );
+      const more = spread <= 1 ? rest : pickSpread(rest, limit - chosen.length);
+      chosen = [...chosen, ...more.slice(0, limit - chosen.length)];
+    }
     if (!chosen.length) return [];
     for (const job of chosen) reserved.add(job.$id);
     const patches = chosen.map((job) => claimPatch(job, o.workerId, now));
     try {
       await store.transaction(chosen.flatMap((job, k) => casOps(job, job.version, patches[k]!)));
     } catch (error) {
+      if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+        const taken = await claimedAfterUnknown(chosen, patches, o, reserved);
+        // None taken: not "nothing due" (an empty answer would let a lane report idle) — the caller retries.
+        if (!taken.length) throw error;
+        return taken;
+      }
       for (const job of chosen) reserved.delete(job.$id);
       throw error;
     }
     return chosen.map((job, k) => toLease(job, patches[k]!, o.workerId));
   }
 
+  /**
+   * After a claim (or recovery) transaction whose outcome is unknown: re-reads the jobs and returns leases on
+   * exactly those the claim did take (version = seen + 1 with this claim's owner, start time and attempt),
+   * releasing the others. Never assumes either result; if the re-read itself fails, nothing is held: any job
+   * the commit did take is recovered once its lease expires (the attempt is counted, nothing runs twice).
+   */
+  async function claimedAfterUnknown(
+    chosen: readonly StoredJob[],
+    patches: readonly Partial<JobRow>[],
+    o: { workerId: string },
+    reserved: Set<string>,
+  ): Promise<Lease[]> {
+    let rows: Map<string, StoredJob>;
+    try {
+      rows = await readJobs(chosen.map((j) => j.$id));
+    } catch (error) {
+      for (const job of chosen) reserved.delete(job.$id);
+      throw error;
+    }
+    const leases: Lease[] = [];
+    chosen.forEach((job, k) => {
+      const row = rows.get(job.$id) ?? null;
+      if (row && reconcile(row, job.version, patches[k]!) === 'applied' && row.version === job.version + 1) {
+        leases.push(toLease(job, patches[k]!, o.workerId));
+      } else reserved.delete(job.$id);
+    });
+    return leases;
+  }
+
+  /** The current rows of some jobs, by id (missing ones absent), in one list request. */
+  async function readJobs(ids: readonly string[]): Promise<Map<string, StoredJob>> {
+    const page = await store.list(TABLE, {
+      where: [{ field: '$id', op: 'eq', value: ids }],
+      limit: Math.max(1, ids.length),
+    });
+    return new Map(claimable(page.rows).map((j) => [j.$id, j]));
+  }
+
   async function recoverExpired(o: Omit<ClaimOptions, 'spread'>): Promise<Lease[]> {
+    return (await recoverSweep(o)).leases;
+  }
+
+  /**
+   * One sweep for expired leases: lists up to `limit` of them (best priority first) and takes them all over in
+   * ONE transaction (2 operations each; dead-lettering those out of attempts), falling back to one
+   * transaction per job when the batch loses a race, so one racer cannot make the whole sweep recover nothing.
+   */
+  async function recoverSweep(o: Omit<ClaimOptions, 'spread'>): Promise<RecoverySweep> {
     const now = clock.now();
     const reserved = o.reserved ?? new Set<string>();
+    const limit = Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(o.limit)));
     const page = await store.list(TABLE, {
       where: [
         { field: 'status', op: 'eq', value: 'PROCESSING' },
@@ -517,44 +666,107 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         ...baseFilters(o),
       ],
       orderBy: [{ field: 'priority', direction: 'asc' }],
-      limit: Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(o.limit))),
+      limit: limit + reserved.size,
     });
-    const expired = claimable(page.rows).filter((j) => !reserved.has(j.$id));
-    const leases: Lease[] = [];
-    // One at a time: recovery is rare, and a batch would fail whole on any single race.
-    for (const job of expired) {
-      // A sibling lane may have claimed it while this loop awaited an earlier transaction.
-      if (reserved.has(job.$id)) continue;
-      const history = appendHistory(job, {
-        attempt: job.attempts,
-        owner: job.leaseOwner,
-        startedAt: job.startedAt,
-        endedAt: now,
-        outcome: 'LEASE_EXPIRED',
-        error: 'lease expired before the attempt reported an outcome',
-      });
-      const outOfAttempts = job.attempts >= job.maxRetries + 1;
-      const patch: Partial<JobRow> = outOfAttempts
-        ? {
-            status: 'DEAD_LETTER',
-            finishedAt: now,
-            leaseOwner: null,
-            leaseExpiresAt: null,
-            lastError: 'lease expired before the attempt reported an outcome',
-            history,
-          }
-        : claimPatch(job, o.workerId, now, history);
-      reserved.add(job.$id);
-      try {
-        await store.transaction(casOps(job, job.version, patch));
-        if (outOfAttempts) reserved.delete(job.$id);
-        else leases.push(toLease(job, patch, o.workerId));
-      } catch (error) {
+    const expired = claimable(page.rows)
+      .filter((j) => !reserved.has(j.$id))
+      .slice(0, limit);
+    const sweep: RecoverySweep = {
+      leases: [],
+      deadLettered: 0,
+      found: expired.length,
+      more: page.rows.length >= limit + reserved.size,
+    };
+    if (!expired.length) return sweep;
+    const patches = expired.map((job) => recoveryPatch(job, o.workerId, now));
+    const account = (job: StoredJob, patch: Partial<JobRow>) => {
+      if (patch.status === 'DEAD_LETTER') {
         reserved.delete(job.$id);
-        if (!isRaceError(error)) throw error; // someone else recovered it first
+        sweep.deadLettered++;
+      } else sweep.leases.push(toLease(job, patch, o.workerId));
+    };
+    for (const job of expired) reserved.add(job.$id);
+    try {
+      await store.transaction(expired.flatMap((job, k) => casOps(job, job.version, patches[k]!)));
+      expired.forEach((job, k) => {
+        account(job, patches[k]!);
+      });
+      return sweep;
+    } catch (error) {
+      if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+        await settleUnknownRecovery(expired, patches, reserved, account);
+        return sweep;
+      }
+      if (!isRaceError(error) || expired.length === 1) {
+        for (const job of expired) reserved.delete(job.$id);
+        if (isRaceError(error)) return sweep; // someone else recovered it first
+        throw error;
       }
     }
-    return leases;
+    // The batch lost a race on at least one job: take the others one transaction each.
+    await Promise.all(
+      expired.map(async (job, k) => {
+        const patch = patches[k]!;
+        try {
+          await store.transaction(casOps(job, job.version, patch));
+          account(job, patch);
+        } catch (error) {
+          if (hasCode(error, 'OUTCOME_UNKNOWN')) {
+            await settleUnknownRecovery([job], [patch], reserved, account);
+            return;
+          }
+          reserved.delete(job.$id);
+          if (!isRaceError(error)) throw error; // someone else recovered it first
+        }
+      }),
+    );
+    return sweep;
+  }
+
+  /** After a recovery transaction with an unknown outcome: re-reads the jobs and accounts for those it took. */
+  async function settleUnknownRecovery(
+    jobs: readonly StoredJob[],
+    patches: readonly Partial<JobRow>[],
+    reserved: Set<string>,
+    account: (job: StoredJob, patch: Partial<JobRow>) => void,
+  ): Promise<void> {
+    let rows: Map<string, StoredJob>;
+    try {
+      rows = await readJobs(jobs.map((j) => j.$id));
+    } catch (error) {
+      for (const job of jobs) reserved.delete(job.$id);
+      throw error;
+    }
+    jobs.forEach((job, k) => {
+      const row = rows.get(job.$id);
+      const patch = patches[k]!;
+      if (row && row.version === job.version + 1 && reconcile(row, job.version, patch) === 'applied') {
+        account(job, patch);
+      } else reserved.delete(job.$id);
+    });
+  }
+
+  /** The take-over of an expired lease: a new attempt for `workerId`, or DEAD_LETTER when none is left. */
+  function recoveryPatch(job: StoredJob, workerId: string, now: number): Partial<JobRow> {
+    const history = appendHistory(job, {
+      attempt: job.attempts,
+      owner: job.leaseOwner,
+      startedAt: job.startedAt,
+      endedAt: now,
+      outcome: 'LEASE_EXPIRED',
+      error: 'lease expired before the attempt reported an outcome',
+    });
+    if (job.attempts >= job.maxRetries + 1) {
+      return {
+        status: 'DEAD_LETTER',
+        finishedAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        lastError: 'lease expired before the attempt reported an outcome',
+        history,
+      };
+    }
+    return claimPatch(job, workerId, now, history);
   }
 
   async function heartbeat(lease: Lease): Promise<void> {
@@ -564,7 +776,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       await store.transaction(casOps(lease.job, lease.token, patch));
     } catch (error) {
       if (isRaceError(error)) throw lost(lease);
-      throw error;
+      if (!hasCode(error, 'OUTCOME_UNKNOWN')) throw error;
+      // Re-read: extended (carry on with the new token), untouched (the lease stands as it was: report the
+      // failure as retryable, the next heartbeat may succeed) or moved on (lost).
+      const row = await get(lease.job.$id);
+      const state = row ? reconcile(row, lease.token, patch) : 'moved';
+      if (state === 'moved' || (state === 'applied' && row?.version !== lease.token + 1)) throw lost(lease);
+      if (state === 'not-applied') throw errors.retryable('heartbeat outcome unknown and not applied', error);
     }
     lease.token += 1;
     lease.job = { ...lease.job, ...patch, version: lease.token };
@@ -636,11 +854,55 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       await store.transaction(items.flatMap(({ lease }, k) => casOps(lease.job, lease.token, patches[k]!)));
       return patches.map((p) => ({ ok: true, status: p.status as JobStatus }));
     } catch (error) {
+      if (hasCode(error, 'OUTCOME_UNKNOWN')) return settledAfterUnknown(items, patches, error);
       if (!isRaceError(error)) throw error;
       if (items.length === 1) return [{ ok: false, error: lost(items[0]!.lease) }];
     }
     // The batch failed whole because at least one lease was lost: settle each alone to find which.
     return Promise.all(items.map(async (item) => (await settle([item]))[0]!));
+  }
+
+  /**
+   * After a settle whose commit outcome is unknown: re-reads the jobs. An outcome that was written (the row
+   * holds this attempt's history record) is accepted; a lease that moved on is LEASE_LOST; a job untouched
+   * (version still the token) is settled again — the lease still holds, and the patch is the same.
+   */
+  async function settledAfterUnknown(
+    items: readonly { lease: Lease; outcome: AttemptOutcome }[],
+    patches: readonly Partial<JobRow>[],
+    error: unknown,
+  ): Promise<SettleResult[]> {
+    const rows = await readJobs(items.map((i) => i.lease.job.$id));
+    const again: number[] = [];
+    const results: (SettleResult | null)[] = items.map(({ lease }, k) => {
+      const row = rows.get(lease.job.$id);
+      const state = row ? reconcile(row, lease.token, patches[k]!) : 'moved';
+      if (state === 'applied') return { ok: true, status: patches[k]!.status as JobStatus };
+      if (state === 'moved') return { ok: false, error: lost(lease) };
+      again.push(k);
+      return null;
+    });
+    if (again.length) {
+      // Settled once more in one transaction with the same patches (a second unknown outcome propagates:
+      // the caller gives up and the lease expires into a recovery, which counts the attempt).
+      const retryItems = again.map((k) => items[k]!);
+      const retryPatches = again.map((k) => patches[k]!);
+      try {
+        await store.transaction(
+          retryItems.flatMap(({ lease }, j) => casOps(lease.job, lease.token, retryPatches[j]!)),
+        );
+        again.forEach((k) => {
+          results[k] = { ok: true, status: patches[k]!.status as JobStatus };
+        });
+      } catch (retryError) {
+        if (!isRaceError(retryError)) throw hasCode(retryError, 'OUTCOME_UNKNOWN') ? retryError : error;
+        const each = await Promise.all(retryItems.map(async (item) => (await settle([item]))[0]!));
+        again.forEach((k, j) => {
+          results[k] = each[j]!;
+        });
+      }
+    }
+    return results as SettleResult[];
   }
 
   async function complete(lease: Lease, result: unknown): Promise<void> {
@@ -659,6 +921,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   return {
     store,
     clock,
+    random,
     enqueue,
     get,
     getForOrg,
@@ -667,6 +930,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     listDeadLetters,
     claim,
     recoverExpired,
+    recoverSweep,
     heartbeat,
     settle,
     complete,

@@ -7,6 +7,7 @@ import {
   MAX_HISTORY_CHARS,
   MAX_PAYLOAD_CHARS,
   MAX_RESULT_CHARS,
+  TRACEPARENT_CHARS,
 } from './job-row.ts';
 import { scheduleRowSchema } from './schedule-row.ts';
 
@@ -61,6 +62,7 @@ export const jobQueueTable: TableSpec = {
     str('lastError', MAX_ERROR_CHARS),
     str('history', MAX_HISTORY_CHARS, true),
     str('result', MAX_RESULT_CHARS),
+    str('traceparent', TRACEPARENT_CHARS),
   ],
   indexes: [
     // The claim query: status ∈ due, runAt ≤ now, ordered by priority then $sequence.

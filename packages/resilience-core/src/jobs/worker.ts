@@ -1,5 +1,7 @@
 import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { TraceContext } from '../tracing/trace-context.ts';
+import { continueTrace } from '../tracing/trace-context.ts';
 import { JOB_SHARDS, type JobStatus } from './job-row.ts';
 import {
   type AttemptOutcome,
@@ -22,11 +24,18 @@ export interface WorkerOptions {
    * at most one request in flight). Default 2.
    */
   lanes?: number;
-  /** Most jobs one lane claims per transaction (and runs concurrently). 1..50, default 10. */
+  /**
+   * Most jobs one lane claims per transaction (and runs concurrently, and settles in one transaction).
+   * 1..50, default 50 (2 operations per job: Appwrite's 100-operation transaction limit).
+   */
   batchSize?: number;
   /** Candidates listed per job claimed across the whole queue (see ClaimOptions.spread). Default 4. */
   spread?: number;
-  /** How often a lane looks for expired leases of other workers, ms. Default 5,000. */
+  /**
+   * How often a lane looks for expired leases of other workers while due jobs keep it busy, ms. Default 5,000.
+   * A sweep that finds expired leases is followed by another at once until none is left, and a lane that
+   * finds nothing due always sweeps before it reports idle.
+   */
   recoverEveryMs?: number;
   /** Observer for logs and metrics (never receives payloads or results). */
   onEvent?: (event: WorkerEvent) => void;
@@ -35,7 +44,17 @@ export interface WorkerOptions {
 /** What the worker reports to `onEvent`. */
 export type WorkerEvent =
   | { kind: 'claimed'; jobIds: string[]; lane: number }
-  | { kind: 'settled'; jobId: string; type: string; status: JobStatus; attempt: number; runMs: number }
+  | {
+      kind: 'settled';
+      jobId: string;
+      type: string;
+      status: JobStatus;
+      attempt: number;
+      runMs: number;
+      /** The attempt's trace (the enqueuing request's trace id) and its own span. */
+      traceId: string;
+      spanId: string;
+    }
   | { kind: 'lease-lost'; jobId: string; type: string }
   | { kind: 'claim-conflict'; lane: number; batch: number }
   | { kind: 'store-error'; lane: number; message: string };
@@ -95,7 +114,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const clock = queue.clock;
   const workerId = options.workerId ?? `w-${newId()}`;
   const lanes = Math.max(1, Math.floor(options.lanes ?? 2));
-  const batchSize = Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(options.batchSize ?? 10)));
+  const batchSize = Math.max(1, Math.min(MAX_CLAIM_BATCH, Math.floor(options.batchSize ?? MAX_CLAIM_BATCH)));
+  const random = queue.random;
   const spread = Math.max(1, options.spread ?? 4);
   const recoverEveryMs = options.recoverEveryMs ?? 5000;
   const emit = options.onEvent ?? (() => {});
@@ -129,6 +149,19 @@ export function createWorker(options: WorkerOptions): Worker {
     if (!types.length) return { ...report, durationMs: 0 };
     let lastRecovery = Number.NEGATIVE_INFINITY;
     let recovering = false;
+    /**
+     * One sweep for expired leases; true when it found any (taken over or not: the next sweep comes at once).
+     * Lanes may sweep at the same time: the reservation set is updated in the same tick as each list answers,
+     * so two sweeps of one drain never pick the same job.
+     */
+    async function sweep(maxLeaseMs: number): Promise<{ leases: Lease[]; found: boolean }> {
+      const r = await queue.recoverSweep({ workerId, limit: batchSize, types, maxLeaseMs, reserved });
+      report.recovered += r.leases.length;
+      report.deadLettered += r.deadLettered;
+      const found = r.found > 0 || r.more;
+      if (!found) lastRecovery = clock.now();
+      return { leases: r.leases, found };
+    }
     // A lane that cannot reach the store stops every lane from claiming; the others still settle what they hold.
     let fatal: { error: unknown } | null = null;
 
@@ -143,7 +176,7 @@ export function createWorker(options: WorkerOptions): Worker {
       let size = batchSize;
       // Lanes stick to a shard while their claims succeed and hop to a random one after a lost race, so the
       // lanes of all workers spread over the shards and mostly stop colliding.
-      let shard = Math.floor(Math.random() * JOB_SHARDS);
+      let shard = Math.floor(random() * JOB_SHARDS);
       let storeFailures = 0;
       for (;;) {
         const reason = stopReason();
@@ -153,14 +186,14 @@ export function createWorker(options: WorkerOptions): Worker {
         }
         const maxLeaseMs = stopAt - clock.now();
         let leases: Lease[] = [];
+        let expiredLeft = false;
         try {
-          // One lane at a time sweeps for expired leases, every recoverEveryMs.
+          // Expired leases come first: every recoverEveryMs one lane sweeps while due jobs keep the lanes busy,
+          // and a sweep that found any is repeated at once (lastRecovery stays put) until none is left.
           if (!recovering && clock.now() - lastRecovery >= recoverEveryMs) {
             recovering = true;
-            lastRecovery = clock.now();
             try {
-              leases = await queue.recoverExpired({ workerId, limit: size, types, maxLeaseMs, reserved });
-              report.recovered += leases.length;
+              ({ leases, found: expiredLeft } = await sweep(maxLeaseMs));
             } finally {
               recovering = false;
             }
@@ -168,6 +201,8 @@ export function createWorker(options: WorkerOptions): Worker {
           if (!leases.length) {
             leases = await queue.claim({ workerId, limit: size, types, maxLeaseMs, spread, reserved, shard });
           }
+          // Nothing due: a lane reports idle only after a sweep of its own found no expired lease left.
+          if (!leases.length && !expiredLeft) ({ leases, found: expiredLeft } = await sweep(maxLeaseMs));
           storeFailures = 0;
         } catch (error) {
           if (isRaceError(error)) {
@@ -176,11 +211,11 @@ export function createWorker(options: WorkerOptions): Worker {
             report.claimConflicts++;
             emit({ kind: 'claim-conflict', lane, batch: size });
             size = Math.max(1, Math.floor(size / 2));
-            shard = Math.floor(Math.random() * JOB_SHARDS);
-            await clock.sleep(Math.floor(Math.random() * 20));
+            shard = Math.floor(random() * JOB_SHARDS);
+            await clock.sleep(Math.floor(random() * 20));
             continue;
           }
-          if (hasCode(error, 'RETRYABLE') && ++storeFailures <= 3) {
+          if (hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN') && ++storeFailures <= 3) {
             emit({ kind: 'store-error', lane, message: error.message });
             await clock.sleep(200 * 2 ** storeFailures);
             continue;
@@ -188,12 +223,13 @@ export function createWorker(options: WorkerOptions): Worker {
           throw error;
         }
         if (!leases.length) {
+          if (expiredLeft) continue; // raced for every expired lease it found: look again
           if (exitWhenIdle) return;
           await clock.sleep(o.idlePollMs ?? 1000);
           continue;
         }
         // Follow the shard the claim came from (a fallback claim picks one); when it ran dry, move on.
-        if (leases.length < size) shard = Math.floor(Math.random() * JOB_SHARDS);
+        if (leases.length < size) shard = Math.floor(random() * JOB_SHARDS);
         else shard = leases[0]?.job.shard ?? shard;
         size = Math.min(batchSize, size * 2);
         report.claimed += leases.length;
@@ -201,14 +237,14 @@ export function createWorker(options: WorkerOptions): Worker {
         const runs = await Promise.all(leases.map((lease) => runOne(lease, stopAt)));
         const results = await settleWithRetry(runs.map((r) => ({ lease: r.lease, outcome: r.outcome })));
         results.forEach((result, k) => {
-          const { lease, runMs } = runs[k]!;
+          const { lease, runMs, trace } = runs[k]!;
           reserved.delete(lease.job.$id);
-          record(result, lease, runMs);
+          record(result, lease, runMs, trace);
         });
       }
     }
 
-    function record(result: SettleResult | null, lease: Lease, runMs: number): void {
+    function record(result: SettleResult | null, lease: Lease, runMs: number, trace: TraceContext): void {
       const job = lease.job;
       if (!result) return; // store unreachable: the lease will expire and another drain retries the job
       if (!result.ok) {
@@ -227,6 +263,8 @@ export function createWorker(options: WorkerOptions): Worker {
         status: result.status,
         attempt: job.attempts,
         runMs,
+        traceId: trace.traceId,
+        spanId: trace.spanId,
       });
     }
 
@@ -259,15 +297,18 @@ export function createWorker(options: WorkerOptions): Worker {
   async function runOne(
     lease: Lease,
     stopAt: number,
-  ): Promise<{ lease: Lease; outcome: AttemptOutcome; runMs: number }> {
+  ): Promise<{ lease: Lease; outcome: AttemptOutcome; runMs: number; trace: TraceContext }> {
     const started = clock.now();
     const job = lease.job;
+    // The enqueuing request's trace, in a span of this attempt's own (a new trace when none was stored).
+    const trace = continueTrace(job.traceparent);
     const handler = handlers.get(job.type);
     const spec = queue.typeSpec(job.type);
     if (!handler || !spec) {
       return {
         lease,
         runMs: 0,
+        trace,
         outcome: { ok: false, error: `No handler for job type "${job.type}"`, permanent: true },
       };
     }
@@ -276,6 +317,7 @@ export function createWorker(options: WorkerOptions): Worker {
       return {
         lease,
         runMs: 0,
+        trace,
         outcome: { ok: false, error: `Invalid payload: ${parsed.error.message}`, permanent: true },
       };
     }
@@ -289,29 +331,34 @@ export function createWorker(options: WorkerOptions): Worker {
       attempt: job.attempts,
       signal: abort.signal,
       job,
+      trace,
     };
 
     // Heartbeat every leaseMs/3 while the handler runs (a lease reaching past stopAt is harmless: the attempt
     // is settled at stopAt at the latest, or, if the execution dies, recovered once the lease expires); abort
     // the handler when the lease is lost or the stop time comes.
     const beat = (async () => {
-      try {
-        for (;;) {
-          const waitMs = Math.min(Math.floor(job.leaseMs / 3), Math.max(0, stopAt - clock.now()));
+      for (;;) {
+        const waitMs = Math.min(Math.floor(job.leaseMs / 3), Math.max(0, stopAt - clock.now()));
+        try {
           await clock.sleep(waitMs, stopTimers.signal);
-          if (clock.now() >= stopAt) {
-            abort.abort(errors.internal('execution deadline reached'));
-            return;
-          }
+        } catch {
+          return; // the handler ended
+        }
+        if (clock.now() >= stopAt) {
+          abort.abort(errors.internal('execution deadline reached'));
+          return;
+        }
+        try {
           heartbeatChain = queue.heartbeat(lease);
           await heartbeatChain;
+        } catch (error) {
+          if (stopTimers.signal.aborted) return;
+          // A missed heartbeat is not fatal: the next one (leaseMs/3 later) may succeed before the lease ends.
+          if (hasCode(error, 'RETRYABLE')) continue;
+          abort.abort(error); // LEASE_LOST, or anything else: stop the handler
+          return;
         }
-      } catch (error) {
-        if (stopTimers.signal.aborted) return;
-        if (hasCode(error, 'LEASE_LOST')) abort.abort(error);
-        else if (hasCode(error, 'RETRYABLE')) {
-          /* a missed heartbeat is not fatal: the next one may succeed before the lease ends */
-        } else abort.abort(error);
       }
     })();
 
@@ -333,7 +380,7 @@ export function createWorker(options: WorkerOptions): Worker {
       await beat;
       await heartbeatChain.catch(() => {});
     }
-    return { lease, outcome, runMs: clock.now() - started };
+    return { lease, outcome, runMs: clock.now() - started, trace };
   }
 
   return { workerId, registerHandler, drain };
