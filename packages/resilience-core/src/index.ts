@@ -15,3 +15,4 @@ export * from './retry/index.ts';
 export * from './schema/lazy-schema.ts';
 export * from './schema/table-spec.ts';
 export { allTables } from './tables.ts';
+export * from './slo/index.ts';
