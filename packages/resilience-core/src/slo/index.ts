@@ -1,3 +1,4 @@
+export * from '../deployment/slo-gate.ts';
 export * from './burn-rate.ts';
 export * from './evaluate-slo.ts';
 export * from './execution-counter.ts';
