@@ -19,7 +19,9 @@ export function appwriteExecutionCounter(client: Client, onCall: () => void = ()
         Query.equal('status', filter.bad?.kind === 'error' ? ['failed'] : ['completed', 'failed']),
         Query.greaterThanEqual('$createdAt', new Date(filter.since).toISOString()),
         Query.lessThan('$createdAt', new Date(filter.until).toISOString()),
-        ...(filter.bad?.kind === 'slow' ? [Query.greaterThan('duration', filter.bad.slowerThanMs / 1000)] : []),
+        ...(filter.bad?.kind === 'slow'
+          ? [Query.greaterThan('duration', filter.bad.slowerThanMs / 1000)]
+          : []),
         Query.limit(1),
       ];
       onCall();
