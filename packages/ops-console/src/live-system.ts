@@ -60,7 +60,8 @@ export interface LiveSystem {
   functions: Functions;
   breakers: CircuitBreakerRegistry;
   queue: JobQueue;
-  quotas: QuotaService;
+  /** A fresh quota service (it caches each org's limits for its lifetime: one per refresh or action). */
+  quotaService(): QuotaService;
   orchestrator: RolloutOrchestrator;
   counter: ExecutionCounter;
   slos: readonly SloSpec[];
@@ -103,7 +104,6 @@ export function createLiveSystem(connection: OpsConnection, options: LiveSystemO
   const functions = counted(new Functions(client), 'functions', calls);
   const breakers = new CircuitBreakerRegistry({ store, clock });
   const queue = createJobQueue({ store, clock, types: productJobTypes });
-  const quotas = createQuotaService({ store, clock });
   const onRolloutEvent = new Set<(event: RolloutEvent) => void>();
   const counter = appwriteExecutionCounter(client, () => {
     calls.total++;
@@ -133,7 +133,7 @@ export function createLiveSystem(connection: OpsConnection, options: LiveSystemO
     functions,
     breakers,
     queue,
-    quotas,
+    quotaService: () => createQuotaService({ store, clock }),
     orchestrator,
     counter,
     slos,

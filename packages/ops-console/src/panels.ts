@@ -216,7 +216,8 @@ export async function loadQuotas(sys: LiveSystem, maxOrgs = 20) {
   ]
     .sort()
     .slice(0, maxOrgs);
-  const reports = await Promise.all(orgs.map((orgId) => usageReport(sys.quotas, orgId, { past: 0 })));
+  const quotas = sys.quotaService();
+  const reports = await Promise.all(orgs.map((orgId) => usageReport(quotas, orgId, { past: 0 })));
   const rows: QuotaView[] = reports.flatMap((report) =>
     report.quotas
       .filter((q: QuotaTypeReport) => q.current.used > 0 || q.increase > 0)

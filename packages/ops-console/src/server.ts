@@ -99,9 +99,9 @@ export async function startOpsConsole(options: OpsConsoleOptions): Promise<OpsCo
           ? { 'set-cookie': `ops_token=${security.accessToken}; HttpOnly; SameSite=Strict; Path=/` }
           : {};
       const html = page
-        .replace('{{CSRF}}', security.csrfToken)
-        .replace('{{PROJECT}}', escapeHtml(sys.connection.projectId))
-        .replace('{{ENDPOINT}}', escapeHtml(sys.connection.endpoint));
+        .replaceAll('{{CSRF}}', security.csrfToken)
+        .replaceAll('{{PROJECT}}', escapeHtml(sys.connection.projectId))
+        .replaceAll('{{ENDPOINT}}', escapeHtml(sys.connection.endpoint));
       return send(res, 200, 'text/html; charset=utf-8', html, cookie);
     }
     if (req.method === 'GET' && STATIC[url.pathname]) {

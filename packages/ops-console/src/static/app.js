@@ -27,6 +27,7 @@ const fmtDur = (s) =>
       : s < 172800
         ? `${Math.round(s / 3600)}h`
         : `${Math.round(s / 86400)}d`;
+const axis = (v) => (v >= 10 ? String(Math.round(v)) : String(Number(v.toFixed(2))));
 const time = (iso) => (iso ? new Date(iso).toLocaleString([], { hour12: false }) : '–');
 const pill = (s, cls = s) => `<span class="pill ${esc(cls)}">${esc(s)}</span>`;
 const btn = (action, label, data, cls = '', confirmText = '') =>
@@ -137,7 +138,7 @@ function renderJobs(p, series) {
       { name: 'running', color: '#a371f7', points: pts((s) => s.running) },
       { name: 'dead letters', color: '#f85149', points: pts((s) => s.dead) },
     ],
-    format: (v) => (v >= 10 ? Math.round(v) : v.toFixed(1)),
+    format: axis,
   });
   const rateChart = lineChart({
     title: 'throughput and failures',
@@ -150,7 +151,7 @@ function renderJobs(p, series) {
       },
       { name: 'failure rate × 10 (%)', color: '#f85149', points: pts((s) => (s.failureRate ?? 0) * 1000) },
     ],
-    format: (v) => v.toFixed(v >= 10 ? 0 : 1),
+    format: axis,
   });
   return `<h2>Job queue</h2><div class="cards">
     <div class="card"><div class="label">waiting</div><div class="value">${num(m.depth.PENDING + m.depth.RETRYING)}</div><div class="sub">${num(m.due)} due now</div></div>
@@ -182,14 +183,12 @@ function renderQuotas(p) {
   const rows = [...p.rows].sort((a, b) => b.percent - a.percent);
   const bars = rows.length
     ? usageBars(
-        rows
-          .slice(0, 16)
-          .map((r) => ({
-            label: `${r.orgId} · ${r.quotaType}`,
-            value: r.used,
-            max: r.limit,
-            note: `${num(r.used)} / ${num(r.limit)}`,
-          })),
+        rows.slice(0, 16).map((r) => ({
+          label: `${r.orgId} · ${r.quotaType}`,
+          value: r.used,
+          max: r.limit,
+          note: `${num(r.used)} / ${num(r.limit)}`,
+        })),
       )
     : '<div class="empty">No usage recorded yet.</div>';
   const table = rows.length
@@ -318,6 +317,8 @@ function renderSlos(p, series, alerts) {
     .join('')}</tbody></table>`;
   const chart = lineChart({
     title: 'burn rate',
+    width: 1300,
+    height: 220,
     series: p.statuses.flatMap((s, i) => [
       {
         name: `${s.spec.id} 1h`,
@@ -329,7 +330,7 @@ function renderSlos(p, series, alerts) {
       { value: 14.4, label: 'fast burn 14.4×', color: '#f85149' },
       { value: 6, label: 'slow burn 6×', color: '#d29922' },
     ],
-    format: (v) => `${v.toFixed(v >= 10 ? 0 : 1)}×`,
+    format: (v) => `${axis(v)}×`,
   });
   const log = alerts.length
     ? `<table><thead><tr><th>at</th><th>alert</th><th>outcome</th></tr></thead><tbody>${alerts
