@@ -9,9 +9,12 @@ export interface SeriesPoint {
   waiting: number;
   running: number;
   dead: number;
-  /** Jobs completed per minute over the last hour, and the failure rate of finished jobs. */
+  /** Jobs completed, and jobs failed or dead-lettered, per minute over the last hour. */
   throughputPerMinute: number;
-  failureRate: number | null;
+  failedPerMinute: number;
+  /** Breakers not CLOSED, and each breaker's fleet-wide failure rate in its window (`name|scope`). */
+  openBreakers: number;
+  breakerFailureRate: Record<string, number | null>;
   /** Burn rate by SLO id and window (5m, 1h). */
   burn: Record<string, { '5m': number; '1h': number }>;
 }
@@ -95,13 +98,18 @@ export class ConsoleHub {
         burn[s.spec.id] = { '5m': w('5m'), '1h': w('1h') };
       }
     }
+    const rows = 'error' in state.breakers ? [] : state.breakers.rows;
     this.series.push({
       at: Date.parse(state.at),
+      openBreakers: rows.filter((b) => b.state !== 'CLOSED').length,
+      breakerFailureRate: Object.fromEntries(rows.map((b) => [`${b.name}|${b.scope ?? ''}`, b.failureRate])),
       waiting: jobs ? jobs.depth.PENDING + jobs.depth.RETRYING : 0,
       running: jobs ? jobs.depth.PROCESSING : 0,
       dead: jobs ? jobs.depth.DEAD_LETTER : 0,
       throughputPerMinute: jobs?.throughputPerMinute ?? 0,
-      failureRate: jobs?.failureRate ?? null,
+      failedPerMinute: jobs
+        ? (jobs.finishedInWindow.FAILED + jobs.finishedInWindow.DEAD_LETTER) / (jobs.windowMs / 60_000)
+        : 0,
       burn,
     });
     this.series.splice(0, Math.max(0, this.series.length - this.maxPoints));

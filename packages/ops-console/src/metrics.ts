@@ -1,9 +1,11 @@
 import {
   collectJobMetrics,
   evaluateSlos,
+  type JobMetrics,
   PrometheusWriter,
   productJobTypes,
   readStoredBreakers,
+  type SloEvaluation,
   writeCircuitBreakerMetrics,
   writeJobMetrics,
   writeSloMetrics,
@@ -21,15 +23,42 @@ const PROCESS = { id: `ops-console-${process.pid}`, startedAt: Date.now() };
  */
 export async function renderMetrics(sys: LiveSystem): Promise<string> {
   const before = sys.calls.total;
+  const sections: Record<string, boolean> = {};
+  // A section that cannot be read still writes its families (HELP/TYPE, no samples) and reports itself down.
+  const read = <T>(name: string, load: () => Promise<T>, empty: T): Promise<T> =>
+    load().then(
+      (v) => {
+        sections[name] = true;
+        return v;
+      },
+      () => {
+        sections[name] = false;
+        return empty;
+      },
+    );
   const [stored, jobs, quotas, slos] = await Promise.all([
-    readStoredBreakers(sys.store, sys.clock),
-    collectJobMetrics({ store: sys.store, clock: sys.clock, windowMs: 3_600_000 }),
-    loadQuotas(sys),
-    evaluateSlos(sys.slos, { counter: sys.counter, clock: sys.clock }),
+    read('breakers', () => readStoredBreakers(sys.store, sys.clock), {
+      breakers: [],
+      truncated: false,
+      roundTrips: 0,
+    }),
+    read(
+      'jobs',
+      () => collectJobMetrics({ store: sys.store, clock: sys.clock, windowMs: 3_600_000 }),
+      null as JobMetrics | null,
+    ),
+    read('quotas', () => loadQuotas(sys), { rows: [], pending: [] } as Awaited<
+      ReturnType<typeof loadQuotas>
+    >),
+    read('slos', () => evaluateSlos(sys.slos, { counter: sys.counter, clock: sys.clock }), {
+      at: sys.clock.now(),
+      statuses: [],
+      roundTrips: 0,
+    } as SloEvaluation),
   ]);
   const writer = new PrometheusWriter();
   writeCircuitBreakerMetrics(writer, { stored, process: PROCESS, snapshots: sys.breakers.snapshot() });
-  writeJobMetrics(writer, jobs, { types: productJobTypes.map((t) => t.type) });
+  if (jobs) writeJobMetrics(writer, jobs, { types: productJobTypes.map((t) => t.type) });
   const q = (r: (typeof quotas.rows)[number]) => ({
     org: r.orgId,
     quota_type: r.quotaType,
@@ -67,10 +96,18 @@ export async function renderMetrics(sys: LiveSystem): Promise<string> {
       })),
     );
   writeSloMetrics(writer, slos);
-  writer.gauge(
-    'resilience_ops_console_scrape_round_trips',
-    'Appwrite API calls this scrape made.',
-    sys.calls.total - before,
-  );
+  writer
+    .gauge(
+      'resilience_ops_console_section_up',
+      'Whether the console could read a section (breakers, jobs, quotas, slos) for this scrape (1) or not (0).',
+      Object.entries(sections)
+        .sort()
+        .map(([section, ok]) => ({ labels: { section }, value: ok ? 1 : 0 })),
+    )
+    .gauge(
+      'resilience_ops_console_scrape_round_trips',
+      'Appwrite API calls this scrape made.',
+      sys.calls.total - before,
+    );
   return writer.toString();
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { PROMETHEUS_CONTENT_TYPE } from 'resilience-core';
+import { errors, PROMETHEUS_CONTENT_TYPE } from 'resilience-core';
 import { toResponse } from 'resilience-core/runtime';
 import { runAction } from './actions.ts';
 import { ConsoleHub } from './hub.ts';
@@ -68,7 +68,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw Object.assign(new Error('body too large'), { status: 413 });
+    if (size > MAX_BODY) throw errors.invalidInput(`body larger than ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -76,7 +76,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw Object.assign(new Error('body is not JSON'), { status: 400 });
+    throw errors.invalidInput('body is not JSON');
   }
 }
 
@@ -137,13 +137,6 @@ export async function startOpsConsole(options: OpsConsoleOptions): Promise<OpsCo
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const status = (error as { status?: number }).status;
-      if (status === 413 || status === 400) {
-        return json(res, status, {
-          ok: false,
-          error: { code: 'INVALID_INPUT', message: (error as Error).message },
-        });
-      }
       const out = toResponse(error);
       json(res, out.status, out.body);
     });

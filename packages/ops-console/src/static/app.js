@@ -50,7 +50,7 @@ function panelError(p) {
 }
 
 // ---- circuit breakers ----------------------------------------------------------------------------------------
-function renderBreakers(p) {
+function renderBreakers(p, series) {
   const err = panelError(p);
   if (err) return err;
   const open = p.rows.filter((b) => b.state !== 'CLOSED').length;
@@ -90,7 +90,25 @@ function renderBreakers(p) {
         <td class="muted" style="max-width:260px">${esc(b.reason ?? '')}</td><td>${actions}</td></tr>`;
     })
     .join('');
-  return `<h2>Circuit breakers</h2>${cards}<div class="box"><table id="breakers-table"><thead><tr>
+  const palette = ['#58a6ff', '#a371f7', '#3fb950', '#d29922', '#f778ba', '#79c0ff'];
+  const keys = p.rows.slice(0, 6).map((b) => `${b.name}|${b.scope ?? ''}`);
+  const chart = lineChart({
+    title: 'breaker failure rates',
+    width: 1300,
+    height: 170,
+    series: [
+      ...keys.map((k, i) => ({
+        name: `${k.replace(/\|$/, '')} failure rate (%)`,
+        color: palette[i],
+        points: series
+          .filter((x) => x.breakerFailureRate[k] !== undefined)
+          .map((x) => [x.at, (x.breakerFailureRate[k] ?? 0) * 100]),
+      })),
+      { name: 'open breakers', color: '#f85149', points: series.map((x) => [x.at, x.openBreakers]) },
+    ],
+    format: axis,
+  });
+  return `<h2>Circuit breakers</h2>${cards}<div class="box"><h3 style="margin-top:0">Failure rate in window, and open breakers</h3>${chart}</div><div class="box"><table id="breakers-table"><thead><tr>
     <th>breaker</th><th>scope</th><th>state</th><th>since</th><th>open until</th><th class="num">calls in window</th>
     <th class="num">failure rate</th><th class="num">slow rate</th><th class="num">transitions</th><th class="num">re-opens</th><th>reason</th><th></th>
     </tr></thead><tbody>${rows}</tbody></table>${p.truncated ? '<div class="muted">more breakers stored than shown</div>' : ''}</div>`;
@@ -149,7 +167,11 @@ function renderJobs(p, series) {
         points: pts((s) => s.throughputPerMinute),
         fill: true,
       },
-      { name: 'failure rate × 10 (%)', color: '#f85149', points: pts((s) => (s.failureRate ?? 0) * 1000) },
+      {
+        name: 'failed or dead-lettered / min (1 h)',
+        color: '#f85149',
+        points: pts((s) => s.failedPerMinute),
+      },
     ],
     format: axis,
   });
@@ -377,7 +399,7 @@ function render(data) {
   latest = data;
   const s = data.state;
   remember();
-  document.getElementById('panel-breakers').innerHTML = renderBreakers(s.breakers);
+  document.getElementById('panel-breakers').innerHTML = renderBreakers(s.breakers, data.series);
   document.getElementById('panel-jobs').innerHTML = renderJobs(s.jobs, data.series);
   document.getElementById('panel-quotas').innerHTML = renderQuotas(s.quotas);
   document.getElementById('panel-rollouts').innerHTML = renderRollouts(s.rollouts);
