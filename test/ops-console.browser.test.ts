@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
@@ -128,6 +128,23 @@ describe('ops console in Chromium', () => {
       /%$/,
     );
     await shot('slos');
+    // The figures of this run (round trips per refresh, the SLOs computed in the scenario), kept beside the shots.
+    const res = (await (await fetch(`${system.consoleUrl}/api/state?fresh=1`)).json()) as {
+      state: { roundTrips: unknown; slos: { roundTrips: number; statuses: Record<string, unknown>[] } };
+    };
+    const slos = res.state.slos.statuses.map((s) => {
+      const st = s as { spec: { id: string }; budgetRemaining: number; slo: unknown; windows: unknown[] };
+      return { id: st.spec.id, budgetRemaining: st.budgetRemaining, slo: st.slo, windows: st.windows };
+    });
+    writeFileSync(
+      join(ARTIFACTS, 'figures.json'),
+      JSON.stringify(
+        { roundTrips: res.state.roundTrips, sloRoundTrips: res.state.slos.roundTrips, slos },
+        null,
+        2,
+      ),
+    );
+    expect(res.state.slos.roundTrips).toBe(15);
   });
 
   it('isolates and resets a breaker through the page', async () => {

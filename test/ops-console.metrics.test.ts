@@ -149,6 +149,16 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('console refresh', () => {
+  it('states its round trips: 15 SLO counts, 8 table reads with no organization, 1 functions list', async () => {
+    const state = await ops.hub.refresh();
+    // breakers 2 (states, buckets) + jobs 4 (two scans, dead letters, waiting) + quotas 2 (usage, pending);
+    // no function has a standby twin here, so the rollouts panel is the functions list alone.
+    expect(state.roundTrips.byArea).toEqual({ executions: 15, tables: 8, functions: 1 });
+    expect(state.roundTrips.total).toBe(24);
+  });
+});
+
 describe('request checks', () => {
   it('never gives the browser the API key', async () => {
     const page = await raw(`${ops.url}/`);

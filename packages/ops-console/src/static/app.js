@@ -211,6 +211,7 @@ function renderQuotas(p) {
           max: r.limit,
           note: `${num(r.used)} / ${num(r.limit)}`,
         })),
+        { width: 1300 },
       )
     : '<div class="empty">No usage recorded yet.</div>';
   const table = rows.length

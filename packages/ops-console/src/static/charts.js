@@ -71,7 +71,7 @@ export function lineChart({
     svg += `<text x="${width / 2}" y="${height / 2}" text-anchor="middle">no samples yet</text>`;
   svg += '</svg>';
   const legend = series
-    .map((s) => `<span><i style="background:${s.color}"></i>${esc(s.name)}</span>`)
+    .map((s) => `<span><i class="swatch" style="background:${s.color}"></i>${esc(s.name)}</span>`)
     .join('');
   return svg + `<div class="legend">${legend}</div>`;
 }
@@ -79,14 +79,14 @@ export function lineChart({
 /** Horizontal bars: rows [{ label, value, max, note }], coloured by the used fraction. */
 export function usageBars(rows, { width = 640 } = {}) {
   const rowH = 22;
-  const labelW = 260;
+  const labelW = 300;
   const height = rows.length * rowH + 6;
   let svg = `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="usage against limit">`;
   rows.forEach((r, i) => {
     const y = 4 + i * rowH;
     const f = r.max > 0 ? Math.min(1, r.value / r.max) : r.value > 0 ? 1 : 0;
     const color = f >= 1 ? '#f85149' : f >= 0.8 ? '#d29922' : '#58a6ff';
-    const barW = width - labelW - 90;
+    const barW = width - labelW - 130;
     svg += `<text x="0" y="${y + 13}" style="fill:#d8e0e8;font-size:11px">${esc(r.label)}</text>`;
     svg += `<rect x="${labelW}" y="${y + 3}" width="${barW}" height="12" rx="3" fill="#0d131a"/>`;
     svg += `<rect x="${labelW}" y="${y + 3}" width="${(barW * f).toFixed(1)}" height="12" rx="3" fill="${color}"/>`;
