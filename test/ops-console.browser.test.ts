@@ -204,3 +204,26 @@ describe('ops console in Chromium', () => {
     await shot('rollouts-rolled-back');
   });
 });
+
+describe('ops console in Chromium: a rollout as it happens', () => {
+  it('starts a rollout through the page, shows its progress live, and rolls it back while it is watched', async () => {
+    await openTab('rollouts');
+    const cr = page.locator('[data-function="create-recognition"]');
+    const live = await text(cr.locator('.fn-head .pill.active').first());
+    const green = await cr
+      .locator('select[id="start-create-recognition"] option')
+      .first()
+      .getAttribute('value');
+    expect(green).not.toBe(live);
+    await cr.locator('button[data-start="create-recognition"]').click();
+    // The page follows the run: the newest history row goes through the steps until the watch.
+    const newest = cr.locator('.rollout-history tr').nth(1);
+    await expect.poll(() => newest.getAttribute('data-status'), { timeout: 60_000 }).toBe('watching');
+    expect(await text(cr.locator('.steps span.now'))).toBe('watching');
+    await shot('rollouts-running');
+    await cr.locator('button[data-action="rollout.rollback"]').click();
+    await expect.poll(() => newest.getAttribute('data-status'), { timeout: 60_000 }).toBe('rolled_back');
+    await expect.poll(() => text(cr.locator('.fn-head .pill.active').first())).toBe(live);
+    expect(await text(cr.locator('[data-events]'))).toMatch(/manual rollback/);
+  }, 150_000);
+});

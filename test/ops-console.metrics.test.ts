@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -227,5 +228,57 @@ describe('request checks', () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe('npm run ops', () => {
+  const cli = (args: string[], env: Record<string, string>) =>
+    spawn(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'packages/ops-console/src/cli.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+
+  it('serves the console on 127.0.0.1 with the APPWRITE_* variables and prints its URL', async () => {
+    const child = cli(['--port', '0'], {
+      APPWRITE_ENDPOINT: local.server.endpoint,
+      APPWRITE_PROJECT_ID: local.server.projectId,
+      APPWRITE_API_KEY: KEY,
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /^ops console on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      expect((await raw(`${url}/healthz`)).status).toBe(200);
+      expect(out).not.toContain(KEY);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('names the missing variables and exits 2', async () => {
+    const child = cli(['--port', '0'], { APPWRITE_ENDPOINT: local.server.endpoint });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toMatch(/set APPWRITE_PROJECT_ID, APPWRITE_API_KEY/);
   });
 });

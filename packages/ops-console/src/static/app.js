@@ -41,7 +41,9 @@ function toast(message, error = false) {
   const el = document.createElement('div');
   el.className = error ? 'err' : '';
   el.textContent = message;
-  document.getElementById('toast').append(el);
+  const box = document.getElementById('toast');
+  box.append(el);
+  while (box.children.length > 3) box.firstElementChild.remove();
   setTimeout(() => el.remove(), error ? 9000 : 4000);
 }
 
@@ -406,6 +408,7 @@ function render(data) {
   document.getElementById('panel-rollouts').innerHTML = renderRollouts(s.rollouts);
   document.getElementById('panel-slos').innerHTML = renderSlos(s.slos, data.series, data.alerts);
   restore();
+  for (const log of document.querySelectorAll('[data-events]')) log.scrollTop = log.scrollHeight;
   document.getElementById('updated').textContent =
     `updated ${new Date(s.at).toLocaleTimeString([], { hour12: false })}`;
   document.getElementById('updated').dataset.at = s.at;
