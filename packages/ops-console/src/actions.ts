@@ -75,7 +75,7 @@ export async function runAction(sys: LiveSystem, name: string, raw: unknown): Pr
     case 'increase.reject':
       return decideIncreaseRequest(
         sys.store,
-        { userId: null, orgId: String(body.orgId), isAdmin: true },
+        { userId: CONSOLE_ACTOR, orgId: String(body.orgId), isAdmin: true },
         String(body.requestId),
         name === 'increase.approve' ? 'approved' : 'rejected',
         (body.note as string | undefined) ?? `by ${CONSOLE_ACTOR}`,
