@@ -2,8 +2,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { type OpsConsole, startOpsConsole } from 'ops-console';
-import { allTables, CIRCUIT_BREAKERS_TABLE } from 'resilience-core';
+import { ConsoleHub, createLiveSystem, type OpsConsole, startOpsConsole } from 'ops-console';
+import {
+  allTables,
+  CIRCUIT_BREAKERS_TABLE,
+  type ExecutionInfo,
+  memoryExecutionCounter,
+  type SloAlert,
+} from 'resilience-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';
@@ -157,6 +163,48 @@ describe('console refresh', () => {
     // no function has a standby twin here, so the rollouts panel is the functions list alone.
     expect(state.roundTrips.byArea).toEqual({ executions: 15, tables: 8, functions: 1 });
     expect(state.roundTrips.total).toBe(24);
+  });
+});
+
+describe('SLO alerts from the console', () => {
+  it('sends a burning SLO alert once per alert window through the sender, and shows it in the log', async () => {
+    const sys = createLiveSystem({
+      endpoint: local.server.endpoint,
+      projectId: local.server.projectId,
+      key: KEY,
+    });
+    const now = Date.now();
+    // 300 requests in the last 10 minutes, one in ten failed: 200x the 99.95 % budget rate, over every window.
+    const records: ExecutionInfo[] = Array.from({ length: 300 }, (_, i) => ({
+      id: `e${i}`,
+      functionId: 'create-recognition',
+      deploymentId: 'd',
+      status: i % 10 === 0 ? 'failed' : 'completed',
+      trigger: 'http',
+      requestMethod: 'POST',
+      requestPath: '/recognitions',
+      responseStatusCode: i % 10 === 0 ? 500 : 201,
+      responseBody: '',
+      durationMs: 50,
+      createdAt: now - 1000 - i * 2000,
+    }));
+    const sent: SloAlert[] = [];
+    const hub = new ConsoleHub(
+      {
+        ...sys,
+        counter: memoryExecutionCounter(() => records),
+        alerts: { ...sys.alerts, sender: { send: async (a) => void sent.push(a) } },
+      },
+      { refreshMs: 0 },
+    );
+    await hub.refresh();
+    await hub.refresh();
+    expect(sent.map((a) => `${a.sloId}:${a.rule}`)).toEqual([
+      'create-recognition-availability:fast',
+      'create-recognition-availability:slow',
+    ]);
+    expect(hub.alertLog.map((a) => a.outcome)).toEqual(['sent', 'sent']);
+    expect(sent[0]!.text).toMatch(/spending its error budget 200\.0× too fast over 1h/);
   });
 });
 

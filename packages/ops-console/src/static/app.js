@@ -281,9 +281,12 @@ function renderRollouts(p) {
         (l.status === 'succeeded' ||
           (!l.done && l.status !== 'rolling_back') ||
           (l.status === 'failed' && l.green.active));
-      const start = f.candidates.length
-        ? `<select id="${esc(selId)}" data-keep="${esc(selId)}">${options}</select><label class="inline"><input type="checkbox" data-keep="force-${esc(f.functionId)}" id="force-${esc(f.functionId)}"> force (budget exhausted)</label><button class="primary" data-start="${esc(f.functionId)}">start rollout</button>`
-        : '<span class="muted">no other ready deployment to roll out</span>';
+      const start =
+        l && !l.done
+          ? '<span class="muted">a rollout is in progress</span>'
+          : f.candidates.length
+            ? `<select id="${esc(selId)}" data-keep="${esc(selId)}">${options}</select><label class="inline"><input type="checkbox" data-keep="force-${esc(f.functionId)}" id="force-${esc(f.functionId)}"> force (budget exhausted)</label><button class="primary" data-start="${esc(f.functionId)}">start rollout</button>`
+            : '<span class="muted">no other ready deployment to roll out</span>';
       const history = f.history.length
         ? `<table class="rollout-history"><thead><tr><th>rollout</th><th>status</th><th>blue → green</th><th>started</th><th>finished</th><th class="num">watch samples</th><th class="num">errors</th><th class="num">p95</th><th>reason</th></tr></thead><tbody>${f.history
             .map(
