@@ -52,8 +52,9 @@ export interface EvaluateSlosOptions {
   clock: Clock;
   rules?: readonly BurnRateRule[];
   /**
-   * How often a capped count is split in halves (each level doubles that count's calls). Default 4: up to 16
-   * calls for one count, i.e. exact up to 80,000 executions per window with Appwrite's 5,000 cap.
+   * How often a capped count is split in halves. Default 4: a count that stays capped costs at most 31 calls
+   * (16 intervals at the deepest level) and is exact while no sixteenth of the window holds 5,000 executions
+   * (Appwrite's count cap); beyond that the window's figures are lower bounds (`exact: false`).
    */
   maxSplitDepth?: number;
 }
