@@ -122,6 +122,8 @@ describe('GET /metrics', () => {
       /resilience_slo_objective_ratio\{slo="create-recognition-availability",function="create-recognition",kind="availability"\} 0\.9995/,
     );
     expect(res.body).toMatch(/resilience_ops_console_section_up\{section="slos"\} 1/);
+    // breakers 1 + jobs 2 + quotas 2 (no organization) + SLO counts 15
+    expect(res.body).toMatch(/^resilience_ops_console_scrape_round_trips 20$/m);
     expect(res.body).not.toContain(KEY);
   });
 
