@@ -195,7 +195,7 @@ describe('SLO alerts from the console', () => {
       {
         ...sys,
         counter: memoryExecutionCounter(() => records),
-        alerts: { ...sys.alerts, sender: { send: async (a) => void sent.push(a) } },
+        alerts: { ...sys.alerts, channels: ['slack'], sender: { send: async (a) => void sent.push(a) } },
       },
       { refreshMs: 0 },
     );
@@ -206,6 +206,13 @@ describe('SLO alerts from the console', () => {
       'create-recognition-availability:slow',
     ]);
     expect(hub.alertLog.map((a) => a.outcome)).toEqual(['sent', 'sent']);
+    // With no channel configured nothing is sent (and the log does not pretend it was).
+    const silent = new ConsoleHub(
+      { ...sys, counter: memoryExecutionCounter(() => records), alerts: { ...sys.alerts, channels: [] } },
+      { refreshMs: 0 },
+    );
+    await silent.refresh();
+    expect(silent.alertLog).toEqual([]);
     expect(sent[0]!.text).toMatch(/spending its error budget 200\.0× too fast over 1h/);
   });
 });

@@ -81,7 +81,7 @@ export class ConsoleHub {
     const state = await loadState(this.sys);
     this.state = state;
     this.record(state);
-    if (!('error' in state.slos)) {
+    if (!('error' in state.slos) && this.sys.alerts.channels.length > 0) {
       const outcomes = await sendSloAlerts(state.slos.statuses, this.sys.alerts).catch(() => []);
       for (const o of outcomes) if (o.outcome !== 'duplicate') this.alertLog.push({ ...o, at: state.at });
       this.alertLog.splice(0, Math.max(0, this.alertLog.length - 50));

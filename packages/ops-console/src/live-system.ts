@@ -65,7 +65,8 @@ export interface LiveSystem {
   orchestrator: RolloutOrchestrator;
   counter: ExecutionCounter;
   slos: readonly SloSpec[];
-  alerts: { sender: SloAlertSender; ledger: SloAlertLedger };
+  /** SLO alerts: where they go (`channels` empty = no webhook configured: computed, not sent). */
+  alerts: { sender: SloAlertSender; ledger: SloAlertLedger; channels: readonly string[] };
   calls: CallCounter;
   /** Rollout history entries as this process's runs write them. */
   onRolloutEvent: Set<(event: RolloutEvent) => void>;
@@ -137,7 +138,11 @@ export function createLiveSystem(connection: OpsConnection, options: LiveSystemO
     orchestrator,
     counter,
     slos,
-    alerts: { sender: notifierAlertSender(notifier), ledger: memoryAlertLedger() },
+    alerts: {
+      sender: notifierAlertSender(notifier),
+      ledger: memoryAlertLedger(),
+      channels: notifier.channels,
+    },
     calls,
     onRolloutEvent,
   };

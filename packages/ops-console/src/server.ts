@@ -119,6 +119,7 @@ export async function startOpsConsole(options: OpsConsoleOptions): Promise<OpsCo
         state,
         series: hub.series,
         alerts: hub.alertLog,
+        alertChannels: sys.alerts.channels,
         slos: sys.slos,
       });
     }

@@ -313,7 +313,7 @@ function renderRollouts(p) {
 }
 
 // ---- SLOs -----------------------------------------------------------------------------------------------------
-function renderSlos(p, series, alerts) {
+function renderSlos(p, series, alerts, channels) {
   const err = panelError(p);
   if (err) return err;
   const firing = p.statuses.filter((s) => s.alerts.length).length;
@@ -369,7 +369,9 @@ function renderSlos(p, series, alerts) {
             `<tr><td>${time(a.at)}</td><td><code>${esc(a.key)}</code></td><td>${pill(a.outcome, a.outcome === 'sent' ? 'ok' : 'bad')} ${esc(a.error ?? '')}</td></tr>`,
         )
         .join('')}</tbody></table>`
-    : '<div class="empty">No alert sent by this console yet (page: 14.4× over 1 h and 5 m; 6× over 6 h and 30 m).</div>';
+    : channels.length
+      ? `<div class="empty">No alert sent by this console yet (to ${esc(channels.join(', '))}; page: 14.4× over 1 h and 5 m, 6× over 6 h and 30 m).</div>`
+      : '<div class="empty">No notification channel configured (NOTIFY_SLACK_WEBHOOK_URL, NOTIFY_TEAMS_WEBHOOK_URL in the console\'s environment): alerts are computed (resilience_slo_alert_firing) but not sent.</div>';
   return `<h2>SLOs</h2><div class="cards">${cards}</div>
     <div class="box"><h3 style="margin-top:0">Burn rate (1 h window)</h3>${chart}</div>
     <div class="box"><h3 style="margin-top:0">Windows</h3>${table}<div class="muted" style="margin-top:6px">${p.roundTrips} count calls per evaluation (one row read each), computed from Appwrite's execution records.</div></div>
@@ -409,7 +411,12 @@ function render(data) {
   document.getElementById('panel-jobs').innerHTML = renderJobs(s.jobs, data.series);
   document.getElementById('panel-quotas').innerHTML = renderQuotas(s.quotas);
   document.getElementById('panel-rollouts').innerHTML = renderRollouts(s.rollouts);
-  document.getElementById('panel-slos').innerHTML = renderSlos(s.slos, data.series, data.alerts);
+  document.getElementById('panel-slos').innerHTML = renderSlos(
+    s.slos,
+    data.series,
+    data.alerts,
+    data.alertChannels ?? [],
+  );
   restore();
   for (const log of document.querySelectorAll('[data-events]')) log.scrollTop = log.scrollHeight;
   document.getElementById('updated').textContent =
