@@ -31,7 +31,7 @@ let orgId: string;
 
 /** expect.poll with room for the page's 3 s polling (the console's state is refreshed every 5 s). */
 function settled<T>(fn: () => Promise<T> | T, options: { timeout?: number } = {}) {
-  return expect.poll(fn, { timeout: 15_000, interval: 200, ...options });
+  return expect.poll(fn, { timeout: 30_000, interval: 200, ...options });
 }
 
 /** A locator's text, trimmed. */
@@ -94,7 +94,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-describe('ops console in Chromium', () => {
+describe('ops console in Chromium', { timeout: 120_000 }, () => {
   it('renders every panel with live data and keeps a screenshot of each', async () => {
     // Breakers: the scenario's Slack breaker opened and recovered (3 transitions or more).
     await openTab('breakers');
