@@ -6,7 +6,8 @@
  *
  * Flags: --port N (default 0 = a free port), --data DIR (default .data/appwrite-local) or --memory,
  * --project ID (default `local`), --no-build, --no-scenario, --once (stop after the scenario; exit code 1 if a
- * step failed), --verbose (server diagnostics on stderr).
+ * step failed), --verbose (server diagnostics on stderr), --ops-port N (the operations console, default 0 = a
+ * free port; packages/ops-console), --no-ops.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
+import { type OpsConsole, startOpsConsole } from 'ops-console';
 import { runScenario, scenarioContext } from './scenario.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,14 +41,20 @@ function parseFlags() {
       'no-scenario': { type: 'boolean', default: false },
       once: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'ops-port': { type: 'string', default: '0' },
+      'no-ops': { type: 'boolean', default: false },
     },
     allowPositionals: false,
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`--port must be 0..65535, got ${values.port}`);
+  const opsPort = Number(values['ops-port']);
+  if (!Number.isInteger(opsPort) || opsPort < 0 || opsPort > 65_535)
+    throw new Error(`--ops-port must be 0..65535, got ${values['ops-port']}`);
   return {
     port,
+    opsPort: values['no-ops'] ? null : opsPort,
     dataDir: values.memory ? undefined : resolve(values.data),
     projectId: values.project,
     build: !values['no-build'],
@@ -149,10 +157,12 @@ async function main(): Promise<void> {
     log: flags.verbose ? (m) => console.error(`[appwrite-local] ${m}`) : undefined,
   });
   let stopping = false;
+  let ops: OpsConsole | null = null;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping appwrite-local …');
+    await ops?.close();
     await server.stop();
     process.exit(code);
   };
@@ -168,6 +178,14 @@ async function main(): Promise<void> {
   console.log(`Deploying ${functions.length} function(s) …`);
   const deployed = await deployAll(server, configPath, functions);
   printUsage(server, functions, deployed);
+  if (flags.opsPort !== null) {
+    // The operations console reads this server through the real SDK with the run's key (kept in this process).
+    ops = await startOpsConsole({
+      connection: { endpoint: server.endpoint, projectId: server.projectId, key: apiKey },
+      port: flags.opsPort,
+    });
+    console.log(`ops console on ${ops.url}   (metrics: ${ops.url}/metrics)\n`);
+  }
 
   if (flags.scenario) {
     console.log('Scenario (scripts/scenario.ts):');

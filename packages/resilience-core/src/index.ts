@@ -14,4 +14,5 @@ export * from './retention/index.ts';
 export * from './retry/index.ts';
 export * from './schema/lazy-schema.ts';
 export * from './schema/table-spec.ts';
+export * from './slo/index.ts';
 export { allTables } from './tables.ts';

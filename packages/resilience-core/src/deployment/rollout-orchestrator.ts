@@ -20,6 +20,7 @@ import {
   TERMINAL_STATUSES,
 } from './rollout-row.ts';
 import { type RolloutView, toRolloutView } from './rollout-view.ts';
+import type { SloGate } from './slo-gate.ts';
 import { EVENTS_TABLE, LOCKS_TABLE, ROLLOUTS_TABLE } from './tables.ts';
 import { evaluateWatch, type WatchSummary, watchSummarySchema } from './watch-analysis.ts';
 
@@ -44,6 +45,8 @@ export interface RolloutOrchestratorOptions {
   standbyIdOf?: (functionId: string) => string;
   /** Tries per platform call on `RETRYABLE` failures, first included. Default 4. */
   platformAttempts?: number;
+  /** Refuses rollouts of a function whose error budget is spent; fails a watch that burns fast (`slo-gate.ts`). */
+  sloGate?: SloGate;
 }
 
 /** Per-run options. */
@@ -53,6 +56,8 @@ export interface RunOptions {
    * expired, so the next run continues at once (e.g. a function execution's time budget). Default: no limit.
    */
   maxRunMs?: number;
+  /** Start even when the SLO gate finds the error budget exhausted (recorded in the first history entry). */
+  forceSlo?: boolean;
 }
 
 /** Input of `resume`. */
@@ -120,6 +125,7 @@ export class RolloutOrchestrator {
   private readonly standbyIdOf: (functionId: string) => string;
   private readonly attempts: number;
   private readonly checks: RolloutChecks;
+  private readonly sloGate: SloGate | undefined;
 
   constructor(options: RolloutOrchestratorOptions) {
     this.store = options.store;
@@ -130,6 +136,7 @@ export class RolloutOrchestrator {
     this.onEvent = options.onEvent ?? (() => {});
     this.standbyIdOf = options.standbyIdOf ?? ((id) => `${id}-standby`);
     this.attempts = options.platformAttempts ?? 4;
+    this.sloGate = options.sloGate;
     this.checks = new RolloutChecks(this.platform, this.clock, (fn) => this.call(fn));
   }
 
@@ -176,6 +183,7 @@ export class RolloutOrchestrator {
         );
       }
     }
+    const sloNote = (await this.sloGate?.admit(fn.id, { force: options.forceSlo === true })) ?? null;
     let existingEntrypoint: string | null = null;
     if (input.deploymentId !== undefined) {
       const dep = await this.call(() => this.platform.getDeployment(input.functionId, input.deploymentId!));
@@ -272,10 +280,10 @@ export class RolloutOrchestrator {
     const message =
       `rollout of ${fn.id} started: blue ${fn.activeDeploymentId ?? '(none)'}, green ` +
       `${input.deploymentId ?? '(new upload)'}${input.skipHealthCheck ? ', pre-switch validation SKIPPED' : ''}` +
-      `${input.autoRollback ? '' : ', autoRollback OFF'}${retention}`;
+      `${input.autoRollback ? '' : ', autoRollback OFF'}${retention}${sloNote ? `; ${sloNote}` : ''}`;
     try {
       await this.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
-        level: input.skipHealthCheck ? 'warn' : 'info',
+        level: input.skipHealthCheck || sloNote ? 'warn' : 'info',
         message,
       });
     } catch (error) {
@@ -691,6 +699,9 @@ export class RolloutOrchestrator {
         ];
         verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       }
+      const burn = this.sloGate?.watch(row.functionId, executions, policy.minSamples) ?? null;
+      if (burn && verdict.kind !== 'failing')
+        verdict = { kind: 'failing', summary: verdict.summary, reason: burn };
       lastSamples = verdict.summary.samples;
       evaluations++;
       const now = this.clock.now();
