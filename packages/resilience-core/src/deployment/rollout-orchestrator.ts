@@ -449,8 +449,9 @@ export class RolloutOrchestrator {
           return toRolloutView(run.id, run.row);
         }
         if (hasCode(error, 'LEASE_LOST')) throw error;
-        if (hasCode(error, 'RETRYABLE') || run.row.status === 'rolling_back') {
-          // Transient, or the rollback itself failed: keep the state, let the next run retry it at once.
+        if (hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN') || run.row.status === 'rolling_back') {
+          // Transient, a write whose outcome even a re-read could not learn, or the rollback itself failed: keep
+          // the state, let the next run (which re-reads the row under the lock) retry it at once.
           await this.pause(run, `interrupted: ${messageOf(error)}`, 'error').catch(() => undefined);
           throw error;
         }
