@@ -3,8 +3,8 @@ import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
-import type { CodeBundle, FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
-import { messageOf, RolloutChecks } from './rollout-checks.ts';
+import type { CodeBundle, ExecutionInfo, FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
+import { isProbeTimeout, mergeProbeTimeouts, messageOf, RolloutChecks } from './rollout-checks.ts';
 import { parseRolloutPolicy, parseStartInput } from './rollout-input.ts';
 import { commitFenced, type HeldLock, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
 import { type RolloutPolicy, rolloutBackoffDelay } from './rollout-policy.ts';
@@ -668,12 +668,15 @@ export class RolloutOrchestrator {
     let probes = previous?.probes ?? 0;
     let evaluations = previous?.evaluations ?? 0;
     let lastSamples = -1;
+    // Probes of this run that timed out: failures of green until Appwrite's record of each one is listed.
+    const timeouts: ExecutionInfo[] = [];
     for (;;) {
-      let executions = await this.checks.greenExecutions(
+      const listed = await this.checks.greenExecutions(
         row.functionId,
         row.greenDeploymentId!,
         row.switchStartedAt ?? row.switchedAt ?? row.startedAt,
       );
+      let executions = mergeProbeTimeouts(listed, timeouts);
       let verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       // Probes fill a quiet window up to minSamples, and keep an idle function under watch: an interval that
       // brought no new execution gets `idleProbes`, so a version that degrades late in the window is seen.
@@ -683,13 +686,19 @@ export class RolloutOrchestrator {
       );
       const wanted = Math.min(deficit, policy.maxProbesPerInterval);
       if (wanted > 0) {
-        const results = await this.checks.probe(row.functionId, policy.healthPath, wanted);
+        const results = await this.checks.probe(
+          row.functionId,
+          policy.healthPath,
+          wanted,
+          row.greenDeploymentId!,
+        );
         probes += wanted;
-        const seen = new Set(executions.map((e) => e.id));
-        executions = [
-          ...executions,
-          ...results.filter((e) => e.deploymentId === row.greenDeploymentId && !seen.has(e.id)),
-        ];
+        timeouts.push(...results.filter(isProbeTimeout));
+        const seen = new Set(listed.map((e) => e.id));
+        const answered = results.filter(
+          (e) => e.deploymentId === row.greenDeploymentId && !seen.has(e.id) && !isProbeTimeout(e),
+        );
+        executions = mergeProbeTimeouts([...listed, ...answered], timeouts);
         verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       }
       lastSamples = verdict.summary.samples;
