@@ -146,6 +146,7 @@ const SYMBOL: Record<ProvisionEvent['status'], string> = {
   waiting: '…',
   available: '✓',
   extra: '?',
+  backfilled: '↻',
 };
 
 /** Deploys; see the file header. Throws with a readable message on any refusal or failure. */
