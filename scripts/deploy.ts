@@ -54,6 +54,7 @@ import { buildFunction } from './build-function.mjs';
 import {
   createRolloutRunner,
   formatRolloutEvent,
+  processOwner,
   type RolloutRunner,
   readPolicyFile,
   rolloutVerdictLines,
@@ -312,7 +313,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       endpoint: options.endpoint,
       projectId: options.projectId,
       key: options.key,
-      owner: `deploy-${process.pid}`,
+      owner: processOwner('deploy'),
       onEvent: (e) => out(`    ${formatRolloutEvent(e, elapsed())}`),
     });
     await finishUnfinishedRollout(runner, fn.$id, out);

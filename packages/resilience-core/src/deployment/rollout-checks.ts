@@ -60,6 +60,7 @@ export class RolloutChecks {
     try {
       exec = await this.call(() => this.platform.execute(functionId, { method: 'GET', path }));
     } catch (error) {
+      if (isTransient(error)) throw error; // the platform could not answer: no verdict on green
       return {
         name: `GET ${path}`,
         ok: false,
@@ -95,6 +96,7 @@ export class RolloutChecks {
         }),
       );
     } catch (error) {
+      if (isTransient(error)) throw error;
       return { name, ok: false, status: 0, problems: [`execution failed: ${messageOf(error)}`] };
     }
     const problems: string[] = [];
@@ -129,6 +131,7 @@ export class RolloutChecks {
         if (exec.deploymentId === deploymentId) return { ok: true };
         problem = `execution ${exec.id} ran ${exec.deploymentId}`;
       } catch (error) {
+        if (isTransient(error)) throw error;
         problem = messageOf(error);
       }
     }
@@ -251,6 +254,14 @@ export function mergeProbeTimeouts(
     else pending.push(t);
   }
   return [...records, ...pending];
+}
+
+/**
+ * The platform could not be reached or did not answer (after the caller's retries): the check says nothing
+ * about green, so it is thrown to the run (which stays resumable) instead of failing the check.
+ */
+function isTransient(error: unknown): boolean {
+  return hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN');
 }
 
 function parseJson(text: string): unknown {

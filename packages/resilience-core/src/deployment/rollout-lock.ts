@@ -38,15 +38,24 @@ export interface HeldLock {
 export type AcquireResult = { acquired: true; lock: HeldLock } | { acquired: false; holder: LockRow };
 
 /**
- * Tries to take the lock for `rolloutId`. Creates it when free. When it exists and its lease has expired,
- * takes it over only if `mayTakeOver(holder)` agrees (e.g. the holder's rollout is finished, or is the one
- * being resumed). Otherwise returns the holder. Races are settled by the store (create / version CAS).
+ * Proves that a lock's holder is gone (its process is dead, or it is an earlier attempt of the caller itself),
+ * so its lease need not be waited out. A wrong `true` costs no safety: the takeover bumps the version, and
+ * every later write of the old holder fails with `LEASE_LOST` (it is fenced).
+ */
+export type HolderGone = (holder: LockRow) => boolean | Promise<boolean>;
+
+/**
+ * Tries to take the lock for `rolloutId`. Creates it when free. When it exists and its lease has expired (or
+ * `holderGone(holder)` proves its holder is gone), takes it over only if `mayTakeOver(holder)` agrees (e.g. the
+ * holder's rollout is finished, or is the one being resumed). Otherwise returns the holder. Races are settled
+ * by the store (create / version CAS).
  */
 export async function tryAcquireRolloutLock(
   store: TableStore,
   clock: Clock,
   args: { functionId: string; rolloutId: string; owner: string; ttlMs: number },
   mayTakeOver: (holder: LockRow) => boolean | Promise<boolean>,
+  holderGone: HolderGone = () => false,
 ): Promise<AcquireResult> {
   const id = rolloutLockIdOf(args.functionId);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -67,7 +76,8 @@ export async function tryAcquireRolloutLock(
     if (!raw) continue; // released in between: try creating again
     const holder = lockRowSchema.parse(raw);
     const sameRun = holder.owner === args.owner && holder.rolloutId === args.rolloutId;
-    if (!sameRun && (holder.expiresAt > clock.now() || !(await mayTakeOver(holder)))) {
+    const lapsed = holder.expiresAt <= clock.now() || (await holderGone(holder));
+    if (!sameRun && (!lapsed || !(await mayTakeOver(holder)))) {
       return { acquired: false, holder };
     }
     const taken = { rolloutId: args.rolloutId, owner: args.owner, version: holder.version + 1, expiresAt };

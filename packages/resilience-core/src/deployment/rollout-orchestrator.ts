@@ -6,7 +6,13 @@ import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
 import type { CodeBundle, ExecutionInfo, FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
 import { isProbeTimeout, mergeProbeTimeouts, messageOf, RolloutChecks } from './rollout-checks.ts';
 import { parseRolloutPolicy, parseStartInput } from './rollout-input.ts';
-import { commitFenced, type HeldLock, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
+import {
+  commitFenced,
+  type HeldLock,
+  type HolderGone,
+  releaseRolloutLock,
+  tryAcquireRolloutLock,
+} from './rollout-lock.ts';
 import { type RolloutPolicy, rolloutBackoffDelay } from './rollout-policy.ts';
 import { findLatestRollout, findUnfinishedRollout, isFinishedOrMissing } from './rollout-queries.ts';
 import {
@@ -44,6 +50,12 @@ export interface RolloutOrchestratorOptions {
   standbyIdOf?: (functionId: string) => string;
   /** Tries per platform call on `RETRYABLE` failures, first included. Default 4. */
   platformAttempts?: number;
+  /**
+   * Proves a lock holder is gone (e.g. `npm run rollout` checks that the holder's process on this host is dead),
+   * so `resume`, `start` and `requestRollback` take its lock over without waiting for its lease to end. Default:
+   * nothing is proven, the lease is waited out. See {@link HolderGone}.
+   */
+  holderGone?: HolderGone;
 }
 
 /** Per-run options. */
@@ -120,6 +132,7 @@ export class RolloutOrchestrator {
   private readonly standbyIdOf: (functionId: string) => string;
   private readonly attempts: number;
   private readonly checks: RolloutChecks;
+  private readonly holderGone: HolderGone;
 
   constructor(options: RolloutOrchestratorOptions) {
     this.store = options.store;
@@ -130,6 +143,7 @@ export class RolloutOrchestrator {
     this.onEvent = options.onEvent ?? (() => {});
     this.standbyIdOf = options.standbyIdOf ?? ((id) => `${id}-standby`);
     this.attempts = options.platformAttempts ?? 4;
+    this.holderGone = options.holderGone ?? (() => false);
     this.checks = new RolloutChecks(this.platform, this.clock, (fn) => this.call(fn));
   }
 
@@ -208,6 +222,7 @@ export class RolloutOrchestrator {
       this.clock,
       { functionId: fn.id, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
       async (holder) => isFinishedOrMissing(this.store, holder.rolloutId),
+      this.holderGone,
     );
     if (!acquired.acquired) {
       const holder = acquired.holder;
@@ -345,6 +360,7 @@ export class RolloutOrchestrator {
       this.clock,
       { functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
       async (holder) => holder.rolloutId === id || isFinishedOrMissing(this.store, holder.rolloutId),
+      this.holderGone,
     );
     if (!acquired.acquired) {
       if (acquired.holder.rolloutId !== id)
@@ -969,6 +985,7 @@ export class RolloutOrchestrator {
       this.clock,
       { functionId: row.functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
       async (holder) => holder.rolloutId === id || isFinishedOrMissing(this.store, holder.rolloutId),
+      this.holderGone,
     );
     if (!acquired.acquired)
       throw this.busy(row.functionId, acquired.holder.rolloutId, acquired.holder.expiresAt);
@@ -1008,11 +1025,17 @@ export class RolloutOrchestrator {
     return event;
   }
 
+  /**
+   * The lock is held by a run whose lease has not ended and that nothing proves gone. Says exactly when another
+   * run can take over: `details.retryAt` (ISO) and `details.retryInMs`.
+   */
   private busy(functionId: string, rolloutId: string, expiresAt: number) {
+    const inMs = Math.max(0, expiresAt - this.clock.now());
+    const at = new Date(expiresAt).toISOString();
     return errors.conflict(
-      `a rollout of ${functionId} is in progress (${rolloutId}; its run's lease ends ${new Date(expiresAt).toISOString()}): ` +
-        'one rollout per function at a time',
-      { functionId, rolloutId, lockTable: LOCKS_TABLE },
+      `a rollout of ${functionId} is in progress (${rolloutId}; its run's lease ends ${at}, in ${Math.ceil(inMs / 1000)} s): ` +
+        'one rollout per function at a time; if that run is dead, resume can take over from then',
+      { functionId, rolloutId, lockTable: LOCKS_TABLE, retryAt: at, retryInMs: inMs },
     );
   }
 
