@@ -10,6 +10,8 @@
  *   - zod: its 40 locales → English only, and the opt-in `z.compile` / `z.fromJSONSchema` and JSON Schema
  *     generation (`z.toJSONSchema`, `schema.toJSONSchema()`, `~standard.jsonSchema`) → stubs that throw (zod's
  *     `z` namespace object and per-schema JSON Schema hooks defeat tree-shaking, so unused parts are cut here);
+ *     and the chainable schema methods no bundled code calls (`.email()`, `.ipv6()`, `.partial()`, …: each keeps
+ *     its schema class, check and regex alive from the prototype) are dropped ({@link dropUnusedSchemaMethods});
  *   - resilience-core declares `"sideEffects": false`, so services a function does not use are dropped;
  *   - the adapters call TablesDB/Teams endpoints through `Client.call` instead of the SDK's service classes;
  *   - `import { z } from 'zod'` in our code is compiled as `import * as z` (see {@link zodNamespaceImports}).
@@ -79,6 +81,52 @@ function jsonSchemaStubs(realPath, no) {
     .join('\n');
 }
 
+/**
+ * Method names the bundled code can call on a zod schema: every `.name(` in our own sources (resilience-core and
+ * the functions, tests included: broader is safer), plus the methods zod itself calls on a schema
+ * (`this.x(`, `inst.x(`, `schema.x(`, `def.innerType.x(` in zod's classic and core files).
+ */
+function calledMethodNames() {
+  const names = new Set();
+  const scan = (dir, ext, pattern) => {
+    if (!existsSync(dir)) return;
+    for (const file of readdirSync(dir, { recursive: true })) {
+      if (!String(file).endsWith(ext) || String(file).includes('node_modules')) continue;
+      for (const m of readFileSync(path.join(dir, String(file)), 'utf8').matchAll(pattern)) names.add(m[1]);
+    }
+  };
+  const ours = /\.\s*([A-Za-z_$][\w$]*)\s*\(/g;
+  scan(path.join(root, 'packages', 'resilience-core', 'src'), '.ts', ours);
+  for (const fn of readdirSync(path.join(root, 'functions')))
+    scan(path.join(root, 'functions', fn, 'src'), '.ts', ours);
+  const zodDir = path.dirname(fileURLToPath(import.meta.resolve('zod/v4/core')));
+  const zods = /\b(?:this|inst|schema|def\.innerType)\.([A-Za-z_$][\w$]*)\(/g;
+  for (const dir of [zodDir, path.join(zodDir, '..', 'classic')]) scan(dir, '.js', zods);
+  return names;
+}
+
+let calledMethods;
+
+/**
+ * zod's classic schemas put their chainable methods (`.email()`, `.uuid()`, `.ipv6()`, `.partial()`, …) on each
+ * schema class's prototype, so every method keeps its schema class, check and regex in the bundle whether called
+ * or not. This drops the methods no bundled code calls ({@link calledMethodNames}); calling one would be a
+ * TypeError ("….email is not a function"), which the scan rules out for our code.
+ */
+export function dropUnusedSchemaMethods(source) {
+  calledMethods ??= calledMethodNames();
+  const dropped = [];
+  const contents = source.replace(
+    /^ {4}([A-Za-z_$][\w$]*)\(([^)\n]*)\) \{\n[\s\S]*?^ {4}\},?\n/gm,
+    (whole, name) => {
+      if (calledMethods.has(name)) return whole;
+      dropped.push(name);
+      return '';
+    },
+  );
+  return { contents, dropped };
+}
+
 /** Cuts the parts of zod a function never uses (see the header). */
 export const zodSlim = {
   name: 'zod-slim',
@@ -116,7 +164,12 @@ export const zodSlim = {
       const count = source.match(hook)?.length ?? 0;
       if (count < 30)
         throw new Error(`zod-slim: expected zod's processJSONSchema hooks in ${args.path}, found ${count}`);
-      return { contents: source.replace(hook, ''), resolveDir: path.dirname(args.path), loader: 'js' };
+      const { contents, dropped } = dropUnusedSchemaMethods(source.replace(hook, ''));
+      if (dropped.length < 20)
+        throw new Error(
+          `zod-slim: expected zod's schema method objects in ${args.path}, dropped ${dropped.length}`,
+        );
+      return { contents, resolveDir: path.dirname(args.path), loader: 'js' };
     });
   },
 };
