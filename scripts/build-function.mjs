@@ -164,7 +164,16 @@ export const zodSlim = {
       const count = source.match(hook)?.length ?? 0;
       if (count < 30)
         throw new Error(`zod-slim: expected zod's processJSONSchema hooks in ${args.path}, found ${count}`);
-      const { contents, dropped } = dropUnusedSchemaMethods(source.replace(hook, ''));
+      // `import { util } from "../core/index.js"` reaches util.js through a namespace RE-export, which makes
+      // esbuild keep every helper of util.js (a namespace object); importing the module itself lets it drop
+      // the unused ones.
+      const utilImport = 'import { util } from "../core/index.js";';
+      if (!source.includes(utilImport)) throw new Error(`zod-slim: expected ${utilImport} in ${args.path}`);
+      const direct = source
+        .replace(hook, '')
+        .replace(utilImport, 'import * as util from "../core/util.js";')
+        .replaceAll('core.util.', 'util.');
+      const { contents, dropped } = dropUnusedSchemaMethods(direct);
       if (dropped.length < 20)
         throw new Error(
           `zod-slim: expected zod's schema method objects in ${args.path}, dropped ${dropped.length}`,
@@ -196,7 +205,56 @@ export const zodNamespaceImports = {
         const rest = specifiers.filter((n) => n !== 'z');
         return `import * as z from 'zod';${rest.length ? ` import { ${rest.join(', ')} } from 'zod';` : ''}`;
       });
-      return { contents: rewritten, loader: 'ts' };
+      return { contents: nestedZodNamespaces(rewritten), loader: 'ts' };
+    });
+  },
+};
+
+/** zod's classic folder (the ESM build esbuild bundles), for {@link nestedZodNamespaces}. */
+const zodClassicDir = path.join(path.dirname(fileURLToPath(import.meta.resolve('zod'))), 'v4', 'classic');
+
+/**
+ * `z.coerce.number(…)` and `z.iso.datetime(…)` go through zod's NESTED namespaces (`export * as coerce`), which
+ * esbuild cannot resolve statically: it builds the namespace object and keeps every member (coerce.bigint,
+ * coerce.date, iso.duration…). Importing the module itself (the same file zod's index re-exports) keeps only what
+ * is called. Same semantics.
+ */
+function nestedZodNamespaces(source) {
+  let out = source;
+  for (const name of ['coerce', 'iso']) {
+    if (!out.includes(`z.${name}.`)) continue;
+    const local = `__zod_${name}`;
+    out = out.replaceAll(`z.${name}.`, `${local}.`);
+    out = `import * as ${local} from ${JSON.stringify(path.join(zodClassicDir, `${name}.js`))};\n${out}`;
+  }
+  return out;
+}
+
+/**
+ * node-appwrite does not declare `"sideEffects": false`, so importing `Client` and `Query` from its index keeps
+ * every module the index re-exports whose top level has a statement esbuild must assume effectful (e.g.
+ * `Operator`'s static members). Its modules only define classes, enums and helpers, so they are marked free of
+ * side effects here and unused ones are dropped.
+ */
+export const appwriteSideEffectFree = {
+  name: 'node-appwrite-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.appwriteSideEffects) return undefined;
+      const inAppwrite = args.importer.includes(`${path.sep}node-appwrite${path.sep}dist${path.sep}`);
+      if (!inAppwrite && !/^node-appwrite(\/|$)/.test(args.path)) return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { appwriteSideEffects: true },
+      });
+      if (
+        resolved.errors.length ||
+        !resolved.path.includes(`${path.sep}node-appwrite${path.sep}dist${path.sep}`)
+      )
+        return undefined;
+      return { path: resolved.path, sideEffects: false };
     });
   },
 };
@@ -221,7 +279,7 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
       'node:crypto': path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
       crypto: path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
     },
-    plugins: [zodSlim, zodNamespaceImports],
+    plugins: [zodSlim, zodNamespaceImports, appwriteSideEffectFree],
     define: { 'process.env.BUILD_VERSION': JSON.stringify(version) },
     footer: {
       js: '{const h=module.exports&&module.exports.default;if(typeof h==="function"){h.default=h;module.exports=h;}}',
