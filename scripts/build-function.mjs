@@ -19,6 +19,8 @@
  *   are declared with `lazySchema()` (resilience-core, schema/lazy-schema.ts; guarded by
  *   test/lazy-schemas.test.ts), so loading is mostly V8 compiling the file, which is why size matters too.
  *   `node:crypto` → scripts/shims/node-crypto.mjs, loaded on first use; the undici shim is lazy too.
+ *   `croner` → scripts/shims/croner.mjs: the real library is built into dist/croner.cjs beside the bundle
+ *   (shipped with dist/) and loaded the first time a cron expression is evaluated.
  * - The open-runtimes server `require()`s the entrypoint and calls `mod.default` or the module itself
  *   (platform notes §A1): the footer makes `module.exports` the handler, with `.default` pointing at itself,
  *   so both work (and `import()` sees it as the default export).
@@ -30,7 +32,7 @@
  * function's `npm run build` calls it), or `--all` for every folder in functions/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -278,6 +280,7 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
       'json-bigint': path.join(root, 'scripts', 'shims', 'json-bigint.mjs'),
       'node:crypto': path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
       crypto: path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
+      croner: CRONER_SHIM,
     },
     plugins: [zodSlim, zodNamespaceImports, appwriteSideEffectFree],
     define: { 'process.env.BUILD_VERSION': JSON.stringify(version) },
@@ -295,8 +298,37 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
  */
 export async function bundle({ entry, outfile, version }) {
   mkdirSync(path.dirname(outfile), { recursive: true });
-  await build(esbuildOptions({ entry, outfile, version }));
+  const result = await build({ ...esbuildOptions({ entry, outfile, version }), metafile: true });
+  // Files tree-shaken away still appear among the inputs: what counts is code of the stand-in in the output.
+  const usesCroner = Object.values(result.metafile.outputs).some((output) =>
+    Object.entries(output.inputs).some(
+      ([input, { bytesInOutput }]) => path.resolve(root, input) === CRONER_SHIM && bytesInOutput > 0,
+    ),
+  );
+  const chunk = path.join(path.dirname(outfile), CRONER_CHUNK);
+  if (usesCroner) await buildCronerChunk(chunk);
+  else rmSync(chunk, { force: true });
   return { outfile, bytes: statSync(outfile).size };
+}
+
+/** The croner stand-in (scripts/shims/croner.mjs) and the file it loads, beside the bundle. */
+const CRONER_SHIM = path.join(root, 'scripts', 'shims', 'croner.mjs');
+export const CRONER_CHUNK = 'croner.cjs';
+
+/** Builds the real croner as one minified CommonJS file (`Cron` only), for the stand-in to load on first use. */
+async function buildCronerChunk(outfile) {
+  await build({
+    stdin: { contents: "export { Cron } from 'croner';", resolveDir: root, loader: 'js' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    absWorkingDir: root,
+  });
 }
 
 /** Builds one function directory; returns the output path and size in bytes. */

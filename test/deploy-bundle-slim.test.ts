@@ -4,9 +4,10 @@
  * keep); every method our code calls stays, and a bundle built with THE config parses as zod does.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Cron } from 'croner';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { bundle, dropUnusedSchemaMethods } from '../scripts/build-function.mjs';
@@ -68,6 +69,36 @@ describe('zod schema methods in function bundles', () => {
       { name: 'ab', at: null },
       ['name: too_small', 'n: invalid_type'],
       [': unrecognized_keys'],
+    ]);
+  });
+
+  it('croner is built beside the bundle and loaded on first use, with the same results', async () => {
+    const entry = path.join(dir, 'cron-entry.ts');
+    writeFileSync(
+      entry,
+      `import { Cron } from 'croner';
+       export const next = (expr: string, tz: string, from: number) =>
+         new Cron(expr, { paused: true, mode: '5-part', timezone: tz }).nextRuns(3, new Date(from)).map((d) => d.getTime());`,
+    );
+    const outfile = path.join(dir, 'cron', 'out.cjs');
+    await bundle({ entry, outfile });
+    expect(existsSync(path.join(dir, 'cron', 'croner.cjs'))).toBe(true);
+    expect(readFileSync(outfile, 'utf8')).not.toMatch(/Cron: Invalid/); // croner's code is not in the bundle
+    const script = `
+      const before = Object.keys(require.cache).some((f) => f.endsWith('croner.cjs'));
+      const m = require(${JSON.stringify(outfile)});
+      const loaded = Object.keys(require.cache).some((f) => f.endsWith('croner.cjs'));
+      const runs = [m.next('*/15 9-17 * * 1-5', 'Europe/Berlin', Date.UTC(2026, 2, 27, 16)), m.next('0 2 * * *', 'America/New_York', Date.UTC(2026, 2, 7))];
+      console.log(JSON.stringify({ before, loaded, after: Object.keys(require.cache).some((f) => f.endsWith('croner.cjs')), runs }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script]).toString());
+    expect(out).toMatchObject({ before: false, loaded: false, after: true });
+    const real = (expr: string, tz: string, from: number) =>
+      new Cron(expr, { paused: true, mode: '5-part', timezone: tz })
+        .nextRuns(3, new Date(from))
+        .map((d) => d.getTime());
+    expect(out.runs).toEqual([
+      real('*/15 9-17 * * 1-5', 'Europe/Berlin', Date.UTC(2026, 2, 27, 16)),
+      real('0 2 * * *', 'America/New_York', Date.UTC(2026, 2, 7)),
     ]);
   });
 });
