@@ -10,6 +10,7 @@ export * from './rollout-input.ts';
 export * from './rollout-lock.ts';
 export * from './rollout-orchestrator.ts';
 export * from './rollout-policy.ts';
+export * from './rollout-preflight.ts';
 export * from './rollout-row.ts';
 export * from './rollout-view.ts';
 export * from './tables.ts';

@@ -3,9 +3,9 @@ import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
-import type { CodeBundle, ExecutionInfo, FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
+import type { CodeBundle, ExecutionInfo, FunctionsPlatform } from './functions-platform.ts';
 import { isProbeTimeout, mergeProbeTimeouts, messageOf, RolloutChecks } from './rollout-checks.ts';
-import { parseRolloutPolicy, parseStartInput } from './rollout-input.ts';
+import { parseRolloutPolicy } from './rollout-input.ts';
 import {
   commitFenced,
   type HeldLock,
@@ -14,6 +14,7 @@ import {
   tryAcquireRolloutLock,
 } from './rollout-lock.ts';
 import { type RolloutPolicy, rolloutBackoffDelay } from './rollout-policy.ts';
+import { preflightStart } from './rollout-preflight.ts';
 import { findLatestRollout, findUnfinishedRollout, isFinishedOrMissing } from './rollout-queries.ts';
 import {
   canTransition,
@@ -86,6 +87,12 @@ export interface RolloutHistoryPage {
   nextCursor: string | null;
 }
 
+/** What {@link RolloutOrchestrator.activateOnce} did. */
+type Activation =
+  | { kind: 'already-active' }
+  | { kind: 'activated'; at: number; ms: number }
+  | { kind: 'refused'; error: unknown; active: string | null };
+
 /** Thrown inside a run to stop at a step boundary when the run's time budget is spent. */
 class OutOfTime extends Error {}
 
@@ -153,69 +160,10 @@ export class RolloutOrchestrator {
    * is written (`INVALID_INPUT` / `NOT_FOUND`); a rollout already in progress for the function is `CONFLICT`.
    */
   async start(raw: unknown, options: RunOptions = {}): Promise<RolloutView> {
-    const input = parseStartInput(raw);
-    const policy = input.parsedPolicy;
-    const policyJson = JSON.stringify(policy);
-    if (policyJson.length > 20_000) {
-      throw errors.invalidInput('rollout policy too large', [
-        { path: 'policy', message: 'at most 20000 characters as JSON' },
-      ]);
-    }
-    const fn = await this.call(() => this.platform.getFunction(input.functionId));
-    if (!fn)
-      throw errors.notFound(`function ${input.functionId} does not exist`, { functionId: input.functionId });
-    const standbyId = input.skipHealthCheck
-      ? null
-      : (input.standbyFunctionId ?? this.standbyIdOf(input.functionId));
-    if (standbyId !== null) {
-      if (standbyId === input.functionId) {
-        throw errors.invalidInput('the standby twin must be another function', [
-          { path: 'standbyFunctionId', message: 'equals functionId' },
-        ]);
-      }
-      const twin = await this.call(() => this.platform.getFunction(standbyId));
-      if (!twin) {
-        throw errors.notFound(
-          `standby twin ${standbyId} does not exist: declare it in appwrite.json (same code, no events, no ` +
-            'schedule, execute []) or pass skipHealthCheck',
-          { standbyFunctionId: standbyId },
-        );
-      }
-      const unsafe = twinProblems(twin);
-      if (unsafe.length) {
-        throw errors.invalidInput(
-          `standby twin ${standbyId} is not a safe twin: ${unsafe.join('; ')}. A twin runs unvalidated code ` +
-            'on live data: declare it with no schedule, no events and execute [] (API keys only)',
-          unsafe.map((message) => ({ path: 'standbyFunctionId', message })),
-        );
-      }
-    }
-    let existingEntrypoint: string | null = null;
-    if (input.deploymentId !== undefined) {
-      const dep = await this.call(() => this.platform.getDeployment(input.functionId, input.deploymentId!));
-      if (!dep)
-        throw errors.notFound(`deployment ${input.deploymentId} of ${input.functionId} does not exist`);
-      if (dep.status === 'failed' || dep.status === 'canceled') {
-        throw errors.invalidInput(`deployment ${dep.id} cannot be rolled out: its build is ${dep.status}`, [
-          { path: 'deploymentId', message: `build ${dep.status}` },
-        ]);
-      }
-      existingEntrypoint = dep.entrypoint || null;
-      if (dep.id === fn.activeDeploymentId) {
-        throw errors.invalidInput(`deployment ${dep.id} is already active on ${fn.id}`, [
-          { path: 'deploymentId', message: 'already active' },
-        ]);
-      }
-      if (!input.code && standbyId !== null && !this.platform.downloadDeployment) {
-        throw errors.invalidInput('validating an existing deployment on the twin needs its code', [
-          {
-            path: 'code',
-            message: 'required unless skipHealthCheck (this platform cannot download deployments)',
-          },
-        ]);
-      }
-    }
-
+    const { input, policy, policyJson, fn, standbyId, existingEntrypoint } = await preflightStart(
+      { platform: this.platform, call: (f) => this.call(f), standbyIdOf: this.standbyIdOf },
+      raw,
+    );
     const id = newId();
     const acquired = await tryAcquireRolloutLock(
       this.store,
@@ -626,15 +574,12 @@ export class RolloutOrchestrator {
   private async stepSwitching(run: Run): Promise<void> {
     const { row } = run;
     const green = row.greenDeploymentId!;
-    const fn = await this.call(() => this.platform.getFunction(row.functionId));
-    if (!fn) throw errors.notFound(`function ${row.functionId} disappeared`);
     let switchedAt = this.clock.now();
-    if (fn.activeDeploymentId !== green) {
-      const t0 = this.clock.now();
-      const wall = performanceNow();
-      await this.call(() => this.platform.activateDeployment(row.functionId, green));
-      const ms = Math.round(performanceNow() - wall);
-      switchedAt = t0;
+    const activation = await this.activateOnce(row.functionId, green);
+    if (activation.kind === 'refused') throw activation.error;
+    if (activation.kind === 'activated') {
+      const { ms } = activation;
+      switchedAt = activation.at;
       run.switchedThisRun = true;
       await this.update(
         run,
@@ -768,24 +713,17 @@ export class RolloutOrchestrator {
         'failed',
         `${row.reason ?? 'rollback'}; no blue deployment to reactivate: green stays active`,
       );
-    const fn = await this.call(() => this.platform.getFunction(row.functionId));
-    if (!fn) throw errors.notFound(`function ${row.functionId} disappeared`);
-    if (fn.activeDeploymentId !== blue) {
-      const wall = performanceNow();
-      try {
-        await this.call(() => this.platform.activateDeployment(row.functionId, blue));
-      } catch (error) {
-        if (hasCode(error, 'NOT_FOUND', 'CONFLICT', 'INVALID_INPUT')) {
-          return this.finish(
-            run,
-            'failed',
-            `blue ${blue} cannot be reactivated (${messageOf(error)}): was it deleted (deployment retention)? ` +
-              `${fn.activeDeploymentId ?? 'nothing'} stays active`,
-          );
-        }
-        throw error;
-      }
-      const ms = Math.round(performanceNow() - wall);
+    const activation = await this.activateOnce(row.functionId, blue);
+    if (activation.kind === 'refused') {
+      return this.finish(
+        run,
+        'failed',
+        `blue ${blue} cannot be reactivated (${messageOf(activation.error)}): was it deleted (deployment ` +
+          `retention)? ${activation.active ?? 'nothing'} stays active`,
+      );
+    }
+    if (activation.kind === 'activated') {
+      const { ms } = activation;
       await this.update(
         run,
         { rollbackCalls: 1, rollbackMs: ms },
@@ -815,6 +753,28 @@ export class RolloutOrchestrator {
   }
 
   // ---- steps' helpers ----------------------------------------------------------------------------------
+
+  /**
+   * Makes `deploymentId` the active deployment of `functionId` with at most ONE activation call, and none when
+   * it is already active (so a resumed run never switches or rolls back twice): the one place the switch and
+   * the rollback activate. The platform refusing the deployment (`NOT_FOUND`, `CONFLICT`, `INVALID_INPUT`: deleted,
+   * not built) is returned as `refused` with the deployment that stays active; other failures are thrown.
+   */
+  private async activateOnce(functionId: string, deploymentId: string): Promise<Activation> {
+    const fn = await this.call(() => this.platform.getFunction(functionId));
+    if (!fn) throw errors.notFound(`function ${functionId} disappeared`);
+    if (fn.activeDeploymentId === deploymentId) return { kind: 'already-active' };
+    const at = this.clock.now();
+    const wall = performanceNow();
+    try {
+      await this.call(() => this.platform.activateDeployment(functionId, deploymentId));
+    } catch (error) {
+      if (hasCode(error, 'NOT_FOUND', 'CONFLICT', 'INVALID_INPUT'))
+        return { kind: 'refused', error, active: fn.activeDeploymentId };
+      throw error;
+    }
+    return { kind: 'activated', at, ms: Math.round(performanceNow() - wall) };
+  }
 
   /** The watch failed: roll back when allowed, else end `failed` with green still active. */
   private failWatch(run: Run, reason: string): Promise<void> {
@@ -1070,19 +1030,6 @@ function fitColumns(patch: Partial<RolloutRow>): Partial<RolloutRow> {
     out.validation = JSON.stringify({ skipped: false, truncated: true, chars: out.validation.length });
   }
   return out;
-}
-
-/**
- * Why a function is not a safe standby twin: a twin runs the new, unvalidated code against live data, so it
- * must never tick a schedule or react to events (a cron/event function's twin would process the same jobs and
- * windows a second time) and users must not reach it. Fields the platform does not report are not checked.
- */
-export function twinProblems(twin: FunctionInfo): string[] {
-  const problems: string[] = [];
-  if (twin.schedule) problems.push(`it has the schedule "${twin.schedule}"`);
-  if (twin.events?.length) problems.push(`it reacts to events (${twin.events.join(', ')})`);
-  if (twin.execute.length) problems.push(`users can execute it (${twin.execute.join(', ')})`);
-  return problems;
 }
 
 function unfinishedError(functionId: string, rolloutId: string, status: RolloutStatus) {
