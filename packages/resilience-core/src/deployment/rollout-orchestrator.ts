@@ -2,23 +2,16 @@ import { createHash } from 'node:crypto';
 import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
-import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
+import type { ListResult, TableStore } from '../ports/table-store.ts';
 import type { CodeBundle, ExecutionInfo, FunctionsPlatform } from './functions-platform.ts';
 import { isProbeTimeout, mergeProbeTimeouts, messageOf, RolloutChecks } from './rollout-checks.ts';
 import { parseRolloutPolicy } from './rollout-input.ts';
-import {
-  commitFenced,
-  type HeldLock,
-  type HolderGone,
-  releaseRolloutLock,
-  tryAcquireRolloutLock,
-} from './rollout-lock.ts';
+import { type RolloutEvent, RolloutJournal } from './rollout-journal.ts';
+import { type HeldLock, type HolderGone, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
 import { type RolloutPolicy, rolloutBackoffDelay } from './rollout-policy.ts';
 import { preflightStart } from './rollout-preflight.ts';
 import { findLatestRollout, findUnfinishedRollout, isFinishedOrMissing } from './rollout-queries.ts';
 import {
-  canTransition,
-  type EventRow,
   eventRowSchema,
   PRE_SWITCH_STATUSES,
   type RolloutRow,
@@ -30,10 +23,7 @@ import { type RolloutView, toRolloutView } from './rollout-view.ts';
 import { EVENTS_TABLE, LOCKS_TABLE, ROLLOUTS_TABLE } from './tables.ts';
 import { evaluateWatch, type WatchSummary, watchSummarySchema } from './watch-analysis.ts';
 
-/** A history entry as callers see it (also what `onEvent` receives, live). */
-export interface RolloutEvent extends EventRow {
-  id: string;
-}
+export type { RolloutEvent };
 
 /** Options of {@link RolloutOrchestrator}. */
 export interface RolloutOrchestratorOptions {
@@ -139,6 +129,7 @@ export class RolloutOrchestrator {
   private readonly standbyIdOf: (functionId: string) => string;
   private readonly attempts: number;
   private readonly checks: RolloutChecks;
+  private readonly journal: RolloutJournal;
   private readonly holderGone: HolderGone;
 
   constructor(options: RolloutOrchestratorOptions) {
@@ -152,6 +143,7 @@ export class RolloutOrchestrator {
     this.attempts = options.platformAttempts ?? 4;
     this.holderGone = options.holderGone ?? (() => false);
     this.checks = new RolloutChecks(this.platform, this.clock, (fn) => this.call(fn));
+    this.journal = new RolloutJournal(this.store, this.clock, this.onEvent);
   }
 
   /**
@@ -237,7 +229,7 @@ export class RolloutOrchestrator {
       `${input.deploymentId ?? '(new upload)'}${input.skipHealthCheck ? ', pre-switch validation SKIPPED' : ''}` +
       `${input.autoRollback ? '' : ', autoRollback OFF'}${retention}`;
     try {
-      await this.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
+      await this.journal.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
         level: input.skipHealthCheck ? 'warn' : 'info',
         message,
       });
@@ -266,7 +258,7 @@ export class RolloutOrchestrator {
       }
       run.code = options.code;
     }
-    await this.write(
+    await this.journal.write(
       run,
       [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: { runs: (run.row.runs ?? 0) + 1 } }],
       {
@@ -317,13 +309,13 @@ export class RolloutOrchestrator {
         abortRequested: true,
         abortReason: reason.slice(0, 500),
       });
-      const event = await this.appendEvent(
+      const event = await this.journal.appendEvent(
         id,
         { ...row, abortRequested: true },
         'warn',
         `manual rollback requested: ${reason}`,
       );
-      this.onEvent(event);
+      this.journal.emit(event);
       const fresh = rolloutRowSchema.parse(await this.store.get(ROLLOUTS_TABLE, id));
       return { outcome: 'requested', rollout: toRolloutView(id, fresh) };
     }
@@ -409,14 +401,14 @@ export class RolloutOrchestrator {
         await this.step(run);
       } catch (error) {
         if (error instanceof OutOfTime) {
-          await this.pause(run, 'run time budget spent; the next run resumes');
+          await this.journal.pause(run, 'run time budget spent; the next run resumes');
           return toRolloutView(run.id, run.row);
         }
         if (hasCode(error, 'LEASE_LOST')) throw error;
         if (hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN') || run.row.status === 'rolling_back') {
           // Transient, a write whose outcome even a re-read could not learn, or the rollback itself failed: keep
           // the state, let the next run (which re-reads the row under the lock) retry it at once.
-          await this.pause(run, `interrupted: ${messageOf(error)}`, 'error').catch(() => undefined);
+          await this.journal.pause(run, `interrupted: ${messageOf(error)}`, 'error').catch(() => undefined);
           throw error;
         }
         await this.failStep(run, error);
@@ -429,7 +421,9 @@ export class RolloutOrchestrator {
   private async step(run: Run): Promise<void> {
     switch (run.row.status) {
       case 'pending':
-        return this.transition(run, 'building', 'building green', { buildStartedAt: this.clock.now() });
+        return this.journal.transition(run, 'building', 'building green', {
+          buildStartedAt: this.clock.now(),
+        });
       case 'building':
         return this.stepBuilding(run);
       case 'validating':
@@ -449,7 +443,7 @@ export class RolloutOrchestrator {
     const { row } = run;
     if (row.greenDeploymentId === null) {
       if (!run.code) {
-        return this.finish(
+        return this.journal.finish(
           run,
           'failed',
           'the green upload was interrupted before it was recorded and this run has no code: nothing was switched; start a new rollout',
@@ -460,7 +454,7 @@ export class RolloutOrchestrator {
         this.platform.createDeployment(row.functionId, code, { activate: false }),
       );
       // The build deadline runs from the latest upload (a resumed run may upload long after the first try).
-      await this.update(
+      await this.journal.update(
         run,
         { greenDeploymentId: dep.id, buildStartedAt: this.clock.now() },
         `uploaded green ${dep.id} (inactive)`,
@@ -470,7 +464,7 @@ export class RolloutOrchestrator {
       const code = await this.codeForTwin(run);
       const twin = row.standbyFunctionId;
       const dep = await this.call(() => this.platform.createDeployment(twin, code, { activate: false }));
-      await this.update(
+      await this.journal.update(
         run,
         { standbyDeploymentId: dep.id, buildStartedAt: this.clock.now() },
         `uploaded the same code to the standby twin ${twin} as ${dep.id}`,
@@ -494,24 +488,29 @@ export class RolloutOrchestrator {
           this.platform.getDeployment(target.functionId, target.deploymentId),
         );
         if (!dep)
-          return this.finish(
+          return this.journal.finish(
             run,
             'failed',
             `${target.label} deployment ${target.deploymentId} disappeared during its build`,
           );
         if (dep.status === 'ready') {
           waiting.splice(waiting.indexOf(target), 1);
-          await this.note(run, 'info', `${target.label} build ready (${target.deploymentId})`);
+          await this.journal.note(run, 'info', `${target.label} build ready (${target.deploymentId})`);
         } else if (dep.status === 'failed' || dep.status === 'canceled') {
-          return this.finish(run, 'failed', `${target.label} build ${dep.status}: nothing was switched`, {
-            buildLogs: tail(dep.buildLogs, 500),
-          });
+          return this.journal.finish(
+            run,
+            'failed',
+            `${target.label} build ${dep.status}: nothing was switched`,
+            {
+              buildLogs: tail(dep.buildLogs, 500),
+            },
+          );
         }
       }
       if (waiting.length === 0) break;
       const left = startedAt + run.policy.buildTimeoutMs - this.clock.now();
       if (left <= 0) {
-        return this.finish(
+        return this.journal.finish(
           run,
           'failed',
           `build not ready within ${run.policy.buildTimeoutMs} ms: nothing was switched`,
@@ -526,7 +525,7 @@ export class RolloutOrchestrator {
       if (await this.heartbeat(run)) return;
     }
     if (row.skipHealthCheck) {
-      return this.transition(
+      return this.journal.transition(
         run,
         'switching',
         'pre-switch validation SKIPPED (skipHealthCheck): switching without a health check',
@@ -534,24 +533,25 @@ export class RolloutOrchestrator {
         'warn',
       );
     }
-    return this.transition(run, 'validating', 'validating green on the standby twin');
+    return this.journal.transition(run, 'validating', 'validating green on the standby twin');
   }
 
   private async stepValidating(run: Run): Promise<void> {
     const twin = run.row.standbyFunctionId!;
     const dep = run.row.standbyDeploymentId!;
     const fn = await this.call(() => this.platform.getFunction(twin));
-    if (!fn) return this.finish(run, 'failed', `standby twin ${twin} disappeared: nothing was switched`);
+    if (!fn)
+      return this.journal.finish(run, 'failed', `standby twin ${twin} disappeared: nothing was switched`);
     if (fn.activeDeploymentId !== dep) {
       await this.call(() => this.platform.activateDeployment(twin, dep));
-      await this.note(run, 'info', `activated ${dep} on the standby twin ${twin}`);
+      await this.journal.note(run, 'info', `activated ${dep} on the standby twin ${twin}`);
     }
     const health = await this.checks.checkHealth(twin, dep, run.policy.healthPath);
     const smokes = [];
     for (const smoke of run.policy.smokeRequests) smokes.push(await this.checks.checkSmoke(twin, smoke));
     const report = { skipped: false, functionId: twin, deploymentId: dep, health, smokes };
     const failures = [health, ...smokes].filter((c) => !c.ok);
-    await this.update(
+    await this.journal.update(
       run,
       { validation: JSON.stringify(report) },
       failures.length ? 'pre-switch validation failed' : 'pre-switch validation passed',
@@ -560,13 +560,13 @@ export class RolloutOrchestrator {
     );
     if (failures.length) {
       const first = failures[0]!;
-      return this.finish(
+      return this.journal.finish(
         run,
         'failed',
         `pre-switch validation failed on ${twin}: ${first.name}: ${first.problems.join('; ')}: nothing was switched`,
       );
     }
-    return this.transition(run, 'switching', 'switching traffic to green', {
+    return this.journal.transition(run, 'switching', 'switching traffic to green', {
       switchStartedAt: this.clock.now(),
     });
   }
@@ -581,7 +581,7 @@ export class RolloutOrchestrator {
       const { ms } = activation;
       switchedAt = activation.at;
       run.switchedThisRun = true;
-      await this.update(
+      await this.journal.update(
         run,
         { switchCalls: 1, switchMs: ms },
         `switched: green ${green} activated in 1 call (${ms} ms)`,
@@ -592,7 +592,7 @@ export class RolloutOrchestrator {
         },
       );
     } else if (row.switchCalls === null) {
-      await this.update(
+      await this.journal.update(
         run,
         { switchCalls: 0, switchMs: 0 },
         `green ${green} was already active (switched by an earlier run)`,
@@ -603,7 +603,7 @@ export class RolloutOrchestrator {
     if (!verified.ok) {
       const reason = `after the switch, executions did not run green: ${verified.problem}`;
       if (row.autoRollback && row.blueDeploymentId !== null) {
-        return this.transition(
+        return this.journal.transition(
           run,
           'rolling_back',
           reason,
@@ -611,10 +611,10 @@ export class RolloutOrchestrator {
           'error',
         );
       }
-      return this.finish(run, 'failed', reason);
+      return this.journal.finish(run, 'failed', reason);
     }
     const at = row.switchedAt ?? switchedAt;
-    return this.transition(run, 'watching', `verified: new executions run green ${green}; watching`, {
+    return this.journal.transition(run, 'watching', `verified: new executions run green ${green}; watching`, {
       switchedAt: at,
       watchUntil: at + run.policy.watchWindowMs,
     });
@@ -668,7 +668,7 @@ export class RolloutOrchestrator {
       const ended = now >= row.watchUntil!;
       const summary = verdict.summary;
       if (verdict.kind === 'failing') {
-        await this.update(
+        await this.journal.update(
           run,
           { watch: JSON.stringify(summary) },
           `watch: green failing: ${verdict.reason}`,
@@ -678,7 +678,7 @@ export class RolloutOrchestrator {
         return this.failWatch(run, `watch failed: ${verdict.reason}`);
       }
       if (ended) {
-        await this.update(
+        await this.journal.update(
           run,
           { watch: JSON.stringify(summary) },
           `watch ended: ${describeSummary(summary)}`,
@@ -686,13 +686,17 @@ export class RolloutOrchestrator {
           summary,
         );
         if (verdict.kind === 'healthy')
-          return this.finish(run, 'succeeded', `green healthy over the watch: ${describeSummary(summary)}`);
+          return this.journal.finish(
+            run,
+            'succeeded',
+            `green healthy over the watch: ${describeSummary(summary)}`,
+          );
         return this.failWatch(
           run,
           `not enough evidence: ${summary.samples} finished executions of green in the watch, ${policy.minSamples} required`,
         );
       }
-      await this.update(
+      await this.journal.update(
         run,
         { watch: JSON.stringify(summary) },
         `watch: ${verdict.kind}: ${describeSummary(summary)}`,
@@ -708,14 +712,14 @@ export class RolloutOrchestrator {
     const { row } = run;
     const blue = row.blueDeploymentId;
     if (blue === null)
-      return this.finish(
+      return this.journal.finish(
         run,
         'failed',
         `${row.reason ?? 'rollback'}; no blue deployment to reactivate: green stays active`,
       );
     const activation = await this.activateOnce(row.functionId, blue);
     if (activation.kind === 'refused') {
-      return this.finish(
+      return this.journal.finish(
         run,
         'failed',
         `blue ${blue} cannot be reactivated (${messageOf(activation.error)}): was it deleted (deployment ` +
@@ -724,7 +728,7 @@ export class RolloutOrchestrator {
     }
     if (activation.kind === 'activated') {
       const { ms } = activation;
-      await this.update(
+      await this.journal.update(
         run,
         { rollbackCalls: 1, rollbackMs: ms },
         `rolled back: blue ${blue} reactivated in 1 call (${ms} ms)`,
@@ -735,7 +739,7 @@ export class RolloutOrchestrator {
         },
       );
     } else if (row.rollbackCalls === null) {
-      await this.update(
+      await this.journal.update(
         run,
         { rollbackCalls: 0, rollbackMs: 0 },
         `blue ${blue} was already active again`,
@@ -744,12 +748,12 @@ export class RolloutOrchestrator {
     }
     const verified = await this.checks.verifyActive(row.functionId, blue, run.policy);
     if (!verified.ok)
-      await this.note(
+      await this.journal.note(
         run,
         'warn',
         `blue is active, but its verification execution failed: ${verified.problem}`,
       );
-    return this.finish(run, 'rolled_back', row.reason ?? 'rolled back');
+    return this.journal.finish(run, 'rolled_back', row.reason ?? 'rolled back');
   }
 
   // ---- steps' helpers ----------------------------------------------------------------------------------
@@ -779,7 +783,7 @@ export class RolloutOrchestrator {
   /** The watch failed: roll back when allowed, else end `failed` with green still active. */
   private failWatch(run: Run, reason: string): Promise<void> {
     if (run.row.autoRollback && run.row.blueDeploymentId !== null) {
-      return this.transition(
+      return this.journal.transition(
         run,
         'rolling_back',
         `${reason}: rolling back to blue ${run.row.blueDeploymentId}`,
@@ -791,14 +795,14 @@ export class RolloutOrchestrator {
       );
     }
     const why = run.row.autoRollback ? 'no blue deployment to go back to' : 'autoRollback is off';
-    return this.finish(run, 'failed', `${reason}; green stays active (${why})`);
+    return this.journal.finish(run, 'failed', `${reason}; green stays active (${why})`);
   }
 
   /** An unexpected error in a step: before the switch the rollout fails; after it, it rolls back. */
   private async failStep(run: Run, error: unknown): Promise<void> {
     const message = `${run.row.status} failed: ${messageOf(error)}`;
     if (PRE_SWITCH_STATUSES.includes(run.row.status))
-      return this.finish(run, 'failed', `${message}: nothing was switched`);
+      return this.journal.finish(run, 'failed', `${message}: nothing was switched`);
     if (run.row.status === 'switching' || run.row.status === 'watching') return this.failWatch(run, message);
     throw error;
   }
@@ -807,11 +811,11 @@ export class RolloutOrchestrator {
   private async abort(run: Run, reason: string): Promise<void> {
     const status = run.row.status;
     if (PRE_SWITCH_STATUSES.includes(status))
-      return this.finish(run, 'failed', `${reason}: aborted before the switch, nothing was switched`);
+      return this.journal.finish(run, 'failed', `${reason}: aborted before the switch, nothing was switched`);
     if (status === 'switching' || status === 'watching' || status === 'succeeded' || status === 'failed') {
       if (run.row.blueDeploymentId === null)
-        return this.finish(run, 'failed', `${reason}; no blue deployment to reactivate`);
-      return this.transition(
+        return this.journal.finish(run, 'failed', `${reason}; no blue deployment to reactivate`);
+      return this.journal.transition(
         run,
         'rolling_back',
         `${reason}: rolling back to blue ${run.row.blueDeploymentId}`,
@@ -840,7 +844,8 @@ export class RolloutOrchestrator {
       await this.abort(run, `manual rollback: ${fresh.abortReason ?? 'requested'}`);
       return run.row.status !== before;
     }
-    if (run.lock.expiresAt - this.clock.now() < run.policy.lockTtlMs / 2) await this.write(run, [], null);
+    if (run.lock.expiresAt - this.clock.now() < run.policy.lockTtlMs / 2)
+      await this.journal.write(run, [], null);
     return false;
   }
 
@@ -854,89 +859,7 @@ export class RolloutOrchestrator {
     return { archive, entrypoint: run.row.entrypoint ?? 'dist/main.js' };
   }
 
-  // ---- persistence -------------------------------------------------------------------------------------
-
-  /** Moves to `to` (a legal transition) with `patch`, recording a history entry. */
-  private async transition(
-    run: Run,
-    to: RolloutStatus,
-    message: string,
-    patch: Partial<RolloutRow> = {},
-    level: EventRow['level'] = 'info',
-  ): Promise<void> {
-    if (!canTransition(run.row.status, to)) {
-      throw errors.internal(`illegal rollout transition ${run.row.status} → ${to}`);
-    }
-    await this.update(run, { ...patch, status: to }, message, level);
-  }
-
-  /** Ends the rollout in a terminal status. */
-  private finish(
-    run: Run,
-    to: 'succeeded' | 'failed' | 'rolled_back',
-    reason: string,
-    details?: Record<string, unknown>,
-  ): Promise<void> {
-    const level = to === 'succeeded' ? 'info' : to === 'rolled_back' ? 'warn' : 'error';
-    if (!canTransition(run.row.status, to))
-      throw errors.internal(`illegal rollout transition ${run.row.status} → ${to}`);
-    return this.update(run, { status: to, reason, finishedAt: this.clock.now() }, reason, level, details);
-  }
-
-  /** Records a history entry without changing the row. */
-  private note(run: Run, level: EventRow['level'], message: string, details?: unknown): Promise<void> {
-    return this.update(run, {}, message, level, details);
-  }
-
-  /** A fenced update of the rollout row plus a history entry. */
-  private async update(
-    run: Run,
-    patch: Partial<RolloutRow>,
-    message: string,
-    level: EventRow['level'] = 'info',
-    details?: unknown,
-  ): Promise<void> {
-    const fitted = fitColumns(patch);
-    const ops: WriteOp[] = Object.keys(fitted).length
-      ? [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: fitted }]
-      : [];
-    const next = { ...run.row, ...fitted };
-    await this.write(run, ops, { level, message, details }, next);
-    run.row = next;
-  }
-
-  /** The one write path of a run: `ops` plus an optional event, fenced by the lock, in one transaction. */
-  private async write(
-    run: Run,
-    ops: WriteOp[],
-    event: { level: EventRow['level']; message: string; details?: unknown } | null,
-    rowAfter: RolloutRow = run.row,
-  ): Promise<void> {
-    const all = [...ops];
-    let created: RolloutEvent | null = null;
-    if (event) {
-      created = {
-        id: newId(),
-        rolloutId: run.id,
-        functionId: rowAfter.functionId,
-        at: this.clock.now(),
-        status: rowAfter.status,
-        level: event.level,
-        message: event.message.slice(0, 1000),
-        details: event.details === undefined ? null : JSON.stringify(event.details).slice(0, 8000),
-      };
-      const { id, ...data } = created;
-      all.push({ action: 'create', table: EVENTS_TABLE, id, data });
-    }
-    await commitFenced(this.store, run.lock, this.clock.now() + run.policy.lockTtlMs, all);
-    if (created) this.safeEmit(created);
-  }
-
-  /** Leaves the rollout resumable: records why, and expires the lease so the next run may continue at once. */
-  private async pause(run: Run, message: string, level: EventRow['level'] = 'warn'): Promise<void> {
-    await this.write(run, [], { level, message });
-    await commitFenced(this.store, run.lock, this.clock.now(), []);
-  }
+  // ---- persistence: this.journal (rollout-journal.ts) -------------------------------------------------
 
   private async takeOver(id: string, row: RolloutRow, options: RunOptions): Promise<Run> {
     const policy = parseRolloutPolicy(JSON.parse(row.policy));
@@ -964,27 +887,6 @@ export class RolloutOrchestrator {
     };
   }
 
-  private async appendEvent(
-    id: string,
-    row: RolloutRow,
-    level: EventRow['level'],
-    message: string,
-  ): Promise<RolloutEvent> {
-    const event: RolloutEvent = {
-      id: newId(),
-      rolloutId: id,
-      functionId: row.functionId,
-      at: this.clock.now(),
-      status: row.status,
-      level,
-      message,
-      details: null,
-    };
-    const { id: eventId, ...data } = event;
-    await this.store.create(EVENTS_TABLE, eventId, data);
-    return event;
-  }
-
   /**
    * The lock is held by a run whose lease has not ended and that nothing proves gone. Says exactly when another
    * run can take over: `details.retryAt` (ISO) and `details.retryInMs`.
@@ -1010,26 +912,6 @@ export class RolloutOrchestrator {
       }
     }
   }
-
-  private safeEmit(event: RolloutEvent): void {
-    try {
-      this.onEvent(event);
-    } catch {
-      // Progress display must never break a rollout.
-    }
-  }
-}
-
-/** Keeps free-text columns within their sizes (tables.ts), so a long report never fails a write. */
-function fitColumns(patch: Partial<RolloutRow>): Partial<RolloutRow> {
-  const out = { ...patch };
-  if (typeof out.reason === 'string') out.reason = out.reason.slice(0, 2000);
-  if (typeof out.abortReason === 'string') out.abortReason = out.abortReason.slice(0, 500);
-  if (typeof out.validation === 'string' && out.validation.length > 20_000) {
-    // The full report is in the event history (details are capped there too).
-    out.validation = JSON.stringify({ skipped: false, truncated: true, chars: out.validation.length });
-  }
-  return out;
 }
 
 function unfinishedError(functionId: string, rolloutId: string, status: RolloutStatus) {
