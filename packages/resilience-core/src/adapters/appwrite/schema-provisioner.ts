@@ -281,6 +281,51 @@ export async function planSchema(options: PlanSchemaOptions): Promise<SchemaPlan
   return { databaseId, databaseExists: database !== null, tables };
 }
 
+/** A counter column ({@link ColumnSpec.counter}) that holds NULL in some rows (increments of them count nothing). */
+export interface NullCounter {
+  table: string;
+  column: string;
+  /** Rows holding NULL (Appwrite counts up to 5,000). */
+  rows: number;
+}
+
+/**
+ * The counter columns of the given (existing) tables that hold NULL in some rows — e.g. added by `appwrite push
+ * tables` to a table that had rows, which `npm run deploy` would backfill. READ-ONLY: one `isNull` list (limit 1,
+ * with its total) per counter column the server has; `npm run doctor` reports them.
+ */
+export async function findNullCounters(options: {
+  client: Client;
+  databaseId?: string;
+  tables: readonly TableState[];
+}): Promise<NullCounter[]> {
+  const db = new TablesDB(options.client);
+  const databaseId = options.databaseId ?? DATABASE_ID;
+  const out: NullCounter[] = [];
+  for (const { plan, remote } of options.tables) {
+    if (!remote) continue;
+    const present = new Set((remote.columns ?? []).map((c) => c.key));
+    for (const column of plan.spec.columns.filter((c) => c.counter && present.has(c.key))) {
+      const tableId = plan.spec.$id;
+      let total: number;
+      try {
+        ({ total } = await db.listRows({
+          databaseId,
+          tableId,
+          queries: [Query.isNull(column.key), Query.select(['$id']), Query.limit(1)],
+        }));
+      } catch (error) {
+        throw translateAppwriteError(error, {
+          operation: 'list null counters',
+          id: `${tableId}.${column.key}`,
+        });
+      }
+      if (total > 0) out.push({ table: tableId, column: column.key, rows: total });
+    }
+  }
+  return out;
+}
+
 /** Provisions the database and tables; see the file header. Throws CONFLICT listing every refused change. */
 export async function provisionSchema(options: ProvisionOptions): Promise<ProvisionReport> {
   const db = new TablesDB(options.client);
