@@ -51,6 +51,7 @@ import {
   retryTransient,
   rolloutExitCode,
   rolloutVerdictLines,
+  startWithRetries,
   stopwatch,
   waitUntil,
 } from './lib/rollout-runner.ts';
@@ -192,15 +193,19 @@ function verdict(view: RolloutView): number {
   return rolloutExitCode(view);
 }
 
-/** Retries transient failures of a driving command ({@link retryTransient}), printing the countdown. */
-function withRetries(attempt: (n: number) => Promise<RolloutView>): Promise<RolloutView> {
-  return retryTransient(attempt, {
+/** How a driving command retries transient failures ({@link retryTransient}), printing the countdown. */
+function retryOptions() {
+  return {
     maxWaitMs: num('retry-for-ms') ?? 300_000,
-    out: (line) =>
+    out: (line: string) =>
       values.json ? console.log(JSON.stringify({ type: 'retry', message: line })) : console.log(line),
-  });
+  };
 }
 
+/** Retries transient failures of a driving command. */
+function withRetries(attempt: (n: number) => Promise<RolloutView>): Promise<RolloutView> {
+  return retryTransient(attempt, retryOptions());
+}
 /**
  * `resume`, taking over the lock when its holder is gone; when a live (or unprovable) holder's lease has not
  * ended, refuses saying when it ends, or with --wait waits for it and tries again.
@@ -229,7 +234,6 @@ async function main(): Promise<number> {
   switch (command) {
     case 'start': {
       const code = await codeFromArgs(!values.deployment);
-      const startedAt = Date.now();
       const input = {
         functionId,
         ...(code ? { code } : {}),
@@ -239,16 +243,13 @@ async function main(): Promise<number> {
         autoRollback: !values['no-auto-rollback'],
         policy: policyFromArgs(),
       };
-      const view = await withRetries(async (n) => {
-        if (n === 0) return orchestrator.start(input, run);
-        // A retry: continue the rollout this process started, if it was recorded; else start it again.
-        const current = await orchestrator.current(functionId!);
-        const ours =
-          current !== null &&
-          (current.rolloutId === drivenRolloutId || Date.parse(current.startedAt) >= startedAt - 5_000);
-        if (!ours) return orchestrator.start(input, run);
-        if (current.done) return current;
-        return orchestrator.resume(functionId!, { ...run, ...(code ? { code } : {}) });
+      const view = await startWithRetries({
+        orchestrator,
+        functionId: functionId!,
+        start: () => orchestrator.start(input, run),
+        resume: { ...run, ...(code ? { code } : {}) },
+        retry: retryOptions(),
+        drivenRolloutId: () => drivenRolloutId,
       });
       return verdict(view);
     }

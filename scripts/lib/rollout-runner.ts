@@ -16,6 +16,7 @@ import {
   hasCode,
   type LockRow,
   type PlatformCallStats,
+  type ResumeOptions,
   type RolloutEvent,
   RolloutOrchestrator,
   type RolloutView,
@@ -151,6 +152,34 @@ export async function retryTransient<T>(
       waited += delay;
     }
   }
+}
+
+/**
+ * Starts a rollout of `functionId` through {@link retryTransient}: the first attempt runs `start()`; a retry
+ * continues the rollout this process started when it was recorded (the newest rollout of the function is the one
+ * `drivenRolloutId()` names, or began at or after this call: resumed, or returned when it has already finished),
+ * and starts again when it was not. The rollout's lock is this process's own, so the resume takes it back at once.
+ */
+export function startWithRetries(args: {
+  orchestrator: RolloutOrchestrator;
+  functionId: string;
+  start: () => Promise<RolloutView>;
+  resume: ResumeOptions;
+  retry: RetryTransientOptions;
+  /** The rollout this process's history entries named first (null before any). */
+  drivenRolloutId: () => string | null;
+}): Promise<RolloutView> {
+  const startedAt = Date.now();
+  return retryTransient(async (n) => {
+    if (n === 0) return args.start();
+    const current = await args.orchestrator.current(args.functionId);
+    const ours =
+      current !== null &&
+      (current.rolloutId === args.drivenRolloutId() || Date.parse(current.startedAt) >= startedAt - 5_000);
+    if (!ours) return args.start();
+    if (current.done) return current;
+    return args.orchestrator.resume(args.functionId, args.resume);
+  }, args.retry);
 }
 
 /** Sleeps until `untilMs` (epoch ms), printing a countdown like {@link retryTransient}. */
