@@ -59,13 +59,11 @@ describe('the watch and timed-out probes', () => {
     const probes = timeOutProbes(w, 3, { recordLikeAppwrite: true });
     const view = await settle(
       w.clock,
-      w
-        .orchestrator()
-        .start({
-          functionId: 'app',
-          code: simBundle(),
-          policy: { ...fastPolicy, maxErrorRate: 0.5, maxP95LatencyMs: 60_000 },
-        }),
+      w.orchestrator().start({
+        functionId: 'app',
+        code: simBundle(),
+        policy: { ...fastPolicy, maxErrorRate: 0.5, maxP95LatencyMs: 60_000 },
+      }),
     );
     expect(probes.timedOut()).toBe(3);
     expect(view.status).toBe('succeeded');
