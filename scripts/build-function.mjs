@@ -10,6 +10,8 @@
  *   - zod: its 40 locales → English only, and the opt-in `z.compile` / `z.fromJSONSchema` and JSON Schema
  *     generation (`z.toJSONSchema`, `schema.toJSONSchema()`, `~standard.jsonSchema`) → stubs that throw (zod's
  *     `z` namespace object and per-schema JSON Schema hooks defeat tree-shaking, so unused parts are cut here);
+ *     and the chainable schema methods no bundled code calls (`.email()`, `.ipv6()`, `.partial()`, …: each keeps
+ *     its schema class, check and regex alive from the prototype) are dropped ({@link dropUnusedSchemaMethods});
  *   - resilience-core declares `"sideEffects": false`, so services a function does not use are dropped;
  *   - the adapters call TablesDB/Teams endpoints through `Client.call` instead of the SDK's service classes;
  *   - `import { z } from 'zod'` in our code is compiled as `import * as z` (see {@link zodNamespaceImports}).
@@ -17,6 +19,8 @@
  *   are declared with `lazySchema()` (resilience-core, schema/lazy-schema.ts; guarded by
  *   test/lazy-schemas.test.ts), so loading is mostly V8 compiling the file, which is why size matters too.
  *   `node:crypto` → scripts/shims/node-crypto.mjs, loaded on first use; the undici shim is lazy too.
+ *   `croner` → scripts/shims/croner.mjs: the real library is built into dist/croner.cjs beside the bundle
+ *   (shipped with dist/) and loaded the first time a cron expression is evaluated.
  * - The open-runtimes server `require()`s the entrypoint and calls `mod.default` or the module itself
  *   (platform notes §A1): the footer makes `module.exports` the handler, with `.default` pointing at itself,
  *   so both work (and `import()` sees it as the default export).
@@ -28,7 +32,7 @@
  * function's `npm run build` calls it), or `--all` for every folder in functions/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -79,6 +83,52 @@ function jsonSchemaStubs(realPath, no) {
     .join('\n');
 }
 
+/**
+ * Method names the bundled code can call on a zod schema: every `.name(` in our own sources (resilience-core and
+ * the functions, tests included: broader is safer), plus the methods zod itself calls on a schema
+ * (`this.x(`, `inst.x(`, `schema.x(`, `def.innerType.x(` in zod's classic and core files).
+ */
+function calledMethodNames() {
+  const names = new Set();
+  const scan = (dir, ext, pattern) => {
+    if (!existsSync(dir)) return;
+    for (const file of readdirSync(dir, { recursive: true })) {
+      if (!String(file).endsWith(ext) || String(file).includes('node_modules')) continue;
+      for (const m of readFileSync(path.join(dir, String(file)), 'utf8').matchAll(pattern)) names.add(m[1]);
+    }
+  };
+  const ours = /\.\s*([A-Za-z_$][\w$]*)\s*\(/g;
+  scan(path.join(root, 'packages', 'resilience-core', 'src'), '.ts', ours);
+  for (const fn of readdirSync(path.join(root, 'functions')))
+    scan(path.join(root, 'functions', fn, 'src'), '.ts', ours);
+  const zodDir = path.dirname(fileURLToPath(import.meta.resolve('zod/v4/core')));
+  const zods = /\b(?:this|inst|schema|def\.innerType)\.([A-Za-z_$][\w$]*)\(/g;
+  for (const dir of [zodDir, path.join(zodDir, '..', 'classic')]) scan(dir, '.js', zods);
+  return names;
+}
+
+let calledMethods;
+
+/**
+ * zod's classic schemas put their chainable methods (`.email()`, `.uuid()`, `.ipv6()`, `.partial()`, …) on each
+ * schema class's prototype, so every method keeps its schema class, check and regex in the bundle whether called
+ * or not. This drops the methods no bundled code calls ({@link calledMethodNames}); calling one would be a
+ * TypeError ("….email is not a function"), which the scan rules out for our code.
+ */
+export function dropUnusedSchemaMethods(source) {
+  calledMethods ??= calledMethodNames();
+  const dropped = [];
+  const contents = source.replace(
+    /^ {4}([A-Za-z_$][\w$]*)\(([^)\n]*)\) \{\n[\s\S]*?^ {4}\},?\n/gm,
+    (whole, name) => {
+      if (calledMethods.has(name)) return whole;
+      dropped.push(name);
+      return '';
+    },
+  );
+  return { contents, dropped };
+}
+
 /** Cuts the parts of zod a function never uses (see the header). */
 export const zodSlim = {
   name: 'zod-slim',
@@ -116,7 +166,21 @@ export const zodSlim = {
       const count = source.match(hook)?.length ?? 0;
       if (count < 30)
         throw new Error(`zod-slim: expected zod's processJSONSchema hooks in ${args.path}, found ${count}`);
-      return { contents: source.replace(hook, ''), resolveDir: path.dirname(args.path), loader: 'js' };
+      // `import { util } from "../core/index.js"` reaches util.js through a namespace RE-export, which makes
+      // esbuild keep every helper of util.js (a namespace object); importing the module itself lets it drop
+      // the unused ones.
+      const utilImport = 'import { util } from "../core/index.js";';
+      if (!source.includes(utilImport)) throw new Error(`zod-slim: expected ${utilImport} in ${args.path}`);
+      const direct = source
+        .replace(hook, '')
+        .replace(utilImport, 'import * as util from "../core/util.js";')
+        .replaceAll('core.util.', 'util.');
+      const { contents, dropped } = dropUnusedSchemaMethods(direct);
+      if (dropped.length < 20)
+        throw new Error(
+          `zod-slim: expected zod's schema method objects in ${args.path}, dropped ${dropped.length}`,
+        );
+      return { contents, resolveDir: path.dirname(args.path), loader: 'js' };
     });
   },
 };
@@ -143,7 +207,56 @@ export const zodNamespaceImports = {
         const rest = specifiers.filter((n) => n !== 'z');
         return `import * as z from 'zod';${rest.length ? ` import { ${rest.join(', ')} } from 'zod';` : ''}`;
       });
-      return { contents: rewritten, loader: 'ts' };
+      return { contents: nestedZodNamespaces(rewritten), loader: 'ts' };
+    });
+  },
+};
+
+/** zod's classic folder (the ESM build esbuild bundles), for {@link nestedZodNamespaces}. */
+const zodClassicDir = path.join(path.dirname(fileURLToPath(import.meta.resolve('zod'))), 'v4', 'classic');
+
+/**
+ * `z.coerce.number(…)` and `z.iso.datetime(…)` go through zod's NESTED namespaces (`export * as coerce`), which
+ * esbuild cannot resolve statically: it builds the namespace object and keeps every member (coerce.bigint,
+ * coerce.date, iso.duration…). Importing the module itself (the same file zod's index re-exports) keeps only what
+ * is called. Same semantics.
+ */
+function nestedZodNamespaces(source) {
+  let out = source;
+  for (const name of ['coerce', 'iso']) {
+    if (!out.includes(`z.${name}.`)) continue;
+    const local = `__zod_${name}`;
+    out = out.replaceAll(`z.${name}.`, `${local}.`);
+    out = `import * as ${local} from ${JSON.stringify(path.join(zodClassicDir, `${name}.js`))};\n${out}`;
+  }
+  return out;
+}
+
+/**
+ * node-appwrite does not declare `"sideEffects": false`, so importing `Client` and `Query` from its index keeps
+ * every module the index re-exports whose top level has a statement esbuild must assume effectful (e.g.
+ * `Operator`'s static members). Its modules only define classes, enums and helpers, so they are marked free of
+ * side effects here and unused ones are dropped.
+ */
+export const appwriteSideEffectFree = {
+  name: 'node-appwrite-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.appwriteSideEffects) return undefined;
+      const inAppwrite = args.importer.includes(`${path.sep}node-appwrite${path.sep}dist${path.sep}`);
+      if (!inAppwrite && !/^node-appwrite(\/|$)/.test(args.path)) return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { appwriteSideEffects: true },
+      });
+      if (
+        resolved.errors.length ||
+        !resolved.path.includes(`${path.sep}node-appwrite${path.sep}dist${path.sep}`)
+      )
+        return undefined;
+      return { path: resolved.path, sideEffects: false };
     });
   },
 };
@@ -167,8 +280,9 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
       'json-bigint': path.join(root, 'scripts', 'shims', 'json-bigint.mjs'),
       'node:crypto': path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
       crypto: path.join(root, 'scripts', 'shims', 'node-crypto.mjs'),
+      croner: CRONER_SHIM,
     },
-    plugins: [zodSlim, zodNamespaceImports],
+    plugins: [zodSlim, zodNamespaceImports, appwriteSideEffectFree],
     define: { 'process.env.BUILD_VERSION': JSON.stringify(version) },
     footer: {
       js: '{const h=module.exports&&module.exports.default;if(typeof h==="function"){h.default=h;module.exports=h;}}',
@@ -184,8 +298,37 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
  */
 export async function bundle({ entry, outfile, version }) {
   mkdirSync(path.dirname(outfile), { recursive: true });
-  await build(esbuildOptions({ entry, outfile, version }));
+  const result = await build({ ...esbuildOptions({ entry, outfile, version }), metafile: true });
+  // Files tree-shaken away still appear among the inputs: what counts is code of the stand-in in the output.
+  const usesCroner = Object.values(result.metafile.outputs).some((output) =>
+    Object.entries(output.inputs).some(
+      ([input, { bytesInOutput }]) => path.resolve(root, input) === CRONER_SHIM && bytesInOutput > 0,
+    ),
+  );
+  const chunk = path.join(path.dirname(outfile), CRONER_CHUNK);
+  if (usesCroner) await buildCronerChunk(chunk);
+  else rmSync(chunk, { force: true });
   return { outfile, bytes: statSync(outfile).size };
+}
+
+/** The croner stand-in (scripts/shims/croner.mjs) and the file it loads, beside the bundle. */
+const CRONER_SHIM = path.join(root, 'scripts', 'shims', 'croner.mjs');
+export const CRONER_CHUNK = 'croner.cjs';
+
+/** Builds the real croner as one minified CommonJS file (`Cron` only), for the stand-in to load on first use. */
+async function buildCronerChunk(outfile) {
+  await build({
+    stdin: { contents: "export { Cron } from 'croner';", resolveDir: root, loader: 'js' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    absWorkingDir: root,
+  });
 }
 
 /** Builds one function directory; returns the output path and size in bytes. */

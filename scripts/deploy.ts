@@ -54,9 +54,11 @@ import { buildFunction } from './build-function.mjs';
 import {
   createRolloutRunner,
   formatRolloutEvent,
+  processOwner,
   type RolloutRunner,
   readPolicyFile,
   rolloutVerdictLines,
+  startWithRetries,
   stopwatch,
 } from './lib/rollout-runner.ts';
 import { tarGz } from './lib/tar-gz.ts';
@@ -78,6 +80,8 @@ export interface DeployOptions {
   only?: readonly string[];
   /** Upload code even when unchanged. */
   redeploy?: boolean;
+  /** Longest total wait retrying a rollout's transient failures (Appwrite unreachable…), ms. Default 300000. */
+  retryForMs?: number;
   /** Where variable values come from. Default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Progress lines. Default stdout. */
@@ -146,6 +150,7 @@ const SYMBOL: Record<ProvisionEvent['status'], string> = {
   waiting: '…',
   available: '✓',
   extra: '?',
+  backfilled: '↻',
 };
 
 /** Deploys; see the file header. Throws with a readable message on any refusal or failure. */
@@ -251,6 +256,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
   out('▸ code');
   let runner: RolloutRunner | undefined;
+  /** The rollout of the function being rolled out, from its first history entry. */
+  let drivenRolloutId: string | null = null;
   // The stopwatch of the rollout being driven (progress lines show the time since it started).
   let elapsed = stopwatch();
   for (const [index, fn] of selected.entries()) {
@@ -311,30 +318,44 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       endpoint: options.endpoint,
       projectId: options.projectId,
       key: options.key,
-      owner: `deploy-${process.pid}`,
-      onEvent: (e) => out(`    ${formatRolloutEvent(e, elapsed())}`),
+      owner: processOwner('deploy'),
+      onEvent: (e) => {
+        drivenRolloutId ??= e.rolloutId;
+        out(`    ${formatRolloutEvent(e, elapsed())}`);
+      },
     });
+    drivenRolloutId = null;
     await finishUnfinishedRollout(runner, fn.$id, out);
     elapsed = stopwatch();
     const before = runner.platform.stats.calls;
     const beforeByMethod = { ...runner.platform.stats.byMethod };
-    const view = await runner.orchestrator
-      .start({
-        functionId: fn.$id,
-        standbyFunctionId: twinId,
-        code: { archive: new Uint8Array(archive), entrypoint: fn.entrypoint, commands: fn.commands },
-        ...(options.policy !== undefined ? { policy: options.policy } : {}),
-      })
-      .catch((error: unknown) => {
-        // A rollout another run left unfinished (or one still running) blocks a new one: say how to clear it.
-        if (hasCode(error, 'CONFLICT')) {
-          throw new Error(
-            `${(error as Error).message}. Finish it with \`npm run rollout -- resume ${fn.$id}\` (or ` +
-              `\`npm run rollout -- rollback ${fn.$id}\`), then deploy again`,
-          );
-        }
-        throw error;
-      });
+    const code = { archive: new Uint8Array(archive), entrypoint: fn.entrypoint, commands: fn.commands };
+    const orchestrator = runner.orchestrator;
+    // Transient failures (Appwrite unreachable, 5xx, unknown commit outcomes) are retried with a countdown,
+    // continuing the rollout this deploy started (shared with `npm run rollout`).
+    const view = await startWithRetries({
+      orchestrator,
+      functionId: fn.$id,
+      start: () =>
+        orchestrator.start({
+          functionId: fn.$id,
+          standbyFunctionId: twinId,
+          code,
+          ...(options.policy !== undefined ? { policy: options.policy } : {}),
+        }),
+      resume: { code },
+      retry: { maxWaitMs: options.retryForMs ?? 300_000, out: (line) => out(`    ${line}`) },
+      drivenRolloutId: () => drivenRolloutId,
+    }).catch((error: unknown) => {
+      // A rollout another run left unfinished (or one still running) blocks a new one: say how to clear it.
+      if (hasCode(error, 'CONFLICT')) {
+        throw new Error(
+          `${(error as Error).message}. Finish it with \`npm run rollout -- resume ${fn.$id}\` (or ` +
+            `\`npm run rollout -- rollback ${fn.$id}\`), then deploy again`,
+        );
+      }
+      throw error;
+    });
     const calls = {
       calls: runner.platform.stats.calls - before,
       byMethod: Object.fromEntries(

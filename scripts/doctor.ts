@@ -9,7 +9,8 @@
  *               key scopes: a 401 `general_unauthorized_scope` met by any check names the missing scope
  *   schema      the database and every table of appwrite.json (`allTables`), each column and index present, of
  *               a compatible type (the deploy's own comparison: `planSchema` / `planTable` of
- *               resilience-core/adapters/appwrite) and `available`
+ *               resilience-core/adapters/appwrite) and `available`; no counter column holding NULL
+ *               (`findNullCounters`: one list per counter column; `npm run deploy` backfills them)
  *   functions   every function of appwrite.json (scripts/appwrite-config.ts): runtime, schedule, events,
  *               execute, scopes, timeout, enabled, entrypoint (✗ when different; name/logging/commands/
  *               specification ! — `npm run deploy` fixes both); an active deployment with status `ready`;
@@ -38,7 +39,7 @@ import {
   ROLLOUTS_TABLE,
   type TableSpec,
 } from 'resilience-core';
-import { planSchema, type TableState } from 'resilience-core/adapters/appwrite';
+import { findNullCounters, planSchema, type TableState } from 'resilience-core/adapters/appwrite';
 import { z } from 'zod';
 import {
   functions as declaredFunctions,
@@ -265,6 +266,21 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       const line = tableLine(state);
       checks.push({ area: 'schema', id: `schema.${state.plan.spec.$id}`, ...line, calls: 0 });
     }
+    await check('schema', 'schema.counters', async () => {
+      const counters = tableStates.reduce(
+        (n, s) => n + (s.remote ? s.plan.spec.columns.filter((c) => c.counter).length : 0),
+        0,
+      );
+      const nulls = await findNullCounters({ client, databaseId: DATABASE_ID, tables: tableStates });
+      if (!nulls.length)
+        return { status: 'ok', message: `counters: no NULL in ${counters} counter column(s)` };
+      return {
+        status: 'fail',
+        message:
+          `counters hold NULL (increments of NULL count nothing): ` +
+          `${nulls.map((n) => `${n.table}.${n.column} in ${n.rows} row(s)`).join(', ')}: run npm run deploy (it backfills them)`,
+      };
+    });
   }
 
   // ── functions and twins ───────────────────────────────────────────────────────────────────────────────────

@@ -22,6 +22,11 @@
  * Policy: --policy FILE.json and/or --watch-ms, --interval-ms, --min-samples, --max-error-rate, --max-p95-ms,
  * --build-timeout-ms, --build-poll-max-ms, --lock-ttl-ms, --health-path, --resume-policy resume|rollback; --skip-health-check;
  * --no-auto-rollback; --max-run-ms N (stop after N ms, resumable).
+ * Flaky server: a transient failure (Appwrite unreachable, 5xx, 429, a write whose outcome is unknown) does not
+ * end the command: it retries with backoff and a countdown for up to --retry-for-ms (default 300000), resuming
+ * the rollout it started (this process's own lock is taken back at once). `resume` takes over the lock of a run
+ * that is provably gone (a `npm run rollout`/`deploy` process of this host that no longer exists) without
+ * waiting for its lease; otherwise it says exactly when the lease ends, and with --wait waits for it.
  *
  * Exit codes: 0 succeeded (or a read command), 1 rolled back / failed, 2 refused (bad input, busy), 3 still in
  * progress (budget spent: run `resume`), 4 an unexpected error.
@@ -41,10 +46,14 @@ import {
 import {
   createRolloutRunner,
   formatRolloutEvent,
+  processOwner,
   readPolicyFile,
+  retryTransient,
   rolloutExitCode,
   rolloutVerdictLines,
+  startWithRetries,
   stopwatch,
+  waitUntil,
 } from './lib/rollout-runner.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,6 +82,8 @@ const { values, positionals } = parseArgs({
     'health-path': { type: 'string' },
     'resume-policy': { type: 'string' },
     'max-run-ms': { type: 'string' },
+    'retry-for-ms': { type: 'string' },
+    wait: { type: 'boolean', default: false },
     'skip-health-check': { type: 'boolean', default: false },
     'no-auto-rollback': { type: 'boolean', default: false },
     reason: { type: 'string' },
@@ -112,11 +123,15 @@ const { orchestrator, platform } = createRolloutRunner({
   endpoint,
   projectId,
   key,
-  owner: `cli-${process.pid}`,
+  owner: processOwner('cli'),
   onEvent: printEvent,
 });
 
+/** The rollout this process drives (from the history entries it writes). */
+let drivenRolloutId: string | null = null;
+
 function printEvent(e: RolloutEvent): void {
+  drivenRolloutId ??= e.rolloutId;
   if (values.json) return void console.log(JSON.stringify({ type: 'event', ...e }));
   console.log(formatRolloutEvent(e, elapsed()));
 }
@@ -178,29 +193,77 @@ function verdict(view: RolloutView): number {
   return rolloutExitCode(view);
 }
 
+/** How a driving command retries transient failures ({@link retryTransient}), printing the countdown. */
+function retryOptions() {
+  return {
+    maxWaitMs: num('retry-for-ms') ?? 300_000,
+    out: (line: string) =>
+      values.json ? console.log(JSON.stringify({ type: 'retry', message: line })) : console.log(line),
+  };
+}
+
+/** Retries transient failures of a driving command. */
+function withRetries(attempt: (n: number) => Promise<RolloutView>): Promise<RolloutView> {
+  return retryTransient(attempt, retryOptions());
+}
+/**
+ * `resume`, taking over the lock when its holder is gone; when a live (or unprovable) holder's lease has not
+ * ended, refuses saying when it ends, or with --wait waits for it and tries again.
+ */
+async function resumeOrWait(options: Parameters<typeof orchestrator.resume>[1]): Promise<RolloutView> {
+  for (let i = 0; ; i++) {
+    try {
+      return await orchestrator.resume(functionId!, options);
+    } catch (error) {
+      const retryAt = hasCode(error, 'CONFLICT') ? error.details?.retryAt : undefined;
+      if (typeof retryAt !== 'string') throw error;
+      if (!values.wait || i >= 10) {
+        console.error(`the lock can be taken over at ${retryAt}: run resume again then, or pass --wait`);
+        throw error;
+      }
+      await waitUntil(Date.parse(retryAt) + 250, 'the previous run may still be alive; its lease', (line) =>
+        console.log(line),
+      );
+    }
+  }
+}
+
 async function main(): Promise<number> {
   const maxRunMs = num('max-run-ms');
   const run = maxRunMs === undefined ? {} : { maxRunMs };
   switch (command) {
     case 'start': {
       const code = await codeFromArgs(!values.deployment);
-      const view = await orchestrator.start(
-        {
-          functionId,
-          ...(code ? { code } : {}),
-          ...(values.deployment ? { deploymentId: values.deployment } : {}),
-          ...(values.standby ? { standbyFunctionId: values.standby } : {}),
-          skipHealthCheck: values['skip-health-check'],
-          autoRollback: !values['no-auto-rollback'],
-          policy: policyFromArgs(),
-        },
-        run,
-      );
+      const input = {
+        functionId,
+        ...(code ? { code } : {}),
+        ...(values.deployment ? { deploymentId: values.deployment } : {}),
+        ...(values.standby ? { standbyFunctionId: values.standby } : {}),
+        skipHealthCheck: values['skip-health-check'],
+        autoRollback: !values['no-auto-rollback'],
+        policy: policyFromArgs(),
+      };
+      const view = await startWithRetries({
+        orchestrator,
+        functionId: functionId!,
+        start: () => orchestrator.start(input, run),
+        resume: { ...run, ...(code ? { code } : {}) },
+        retry: retryOptions(),
+        drivenRolloutId: () => drivenRolloutId,
+      });
       return verdict(view);
     }
     case 'resume': {
       const code = await codeFromArgs(false);
-      return verdict(await orchestrator.resume(functionId!, { ...run, ...(code ? { code } : {}) }));
+      const options = { ...run, ...(code ? { code } : {}) };
+      const view = await withRetries(async (n) => {
+        if (n > 0 && drivenRolloutId) {
+          const current = await orchestrator.current(functionId!);
+          if (current?.rolloutId === drivenRolloutId && current.done) return current;
+        }
+        return resumeOrWait(options);
+      });
+      return verdict(view);
     }
     case 'rollback': {
       const { outcome, rollout } = await orchestrator.requestRollback(

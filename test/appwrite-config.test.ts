@@ -6,10 +6,10 @@
  *    the declared columns: types, nullability vs `required`, arrays, sizes, enums, numeric bounds
  *    (test/row-schema-check.ts), with tests proving each rule can fail.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
-import { allTables, type ColumnSpec, lazySchema, type TableSpec } from 'resilience-core';
+import { allTables, type ColumnSpec, counterSpecProblems, lazySchema, type TableSpec } from 'resilience-core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildAppwriteConfig } from '../scripts/appwrite-config.ts';
@@ -529,5 +529,61 @@ describe('appwrite.json column rules', () => {
       { key: 'b', type: 'string', required: false, array: false },
     ];
     expect(z.array(columnSchema).safeParse(bad).success).toBe(false);
+  });
+});
+
+// --- counters ----------------------------------------------------------------------------------------------
+
+/** Every column name the core increments: `increment` ops and `store.increment(table, id, 'column', …)` calls. */
+function incrementedColumns(): Set<string> {
+  const out = new Set<string>();
+  const src = path.join(root, 'packages', 'resilience-core', 'src');
+  for (const file of readdirSync(src, { recursive: true }) as string[]) {
+    if (!file.endsWith('.ts') || /\.test\.ts$|(^|\/)(testing|adapters)\//.test(file)) continue;
+    const text = readFileSync(path.join(src, file), 'utf8');
+    for (const m of text.matchAll(/action: 'increment',[^}]*?column: '(\w+)'/gs)) out.add(m[1]!);
+    for (const m of text.matchAll(/\.increment\(\s*[\w.]+,\s*[^,]+,\s*'(\w+)'/g)) out.add(m[1]!);
+  }
+  return out;
+}
+
+describe('counter columns (ColumnSpec.counter)', () => {
+  const counters = allTables.flatMap((t) =>
+    t.columns.filter((c) => c.counter).map((c) => `${t.$id}.${c.key}`),
+  );
+
+  it('every counter is declared so that no row can hold NULL (required, or a numeric default)', () => {
+    expect(
+      allTables.flatMap((t) => counterSpecProblems(t).map((p) => `${t.$id}.${p.key}: ${p.problem}`)),
+    ).toEqual([]);
+    expect(counters.length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('every column the code increments is marked as a counter, and every counter is incremented', () => {
+    const incremented = incrementedColumns();
+    expect(incremented.size).toBeGreaterThanOrEqual(6);
+    const counterKeys = new Set(counters.map((c) => c.split('.').pop()!));
+    expect([...incremented].filter((k) => !counterKeys.has(k))).toEqual([]);
+    expect([...counterKeys].filter((k) => !incremented.has(k))).toEqual([]);
+  });
+
+  it('counterSpecProblems refuses what could hold NULL, and a required counter with a default', () => {
+    const spec = (column: Partial<ColumnSpec>): TableSpec => ({
+      $id: 't',
+      name: 't',
+      columns: [{ key: 'n', type: 'integer', required: false, counter: true, ...column }],
+      indexes: [],
+    });
+    expect(counterSpecProblems(spec({ default: 0 }))).toEqual([]);
+    expect(counterSpecProblems(spec({ required: true }))).toEqual([]);
+    expect(counterSpecProblems(spec({})).map((p) => p.problem)).toEqual([
+      expect.stringMatching(/needs a numeric default/),
+    ]);
+    expect(counterSpecProblems(spec({ required: true, default: 0 })).map((p) => p.problem)).toEqual([
+      'Appwrite refuses a default on a required column',
+    ]);
+    expect(counterSpecProblems(spec({ type: 'double', default: 0 })).map((p) => p.problem)).toEqual([
+      'a counter must be an integer column, not double',
+    ]);
   });
 });

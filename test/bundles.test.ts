@@ -43,7 +43,9 @@ const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 function isolated(name: string): string {
   const dir = path.join(outside, name);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(path.join(root, 'functions', name, 'dist', 'main.js'), path.join(dir, 'main.js'));
+  // Everything dist/ ships (main.js, and croner.cjs beside it where the bundle loads croner on first use).
+  for (const file of readdirSync(path.join(root, 'functions', name, 'dist')))
+    copyFileSync(path.join(root, 'functions', name, 'dist', file), path.join(dir, file));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}\n');
   return path.join(dir, 'main.js');
 }
@@ -80,10 +82,17 @@ type Loaded = FunctionHandler & { default?: unknown };
 describe.each(names)('bundle %s', (name) => {
   const serverHeaders = () => ({ 'x-appwrite-key': server.apiKey, 'x-appwrite-trigger': 'http' });
 
-  it(`is one file of at most ${MAX_BUNDLE_BYTES / 1024} KB`, () => {
+  it(`is one file of at most ${MAX_BUNDLE_BYTES / 1024} KB (plus croner.cjs for the cron functions)`, () => {
     const file = path.join(root, 'functions', name, 'dist', 'main.js');
     expect(statSync(file).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
-    expect(readdirSync(path.dirname(file)).sort()).toEqual(['main.js', 'package.json']);
+    // job-worker and quota-reset evaluate cron expressions: croner ships beside the bundle, loaded on first use.
+    const cron = name === 'job-worker' || name === 'quota-reset';
+    expect(readdirSync(path.dirname(file)).sort()).toEqual(
+      cron ? ['croner.cjs', 'main.js', 'package.json'] : ['main.js', 'package.json'],
+    );
+    const shipped =
+      statSync(file).size + (cron ? statSync(path.join(path.dirname(file), 'croner.cjs')).size : 0);
+    expect(shipped).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
   });
 
   it('loads with require(): module.exports is the handler and .default is the same handler', () => {

@@ -112,6 +112,30 @@ describe('Appwrite FunctionsPlatform adapter (translation)', () => {
     expect(seen[0]!.some((q) => q.includes('"limit"') && q.includes('2'))).toBe(true);
   });
 
+  it('a finished execution ends at its last update; a running one has no end; 408 is TIMEOUT', async () => {
+    const api = fakeApi({
+      listExecutions: async () => ({
+        total: 0,
+        executions: [
+          execution({
+            $createdAt: '2026-01-01T00:00:01.000+00:00',
+            $updatedAt: '2026-01-01T00:00:09.000+00:00',
+          }),
+          execution({ $id: 'e2', status: 'processing' as never }),
+        ],
+      }),
+      createExecution: () =>
+        Promise.reject(new AppwriteException('Synchronous function execution timed out.', 408, '')),
+    });
+    const p = createAppwriteFunctionsPlatform({ api });
+    const page = await p.listExecutions('f', {});
+    expect(page.executions[0]).toMatchObject({ createdAt: Date.parse('2026-01-01T00:00:01Z') });
+    expect(page.executions[0]!.endedAt).toBe(Date.parse('2026-01-01T00:00:09Z'));
+    expect(page.executions[1]!.endedAt).toBeUndefined();
+    const error = await p.execute('f', { method: 'GET', path: '/health' }).catch((e: unknown) => e);
+    expect(hasCode(error, 'TIMEOUT')).toBe(true);
+  });
+
   it('falls back to filtering by time itself when $createdAt queries are refused', async () => {
     let calls = 0;
     const api = fakeApi({

@@ -209,4 +209,25 @@ describe('rollout lock', () => {
     expect(await releaseRolloutLock(store, first.lock)).toBe(false);
     expect((await store.get(LOCKS_TABLE, rolloutLockIdOf('f')))?.owner).toBe('C');
   });
+
+  it('an unexpired lock whose holder is proven gone is taken over at once, and only when mayTakeOver agrees', async () => {
+    const { clock, store } = setup();
+    const first = await tryAcquireRolloutLock(
+      store,
+      clock,
+      { functionId: 'f', rolloutId: 'a', owner: 'dead', ttlMs: 60_000 },
+      () => true,
+    );
+    expect(first.acquired).toBe(true);
+    const args = { functionId: 'f', rolloutId: 'a', owner: 'next', ttlMs: 60_000 };
+    const gone = (h: { owner: string }) => h.owner === 'dead';
+    expect((await tryAcquireRolloutLock(store, clock, args, () => true)).acquired).toBe(false);
+    expect((await tryAcquireRolloutLock(store, clock, args, () => false, gone)).acquired).toBe(false);
+    const taken = await tryAcquireRolloutLock(store, clock, args, () => true, gone);
+    expect(taken.acquired).toBe(true);
+    expect(await store.get(LOCKS_TABLE, rolloutLockIdOf('f'))).toMatchObject({ owner: 'next', version: 1 });
+    // The old holder is fenced: it can no longer release (or write).
+    if (!first.acquired) throw new Error('unreachable');
+    expect(await releaseRolloutLock(store, first.lock)).toBe(false);
+  });
 });

@@ -110,15 +110,20 @@ describe('npm run doctor', () => {
     expect(report.exitCode).toBe(0);
     // One line per table, three per function (settings, deployment, health), the twin rule, three variable
     // lines, six operations, connection and scopes.
-    expect(report.checks.filter((c) => c.area === 'schema')).toHaveLength(allTables.length + 1);
+    // (+1: the counters line)
+    expect(report.checks.filter((c) => c.area === 'schema')).toHaveLength(allTables.length + 2);
     expect(report.checks.filter((c) => c.id.endsWith('.health'))).toHaveLength(declared.length);
     for (const fn of declared) {
       const remote = await fns.get({ functionId: fn.$id });
       expect(line(report, `function.${fn.$id}.health`).message).toContain(remote.deploymentId);
     }
-    // 1 version + 1 function list + (1 + tables) schema + per function (deployment + execution) + 3 variable
-    // lists + 5 row lists + 1 execution list.
-    expect(report.calls.total).toBe(2 + (1 + allTables.length) + 2 * declared.length + 3 + 5 + 1);
+    // 1 version + 1 function list + (1 + tables) schema + one NULL check per counter column + per function
+    // (deployment + execution) + 3 variable lists + 5 row lists + 1 execution list.
+    const counters = allTables.flatMap((t) => t.columns.filter((c) => c.counter)).length;
+    expect(line(report, 'schema.counters').message).toBe(
+      `counters: no NULL in ${counters} counter column(s)`,
+    );
+    expect(report.calls.total).toBe(2 + (1 + allTables.length) + counters + 2 * declared.length + 3 + 5 + 1);
     expect(text.at(-1)).toMatch(
       /^✓ \d+ ok, 0 warning\(s\), 0 failure\(s\) — \d+ API calls \(GET \d+, POST 7\)$/,
     );
@@ -296,6 +301,40 @@ describe('npm run doctor', () => {
     expect(report.exitCode).toBe(1);
     await provisionSchema({ client, tables: allTables, pollIntervalMs: 20 });
     expect(notOk(await doctor())).toEqual([]);
+  });
+
+  it('fails on a counter holding NULL (increments of it count nothing), and passes once deploy backfills it', async () => {
+    await db.createRow({
+      databaseId: DATABASE_ID,
+      tableId: 'quota-usage',
+      rowId: 'null-reserved',
+      data: {
+        orgId: 'acme',
+        quotaType: 'recognitions_per_day',
+        windowKey: '2026-01-01',
+        timeZone: 'UTC',
+        used: 0,
+      },
+    });
+    await db.updateRow({
+      databaseId: DATABASE_ID,
+      tableId: 'quota-usage',
+      rowId: 'null-reserved',
+      data: { reserved: null },
+    });
+    // (An explicit null writes NULL; Appwrite also leaves it in rows of a column added to a populated table.)
+    const report = await doctor();
+    expect(line(report, 'schema.counters')).toMatchObject({
+      status: 'fail',
+      message:
+        'counters hold NULL (increments of NULL count nothing): quota-usage.reserved in 1 row(s): run npm run ' +
+        'deploy (it backfills them)',
+    });
+    expect(notOk(report)).toHaveLength(1);
+    const provisioned = await provisionSchema({ client, tables: allTables, pollIntervalMs: 20 });
+    expect(provisioned.backfilled).toEqual({ 'quota-usage.reserved': 1 });
+    expect(notOk(await doctor())).toEqual([]);
+    await db.deleteRow({ databaseId: DATABASE_ID, tableId: 'quota-usage', rowId: 'null-reserved' });
   });
 
   it('fails on an incompatible column type', async () => {

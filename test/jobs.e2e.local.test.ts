@@ -4,7 +4,7 @@
  * with organizations as real teams. The "202 + status URL" pattern, refusals that change nothing, and the
  * job-worker cron drain, through the bundles.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,9 @@ let worker: FunctionHandler;
 function load(name: string): FunctionHandler {
   const dir = path.join(outside, name);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(path.join(root, 'functions', name, 'dist', 'main.js'), path.join(dir, 'main.js'));
+  // Everything dist/ ships (job-worker loads croner.cjs from beside main.js on first use).
+  for (const file of readdirSync(path.join(root, 'functions', name, 'dist')))
+    copyFileSync(path.join(root, 'functions', name, 'dist', file), path.join(dir, file));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}\n');
   return requireOutside(path.join(dir, 'main.js')) as FunctionHandler;
 }

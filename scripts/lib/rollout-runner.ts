@@ -4,13 +4,19 @@
  * resilience-core `RolloutOrchestrator` in their own process against the Appwrite named by endpoint, project
  * and key, print its history entries live as they are written, and end with the same verdict.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   countingPlatform,
   errors,
   type FunctionsPlatform,
+  type HolderGone,
+  hasCode,
+  type LockRow,
   type PlatformCallStats,
+  type ResumeOptions,
   type RolloutEvent,
   RolloutOrchestrator,
   type RolloutView,
@@ -23,7 +29,7 @@ export interface RolloutRunnerOptions {
   projectId: string;
   /** API key (functions.read/write, execution.read/write, rows.read/write). Never printed. */
   key: string;
-  /** Identity of this run in the lock row, e.g. `cli-<pid>`. */
+  /** Identity of this run in the lock row: {@link processOwner} (so another run can prove it gone). */
   owner: string;
   /** Receives every history entry as it is written (must not throw). */
   onEvent: (event: RolloutEvent) => void;
@@ -45,8 +51,147 @@ export function createRolloutRunner(options: RolloutRunnerOptions): RolloutRunne
     platform,
     owner: options.owner,
     onEvent: options.onEvent,
+    holderGone: holderGoneOnThisHost(options.owner),
   });
   return { orchestrator, platform };
+}
+
+/**
+ * The lock owner of this process: `<kind>:<host>:<pid>:<nonce>` (at most 64 characters, the column's size). The
+ * host and pid let a later run on the same host prove this process gone ({@link holderGoneOnThisHost}); the
+ * nonce keeps two processes that share a pid (other hosts, pid reuse) apart.
+ */
+export function processOwner(kind: 'cli' | 'deploy'): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '')
+      .slice(0, 32) || 'host';
+  return `${kind}:${host}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** The host and pid a {@link processOwner} names, or null for any other owner (e.g. a function execution's). */
+export function parseProcessOwner(owner: string): { host: string; pid: number } | null {
+  const m = /^(?:cli|deploy):([A-Za-z0-9.-]+):(\d+):[0-9a-f]+$/.exec(owner);
+  return m ? { host: m[1]!, pid: Number(m[2]) } : null;
+}
+
+/**
+ * Proof that a lock holder is gone, for a run whose own owner is `self`: the holder is `self` (an earlier
+ * attempt of this very process, which drives one rollout at a time), or a {@link processOwner} of this host
+ * whose process no longer exists (`kill(pid, 0)` answers ESRCH). Anything else (another host, a function
+ * execution, a live or reused pid) proves nothing: its lease is waited out.
+ */
+export function holderGoneOnThisHost(self: string, isAlive: (pid: number) => boolean = pidAlive): HolderGone {
+  const host = parseProcessOwner(self)?.host ?? hostname();
+  return (holder: LockRow) => {
+    if (holder.owner === self) return true;
+    const named = parseProcessOwner(holder.owner);
+    return named !== null && named.host === host && named.pid !== process.pid && !isAlive(named.pid);
+  };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, not ours to signal
+  }
+}
+
+/** Options of {@link retryTransient}. */
+export interface RetryTransientOptions {
+  /** Give up (rethrow) once this much time has been spent waiting, ms. */
+  maxWaitMs: number;
+  /** Prints what failed and the countdown (a line per second of the wait). */
+  out: (line: string) => void;
+  /** First delay and cap of the backoff, ms. Default 1000 / 15000. */
+  initialMs?: number;
+  maxMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** True for the failures a retry can fix: Appwrite unreachable / 5xx / 429, or a write whose outcome is unknown. */
+export function isTransientFailure(error: unknown): boolean {
+  return hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN');
+}
+
+/**
+ * Runs `attempt(n)` (n = 0, 1, …) until it returns, retrying transient failures ({@link isTransientFailure})
+ * with exponential backoff and a visible countdown, for at most `maxWaitMs` of waiting in total; any other
+ * failure, or a transient one past the budget, is thrown. `attempt` gets the attempt number so a retry can
+ * resume what the first attempt started.
+ */
+export async function retryTransient<T>(
+  attempt: (n: number) => Promise<T>,
+  options: RetryTransientOptions,
+): Promise<T> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const initial = options.initialMs ?? 1_000;
+  const cap = options.maxMs ?? 15_000;
+  let waited = 0;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (!isTransientFailure(error)) throw error;
+      const delay = Math.min(cap, initial * 2 ** Math.min(n, 20), options.maxWaitMs - waited);
+      const message = error instanceof Error ? error.message : String(error);
+      if (delay <= 0) {
+        options.out(`✗ still failing after ${Math.round(waited / 1000)} s of retries: ${message}`);
+        throw error;
+      }
+      options.out(
+        `! transient failure (attempt ${n + 1}): ${message} — retrying with backoff (giving up after ` +
+          `${Math.round(options.maxWaitMs / 1000)} s of retries)`,
+      );
+      for (let left = delay; left > 0; left -= 1_000) {
+        options.out(`  retrying in ${Math.ceil(left / 1000)} s…`);
+        await sleep(Math.min(1_000, left));
+      }
+      waited += delay;
+    }
+  }
+}
+
+/**
+ * Starts a rollout of `functionId` through {@link retryTransient}: the first attempt runs `start()`; a retry
+ * continues the rollout this process started when it was recorded (the newest rollout of the function is the one
+ * `drivenRolloutId()` names, or began at or after this call: resumed, or returned when it has already finished),
+ * and starts again when it was not. The rollout's lock is this process's own, so the resume takes it back at once.
+ */
+export function startWithRetries(args: {
+  orchestrator: RolloutOrchestrator;
+  functionId: string;
+  start: () => Promise<RolloutView>;
+  resume: ResumeOptions;
+  retry: RetryTransientOptions;
+  /** The rollout this process's history entries named first (null before any). */
+  drivenRolloutId: () => string | null;
+}): Promise<RolloutView> {
+  const startedAt = Date.now();
+  return retryTransient(async (n) => {
+    if (n === 0) return args.start();
+    const current = await args.orchestrator.current(args.functionId);
+    const ours =
+      current !== null &&
+      (current.rolloutId === args.drivenRolloutId() || Date.parse(current.startedAt) >= startedAt - 5_000);
+    if (!ours) return args.start();
+    if (current.done) return current;
+    return args.orchestrator.resume(args.functionId, args.resume);
+  }, args.retry);
+}
+
+/** Sleeps until `untilMs` (epoch ms), printing a countdown like {@link retryTransient}. */
+export async function waitUntil(
+  untilMs: number,
+  what: string,
+  out: (line: string) => void,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise<void>((r) => setTimeout(r, ms)),
+): Promise<void> {
+  const total = Math.max(0, untilMs - Date.now());
+  out(`… ${what}: waiting ${Math.ceil(total / 1000)} s (until ${new Date(untilMs).toISOString()})`);
+  for (let left = total; left > 0; left -= 1_000) await sleep(Math.min(1_000, left));
 }
 
 /** A stopwatch started now: returns the seconds elapsed, right-aligned (`"   1.2s"`), for progress lines. */

@@ -102,7 +102,14 @@ export const circuitBreakerTables: TableSpec[] = [
       { key: 'name', type: 'string', size: 64, required: true },
       { key: 'scope', type: 'string', size: 64, required: false },
       { key: 'state', type: 'string', format: 'enum', elements: ['CLOSED', 'OPEN'], required: true },
-      { key: 'version', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+      {
+        key: 'version',
+        type: 'integer',
+        required: true,
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        counter: true,
+      },
       epochMsColumn('changedAt', true),
       epochMsColumn('openUntil', false),
       { key: 'isolated', type: 'boolean', required: false, default: false },
@@ -120,7 +127,7 @@ export const circuitBreakerTables: TableSpec[] = [
       { key: 'version', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },
       epochMsColumn('bucketStart', true),
       { key: 'kind', type: 'string', format: 'enum', elements: [...OUTCOME_KINDS], required: true },
-      { key: 'count', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+      { key: 'count', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER, counter: true },
     ],
     indexes: [
       {
@@ -142,7 +149,14 @@ export const circuitBreakerTables: TableSpec[] = [
       { key: 'slot', type: 'integer', required: true, min: 0, max: PROBE_SLOT_MAX },
       { key: 'holder', type: 'string', size: 36, required: true },
       epochMsColumn('leaseUntil', true),
-      { key: 'generation', type: 'integer', required: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+      {
+        key: 'generation',
+        type: 'integer',
+        required: true,
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        counter: true,
+      },
       {
         key: 'outcome',
         type: 'string',

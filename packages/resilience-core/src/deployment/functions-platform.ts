@@ -75,8 +75,22 @@ export interface ExecutionInfo {
   responseBody: string;
   /** Run time in milliseconds (Appwrite reports seconds; adapters convert). */
   durationMs: number;
-  /** Creation time, milliseconds since the epoch. */
+  /**
+   * Creation time of the record, milliseconds since the epoch. On Appwrite a synchronous execution is recorded
+   * when it ENDS (this is its end), an async, schedule or event one when it is queued (platform notes §F5).
+   */
   createdAt: number;
+  /**
+   * When a finished execution ended, ms since the epoch: the record's last update (Appwrite `$updatedAt`: a
+   * synchronous record is written once, at the end; a queued one is updated when it ends). Absent while it runs,
+   * or when the platform does not say: then {@link executionEndOf} falls back to `createdAt`.
+   */
+  endedAt?: number;
+}
+
+/** The end time of an execution (see {@link ExecutionInfo.endedAt}). */
+export function executionEndOf(e: ExecutionInfo): number {
+  return e.endedAt ?? e.createdAt;
 }
 
 /** A code archive to upload: a `tar.gz` whose root is the function root. */
@@ -103,7 +117,7 @@ export interface ExecutionRequest {
 export interface ExecutionQuery {
   /** Only executions of this deployment. */
   deploymentId?: string;
-  /** Only executions created at or after this time (ms since epoch). */
+  /** Only executions whose record was created at or after this time (ms since epoch; see `createdAt`). */
   createdAfter?: number;
   /** Page size; adapters cap it (Appwrite: 100 is a safe page). Default 100. */
   limit?: number;

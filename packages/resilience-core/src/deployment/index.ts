@@ -5,10 +5,12 @@
 export * from './blue-green.ts';
 export * from './functions-platform.ts';
 export * from './json-shape.ts';
+export { CLOCK_SKEW_MS, isProbeTimeout, mergeProbeTimeouts } from './rollout-checks.ts';
 export * from './rollout-input.ts';
 export * from './rollout-lock.ts';
 export * from './rollout-orchestrator.ts';
 export * from './rollout-policy.ts';
+export * from './rollout-preflight.ts';
 export * from './rollout-row.ts';
 export * from './rollout-view.ts';
 export * from './tables.ts';

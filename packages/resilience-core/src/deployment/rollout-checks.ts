@@ -1,6 +1,12 @@
-import { isResilienceError } from '../errors.ts';
+import { hasCode, isResilienceError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ExecutionInfo, ExecutionPage, FunctionsPlatform } from './functions-platform.ts';
+import {
+  type ExecutionInfo,
+  type ExecutionPage,
+  executionEndOf,
+  type FunctionsPlatform,
+} from './functions-platform.ts';
 import { matchJsonShape } from './json-shape.ts';
 import type { RolloutPolicy, SmokeRequest } from './rollout-policy.ts';
 
@@ -26,7 +32,12 @@ const VERIFY_DELAY_MS = 250;
 const PROBE_CONCURRENCY = 5;
 const MAX_WATCH_PAGES = 10;
 /** Margin for clock skew between this process and the platform when filtering records by time. */
-const CLOCK_SKEW_MS = 5_000;
+export const CLOCK_SKEW_MS = 5_000;
+/**
+ * How far before the switch the listing looks for records: an async, schedule or event execution is recorded
+ * when queued, so one queued up to Appwrite's longest function timeout (900 s) before it may end after it.
+ */
+const QUEUED_LOOKBACK_MS = 900_000;
 
 /** Runs a platform call with the caller's retry policy. */
 export type PlatformCall = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -49,6 +60,7 @@ export class RolloutChecks {
     try {
       exec = await this.call(() => this.platform.execute(functionId, { method: 'GET', path }));
     } catch (error) {
+      if (isTransient(error)) throw error; // the platform could not answer: no verdict on green
       return {
         name: `GET ${path}`,
         ok: false,
@@ -84,6 +96,7 @@ export class RolloutChecks {
         }),
       );
     } catch (error) {
+      if (isTransient(error)) throw error;
       return { name, ok: false, status: 0, problems: [`execution failed: ${messageOf(error)}`] };
     }
     const problems: string[] = [];
@@ -118,13 +131,19 @@ export class RolloutChecks {
         if (exec.deploymentId === deploymentId) return { ok: true };
         problem = `execution ${exec.id} ran ${exec.deploymentId}`;
       } catch (error) {
+        if (isTransient(error)) throw error;
         problem = messageOf(error);
       }
     }
     return { ok: false, problem };
   }
 
-  /** Green's execution records on the live function since the switch (at most 1000). */
+  /**
+   * Green's execution records on the live function that ENDED since the switch (at most 1000 records read),
+   * plus those still running. Executions count by their end time: a synchronous one is recorded when it ends,
+   * a queued one when it is queued (platform notes §F5), so the listing (by creation) reaches back
+   * {@link QUEUED_LOOKBACK_MS} and the end time decides.
+   */
   async greenExecutions(
     functionId: string,
     greenId: string,
@@ -133,44 +152,116 @@ export class RolloutChecks {
     const out: ExecutionInfo[] = [];
     let cursor: string | null = null;
     const since = switchStartedAt - CLOCK_SKEW_MS;
+    const endedInWindow = (e: ExecutionInfo) =>
+      e.deploymentId === greenId &&
+      (!(e.status === 'completed' || e.status === 'failed') || executionEndOf(e) >= since);
     for (let page = 0; page < MAX_WATCH_PAGES; page++) {
       const c: string | null = cursor;
       const result: ExecutionPage = await this.call(() =>
         this.platform.listExecutions(functionId, {
           deploymentId: greenId,
-          createdAfter: Math.max(0, since),
+          createdAfter: Math.max(0, since - QUEUED_LOOKBACK_MS),
           limit: 100,
           ...(c ? { cursor: c } : {}),
         }),
       );
-      out.push(...result.executions.filter((e) => e.deploymentId === greenId));
+      out.push(...result.executions.filter(endedInWindow));
       cursor = result.nextCursor;
       if (!cursor) break;
     }
     return out;
   }
 
-  /** Sends `count` synthetic GET probes (at most {@link PROBE_CONCURRENCY} at a time). */
-  async probe(functionId: string, path: string, count: number): Promise<ExecutionInfo[]> {
+  /**
+   * Sends `count` synthetic GET probes (at most {@link PROBE_CONCURRENCY} at a time). A probe that timed out
+   * (`TIMEOUT`: Appwrite's 408 at its sync limit) is a failure of `deploymentId`, the deployment it was aimed
+   * at: it is returned as a `failed` record with status 408 and an id of its own ({@link isProbeTimeout}); the
+   * record Appwrite writes for it later is matched with it by {@link mergeProbeTimeouts}. A probe the platform
+   * could not run at all (unreachable, refused) is no evidence either way and is left out.
+   */
+  async probe(
+    functionId: string,
+    path: string,
+    count: number,
+    deploymentId: string,
+  ): Promise<ExecutionInfo[]> {
     const out: ExecutionInfo[] = [];
     let next = 0;
     const worker = async () => {
       while (next < count) {
         next++;
+        const sentAt = this.clock.now();
         try {
           out.push(
             await this.call(() =>
               this.platform.execute(functionId, { method: 'GET', path, headers: PROBE_HEADERS }),
             ),
           );
-        } catch {
-          // A probe the platform could not run is no evidence about green either way.
+        } catch (error) {
+          if (!hasCode(error, 'TIMEOUT')) continue; // not run: no evidence about green either way
+          const now = this.clock.now();
+          out.push({
+            id: `${PROBE_TIMEOUT_PREFIX}${newId()}`,
+            functionId,
+            deploymentId,
+            status: 'failed',
+            trigger: 'http',
+            requestMethod: 'GET',
+            requestPath: path,
+            responseStatusCode: 408,
+            responseBody: '',
+            durationMs: now - sentAt,
+            createdAt: now,
+            endedAt: now,
+          });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, count) }, worker));
     return out;
   }
+}
+
+/** Id prefix of the stand-in record of a probe that timed out (never an Appwrite id: ids have no `:`). */
+const PROBE_TIMEOUT_PREFIX = 'probe-timeout:';
+
+/** True for the stand-in record {@link RolloutChecks.probe} makes for a probe that timed out. */
+export function isProbeTimeout(e: ExecutionInfo): boolean {
+  return e.id.startsWith(PROBE_TIMEOUT_PREFIX);
+}
+
+/**
+ * The watch's evidence: the platform's `records` plus the probe `timeouts` that no record stands for yet. Each
+ * timeout is matched with at most one record of the same path that failed and ended within
+ * {@link CLOCK_SKEW_MS} of it (Appwrite records the timed-out execution as `failed`/500, at its end), so a
+ * timed-out probe counts once: as itself until its record appears, then as the record.
+ */
+export function mergeProbeTimeouts(
+  records: readonly ExecutionInfo[],
+  timeouts: readonly ExecutionInfo[],
+): ExecutionInfo[] {
+  const used = new Set<string>();
+  const pending: ExecutionInfo[] = [];
+  for (const t of timeouts) {
+    const match = records.find(
+      (r) =>
+        !used.has(r.id) &&
+        r.status === 'failed' &&
+        r.requestPath === t.requestPath &&
+        Math.abs(executionEndOf(r) - executionEndOf(t)) <= CLOCK_SKEW_MS,
+    );
+    if (match) used.add(match.id);
+    else pending.push(t);
+  }
+  return [...records, ...pending];
+}
+
+/**
+ * The platform could not be reached or did not answer (after the caller's retries): the check says nothing
+ * about green, so it is thrown to the run (which stays resumable) instead of failing the check.
+ */
+function isTransient(error: unknown): boolean {
+  return hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN');
 }
 
 function parseJson(text: string): unknown {

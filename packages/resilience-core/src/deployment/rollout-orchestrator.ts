@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
-import type { ListResult, TableStore, WriteOp } from '../ports/table-store.ts';
-import type { CodeBundle, FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
-import { messageOf, RolloutChecks } from './rollout-checks.ts';
-import { parseRolloutPolicy, parseStartInput } from './rollout-input.ts';
-import { commitFenced, type HeldLock, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
+import type { ListResult, TableStore } from '../ports/table-store.ts';
+import type { CodeBundle, ExecutionInfo, FunctionsPlatform } from './functions-platform.ts';
+import { isProbeTimeout, mergeProbeTimeouts, messageOf, RolloutChecks } from './rollout-checks.ts';
+import { parseRolloutPolicy } from './rollout-input.ts';
+import { type RolloutEvent, RolloutJournal } from './rollout-journal.ts';
+import { type HeldLock, type HolderGone, releaseRolloutLock, tryAcquireRolloutLock } from './rollout-lock.ts';
 import { type RolloutPolicy, rolloutBackoffDelay } from './rollout-policy.ts';
+import { preflightStart } from './rollout-preflight.ts';
 import { findLatestRollout, findUnfinishedRollout, isFinishedOrMissing } from './rollout-queries.ts';
 import {
-  canTransition,
-  type EventRow,
   eventRowSchema,
   PRE_SWITCH_STATUSES,
   type RolloutRow,
@@ -24,10 +24,7 @@ import type { SloGate } from './slo-gate.ts';
 import { EVENTS_TABLE, LOCKS_TABLE, ROLLOUTS_TABLE } from './tables.ts';
 import { evaluateWatch, type WatchSummary, watchSummarySchema } from './watch-analysis.ts';
 
-/** A history entry as callers see it (also what `onEvent` receives, live). */
-export interface RolloutEvent extends EventRow {
-  id: string;
-}
+export type { RolloutEvent };
 
 /** Options of {@link RolloutOrchestrator}. */
 export interface RolloutOrchestratorOptions {
@@ -47,6 +44,12 @@ export interface RolloutOrchestratorOptions {
   platformAttempts?: number;
   /** Refuses rollouts of a function whose error budget is spent; fails a watch that burns fast (`slo-gate.ts`). */
   sloGate?: SloGate;
+  /**
+   * Proves a lock holder is gone (e.g. `npm run rollout` checks that the holder's process on this host is dead),
+   * so `resume`, `start` and `requestRollback` take its lock over without waiting for its lease to end. Default:
+   * nothing is proven, the lease is waited out. See {@link HolderGone}.
+   */
+  holderGone?: HolderGone;
 }
 
 /** Per-run options. */
@@ -78,6 +81,12 @@ export interface RolloutHistoryPage {
   rollouts: RolloutView[];
   nextCursor: string | null;
 }
+
+/** What {@link RolloutOrchestrator.activateOnce} did. */
+type Activation =
+  | { kind: 'already-active' }
+  | { kind: 'activated'; at: number; ms: number }
+  | { kind: 'refused'; error: unknown; active: string | null };
 
 /** Thrown inside a run to stop at a step boundary when the run's time budget is spent. */
 class OutOfTime extends Error {}
@@ -126,6 +135,8 @@ export class RolloutOrchestrator {
   private readonly attempts: number;
   private readonly checks: RolloutChecks;
   private readonly sloGate: SloGate | undefined;
+  private readonly journal: RolloutJournal;
+  private readonly holderGone: HolderGone;
 
   constructor(options: RolloutOrchestratorOptions) {
     this.store = options.store;
@@ -137,7 +148,9 @@ export class RolloutOrchestrator {
     this.standbyIdOf = options.standbyIdOf ?? ((id) => `${id}-standby`);
     this.attempts = options.platformAttempts ?? 4;
     this.sloGate = options.sloGate;
+    this.holderGone = options.holderGone ?? (() => false);
     this.checks = new RolloutChecks(this.platform, this.clock, (fn) => this.call(fn));
+    this.journal = new RolloutJournal(this.store, this.clock, this.onEvent);
   }
 
   /**
@@ -146,76 +159,18 @@ export class RolloutOrchestrator {
    * is written (`INVALID_INPUT` / `NOT_FOUND`); a rollout already in progress for the function is `CONFLICT`.
    */
   async start(raw: unknown, options: RunOptions = {}): Promise<RolloutView> {
-    const input = parseStartInput(raw);
-    const policy = input.parsedPolicy;
-    const policyJson = JSON.stringify(policy);
-    if (policyJson.length > 20_000) {
-      throw errors.invalidInput('rollout policy too large', [
-        { path: 'policy', message: 'at most 20000 characters as JSON' },
-      ]);
-    }
-    const fn = await this.call(() => this.platform.getFunction(input.functionId));
-    if (!fn)
-      throw errors.notFound(`function ${input.functionId} does not exist`, { functionId: input.functionId });
-    const standbyId = input.skipHealthCheck
-      ? null
-      : (input.standbyFunctionId ?? this.standbyIdOf(input.functionId));
-    if (standbyId !== null) {
-      if (standbyId === input.functionId) {
-        throw errors.invalidInput('the standby twin must be another function', [
-          { path: 'standbyFunctionId', message: 'equals functionId' },
-        ]);
-      }
-      const twin = await this.call(() => this.platform.getFunction(standbyId));
-      if (!twin) {
-        throw errors.notFound(
-          `standby twin ${standbyId} does not exist: declare it in appwrite.json (same code, no events, no ` +
-            'schedule, execute []) or pass skipHealthCheck',
-          { standbyFunctionId: standbyId },
-        );
-      }
-      const unsafe = twinProblems(twin);
-      if (unsafe.length) {
-        throw errors.invalidInput(
-          `standby twin ${standbyId} is not a safe twin: ${unsafe.join('; ')}. A twin runs unvalidated code ` +
-            'on live data: declare it with no schedule, no events and execute [] (API keys only)',
-          unsafe.map((message) => ({ path: 'standbyFunctionId', message })),
-        );
-      }
-    }
+    const { input, policy, policyJson, fn, standbyId, existingEntrypoint } = await preflightStart(
+      { platform: this.platform, call: (f) => this.call(f), standbyIdOf: this.standbyIdOf },
+      raw,
+    );
     const sloNote = (await this.sloGate?.admit(fn.id, { force: options.forceSlo === true })) ?? null;
-    let existingEntrypoint: string | null = null;
-    if (input.deploymentId !== undefined) {
-      const dep = await this.call(() => this.platform.getDeployment(input.functionId, input.deploymentId!));
-      if (!dep)
-        throw errors.notFound(`deployment ${input.deploymentId} of ${input.functionId} does not exist`);
-      if (dep.status === 'failed' || dep.status === 'canceled') {
-        throw errors.invalidInput(`deployment ${dep.id} cannot be rolled out: its build is ${dep.status}`, [
-          { path: 'deploymentId', message: `build ${dep.status}` },
-        ]);
-      }
-      existingEntrypoint = dep.entrypoint || null;
-      if (dep.id === fn.activeDeploymentId) {
-        throw errors.invalidInput(`deployment ${dep.id} is already active on ${fn.id}`, [
-          { path: 'deploymentId', message: 'already active' },
-        ]);
-      }
-      if (!input.code && standbyId !== null && !this.platform.downloadDeployment) {
-        throw errors.invalidInput('validating an existing deployment on the twin needs its code', [
-          {
-            path: 'code',
-            message: 'required unless skipHealthCheck (this platform cannot download deployments)',
-          },
-        ]);
-      }
-    }
-
     const id = newId();
     const acquired = await tryAcquireRolloutLock(
       this.store,
       this.clock,
       { functionId: fn.id, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
       async (holder) => isFinishedOrMissing(this.store, holder.rolloutId),
+      this.holderGone,
     );
     if (!acquired.acquired) {
       const holder = acquired.holder;
@@ -282,7 +237,7 @@ export class RolloutOrchestrator {
       `${input.deploymentId ?? '(new upload)'}${input.skipHealthCheck ? ', pre-switch validation SKIPPED' : ''}` +
       `${input.autoRollback ? '' : ', autoRollback OFF'}${retention}${sloNote ? `; ${sloNote}` : ''}`;
     try {
-      await this.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
+      await this.journal.write(run, [{ action: 'create', table: ROLLOUTS_TABLE, id, data: row }], {
         level: input.skipHealthCheck || sloNote ? 'warn' : 'info',
         message,
       });
@@ -311,7 +266,7 @@ export class RolloutOrchestrator {
       }
       run.code = options.code;
     }
-    await this.write(
+    await this.journal.write(
       run,
       [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: { runs: (run.row.runs ?? 0) + 1 } }],
       {
@@ -353,6 +308,7 @@ export class RolloutOrchestrator {
       this.clock,
       { functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
       async (holder) => holder.rolloutId === id || isFinishedOrMissing(this.store, holder.rolloutId),
+      this.holderGone,
     );
     if (!acquired.acquired) {
       if (acquired.holder.rolloutId !== id)
@@ -361,13 +317,13 @@ export class RolloutOrchestrator {
         abortRequested: true,
         abortReason: reason.slice(0, 500),
       });
-      const event = await this.appendEvent(
+      const event = await this.journal.appendEvent(
         id,
         { ...row, abortRequested: true },
         'warn',
         `manual rollback requested: ${reason}`,
       );
-      this.onEvent(event);
+      this.journal.emit(event);
       const fresh = rolloutRowSchema.parse(await this.store.get(ROLLOUTS_TABLE, id));
       return { outcome: 'requested', rollout: toRolloutView(id, fresh) };
     }
@@ -453,13 +409,14 @@ export class RolloutOrchestrator {
         await this.step(run);
       } catch (error) {
         if (error instanceof OutOfTime) {
-          await this.pause(run, 'run time budget spent; the next run resumes');
+          await this.journal.pause(run, 'run time budget spent; the next run resumes');
           return toRolloutView(run.id, run.row);
         }
         if (hasCode(error, 'LEASE_LOST')) throw error;
-        if (hasCode(error, 'RETRYABLE') || run.row.status === 'rolling_back') {
-          // Transient, or the rollback itself failed: keep the state, let the next run retry it at once.
-          await this.pause(run, `interrupted: ${messageOf(error)}`, 'error').catch(() => undefined);
+        if (hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN') || run.row.status === 'rolling_back') {
+          // Transient, a write whose outcome even a re-read could not learn, or the rollback itself failed: keep
+          // the state, let the next run (which re-reads the row under the lock) retry it at once.
+          await this.journal.pause(run, `interrupted: ${messageOf(error)}`, 'error').catch(() => undefined);
           throw error;
         }
         await this.failStep(run, error);
@@ -472,7 +429,9 @@ export class RolloutOrchestrator {
   private async step(run: Run): Promise<void> {
     switch (run.row.status) {
       case 'pending':
-        return this.transition(run, 'building', 'building green', { buildStartedAt: this.clock.now() });
+        return this.journal.transition(run, 'building', 'building green', {
+          buildStartedAt: this.clock.now(),
+        });
       case 'building':
         return this.stepBuilding(run);
       case 'validating':
@@ -492,7 +451,7 @@ export class RolloutOrchestrator {
     const { row } = run;
     if (row.greenDeploymentId === null) {
       if (!run.code) {
-        return this.finish(
+        return this.journal.finish(
           run,
           'failed',
           'the green upload was interrupted before it was recorded and this run has no code: nothing was switched; start a new rollout',
@@ -503,7 +462,7 @@ export class RolloutOrchestrator {
         this.platform.createDeployment(row.functionId, code, { activate: false }),
       );
       // The build deadline runs from the latest upload (a resumed run may upload long after the first try).
-      await this.update(
+      await this.journal.update(
         run,
         { greenDeploymentId: dep.id, buildStartedAt: this.clock.now() },
         `uploaded green ${dep.id} (inactive)`,
@@ -513,7 +472,7 @@ export class RolloutOrchestrator {
       const code = await this.codeForTwin(run);
       const twin = row.standbyFunctionId;
       const dep = await this.call(() => this.platform.createDeployment(twin, code, { activate: false }));
-      await this.update(
+      await this.journal.update(
         run,
         { standbyDeploymentId: dep.id, buildStartedAt: this.clock.now() },
         `uploaded the same code to the standby twin ${twin} as ${dep.id}`,
@@ -537,24 +496,29 @@ export class RolloutOrchestrator {
           this.platform.getDeployment(target.functionId, target.deploymentId),
         );
         if (!dep)
-          return this.finish(
+          return this.journal.finish(
             run,
             'failed',
             `${target.label} deployment ${target.deploymentId} disappeared during its build`,
           );
         if (dep.status === 'ready') {
           waiting.splice(waiting.indexOf(target), 1);
-          await this.note(run, 'info', `${target.label} build ready (${target.deploymentId})`);
+          await this.journal.note(run, 'info', `${target.label} build ready (${target.deploymentId})`);
         } else if (dep.status === 'failed' || dep.status === 'canceled') {
-          return this.finish(run, 'failed', `${target.label} build ${dep.status}: nothing was switched`, {
-            buildLogs: tail(dep.buildLogs, 500),
-          });
+          return this.journal.finish(
+            run,
+            'failed',
+            `${target.label} build ${dep.status}: nothing was switched`,
+            {
+              buildLogs: tail(dep.buildLogs, 500),
+            },
+          );
         }
       }
       if (waiting.length === 0) break;
       const left = startedAt + run.policy.buildTimeoutMs - this.clock.now();
       if (left <= 0) {
-        return this.finish(
+        return this.journal.finish(
           run,
           'failed',
           `build not ready within ${run.policy.buildTimeoutMs} ms: nothing was switched`,
@@ -569,7 +533,7 @@ export class RolloutOrchestrator {
       if (await this.heartbeat(run)) return;
     }
     if (row.skipHealthCheck) {
-      return this.transition(
+      return this.journal.transition(
         run,
         'switching',
         'pre-switch validation SKIPPED (skipHealthCheck): switching without a health check',
@@ -577,24 +541,25 @@ export class RolloutOrchestrator {
         'warn',
       );
     }
-    return this.transition(run, 'validating', 'validating green on the standby twin');
+    return this.journal.transition(run, 'validating', 'validating green on the standby twin');
   }
 
   private async stepValidating(run: Run): Promise<void> {
     const twin = run.row.standbyFunctionId!;
     const dep = run.row.standbyDeploymentId!;
     const fn = await this.call(() => this.platform.getFunction(twin));
-    if (!fn) return this.finish(run, 'failed', `standby twin ${twin} disappeared: nothing was switched`);
+    if (!fn)
+      return this.journal.finish(run, 'failed', `standby twin ${twin} disappeared: nothing was switched`);
     if (fn.activeDeploymentId !== dep) {
       await this.call(() => this.platform.activateDeployment(twin, dep));
-      await this.note(run, 'info', `activated ${dep} on the standby twin ${twin}`);
+      await this.journal.note(run, 'info', `activated ${dep} on the standby twin ${twin}`);
     }
     const health = await this.checks.checkHealth(twin, dep, run.policy.healthPath);
     const smokes = [];
     for (const smoke of run.policy.smokeRequests) smokes.push(await this.checks.checkSmoke(twin, smoke));
     const report = { skipped: false, functionId: twin, deploymentId: dep, health, smokes };
     const failures = [health, ...smokes].filter((c) => !c.ok);
-    await this.update(
+    await this.journal.update(
       run,
       { validation: JSON.stringify(report) },
       failures.length ? 'pre-switch validation failed' : 'pre-switch validation passed',
@@ -603,13 +568,13 @@ export class RolloutOrchestrator {
     );
     if (failures.length) {
       const first = failures[0]!;
-      return this.finish(
+      return this.journal.finish(
         run,
         'failed',
         `pre-switch validation failed on ${twin}: ${first.name}: ${first.problems.join('; ')}: nothing was switched`,
       );
     }
-    return this.transition(run, 'switching', 'switching traffic to green', {
+    return this.journal.transition(run, 'switching', 'switching traffic to green', {
       switchStartedAt: this.clock.now(),
     });
   }
@@ -617,17 +582,14 @@ export class RolloutOrchestrator {
   private async stepSwitching(run: Run): Promise<void> {
     const { row } = run;
     const green = row.greenDeploymentId!;
-    const fn = await this.call(() => this.platform.getFunction(row.functionId));
-    if (!fn) throw errors.notFound(`function ${row.functionId} disappeared`);
     let switchedAt = this.clock.now();
-    if (fn.activeDeploymentId !== green) {
-      const t0 = this.clock.now();
-      const wall = performanceNow();
-      await this.call(() => this.platform.activateDeployment(row.functionId, green));
-      const ms = Math.round(performanceNow() - wall);
-      switchedAt = t0;
+    const activation = await this.activateOnce(row.functionId, green);
+    if (activation.kind === 'refused') throw activation.error;
+    if (activation.kind === 'activated') {
+      const { ms } = activation;
+      switchedAt = activation.at;
       run.switchedThisRun = true;
-      await this.update(
+      await this.journal.update(
         run,
         { switchCalls: 1, switchMs: ms },
         `switched: green ${green} activated in 1 call (${ms} ms)`,
@@ -638,7 +600,7 @@ export class RolloutOrchestrator {
         },
       );
     } else if (row.switchCalls === null) {
-      await this.update(
+      await this.journal.update(
         run,
         { switchCalls: 0, switchMs: 0 },
         `green ${green} was already active (switched by an earlier run)`,
@@ -649,7 +611,7 @@ export class RolloutOrchestrator {
     if (!verified.ok) {
       const reason = `after the switch, executions did not run green: ${verified.problem}`;
       if (row.autoRollback && row.blueDeploymentId !== null) {
-        return this.transition(
+        return this.journal.transition(
           run,
           'rolling_back',
           reason,
@@ -657,10 +619,10 @@ export class RolloutOrchestrator {
           'error',
         );
       }
-      return this.finish(run, 'failed', reason);
+      return this.journal.finish(run, 'failed', reason);
     }
     const at = row.switchedAt ?? switchedAt;
-    return this.transition(run, 'watching', `verified: new executions run green ${green}; watching`, {
+    return this.journal.transition(run, 'watching', `verified: new executions run green ${green}; watching`, {
       switchedAt: at,
       watchUntil: at + run.policy.watchWindowMs,
     });
@@ -675,12 +637,15 @@ export class RolloutOrchestrator {
     let probes = previous?.probes ?? 0;
     let evaluations = previous?.evaluations ?? 0;
     let lastSamples = -1;
+    // Probes of this run that timed out: failures of green until Appwrite's record of each one is listed.
+    const timeouts: ExecutionInfo[] = [];
     for (;;) {
-      let executions = await this.checks.greenExecutions(
+      const listed = await this.checks.greenExecutions(
         row.functionId,
         row.greenDeploymentId!,
         row.switchStartedAt ?? row.switchedAt ?? row.startedAt,
       );
+      let executions = mergeProbeTimeouts(listed, timeouts);
       let verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       // Probes fill a quiet window up to minSamples, and keep an idle function under watch: an interval that
       // brought no new execution gets `idleProbes`, so a version that degrades late in the window is seen.
@@ -690,13 +655,19 @@ export class RolloutOrchestrator {
       );
       const wanted = Math.min(deficit, policy.maxProbesPerInterval);
       if (wanted > 0) {
-        const results = await this.checks.probe(row.functionId, policy.healthPath, wanted);
+        const results = await this.checks.probe(
+          row.functionId,
+          policy.healthPath,
+          wanted,
+          row.greenDeploymentId!,
+        );
         probes += wanted;
-        const seen = new Set(executions.map((e) => e.id));
-        executions = [
-          ...executions,
-          ...results.filter((e) => e.deploymentId === row.greenDeploymentId && !seen.has(e.id)),
-        ];
+        timeouts.push(...results.filter(isProbeTimeout));
+        const seen = new Set(listed.map((e) => e.id));
+        const answered = results.filter(
+          (e) => e.deploymentId === row.greenDeploymentId && !seen.has(e.id) && !isProbeTimeout(e),
+        );
+        executions = mergeProbeTimeouts([...listed, ...answered], timeouts);
         verdict = evaluateWatch(executions, policy, { probes, evaluations: evaluations + 1 });
       }
       const burn = this.sloGate?.watch(row.functionId, executions, policy.minSamples) ?? null;
@@ -708,7 +679,7 @@ export class RolloutOrchestrator {
       const ended = now >= row.watchUntil!;
       const summary = verdict.summary;
       if (verdict.kind === 'failing') {
-        await this.update(
+        await this.journal.update(
           run,
           { watch: JSON.stringify(summary) },
           `watch: green failing: ${verdict.reason}`,
@@ -718,7 +689,7 @@ export class RolloutOrchestrator {
         return this.failWatch(run, `watch failed: ${verdict.reason}`);
       }
       if (ended) {
-        await this.update(
+        await this.journal.update(
           run,
           { watch: JSON.stringify(summary) },
           `watch ended: ${describeSummary(summary)}`,
@@ -726,13 +697,17 @@ export class RolloutOrchestrator {
           summary,
         );
         if (verdict.kind === 'healthy')
-          return this.finish(run, 'succeeded', `green healthy over the watch: ${describeSummary(summary)}`);
+          return this.journal.finish(
+            run,
+            'succeeded',
+            `green healthy over the watch: ${describeSummary(summary)}`,
+          );
         return this.failWatch(
           run,
           `not enough evidence: ${summary.samples} finished executions of green in the watch, ${policy.minSamples} required`,
         );
       }
-      await this.update(
+      await this.journal.update(
         run,
         { watch: JSON.stringify(summary) },
         `watch: ${verdict.kind}: ${describeSummary(summary)}`,
@@ -748,30 +723,23 @@ export class RolloutOrchestrator {
     const { row } = run;
     const blue = row.blueDeploymentId;
     if (blue === null)
-      return this.finish(
+      return this.journal.finish(
         run,
         'failed',
         `${row.reason ?? 'rollback'}; no blue deployment to reactivate: green stays active`,
       );
-    const fn = await this.call(() => this.platform.getFunction(row.functionId));
-    if (!fn) throw errors.notFound(`function ${row.functionId} disappeared`);
-    if (fn.activeDeploymentId !== blue) {
-      const wall = performanceNow();
-      try {
-        await this.call(() => this.platform.activateDeployment(row.functionId, blue));
-      } catch (error) {
-        if (hasCode(error, 'NOT_FOUND', 'CONFLICT', 'INVALID_INPUT')) {
-          return this.finish(
-            run,
-            'failed',
-            `blue ${blue} cannot be reactivated (${messageOf(error)}): was it deleted (deployment retention)? ` +
-              `${fn.activeDeploymentId ?? 'nothing'} stays active`,
-          );
-        }
-        throw error;
-      }
-      const ms = Math.round(performanceNow() - wall);
-      await this.update(
+    const activation = await this.activateOnce(row.functionId, blue);
+    if (activation.kind === 'refused') {
+      return this.journal.finish(
+        run,
+        'failed',
+        `blue ${blue} cannot be reactivated (${messageOf(activation.error)}): was it deleted (deployment ` +
+          `retention)? ${activation.active ?? 'nothing'} stays active`,
+      );
+    }
+    if (activation.kind === 'activated') {
+      const { ms } = activation;
+      await this.journal.update(
         run,
         { rollbackCalls: 1, rollbackMs: ms },
         `rolled back: blue ${blue} reactivated in 1 call (${ms} ms)`,
@@ -782,7 +750,7 @@ export class RolloutOrchestrator {
         },
       );
     } else if (row.rollbackCalls === null) {
-      await this.update(
+      await this.journal.update(
         run,
         { rollbackCalls: 0, rollbackMs: 0 },
         `blue ${blue} was already active again`,
@@ -791,20 +759,42 @@ export class RolloutOrchestrator {
     }
     const verified = await this.checks.verifyActive(row.functionId, blue, run.policy);
     if (!verified.ok)
-      await this.note(
+      await this.journal.note(
         run,
         'warn',
         `blue is active, but its verification execution failed: ${verified.problem}`,
       );
-    return this.finish(run, 'rolled_back', row.reason ?? 'rolled back');
+    return this.journal.finish(run, 'rolled_back', row.reason ?? 'rolled back');
   }
 
   // ---- steps' helpers ----------------------------------------------------------------------------------
 
+  /**
+   * Makes `deploymentId` the active deployment of `functionId` with at most ONE activation call, and none when
+   * it is already active (so a resumed run never switches or rolls back twice): the one place the switch and
+   * the rollback activate. The platform refusing the deployment (`NOT_FOUND`, `CONFLICT`, `INVALID_INPUT`: deleted,
+   * not built) is returned as `refused` with the deployment that stays active; other failures are thrown.
+   */
+  private async activateOnce(functionId: string, deploymentId: string): Promise<Activation> {
+    const fn = await this.call(() => this.platform.getFunction(functionId));
+    if (!fn) throw errors.notFound(`function ${functionId} disappeared`);
+    if (fn.activeDeploymentId === deploymentId) return { kind: 'already-active' };
+    const at = this.clock.now();
+    const wall = performanceNow();
+    try {
+      await this.call(() => this.platform.activateDeployment(functionId, deploymentId));
+    } catch (error) {
+      if (hasCode(error, 'NOT_FOUND', 'CONFLICT', 'INVALID_INPUT'))
+        return { kind: 'refused', error, active: fn.activeDeploymentId };
+      throw error;
+    }
+    return { kind: 'activated', at, ms: Math.round(performanceNow() - wall) };
+  }
+
   /** The watch failed: roll back when allowed, else end `failed` with green still active. */
   private failWatch(run: Run, reason: string): Promise<void> {
     if (run.row.autoRollback && run.row.blueDeploymentId !== null) {
-      return this.transition(
+      return this.journal.transition(
         run,
         'rolling_back',
         `${reason}: rolling back to blue ${run.row.blueDeploymentId}`,
@@ -816,14 +806,14 @@ export class RolloutOrchestrator {
       );
     }
     const why = run.row.autoRollback ? 'no blue deployment to go back to' : 'autoRollback is off';
-    return this.finish(run, 'failed', `${reason}; green stays active (${why})`);
+    return this.journal.finish(run, 'failed', `${reason}; green stays active (${why})`);
   }
 
   /** An unexpected error in a step: before the switch the rollout fails; after it, it rolls back. */
   private async failStep(run: Run, error: unknown): Promise<void> {
     const message = `${run.row.status} failed: ${messageOf(error)}`;
     if (PRE_SWITCH_STATUSES.includes(run.row.status))
-      return this.finish(run, 'failed', `${message}: nothing was switched`);
+      return this.journal.finish(run, 'failed', `${message}: nothing was switched`);
     if (run.row.status === 'switching' || run.row.status === 'watching') return this.failWatch(run, message);
     throw error;
   }
@@ -832,11 +822,11 @@ export class RolloutOrchestrator {
   private async abort(run: Run, reason: string): Promise<void> {
     const status = run.row.status;
     if (PRE_SWITCH_STATUSES.includes(status))
-      return this.finish(run, 'failed', `${reason}: aborted before the switch, nothing was switched`);
+      return this.journal.finish(run, 'failed', `${reason}: aborted before the switch, nothing was switched`);
     if (status === 'switching' || status === 'watching' || status === 'succeeded' || status === 'failed') {
       if (run.row.blueDeploymentId === null)
-        return this.finish(run, 'failed', `${reason}; no blue deployment to reactivate`);
-      return this.transition(
+        return this.journal.finish(run, 'failed', `${reason}; no blue deployment to reactivate`);
+      return this.journal.transition(
         run,
         'rolling_back',
         `${reason}: rolling back to blue ${run.row.blueDeploymentId}`,
@@ -865,7 +855,8 @@ export class RolloutOrchestrator {
       await this.abort(run, `manual rollback: ${fresh.abortReason ?? 'requested'}`);
       return run.row.status !== before;
     }
-    if (run.lock.expiresAt - this.clock.now() < run.policy.lockTtlMs / 2) await this.write(run, [], null);
+    if (run.lock.expiresAt - this.clock.now() < run.policy.lockTtlMs / 2)
+      await this.journal.write(run, [], null);
     return false;
   }
 
@@ -879,89 +870,7 @@ export class RolloutOrchestrator {
     return { archive, entrypoint: run.row.entrypoint ?? 'dist/main.js' };
   }
 
-  // ---- persistence -------------------------------------------------------------------------------------
-
-  /** Moves to `to` (a legal transition) with `patch`, recording a history entry. */
-  private async transition(
-    run: Run,
-    to: RolloutStatus,
-    message: string,
-    patch: Partial<RolloutRow> = {},
-    level: EventRow['level'] = 'info',
-  ): Promise<void> {
-    if (!canTransition(run.row.status, to)) {
-      throw errors.internal(`illegal rollout transition ${run.row.status} → ${to}`);
-    }
-    await this.update(run, { ...patch, status: to }, message, level);
-  }
-
-  /** Ends the rollout in a terminal status. */
-  private finish(
-    run: Run,
-    to: 'succeeded' | 'failed' | 'rolled_back',
-    reason: string,
-    details?: Record<string, unknown>,
-  ): Promise<void> {
-    const level = to === 'succeeded' ? 'info' : to === 'rolled_back' ? 'warn' : 'error';
-    if (!canTransition(run.row.status, to))
-      throw errors.internal(`illegal rollout transition ${run.row.status} → ${to}`);
-    return this.update(run, { status: to, reason, finishedAt: this.clock.now() }, reason, level, details);
-  }
-
-  /** Records a history entry without changing the row. */
-  private note(run: Run, level: EventRow['level'], message: string, details?: unknown): Promise<void> {
-    return this.update(run, {}, message, level, details);
-  }
-
-  /** A fenced update of the rollout row plus a history entry. */
-  private async update(
-    run: Run,
-    patch: Partial<RolloutRow>,
-    message: string,
-    level: EventRow['level'] = 'info',
-    details?: unknown,
-  ): Promise<void> {
-    const fitted = fitColumns(patch);
-    const ops: WriteOp[] = Object.keys(fitted).length
-      ? [{ action: 'update', table: ROLLOUTS_TABLE, id: run.id, data: fitted }]
-      : [];
-    const next = { ...run.row, ...fitted };
-    await this.write(run, ops, { level, message, details }, next);
-    run.row = next;
-  }
-
-  /** The one write path of a run: `ops` plus an optional event, fenced by the lock, in one transaction. */
-  private async write(
-    run: Run,
-    ops: WriteOp[],
-    event: { level: EventRow['level']; message: string; details?: unknown } | null,
-    rowAfter: RolloutRow = run.row,
-  ): Promise<void> {
-    const all = [...ops];
-    let created: RolloutEvent | null = null;
-    if (event) {
-      created = {
-        id: newId(),
-        rolloutId: run.id,
-        functionId: rowAfter.functionId,
-        at: this.clock.now(),
-        status: rowAfter.status,
-        level: event.level,
-        message: event.message.slice(0, 1000),
-        details: event.details === undefined ? null : JSON.stringify(event.details).slice(0, 8000),
-      };
-      const { id, ...data } = created;
-      all.push({ action: 'create', table: EVENTS_TABLE, id, data });
-    }
-    await commitFenced(this.store, run.lock, this.clock.now() + run.policy.lockTtlMs, all);
-    if (created) this.safeEmit(created);
-  }
-
-  /** Leaves the rollout resumable: records why, and expires the lease so the next run may continue at once. */
-  private async pause(run: Run, message: string, level: EventRow['level'] = 'warn'): Promise<void> {
-    await this.write(run, [], { level, message });
-    await commitFenced(this.store, run.lock, this.clock.now(), []);
-  }
+  // ---- persistence: this.journal (rollout-journal.ts) -------------------------------------------------
 
   private async takeOver(id: string, row: RolloutRow, options: RunOptions): Promise<Run> {
     const policy = parseRolloutPolicy(JSON.parse(row.policy));
@@ -970,6 +879,7 @@ export class RolloutOrchestrator {
       this.clock,
       { functionId: row.functionId, rolloutId: id, owner: this.owner, ttlMs: policy.lockTtlMs },
       async (holder) => holder.rolloutId === id || isFinishedOrMissing(this.store, holder.rolloutId),
+      this.holderGone,
     );
     if (!acquired.acquired)
       throw this.busy(row.functionId, acquired.holder.rolloutId, acquired.holder.expiresAt);
@@ -988,32 +898,17 @@ export class RolloutOrchestrator {
     };
   }
 
-  private async appendEvent(
-    id: string,
-    row: RolloutRow,
-    level: EventRow['level'],
-    message: string,
-  ): Promise<RolloutEvent> {
-    const event: RolloutEvent = {
-      id: newId(),
-      rolloutId: id,
-      functionId: row.functionId,
-      at: this.clock.now(),
-      status: row.status,
-      level,
-      message,
-      details: null,
-    };
-    const { id: eventId, ...data } = event;
-    await this.store.create(EVENTS_TABLE, eventId, data);
-    return event;
-  }
-
+  /**
+   * The lock is held by a run whose lease has not ended and that nothing proves gone. Says exactly when another
+   * run can take over: `details.retryAt` (ISO) and `details.retryInMs`.
+   */
   private busy(functionId: string, rolloutId: string, expiresAt: number) {
+    const inMs = Math.max(0, expiresAt - this.clock.now());
+    const at = new Date(expiresAt).toISOString();
     return errors.conflict(
-      `a rollout of ${functionId} is in progress (${rolloutId}; its run's lease ends ${new Date(expiresAt).toISOString()}): ` +
-        'one rollout per function at a time',
-      { functionId, rolloutId, lockTable: LOCKS_TABLE },
+      `a rollout of ${functionId} is in progress (${rolloutId}; its run's lease ends ${at}, in ${Math.ceil(inMs / 1000)} s): ` +
+        'one rollout per function at a time; if that run is dead, resume can take over from then',
+      { functionId, rolloutId, lockTable: LOCKS_TABLE, retryAt: at, retryInMs: inMs },
     );
   }
 
@@ -1028,39 +923,6 @@ export class RolloutOrchestrator {
       }
     }
   }
-
-  private safeEmit(event: RolloutEvent): void {
-    try {
-      this.onEvent(event);
-    } catch {
-      // Progress display must never break a rollout.
-    }
-  }
-}
-
-/** Keeps free-text columns within their sizes (tables.ts), so a long report never fails a write. */
-function fitColumns(patch: Partial<RolloutRow>): Partial<RolloutRow> {
-  const out = { ...patch };
-  if (typeof out.reason === 'string') out.reason = out.reason.slice(0, 2000);
-  if (typeof out.abortReason === 'string') out.abortReason = out.abortReason.slice(0, 500);
-  if (typeof out.validation === 'string' && out.validation.length > 20_000) {
-    // The full report is in the event history (details are capped there too).
-    out.validation = JSON.stringify({ skipped: false, truncated: true, chars: out.validation.length });
-  }
-  return out;
-}
-
-/**
- * Why a function is not a safe standby twin: a twin runs the new, unvalidated code against live data, so it
- * must never tick a schedule or react to events (a cron/event function's twin would process the same jobs and
- * windows a second time) and users must not reach it. Fields the platform does not report are not checked.
- */
-export function twinProblems(twin: FunctionInfo): string[] {
-  const problems: string[] = [];
-  if (twin.schedule) problems.push(`it has the schedule "${twin.schedule}"`);
-  if (twin.events?.length) problems.push(`it reacts to events (${twin.events.join(', ')})`);
-  if (twin.execute.length) problems.push(`users can execute it (${twin.execute.join(', ')})`);
-  return problems;
 }
 
 function unfinishedError(functionId: string, rolloutId: string, status: RolloutStatus) {

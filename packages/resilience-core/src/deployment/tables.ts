@@ -82,7 +82,7 @@ export const locksTable: TableSpec = {
     id('rolloutId'),
     { key: 'owner', type: 'string', size: 64, required: true },
     ms('expiresAt', true),
-    { key: 'version', type: 'integer', required: true, min: 0 },
+    { key: 'version', type: 'integer', required: true, min: 0, counter: true },
   ],
   indexes: [{ key: 'unique_function', type: 'unique', columns: ['functionId'] }],
   rowSchema: lockRowSchema,

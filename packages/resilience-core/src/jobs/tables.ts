@@ -51,7 +51,7 @@ export const jobQueueTable: TableSpec = {
     int('backoffBaseMs', false, { default: 1000, min: 0 }),
     int('backoffMaxMs', false, { default: 3_600_000, min: 0 }),
     int('leaseMs', false, { default: 30_000, min: 1000, max: 900_000 }),
-    int('version', false, { default: 0, min: 0 }),
+    int('version', false, { default: 0, min: 0, counter: true }),
     str('leaseOwner', 64),
     int('leaseExpiresAt'),
     str('idempotencyKey', 200),

@@ -27,6 +27,8 @@ const str = (key: string, size: number, required = true): ColumnSpec => ({
   required,
 });
 const int = (key: string, required = true, min = 0): ColumnSpec => ({ key, type: 'integer', required, min });
+/** A counter column (incremented by the code; see `ColumnSpec.counter`). */
+const counter = (key: string): ColumnSpec => ({ ...int(key), counter: true });
 const date = (key: string, required = true): ColumnSpec => ({ key, type: 'datetime', required });
 const enumOf = (key: string, elements: readonly string[], required = true): ColumnSpec => ({
   key,
@@ -53,8 +55,8 @@ export const quotaUsageTable: TableSpec = {
     date('windowStart', false),
     date('windowEnd', false),
     timeZone,
-    int('used'),
-    { key: 'reserved', type: 'integer', required: false, min: 0, default: 0 },
+    counter('used'),
+    { key: 'reserved', type: 'integer', required: false, min: 0, default: 0, counter: true },
   ],
   indexes: [
     { key: 'org_type', type: 'key', columns: ['orgId', 'quotaType'] },
@@ -95,7 +97,7 @@ export const quotaIncreaseRequestsTable: TableSpec = {
     date('decidedAt', false),
     str('decisionNote', 1000, false),
     date('expiresAt', false),
-    int('version'),
+    counter('version'),
   ],
   indexes: [
     { key: 'org_status', type: 'key', columns: ['orgId', 'status'] },
@@ -155,7 +157,7 @@ export const quotaAlertsTable: TableSpec = {
     windowKey,
     { key: 'threshold', type: 'integer', required: false, min: 0, max: 100 },
     enumOf('status', ALERT_STATUSES),
-    int('attempts'),
+    counter('attempts'),
     str('lastError', 1000, false),
     str('payload', 4000),
     date('pruneAfter'),

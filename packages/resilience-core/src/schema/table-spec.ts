@@ -28,6 +28,43 @@ export interface ColumnSpec {
   /** `enum` needs `elements`. */
   format?: 'enum' | 'email' | 'url' | 'ip';
   elements?: string[];
+  /**
+   * The code increments this column (an `increment` op): a counter. Appwrite leaves NULL in a column added to
+   * a table that has rows, and an increment of NULL writes nothing (platform notes §F2), so a counter must
+   * never hold NULL. Appwrite refuses a default on a required column, so a counter is an `integer` that is
+   * either `required` (every create writes it) or has a numeric `default` (Appwrite fills it on create); and
+   * the schema provisioner backfills its {@link counterStartOf} into every row that holds NULL before the code
+   * that increments it is deployed ({@link counterSpecProblems}; `provisionSchema`). Never written to
+   * appwrite.json.
+   */
+  counter?: boolean;
+}
+
+/** The value a counter column starts at, and is backfilled with: its `default`, else its `min`, else 0. */
+export function counterStartOf(column: ColumnSpec): number {
+  if (typeof column.default === 'number') return column.default;
+  return column.min ?? 0;
+}
+
+/**
+ * Why the counter columns of `spec` could hold NULL (none when all is well): a counter must be an integer,
+ * without `array`, and either required or with a numeric default.
+ */
+export function counterSpecProblems(spec: TableSpec): Array<{ key: string; problem: string }> {
+  const problems: Array<{ key: string; problem: string }> = [];
+  for (const c of spec.columns) {
+    if (!c.counter) continue;
+    const problem = (text: string) => problems.push({ key: c.key, problem: text });
+    if (c.type !== 'integer') problem(`a counter must be an integer column, not ${c.type}`);
+    if (c.array) problem('a counter cannot be an array');
+    if (c.required && c.default !== undefined) problem('Appwrite refuses a default on a required column');
+    if (!c.required && typeof c.default !== 'number')
+      problem(
+        'a counter that is not required needs a numeric default (rows created without it would hold NULL, ' +
+          'and increments of NULL write nothing)',
+      );
+  }
+  return problems;
 }
 
 /** One index of a table (`unique` where uniqueness is a guarantee the code relies on). */

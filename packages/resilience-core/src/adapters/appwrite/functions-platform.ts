@@ -8,7 +8,7 @@ import type {
   FunctionInfo,
   FunctionsPlatform,
 } from '../../deployment/functions-platform.ts';
-import { errors, isResilienceError, type ResilienceError } from '../../errors.ts';
+import { errors, isResilienceError, ResilienceError } from '../../errors.ts';
 import { type AppwriteConnection, createAppwriteClient } from './appwrite-table-store.ts';
 import { readFailure, translateAppwriteError } from './errors.ts';
 
@@ -208,6 +208,14 @@ export function createAppwriteFunctionsPlatform(
         });
         return toExecution(exec);
       } catch (error) {
+        // 408: the synchronous execution outlived Appwrite's 30 s request limit (it is recorded `failed`/500).
+        if (readFailure(error).status === 408) {
+          throw new ResilienceError(
+            'TIMEOUT',
+            `functions.createExecution/${functionId}: the execution timed out (408)`,
+            { cause: error, details: { appwriteStatus: 408 } },
+          );
+        }
         throw fail(error, 'functions.createExecution', functionId);
       }
     },
@@ -324,5 +332,8 @@ function toExecution(exec: Models.Execution): ExecutionInfo {
     responseBody: exec.responseBody ?? '',
     durationMs: Math.round((exec.duration ?? 0) * 1000),
     createdAt: Date.parse(exec.$createdAt),
+    ...(raw === 'completed' || raw === 'failed'
+      ? { endedAt: Date.parse(exec.$updatedAt || exec.$createdAt) }
+      : {}),
   };
 }

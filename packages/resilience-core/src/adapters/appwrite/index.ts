@@ -28,6 +28,8 @@ export {
 } from './functions-platform.ts';
 export { createTablesDbApi, createTeamsApi } from './lean-services.ts';
 export {
+  findNullCounters,
+  type NullCounter,
   type PlanSchemaOptions,
   type ProvisionEvent,
   type ProvisionOptions,

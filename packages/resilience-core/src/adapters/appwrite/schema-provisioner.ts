@@ -1,7 +1,14 @@
-import { type Client, TablesDB, type TablesDBIndexType } from 'node-appwrite';
+import { type Client, Query, TablesDB, type TablesDBIndexType } from 'node-appwrite';
 import { ResilienceError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import { type ColumnSpec, DATABASE_ID, type IndexSpec, type TableSpec } from '../../schema/table-spec.ts';
+import {
+  type ColumnSpec,
+  counterSpecProblems,
+  counterStartOf,
+  DATABASE_ID,
+  type IndexSpec,
+  type TableSpec,
+} from '../../schema/table-spec.ts';
 import { readFailure, translateAppwriteError } from './errors.ts';
 
 /**
@@ -11,6 +18,16 @@ import { readFailure, translateAppwriteError } from './errors.ts';
  * default, min/max, enum elements added, string size grown). It never deletes or recreates anything: a change
  * that would need it (type, array, format, shrinking a string, removing enum values, a different index) is
  * refused — all refusals are reported together, before anything is written.
+ *
+ * Counters (`ColumnSpec.counter`): Appwrite leaves NULL in a column added to a table that has rows, and an
+ * increment of NULL writes nothing (platform notes §F2). DECISION: the provisioner backfills rather than
+ * refuses. After a table's columns are available, every counter column of an existing table is checked for
+ * rows holding NULL (one `isNull` list per counter; none for a table created in this run), and each such row is
+ * set to the column's start value ({@link counterStartOf}) — before `npm run deploy` deploys the code that
+ * increments it (the schema step precedes the code step), so no deployed code uses the column meanwhile. A
+ * counter declared so that new rows could hold NULL (not required and no numeric default) is refused with the
+ * reason ({@link counterSpecProblems}), as a change that would lose data is. The same check repairs NULLs left by
+ * an interrupted run or by a column added outside `npm run deploy` (e.g. `appwrite push tables`).
  */
 
 /** One step of provisioning, for a progress display. */
@@ -18,7 +35,7 @@ export interface ProvisionEvent {
   kind: 'database' | 'table' | 'column' | 'index';
   /** `table`, `table.column` or `table.index`. */
   id: string;
-  status: 'exists' | 'created' | 'updated' | 'waiting' | 'available' | 'extra';
+  status: 'exists' | 'created' | 'updated' | 'waiting' | 'available' | 'extra' | 'backfilled';
   detail?: string;
 }
 
@@ -51,6 +68,8 @@ export interface ProvisionReport {
   updated: string[];
   /** Remote columns/indexes not declared in code (left alone). */
   extra: string[];
+  /** Counter columns whose NULL rows were set to the start value: `table.column` → rows set. */
+  backfilled: Record<string, number>;
 }
 
 /** A column as Appwrite reports it (the fields compared). */
@@ -262,6 +281,51 @@ export async function planSchema(options: PlanSchemaOptions): Promise<SchemaPlan
   return { databaseId, databaseExists: database !== null, tables };
 }
 
+/** A counter column ({@link ColumnSpec.counter}) that holds NULL in some rows (increments of them count nothing). */
+export interface NullCounter {
+  table: string;
+  column: string;
+  /** Rows holding NULL (Appwrite counts up to 5,000). */
+  rows: number;
+}
+
+/**
+ * The counter columns of the given (existing) tables that hold NULL in some rows — e.g. added by `appwrite push
+ * tables` to a table that had rows, which `npm run deploy` would backfill. READ-ONLY: one `isNull` list (limit 1,
+ * with its total) per counter column the server has; `npm run doctor` reports them.
+ */
+export async function findNullCounters(options: {
+  client: Client;
+  databaseId?: string;
+  tables: readonly TableState[];
+}): Promise<NullCounter[]> {
+  const db = new TablesDB(options.client);
+  const databaseId = options.databaseId ?? DATABASE_ID;
+  const out: NullCounter[] = [];
+  for (const { plan, remote } of options.tables) {
+    if (!remote) continue;
+    const present = new Set((remote.columns ?? []).map((c) => c.key));
+    for (const column of plan.spec.columns.filter((c) => c.counter && present.has(c.key))) {
+      const tableId = plan.spec.$id;
+      let total: number;
+      try {
+        ({ total } = await db.listRows({
+          databaseId,
+          tableId,
+          queries: [Query.isNull(column.key), Query.select(['$id']), Query.limit(1)],
+        }));
+      } catch (error) {
+        throw translateAppwriteError(error, {
+          operation: 'list null counters',
+          id: `${tableId}.${column.key}`,
+        });
+      }
+      if (total > 0) out.push({ table: tableId, column: column.key, rows: total });
+    }
+  }
+  return out;
+}
+
 /** Provisions the database and tables; see the file header. Throws CONFLICT listing every refused change. */
 export async function provisionSchema(options: ProvisionOptions): Promise<ProvisionReport> {
   const db = new TablesDB(options.client);
@@ -270,7 +334,7 @@ export async function provisionSchema(options: ProvisionOptions): Promise<Provis
   const pollMs = options.pollIntervalMs ?? 500;
   const waitMs = options.waitTimeoutMs ?? 120_000;
   const emit = options.onProgress ?? (() => {});
-  const report: ProvisionReport = { created: [], updated: [], extra: [] };
+  const report: ProvisionReport = { created: [], updated: [], extra: [], backfilled: {} };
   const wrap = async <T>(operation: string, fn: () => Promise<T>, id?: string): Promise<T> => {
     try {
       return await fn();
@@ -283,11 +347,14 @@ export async function provisionSchema(options: ProvisionOptions): Promise<Provis
   const planned = await planSchema({ client: options.client, databaseId, tables: options.tables });
   const database = planned.databaseExists;
   const plans: TablePlan[] = planned.tables.map((t) => t.plan);
-  const problems = plans.flatMap((p) => p.problems);
+  const problems = [
+    ...plans.flatMap((p) => p.problems),
+    ...options.tables.flatMap((spec) => counterSpecProblems(spec).map((p) => ({ table: spec.$id, ...p }))),
+  ];
   if (problems.length) {
     throw new ResilienceError(
       'CONFLICT',
-      `Refusing ${problems.length} schema change(s) that would lose data:\n` +
+      `Refusing ${problems.length} schema change(s) that would lose data or counts:\n` +
         problems.map((p) => `  ${p.table}.${p.key}: ${p.problem}`).join('\n'),
       { details: { problems } },
     );
@@ -371,6 +438,24 @@ export async function provisionSchema(options: ProvisionOptions): Promise<Provis
         tableId,
         plan.createIndexes.map((i) => i.key),
       );
+    if (plan.exists) {
+      for (const column of spec.columns.filter((c) => c.counter)) {
+        const id = `${tableId}.${column.key}`;
+        const rows = await wrap(
+          'backfill counter',
+          () => backfillCounter(db, databaseId, tableId, column),
+          id,
+        );
+        if (!rows) continue;
+        report.backfilled[id] = rows;
+        emit({
+          kind: 'column',
+          id,
+          status: 'backfilled',
+          detail: `${rows} row(s) held NULL (increments of NULL count nothing): set to ${counterStartOf(column)}`,
+        });
+      }
+    }
   }
   return report;
 
@@ -409,6 +494,47 @@ export async function provisionSchema(options: ProvisionOptions): Promise<Provis
       await clock.sleep(pollMs);
     }
   }
+}
+
+/** Rows updated per page of a backfill, and the most pages one backfill reads (10,000 rows per deploy). */
+const BACKFILL_PAGE = 100;
+const BACKFILL_MAX_PAGES = 100;
+
+/**
+ * Sets every row of `tableId` whose counter `column` is NULL to its start value; returns how many. Re-lists
+ * from the start after each page (updated rows no longer match `isNull`); a page that returns a row already set
+ * means the server did not apply the write, and is an error rather than a loop.
+ */
+async function backfillCounter(
+  db: TablesDB,
+  databaseId: string,
+  tableId: string,
+  column: ColumnSpec,
+): Promise<number> {
+  const start = counterStartOf(column);
+  const done = new Set<string>();
+  for (let page = 0; page < BACKFILL_MAX_PAGES; page++) {
+    const { rows } = await db.listRows({
+      databaseId,
+      tableId,
+      queries: [Query.isNull(column.key), Query.select(['$id']), Query.limit(BACKFILL_PAGE)],
+      total: false,
+    });
+    if (!rows.length) return done.size;
+    for (const row of rows) {
+      if (done.has(row.$id))
+        throw new ResilienceError(
+          'INTERNAL',
+          `${tableId}.${column.key}: row ${row.$id} still NULL after the backfill`,
+        );
+      await db.updateRow({ databaseId, tableId, rowId: row.$id, data: { [column.key]: start } });
+      done.add(row.$id);
+    }
+  }
+  throw new ResilienceError(
+    'INTERNAL',
+    `${tableId}.${column.key}: more than ${BACKFILL_PAGE * BACKFILL_MAX_PAGES} rows hold NULL; run the deploy again to continue`,
+  );
 }
 
 function createColumn(db: TablesDB, databaseId: string, tableId: string, c: ColumnSpec): Promise<unknown> {

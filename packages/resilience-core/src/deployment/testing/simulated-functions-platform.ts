@@ -140,6 +140,34 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
     return out;
   }
 
+  /**
+   * Adds an execution record of the function's active deployment as the platform would write it (tests; not
+   * counted), e.g. an async execution queued before a switch that ended after it (`createdAt` = queued,
+   * `endedAt` = end), or the `failed`/500 record Appwrite writes for a synchronous execution that timed out.
+   */
+  record(functionId: string, fields: Partial<ExecutionInfo> = {}): ExecutionInfo {
+    const fn = this.fn(functionId);
+    if (!fn.activeDeploymentId) throw errors.notFound(`function ${fn.id} has no active deployment`);
+    const now = this.clock.now();
+    const exec: ExecutionInfo = {
+      id: newId(),
+      functionId: fn.id,
+      deploymentId: fn.activeDeploymentId,
+      status: 'completed',
+      trigger: 'http',
+      requestMethod: 'GET',
+      requestPath: '/',
+      responseStatusCode: 200,
+      responseBody: '',
+      durationMs: 20,
+      createdAt: now,
+      endedAt: now,
+      ...fields,
+    };
+    fn.executions.push(exec);
+    return exec;
+  }
+
   /** The function's active deployment id (test assertions; not counted). */
   activeOf(functionId: string): string | null {
     return this.fn(functionId).activeDeploymentId;
@@ -302,7 +330,9 @@ export class SimulatedFunctionsPlatform implements FunctionsPlatform {
       responseStatusCode: status,
       responseBody: JSON.stringify(body),
       durationMs: b.latencyMs,
+      // Synchronous: recorded when it ends, as Appwrite does (§F5).
       createdAt: this.clock.now(),
+      endedAt: this.clock.now(),
     };
     fn.executions.push(exec);
     return exec;
