@@ -29,7 +29,11 @@ export function newId(): string {
  */
 export function stableId(...parts: ReadonlyArray<string | number>): string {
   const strings = parts.map(String);
-  const prefix = (strings[0] ?? 'h').replace(/[^a-zA-Z0-9]/g, '').slice(0, 4).toLowerCase() || 'h';
+  const prefix =
+    (strings[0] ?? 'h')
+      .replace(/[^a-zA-Z0-9]/g, '')
+      .slice(0, 4)
+      .toLowerCase() || 'h';
   if (strings.some((p) => p.includes('.'))) {
     const encoded = strings.map((p) => `${p.length}:${p}`).join('');
     return `${prefix}_${createHash('sha256').update(encoded).digest('hex')}`.slice(0, 36);

@@ -21,6 +21,8 @@ const isolateBody = lazySchema(() =>
   z.object({ scope, reason: z.string().min(1).max(200).optional() }).strict(),
 );
 const resetBody = lazySchema(() => z.object({ scope }).strict());
+/** Breaker names may be longer than an Appwrite id (up to 64): the kit checks them with this schema. */
+const nameParams = lazySchema(() => z.object({ name: breakerNameSchema }));
 const listQuery = lazySchema(() => z.object({ cursor: z.string().min(1).max(36).optional() }).strict());
 
 /** The `:name` path parameter, or a 400. */
@@ -61,6 +63,7 @@ export const circuitBreakerRoutes = [
     method: 'POST',
     path: '/circuit-breakers/:name/isolate',
     auth: 'key',
+    params: nameParams,
     summary: 'Force a breaker open for every execution',
     body: isolateBody,
     handler: async ({ params, body, deps }) => {
@@ -74,6 +77,7 @@ export const circuitBreakerRoutes = [
     method: 'POST',
     path: '/circuit-breakers/:name/reset',
     auth: 'key',
+    params: nameParams,
     summary: 'Close a breaker for every execution',
     body: resetBody,
     handler: async ({ params, body, deps }) => {

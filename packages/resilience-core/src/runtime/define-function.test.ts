@@ -62,6 +62,8 @@ const fn = defineFunction({
       method: 'GET',
       path: '/echo/:id',
       auth: 'any',
+      // Not an id rule: this route decodes any segment (`a%20b`), which the default id check would refuse.
+      params: z.object({ id: z.string().min(1) }),
       query: z.object({ n: z.coerce.number().int().default(1) }),
       handler: ({ params, query, deps, log, traceId }) => {
         log.info('echo', { apiKey: 'should-not-appear', note: `key ${deps.ctx.connection?.key}` });

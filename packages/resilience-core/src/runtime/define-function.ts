@@ -21,6 +21,7 @@ import {
 } from './context.ts';
 import { type BaseEnv, parseEnv, secretValues } from './env.ts';
 import { createLogger, type Logger, redact } from './logger.ts';
+import { type PathParams, validateParams } from './params.ts';
 import { invalidInput, type RouteResult, toResponse } from './responses.ts';
 import { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
 import { traceIdOf } from './trace.ts';
@@ -57,11 +58,14 @@ export interface SetupContext<E = BaseEnv> {
 }
 
 /** What a route handler receives. */
-export interface HandlerInput<D, B = unknown, Q = Record<string, string>> {
+export interface HandlerInput<D, B = unknown, Q = Record<string, string>, P = Record<string, string>> {
   /** The validated body (`undefined` for routes without a body schema). */
   body: B;
-  /** Path parameters (`:name` segments), URL-decoded. */
-  params: Record<string, string>;
+  /**
+   * Path parameters (`:name` segments), URL-decoded and validated ({@link validateParams}: Appwrite ids unless
+   * the route declares `params`), typed from the path literal.
+   */
+  params: P;
   /** The validated query (decoded strings when the route has no query schema). */
   query: Q;
   /** Who called, with `orgId`/`roles` resolved by the route's auth level. */
@@ -77,18 +81,30 @@ type SchemaOut<S> = S extends z.ZodType ? z.output<S> : undefined;
 type QueryOut<S> = S extends z.ZodType ? z.output<S> : Record<string, string>;
 
 /** A route as written, with its schemas' types inferred. */
-export interface RouteDefinition<D, B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+export interface RouteDefinition<
+  D,
+  B extends z.ZodType | undefined,
+  Q extends z.ZodType | undefined,
+  P extends string = string,
+> {
   method: HttpMethod;
   /** e.g. `/orgs/:orgId/recognitions`. `GET /health` is reserved for the kit. */
-  path: string;
+  path: P;
   auth: AuthLevel;
+  /**
+   * zod schema of the path parameters, for parameters that are not Appwrite ids (a breaker name). Without it
+   * every `:name` must be an Appwrite id; either way a bad one is a 400 naming it, before auth.
+   */
+  params?: z.ZodType;
   /** zod schema of the JSON body; invalid JSON or a failed parse → 400 listing the field problems. */
   body?: B;
   /** zod schema of the (decoded) query parameters. */
   query?: Q;
   /** One line for docs and logs. */
   summary?: string;
-  handler(input: HandlerInput<D, SchemaOut<B>, QueryOut<Q>>): Promise<RouteResult> | RouteResult;
+  handler(
+    input: HandlerInput<D, SchemaOut<B>, QueryOut<Q>, PathParams<P>>,
+  ): Promise<RouteResult> | RouteResult;
 }
 
 /** A route with its types erased, as stored in a function's `routes` list. */
@@ -96,6 +112,7 @@ export interface Route<D> {
   method: HttpMethod;
   path: string;
   auth: AuthLevel;
+  params?: z.ZodType;
   body?: z.ZodType;
   query?: z.ZodType;
   summary?: string;
@@ -108,8 +125,12 @@ export interface Route<D> {
  * `body` from the schema.
  */
 export function routesFor<D>() {
-  return <B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
-    definition: RouteDefinition<D, B, Q>,
+  return <
+    const P extends string,
+    B extends z.ZodType | undefined = undefined,
+    Q extends z.ZodType | undefined = undefined,
+  >(
+    definition: RouteDefinition<D, B, Q, P>,
   ): Route<D> => definition as unknown as Route<D>;
 }
 
@@ -342,6 +363,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         }
         throw errors.notFound(`No route for ${method} ${path}`);
       }
+      params = validateParams(params, route.params);
 
       const rawQuery =
         req.queryString !== undefined ? parseQuery(req.queryString) : decodeAll(req.query ?? {});
