@@ -13,6 +13,7 @@ import {
   listQuotaAudit,
   ORG_ADMIN_ROLES,
   productJobTypes,
+  QUOTA_TABLES,
   type QuotaActor,
   type QuotaLogger,
   type QuotaNotifier,
@@ -30,7 +31,7 @@ import {
   usageReport,
   webhooksFromEnv,
 } from 'resilience-core';
-import type { Caller, SetupContext } from 'resilience-core/runtime';
+import { type Caller, cursorSchema, type SetupContext, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
 import { circuitBreakersFor, notificationSettings } from './notifications.ts';
@@ -151,10 +152,8 @@ const listQuery = lazySchema(() =>
   z.object({
     status: z.enum(INCREASE_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z
-      .string()
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/)
-      .optional(),
+    /** Opaque and bound to the org's list (resilience-core ports/cursor.ts). */
+    cursor: cursorSchema.optional(),
   }),
 );
 
@@ -202,11 +201,17 @@ export const quotaRoutes = [
     summary: "The org's increase requests, newest first",
     query: listQuery,
     handler: async ({ query, caller, deps }) => ({
-      body: await listIncreaseRequests(deps.store, actorOf(caller), {
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.limit ? { limit: query.limit } : {}),
-        ...(query.cursor ? { cursor: query.cursor } : {}),
-      }),
+      body: await sealedPage(
+        deps.store,
+        query.cursor,
+        { table: QUOTA_TABLES.increaseRequests, match: { orgId: caller.orgId!, status: query.status } },
+        (cursor) =>
+          listIncreaseRequests(deps.store, actorOf(caller), {
+            ...(query.status ? { status: query.status } : {}),
+            ...(query.limit ? { limit: query.limit } : {}),
+            ...(cursor ? { cursor } : {}),
+          }),
+      ),
     }),
   }),
   route({
@@ -270,10 +275,16 @@ export const quotaRoutes = [
     summary: 'The audit trail of quota limit changes, newest first',
     query: lazySchema(() => listQuery.omit({ status: true })),
     handler: async ({ query, caller, deps }) => ({
-      body: await listQuotaAudit(deps.store, actorOf(caller), {
-        ...(query.limit ? { limit: query.limit } : {}),
-        ...(query.cursor ? { cursor: query.cursor } : {}),
-      }),
+      body: await sealedPage(
+        deps.store,
+        query.cursor,
+        { table: QUOTA_TABLES.audit, match: { orgId: caller.orgId! } },
+        (cursor) =>
+          listQuotaAudit(deps.store, actorOf(caller), {
+            ...(query.limit ? { limit: query.limit } : {}),
+            ...(cursor ? { cursor } : {}),
+          }),
+      ),
     }),
   }),
   route({
