@@ -11,15 +11,15 @@ import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
 import { RECOGNITIONS_TABLE } from 'resilience-core';
-import { type FunctionHandler, invoke, sealCursor } from 'resilience-core/runtime';
+import { invoke, sealCursor } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import recognition from '../functions/create-recognition/src/main.ts';
 import orchestrator from '../functions/deploy-orchestrator/src/main.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 let server: AppwriteLocal;
-let recognitions: FunctionHandler;
-let deploy: FunctionHandler;
+let recognitions: typeof recognition;
+let deploy: typeof orchestrator;
 let requestsSeen = 0;
 const headers = (userId?: string) => ({
   'x-appwrite-key': server.apiKey,
