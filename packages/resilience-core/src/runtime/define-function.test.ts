@@ -259,7 +259,7 @@ describe('defineFunction', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('uses the traceparent trace id, else the execution id, in the response and every log line', async () => {
+  it('continues an incoming traceparent (a child span), else starts a trace; every line has trace, span and execution ids', async () => {
     const traced = await invoke(fn, {
       path: '/echo/1',
       headers: {
@@ -268,14 +268,30 @@ describe('defineFunction', () => {
       },
     });
     expect(traced.body).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect(traced.headers['x-trace-id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const [, traceOut, spanOut, flags] = traced.headers.traceparent!.split('-');
+    expect(traceOut).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(spanOut).toMatch(/^[0-9a-f]{16}$/);
+    expect(spanOut).not.toBe('00f067aa0ba902b7');
+    expect(flags).toBe('01');
     expect(traced.logs.length).toBeGreaterThanOrEqual(2);
-    for (const line of traced.logs) expect(JSON.parse(line).traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    for (const line of traced.logs) {
+      expect(JSON.parse(line)).toMatchObject({
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: spanOut,
+        executionId: 'exec1',
+      });
+    }
     const byExecution = await invoke(fn, {
       path: '/echo/1',
-      headers: { 'x-appwrite-execution-id': 'exec1' },
+      headers: { 'x-appwrite-execution-id': 'exec1', traceparent: 'garbage' },
     });
-    expect(byExecution.body).toMatchObject({ traceId: 'exec1' });
-    expect(byExecution.headers['x-trace-id']).toBe('exec1');
+    const fresh = (byExecution.body as { traceId: string }).traceId;
+    expect(fresh).toMatch(/^[0-9a-f]{32}$/);
+    expect(byExecution.headers['x-trace-id']).toBe(fresh);
+    expect(byExecution.headers.traceparent).toMatch(new RegExp(`^00-${fresh}-[0-9a-f]{16}-01$`));
+    for (const line of byExecution.logs)
+      expect(JSON.parse(line)).toMatchObject({ traceId: fresh, executionId: 'exec1' });
   });
 
   it('prefers the dynamic x-appwrite-key and never logs it or the fallback key', async () => {

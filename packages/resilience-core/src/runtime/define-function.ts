@@ -11,6 +11,7 @@ import { errors, isResilienceError, ResilienceError } from '../errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { OrgDirectory } from '../ports/org-directory.ts';
 import type { TableStore } from '../ports/table-store.ts';
+import { continueTrace, formatTraceparent, type TraceContext } from '../tracing/trace-context.ts';
 import { type AuthLevel, authorize, type Caller, callerOf, orgIdOf } from './auth.ts';
 import {
   type AppwriteContext,
@@ -24,7 +25,6 @@ import { createLogger, type Logger, redact } from './logger.ts';
 import { type PathParams, validateParams } from './params.ts';
 import { invalidInput, type RouteResult, toResponse } from './responses.ts';
 import { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
-import { traceIdOf } from './trace.ts';
 
 /** The parsed env of a function: the base variables plus its own schema's output. */
 export type EnvOf<S extends z.ZodObject | undefined> = (S extends z.ZodObject ? z.output<S> : unknown) &
@@ -35,6 +35,9 @@ export interface SetupContext<E = BaseEnv> {
   /** Parsed once per cold start. */
   env: E;
   trigger: Trigger;
+  /** This execution's span: the caller's trace continued from `traceparent`, else a new trace. */
+  trace: TraceContext;
+  /** `trace.traceId`. */
   traceId: string;
   log: Logger;
   clock: Clock;
@@ -72,6 +75,9 @@ export interface HandlerInput<D, B = unknown, Q = Record<string, string>, P = Re
   caller: Caller;
   deps: D;
   log: Logger;
+  /** This execution's span (see {@link SetupContext.trace}); pass it to work that continues the trace. */
+  trace: TraceContext;
+  /** `trace.traceId`. */
   traceId: string;
   clock: Clock;
   req: AppwriteRequest;
@@ -138,6 +144,9 @@ export function routesFor<D>() {
 export interface TriggerInput<D> {
   deps: D;
   log: Logger;
+  /** This execution's span (see {@link SetupContext.trace}). */
+  trace: TraceContext;
+  /** `trace.traceId`. */
   traceId: string;
   clock: Clock;
   req: AppwriteRequest;
@@ -250,7 +259,11 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     const { req, res } = context;
     const headers = req.headers ?? {};
     const started = clock.now();
-    const traceId = traceIdOf(headers);
+    // W3C trace context: the caller's trace continues (a child span of its `traceparent`), else a new trace.
+    // The Appwrite execution id is kept beside it in every log line.
+    const trace = continueTrace(headers.traceparent);
+    const traceId = trace.traceId;
+    const executionId = headers['x-appwrite-execution-id']?.trim() || undefined;
     const trigger = triggerOf(headers);
     const method = (req.method ?? 'GET').toUpperCase();
     const path = normalisePath(req.path ?? '/');
@@ -266,7 +279,13 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     const log = createLogger({
       write: (line) => context.log(line),
       writeError: (line) => context.error(line),
-      base: { fn: definition.name, traceId, deploymentId },
+      base: {
+        fn: definition.name,
+        traceId,
+        spanId: trace.spanId,
+        ...(executionId ? { executionId } : {}),
+        deploymentId,
+      },
       secrets,
       now: () => clock.now(),
       level: envValues.LOG_LEVEL === 'debug' ? 'debug' : 'info',
@@ -275,7 +294,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
 
     const respond = (result: RouteResult): ResponseDescriptor => {
       const status = result.status ?? 200;
-      const out = { ...(result.headers ?? {}), 'x-trace-id': traceId };
+      const out = { ...(result.headers ?? {}), 'x-trace-id': traceId, traceparent: formatTraceparent(trace) };
       log.info('execution finished', {
         trigger,
         method,
@@ -313,16 +332,14 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     try {
       if (trigger === 'http' && method === 'GET' && path === '/health') {
         return respond(
-          await health(loaded, deploymentId, secrets, () =>
-            makeSetup(traceId, trigger, caller, headers, log),
-          ),
+          await health(loaded, deploymentId, secrets, () => makeSetup(trace, trigger, caller, headers, log)),
         );
       }
       if (!loaded.ok) throw loaded.error;
 
       if (trigger === 'schedule' || trigger === 'event') {
-        const deps = await definition.setup(makeSetup(traceId, trigger, caller, headers, log));
-        const base = { deps, log, traceId, clock, req, startedAt: started };
+        const deps = await definition.setup(makeSetup(trace, trigger, caller, headers, log));
+        const base = { deps, log, trace, traceId, clock, req, startedAt: started };
         if (trigger === 'schedule') {
           if (!definition.onSchedule) throw errors.notFound(`${definition.name} has no schedule handler`);
           return respond((await definition.onSchedule(base)) ?? { body: { ok: true } });
@@ -383,7 +400,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         }
       }
 
-      const setupContext = makeSetup(traceId, trigger, caller, headers, log);
+      const setupContext = makeSetup(trace, trigger, caller, headers, log);
       // Who may call is settled before the input's shape is judged: a caller without access gets 403 and
       // learns nothing about the route's schema.
       const authorized = await authorize(
@@ -424,6 +441,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         caller: authorized,
         deps,
         log: log.child({ route: `${route.method} ${route.path}` }),
+        trace,
         traceId,
         clock,
         req,
@@ -435,7 +453,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
   };
 
   function makeSetup(
-    traceId: string,
+    trace: TraceContext,
     trigger: Trigger,
     caller: Caller,
     headers: Record<string, string | undefined>,
@@ -467,7 +485,8 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
     return {
       env: loaded.value,
       trigger,
-      traceId,
+      trace,
+      traceId: trace.traceId,
       log,
       clock,
       caller,
