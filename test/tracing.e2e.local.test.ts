@@ -34,7 +34,9 @@ let webhookUp = false;
 const webhookRequests: { headers: IncomingHttpHeaders; body: string; answered: number }[] = [];
 let api: typeof recognition;
 let worker: typeof jobWorker;
-const savedEnv = process.env.NOTIFY_SLACK_WEBHOOK_URL;
+/** The webhook variable (set in process.env for code that reads it there). */
+const SLACK_VAR = 'NOTIFY_SLACK_WEBHOOK_URL';
+const savedEnv = process.env[SLACK_VAR];
 
 beforeAll(async () => {
   webhook = createServer((req, res) => {
@@ -68,7 +70,7 @@ beforeAll(async () => {
     await teams.createMembership({ teamId: 'acme', roles: [], userId: id });
   }
   // The webhook variable both ways a function may read it: its parsed env and process.env.
-  process.env.NOTIFY_SLACK_WEBHOOK_URL = slack;
+  process.env[SLACK_VAR] = slack;
   const env = {
     APPWRITE_FUNCTION_API_ENDPOINT: server.endpoint,
     APPWRITE_FUNCTION_PROJECT_ID: server.projectId,
@@ -80,8 +82,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (savedEnv === undefined) delete process.env.NOTIFY_SLACK_WEBHOOK_URL;
-  else process.env.NOTIFY_SLACK_WEBHOOK_URL = savedEnv;
+  if (savedEnv === undefined) delete process.env[SLACK_VAR];
+  else process.env[SLACK_VAR] = savedEnv;
   await server?.stop();
   await new Promise<void>((resolve) => webhook?.close(() => resolve()));
 });
