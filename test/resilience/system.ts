@@ -41,7 +41,7 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 /** Two tenants: an owner and a member each, and a user in neither. */
 export const TENANTS = {
   a: { orgId: 'tenant-a', owner: 'alice', member: 'amy' },
-  b: { orgId: 'tenant-b', owner: 'bob', member: 'bea' },
+  b: { orgId: 'tenant-b', owner: 'bobby', member: 'beatrix' },
 } as const;
 export const OUTSIDER = 'oscar';
 
