@@ -66,6 +66,8 @@ export interface System {
   logLines: string[];
   /** Requests the webhook stand-in received. */
   webhookHits: number;
+  /** The webhook stand-in's URL (its last path segment is a secret token). */
+  webhookUrl: string;
   call(fn: FunctionName, request: FakeRequest): Promise<CallResult>;
   /** Headers of a caller: the function's dynamic key always (Appwrite sends one), plus the user when given. */
   as(userId?: string, extra?: Record<string, string>): Record<string, string>;
@@ -145,6 +147,7 @@ export async function startSystem(): Promise<System> {
     server,
     secrets: [apiKey, fallbackKey, webhookToken],
     logLines,
+    webhookUrl: slack,
     get webhookHits() {
       return webhookHits;
     },
