@@ -1,6 +1,12 @@
 import { lazySchema, ROLLOUTS_TABLE, RolloutOrchestrator, type TableStore } from 'resilience-core';
-import { createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
-import { defineFunction, openCursor, routesFor, sealCursor } from 'resilience-core/runtime';
+import { createAppwriteClient, createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
+import {
+  defineFunction,
+  openCursor,
+  requireConnection,
+  routesFor,
+  sealCursor,
+} from 'resilience-core/runtime';
 import { z } from 'zod';
 import {
   currentRollout,
@@ -35,7 +41,9 @@ export default defineFunction({
     store: ctx.store(),
     orchestrator: new RolloutOrchestrator({
       store: ctx.store(),
-      platform: createAppwriteFunctionsPlatform({ client: ctx.client() }),
+      platform: createAppwriteFunctionsPlatform({
+        client: createAppwriteClient(requireConnection(ctx, 'The Functions platform')),
+      }),
       clock: ctx.clock,
       owner: `exec-${ctx.traceId}`.slice(0, 64),
       onEvent: (e) =>

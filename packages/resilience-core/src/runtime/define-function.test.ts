@@ -250,6 +250,45 @@ describe('defineFunction', () => {
     const wrong = await invoke(fn, { method: 'DELETE', path: '/internal' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('GET');
+    // Through the one error mapping: the envelope, the trace id, a `request refused` log line.
+    expect(wrong.body).toMatchObject({
+      ok: false,
+      error: { code: 'METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /internal' },
+      traceId: wrong.headers['x-trace-id'],
+    });
+    expect(wrong.logs.some((l) => JSON.parse(l).msg === 'request refused')).toBe(true);
+  });
+
+  it('times a hanging health check out on the injected clock (no real timer)', async () => {
+    const clock = new ManualClock();
+    const hanging = defineFunction({
+      name: 'h',
+      version: '0',
+      setup: () => ({}),
+      healthTimeoutMs: 3000,
+      health: { slow: () => new Promise(() => {}) },
+    }).with({ env, clock });
+    const pending = invoke(hanging, { path: '/health' });
+    for (let i = 0; i < 20 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
+    await clock.advance(3000);
+    const out = await pending;
+    expect(out.status).toBe(503);
+    expect(out.body).toMatchObject({
+      status: 'fail',
+      checks: { slow: { ok: false, durationMs: 3000, error: expect.stringContaining('TIMEOUT') } },
+    });
+  });
+
+  it('hands setup no SDK client: the ports, and the connection for other services', () => {
+    defineFunction({
+      name: 'no-client',
+      version: '0',
+      setup: (ctx) => {
+        // @ts-expect-error — the kit's public API carries no node-appwrite Client
+        void ctx.client;
+        return { connection: ctx.connection, store: ctx.store, orgs: ctx.orgs };
+      },
+    });
   });
 
   it('decodes params and query, validates the query, and coerces', async () => {

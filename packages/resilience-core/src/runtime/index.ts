@@ -41,3 +41,4 @@ export { createFakeContext, type FakeContext, type FakeRequest, invoke } from '.
 export { createLogger, type LogFields, type Logger, REDACTED, redact } from './logger.ts';
 export { type ErrorEnvelope, invalidInput, type RouteResult, toResponse, zodIssues } from './responses.ts';
 export { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
+export { connectionOf, requireConnection } from './setup.ts';
