@@ -82,7 +82,7 @@ export default defineFunction({
       path: '/rollouts/:rolloutId',
       auth: 'key',
       summary: 'a rollout and its events',
-      handler: ({ params, deps }) => getRollout(params.rolloutId!, deps),
+      handler: ({ params, deps }) => getRollout(params.rolloutId, deps),
     }),
     route({
       method: 'GET',
@@ -105,7 +105,7 @@ export default defineFunction({
       path: '/functions/:functionId/rollouts/current',
       auth: 'key',
       summary: "a function's latest rollout",
-      handler: ({ params, deps }) => currentRollout(params.functionId!, deps),
+      handler: ({ params, deps }) => currentRollout(params.functionId, deps),
     }),
   ],
   health: {

@@ -166,7 +166,7 @@ export const quotaRoutes = [
     summary: "The org's usage report: limits, current and past windows per quota",
     query: reportQuery,
     handler: async ({ params, query, deps, log }) => ({
-      body: await usageReport(quotaServiceFor(deps, log), params.orgId!, {
+      body: await usageReport(quotaServiceFor(deps, log), params.orgId, {
         ...(query.quotaType ? { quotaType: query.quotaType } : {}),
         ...(query.past === undefined ? {} : { past: query.past }),
       }),
@@ -185,7 +185,7 @@ export const quotaRoutes = [
           { path: 'quotaType', message: quotaType.error.issues[0]?.message ?? 'unknown' },
         ]);
       }
-      const report = await usageReport(quotaServiceFor(deps, log), params.orgId!, {
+      const report = await usageReport(quotaServiceFor(deps, log), params.orgId, {
         quotaType: quotaType.data,
         ...(query.past === undefined ? {} : { past: query.past }),
       });
@@ -231,7 +231,7 @@ export const quotaRoutes = [
     auth: 'member',
     summary: 'One increase request',
     handler: async ({ params, caller, deps }) => ({
-      body: await getIncreaseRequest(deps.store, actorOf(caller), params.requestId!),
+      body: await getIncreaseRequest(deps.store, actorOf(caller), params.requestId),
     }),
   }),
   route({
@@ -244,7 +244,7 @@ export const quotaRoutes = [
       body: await decideIncreaseRequest(
         deps.store,
         actorOf(caller),
-        params.requestId!,
+        params.requestId,
         'approved',
         body.note,
         clock.now(),
@@ -261,7 +261,7 @@ export const quotaRoutes = [
       body: await decideIncreaseRequest(
         deps.store,
         actorOf(caller),
-        params.requestId!,
+        params.requestId,
         'rejected',
         body.note,
         clock.now(),
@@ -296,7 +296,7 @@ export const quotaRoutes = [
     handler: async ({ params, body, caller, deps, clock }) => ({
       body: await updateQuotaSettings(
         deps.store,
-        { userId: caller.userId, orgId: params.orgId!, isAdmin: true },
+        { userId: caller.userId, orgId: params.orgId, isAdmin: true },
         body,
         clock.now(),
       ),
