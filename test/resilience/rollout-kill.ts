@@ -210,7 +210,11 @@ export async function runRolloutKill(options: { outageMs: number }): Promise<{
     ]);
     if (result.code === -1) await kill(survivor.child);
     figures.survivorExit = result.code;
-    figures.survivorCountdown = /retry(ing)? in \d+(\.\d+)?\s*s/i.test(result.out);
+    // Any wording, as long as it names the wait: "retrying in 2 s", "retry 3/6 in 800 ms", "reconnecting in 4s".
+    figures.survivorCountdown =
+      /\b(retry(ing)?|retries|reconnect(ing)?|again)\b[^\n]*\d+(\.\d+)?\s*(ms|s|sec|seconds?)\b/i.test(
+        result.out,
+      );
     if (result.code !== 0 || !/VERDICT: SUCCEEDED/.test(result.out)) {
       violations.push(
         `the CLI did not ride out the outage (exit ${result.code}):\n${result.out.slice(-800)}`,
@@ -234,7 +238,10 @@ export async function runRolloutKill(options: { outageMs: number }): Promise<{
         break;
       }
       // Refused while the dead run's lock stands: it must say exactly when resume can take over.
-      const when = /(\d+(?:\.\d+)?)\s*s\b|at (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/.exec(resumed.out);
+      const when =
+        /\b(?:in|after|until)\s+(\d+(?:\.\d+)?)\s*(?:s|sec|seconds?)\b|(\d{4}-\d{2}-\d{2}T[\d:.]+Z)/i.exec(
+          resumed.out,
+        );
       if (resumed.code !== 2 || !when) {
         violations.push(
           `resume failed (exit ${resumed.code}) without saying when it can:\n${resumed.out.slice(-800)}`,
