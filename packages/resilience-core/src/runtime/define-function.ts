@@ -3,7 +3,13 @@ import { errors, isResilienceError, ResilienceError } from '../errors.ts';
 import { systemClock } from '../ports/clock.ts';
 import { continueTrace, formatTraceparent, type TraceContext } from '../tracing/trace-context.ts';
 import { authorize, type Caller, callerOf, orgIdOf } from './auth.ts';
-import { type AppwriteContext, type ResponseDescriptor, type Trigger, triggerOf } from './context.ts';
+import {
+  type AppwriteContext,
+  type AppwriteRequest,
+  type ResponseDescriptor,
+  type Trigger,
+  triggerOf,
+} from './context.ts';
 import { parseEnv, secretValues } from './env.ts';
 import { runHealth } from './health.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -51,6 +57,18 @@ export function routesFor<D>() {
   >(
     definition: RouteDefinition<D, B, Q, P>,
   ): Route<D> => definition as unknown as Route<D>;
+}
+
+/** What the dispatch of one http execution works with. */
+interface Execution {
+  req: AppwriteRequest;
+  headers: Record<string, string | undefined>;
+  method: string;
+  path: string;
+  trace: TraceContext;
+  trigger: Trigger;
+  caller: Caller;
+  log: Logger;
 }
 
 interface CompiledRoute<D> {
@@ -199,97 +217,104 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         );
       }
 
-      let params: Record<string, string> | null = null;
-      let route: Route<D> | undefined;
-      const allowed: string[] = [];
-      for (const candidate of routes) {
-        const matched = candidate.match(path);
-        if (!matched) continue;
-        if (candidate.route.method === method) {
-          route = candidate.route;
-          params = matched;
-          break;
-        }
-        allowed.push(candidate.route.method);
-      }
-      if (!route || !params) {
-        if (allowed.length) {
-          throw new ResilienceError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
-            headers: { allow: [...new Set(allowed)].join(', ') },
-          });
-        }
-        throw errors.notFound(`No route for ${method} ${path}`);
-      }
-      params = validateParams(params, route.params);
-
-      const rawQuery = queryOf(req);
-      // The org is read from the raw JSON, so a schema that strips `orgId` cannot hide a mismatch.
-      let rawBody: unknown;
-      if (route.body) {
-        const text = bodyTextOf(req);
-        try {
-          rawBody = text.trim() === '' ? undefined : JSON.parse(text);
-        } catch (e) {
-          throw errors.invalidInput('Body is not valid JSON', [
-            { path: '', message: `invalid JSON: ${(e as Error).message}` },
-          ]);
-        }
-        if (rawBody === undefined) {
-          throw errors.invalidInput('Body is required', [{ path: '', message: 'a JSON body is required' }]);
-        }
-      }
-
-      const setupContext = setupFor(trace, trigger, caller, headers, log);
-      // Who may call is settled before the input's shape is judged: a caller without access gets 403 and
-      // learns nothing about the route's schema.
-      const authorized = await authorize(
-        route.auth,
-        caller,
-        orgIdOf(params, rawBody, rawQuery),
-        setupContext.orgs,
-      );
-
-      let query: unknown = rawQuery;
-      if (route.query) {
-        const parsed = route.query.safeParse(rawQuery);
-        if (!parsed.success) throw invalidInput('query', parsed.error);
-        query = parsed.data;
-      }
-      let body: unknown;
-      if (route.body) {
-        const parsed = route.body.safeParse(rawBody);
-        if (!parsed.success) throw invalidInput('body', parsed.error);
-        body = parsed.data;
-      }
-      // Raw and parsed values both count: a schema that trims, coerces or defaults `orgId` must not change the
-      // org that was authorized.
-      const orgId = orgIdOf(params, rawBody, rawQuery, {
-        bodies: [body],
-        queries: [query as Record<string, unknown>],
-      });
-      if (orgId !== authorized.orgId) {
-        throw errors.invalidInput('orgId changed by validation', [
-          { path: 'orgId', message: 'the validated orgId differs from the one given' },
-        ]);
-      }
-      const deps = await definition.setup({ ...setupContext, caller: authorized });
-      const result = await route.handler({
-        body,
-        params,
-        query,
-        caller: authorized,
-        deps,
-        log: log.child({ route: `${route.method} ${route.path}` }),
-        trace,
-        traceId,
-        clock,
-        req,
-      });
-      return respond(result);
+      return respond(await runRoute({ req, headers, method, path, trace, trigger, caller, log }));
     } catch (error) {
       return fail(error);
     }
   };
+
+  /** The http dispatch: route match (404/405), params, query and body validation, auth, setup, the handler. */
+  async function runRoute(x: Execution): Promise<RouteResult> {
+    const { req, headers, method, path, trace, trigger, caller, log } = x;
+    const traceId = trace.traceId;
+    let params: Record<string, string> | null = null;
+    let route: Route<D> | undefined;
+    const allowed: string[] = [];
+    for (const candidate of routes) {
+      const matched = candidate.match(path);
+      if (!matched) continue;
+      if (candidate.route.method === method) {
+        route = candidate.route;
+        params = matched;
+        break;
+      }
+      allowed.push(candidate.route.method);
+    }
+    if (!route || !params) {
+      if (allowed.length) {
+        throw new ResilienceError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
+          headers: { allow: [...new Set(allowed)].join(', ') },
+        });
+      }
+      throw errors.notFound(`No route for ${method} ${path}`);
+    }
+    params = validateParams(params, route.params);
+
+    const rawQuery = queryOf(req);
+    // The org is read from the raw JSON, so a schema that strips `orgId` cannot hide a mismatch.
+    let rawBody: unknown;
+    if (route.body) {
+      const text = bodyTextOf(req);
+      try {
+        rawBody = text.trim() === '' ? undefined : JSON.parse(text);
+      } catch (e) {
+        throw errors.invalidInput('Body is not valid JSON', [
+          { path: '', message: `invalid JSON: ${(e as Error).message}` },
+        ]);
+      }
+      if (rawBody === undefined) {
+        throw errors.invalidInput('Body is required', [{ path: '', message: 'a JSON body is required' }]);
+      }
+    }
+
+    const setupContext = setupFor(trace, trigger, caller, headers, log);
+    // Who may call is settled before the input's shape is judged: a caller without access gets 403 and
+    // learns nothing about the route's schema.
+    const authorized = await authorize(
+      route.auth,
+      caller,
+      orgIdOf(params, rawBody, rawQuery),
+      setupContext.orgs,
+    );
+
+    let query: unknown = rawQuery;
+    if (route.query) {
+      const parsed = route.query.safeParse(rawQuery);
+      if (!parsed.success) throw invalidInput('query', parsed.error);
+      query = parsed.data;
+    }
+    let body: unknown;
+    if (route.body) {
+      const parsed = route.body.safeParse(rawBody);
+      if (!parsed.success) throw invalidInput('body', parsed.error);
+      body = parsed.data;
+    }
+    // Raw and parsed values both count: a schema that trims, coerces or defaults `orgId` must not change the
+    // org that was authorized.
+    const orgId = orgIdOf(params, rawBody, rawQuery, {
+      bodies: [body],
+      queries: [query as Record<string, unknown>],
+    });
+    if (orgId !== authorized.orgId) {
+      throw errors.invalidInput('orgId changed by validation', [
+        { path: 'orgId', message: 'the validated orgId differs from the one given' },
+      ]);
+    }
+    const deps = await definition.setup({ ...setupContext, caller: authorized });
+    const result = await route.handler({
+      body,
+      params,
+      query,
+      caller: authorized,
+      deps,
+      log: log.child({ route: `${route.method} ${route.path}` }),
+      trace,
+      traceId,
+      clock,
+      req,
+    });
+    return result;
+  }
 
   /** One execution's setup context over the cold start's env (throws its parse error). */
   function setupFor(
