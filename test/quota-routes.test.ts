@@ -249,17 +249,18 @@ describe('quota routes', () => {
       ['other org lists our requests', mallory('GET', `/orgs/${ORG}/quota-requests`), 403, 'FORBIDDEN'],
       ['other org reads our audit', mallory('GET', `/orgs/${ORG}/quota-audit`), 403, 'FORBIDDEN'],
       ['malformed audit cursor', alice('GET', `/orgs/${ORG}/quota-audit?cursor=../x`), 400, 'INVALID_INPUT'],
+      // Another org's request answers like a missing one (its existence is not revealed).
       [
         'other org approves via its own org path',
         mallory('POST', `/orgs/${OTHER}/quota-requests/${id}/approve`, {}),
-        403,
-        'FORBIDDEN',
+        404,
+        'NOT_FOUND',
       ],
       [
         'other org reads via its own org path',
         mallory('GET', `/orgs/${OTHER}/quota-requests/${id}`),
-        403,
-        'FORBIDDEN',
+        404,
+        'NOT_FOUND',
       ],
       ['non-admin approves', bob('POST', `/orgs/${ORG}/quota-requests/${id}/approve`, {}), 403, 'FORBIDDEN'],
       ['non-admin rejects', bob('POST', `/orgs/${ORG}/quota-requests/${id}/reject`, {}), 403, 'FORBIDDEN'],

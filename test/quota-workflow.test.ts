@@ -152,10 +152,11 @@ describe('increase requests', () => {
     expect(await code(decideIncreaseRequest(f.store, member, req.id, 'approved', undefined, 0))).toBe(
       'FORBIDDEN',
     );
+    // Another org's request reads as missing (its existence is not revealed).
     expect(await code(decideIncreaseRequest(f.store, otherAdmin, req.id, 'approved', undefined, 0))).toBe(
-      'FORBIDDEN',
+      'NOT_FOUND',
     );
-    expect(await code(getIncreaseRequest(f.store, otherAdmin, req.id))).toBe('FORBIDDEN');
+    expect(await code(getIncreaseRequest(f.store, otherAdmin, req.id))).toBe('NOT_FOUND');
     expect(await code(decideIncreaseRequest(f.store, admin, 'nope', 'approved', undefined, 0))).toBe(
       'NOT_FOUND',
     );

@@ -236,16 +236,18 @@ describe('create-recognition routes across tenants', () => {
     expect(JSON.stringify(out.body)).not.toContain('deduplicated');
   });
 
-  it('answers a malformed job id with 404 without a storage round trip or echoing it', async () => {
+  it('answers a malformed job id with 400 naming it, without a storage round trip or echoing it', async () => {
     const { fn, store } = app();
-    for (const path of [
-      `/status/${'a'.repeat(5000)}`,
-      '/exports/..%2F..%2Fx?orgId=acme',
-      '/status/%E2%80%AE',
-    ]) {
+    // The kit checks every path parameter is an id (runtime/params.ts): 400 naming it, before any lookup.
+    for (const [path, param] of [
+      [`/status/${'a'.repeat(5000)}`, 'jobId'],
+      ['/exports/..%2F..%2Fx?orgId=acme', 'exportId'],
+      ['/status/%E2%80%AE', 'jobId'],
+    ] as const) {
       const calls = store.stats.calls;
       const out = await invoke(fn, { path, headers: user('bob') });
-      expect(out.status, path).toBe(404);
+      expect(out.status, path).toBe(400);
+      expect(out.body, path).toMatchObject({ error: { code: 'INVALID_INPUT', issues: [{ path: param }] } });
       expect(store.stats.calls, path).toBe(calls);
       expect(JSON.stringify(out.body).length, path).toBeLessThan(300);
     }

@@ -1,6 +1,12 @@
-import { lazySchema, RolloutOrchestrator } from 'resilience-core';
-import { createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
-import { defineFunction, routesFor } from 'resilience-core/runtime';
+import { lazySchema, ROLLOUTS_TABLE, RolloutOrchestrator, type TableStore } from 'resilience-core';
+import { createAppwriteClient, createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
+import {
+  defineFunction,
+  openCursor,
+  requireConnection,
+  routesFor,
+  sealCursor,
+} from 'resilience-core/runtime';
 import { z } from 'zod';
 import {
   currentRollout,
@@ -13,7 +19,8 @@ import {
 } from './handler.ts';
 import { historyQuerySchema, resumeBodySchema, rollbackBodySchema, startBodySchema } from './schema.ts';
 
-const route = routesFor<OrchestratorDeps>();
+/** `store`: for opening the history's opaque cursors (resilience-core ports/cursor.ts). */
+const route = routesFor<OrchestratorDeps & { store: TableStore }>();
 
 /**
  * deploy-orchestrator: blue-green rollouts of the project's functions, executed by hand (console, API key) or
@@ -31,9 +38,12 @@ export default defineFunction({
     }),
   ),
   setup: (ctx) => ({
+    store: ctx.store(),
     orchestrator: new RolloutOrchestrator({
       store: ctx.store(),
-      platform: createAppwriteFunctionsPlatform({ client: ctx.client() }),
+      platform: createAppwriteFunctionsPlatform({
+        client: createAppwriteClient(requireConnection(ctx, 'The Functions platform')),
+      }),
       clock: ctx.clock,
       owner: `exec-${ctx.traceId}`.slice(0, 64),
       onEvent: (e) =>
@@ -72,7 +82,7 @@ export default defineFunction({
       path: '/rollouts/:rolloutId',
       auth: 'key',
       summary: 'a rollout and its events',
-      handler: ({ params, deps }) => getRollout(params.rolloutId!, deps),
+      handler: ({ params, deps }) => getRollout(params.rolloutId, deps),
     }),
     route({
       method: 'GET',
@@ -80,14 +90,22 @@ export default defineFunction({
       auth: 'key',
       query: historyQuerySchema,
       summary: "a function's rollouts, newest first",
-      handler: ({ params, query, deps }) => listRollouts(params.functionId!, query, deps),
+      handler: async ({ params, query, deps }) => {
+        // The history's cursors are opaque and bound to this function's rollouts.
+        const scope = { table: ROLLOUTS_TABLE, match: { functionId: params.functionId } };
+        const cursor = await openCursor(deps.store, query.cursor, scope);
+        const out = await listRollouts(params.functionId, { ...query, cursor }, deps);
+        const body = out.body as { nextCursor?: string | null };
+        if (body.nextCursor !== undefined) body.nextCursor = sealCursor(body.nextCursor, scope);
+        return out;
+      },
     }),
     route({
       method: 'GET',
       path: '/functions/:functionId/rollouts/current',
       auth: 'key',
       summary: "a function's latest rollout",
-      handler: ({ params, deps }) => currentRollout(params.functionId!, deps),
+      handler: ({ params, deps }) => currentRollout(params.functionId, deps),
     }),
   ],
   health: {

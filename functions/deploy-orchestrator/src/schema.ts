@@ -1,4 +1,5 @@
 import { lazySchema } from 'resilience-core';
+import { cursorSchema } from 'resilience-core/runtime';
 import { z } from 'zod';
 
 /**
@@ -60,7 +61,8 @@ export const historyQuerySchema = lazySchema(() =>
   z
     .object({
       limit: z.coerce.number().int().min(1).max(100).optional(),
-      cursor: id.optional(),
+      /** Opaque, bound to the function's history (resilience-core ports/cursor.ts). */
+      cursor: cursorSchema.optional(),
     })
     .strict(),
 );

@@ -17,10 +17,12 @@ import {
   writeJobMetrics,
 } from 'resilience-core';
 import {
+  cursorSchema,
   defineFunction,
   type RouteResult,
   routesFor,
   type SetupContext,
+  sealedPage,
   type TriggerInput,
 } from 'resilience-core/runtime';
 import { z } from 'zod';
@@ -215,17 +217,20 @@ export default defineFunction({
         z.object({
           orgId: z.string().min(1).max(36).optional(),
           limit: z.coerce.number().int().min(1).max(1000).optional(),
-          cursor: z.string().min(1).max(36).optional(),
+          cursor: cursorSchema.optional(),
         }),
       ),
       summary:
         'Dead-lettered jobs, oldest first (redrive them with create-recognition POST /jobs/:id/redrive)',
       handler: async ({ deps, query }) => {
-        const page = await deps.queue.listDeadLetters({
-          ...(query.orgId ? { orgId: query.orgId } : {}),
-          ...(query.limit ? { limit: query.limit } : {}),
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        });
+        const scope = { table: JOB_TABLES.queue, match: { status: 'DEAD_LETTER', orgId: query.orgId } };
+        const page = await sealedPage(deps.setup.store(), query.cursor, scope, (cursor) =>
+          deps.queue.listDeadLetters({
+            ...(query.orgId ? { orgId: query.orgId } : {}),
+            ...(query.limit ? { limit: query.limit } : {}),
+            ...(cursor ? { cursor } : {}),
+          }),
+        );
         return { body: page };
       },
     }),

@@ -10,6 +10,8 @@ export const errorStatus = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The path exists but not for this method; the response names the allowed ones (`Allow`). */
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   /** A bounded increment/decrement would cross its bound; nothing was written. */
   BOUND_EXCEEDED: 409,

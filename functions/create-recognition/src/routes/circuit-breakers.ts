@@ -1,5 +1,5 @@
 import { breakerNameSchema, CIRCUIT_BREAKERS_TABLE, lazySchema, storedBreakerFromRow } from 'resilience-core';
-import { invalidInput } from 'resilience-core/runtime';
+import { cursorSchema, invalidInput, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { route } from '../deps.ts';
 import { circuitBreakersFor } from './notifications.ts';
@@ -21,7 +21,9 @@ const isolateBody = lazySchema(() =>
   z.object({ scope, reason: z.string().min(1).max(200).optional() }).strict(),
 );
 const resetBody = lazySchema(() => z.object({ scope }).strict());
-const listQuery = lazySchema(() => z.object({ cursor: z.string().min(1).max(36).optional() }).strict());
+/** Breaker names may be longer than an Appwrite id (up to 64): the kit checks them with this schema. */
+const nameParams = lazySchema(() => z.object({ name: breakerNameSchema }));
+const listQuery = lazySchema(() => z.object({ cursor: cursorSchema.optional() }).strict());
 
 /** The `:name` path parameter, or a 400. */
 function breakerName(params: Record<string, string>): string {
@@ -38,11 +40,17 @@ export const circuitBreakerRoutes = [
     summary: 'Stored breaker states and this execution process counters',
     query: listQuery,
     handler: async ({ query, deps, clock }) => {
-      const page = await deps.store.list(CIRCUIT_BREAKERS_TABLE, {
-        orderBy: [{ field: 'name', direction: 'asc' }],
-        limit: 100,
-        ...(query.cursor ? { cursor: query.cursor } : {}),
-      });
+      const page = await sealedPage(
+        deps.store,
+        query.cursor,
+        { table: CIRCUIT_BREAKERS_TABLE, match: {} },
+        (cursor) =>
+          deps.store.list(CIRCUIT_BREAKERS_TABLE, {
+            orderBy: [{ field: 'name', direction: 'asc' }],
+            limit: 100,
+            ...(cursor ? { cursor } : {}),
+          }),
+      );
       const now = clock.now();
       const breakers = page.rows.map((r) => {
         const b = storedBreakerFromRow(r, now);
@@ -61,6 +69,7 @@ export const circuitBreakerRoutes = [
     method: 'POST',
     path: '/circuit-breakers/:name/isolate',
     auth: 'key',
+    params: nameParams,
     summary: 'Force a breaker open for every execution',
     body: isolateBody,
     handler: async ({ params, body, deps }) => {
@@ -74,6 +83,7 @@ export const circuitBreakerRoutes = [
     method: 'POST',
     path: '/circuit-breakers/:name/reset',
     auth: 'key',
+    params: nameParams,
     summary: 'Close a breaker for every execution',
     body: resetBody,
     handler: async ({ params, body, deps }) => {

@@ -13,6 +13,7 @@ import {
   listQuotaAudit,
   ORG_ADMIN_ROLES,
   productJobTypes,
+  QUOTA_TABLES,
   type QuotaActor,
   type QuotaLogger,
   type QuotaNotifier,
@@ -30,7 +31,7 @@ import {
   usageReport,
   webhooksFromEnv,
 } from 'resilience-core';
-import type { Caller, SetupContext } from 'resilience-core/runtime';
+import { type Caller, cursorSchema, type SetupContext, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
 import { circuitBreakersFor, notificationSettings } from './notifications.ts';
@@ -151,10 +152,8 @@ const listQuery = lazySchema(() =>
   z.object({
     status: z.enum(INCREASE_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z
-      .string()
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/)
-      .optional(),
+    /** Opaque and bound to the org's list (resilience-core ports/cursor.ts). */
+    cursor: cursorSchema.optional(),
   }),
 );
 
@@ -167,7 +166,7 @@ export const quotaRoutes = [
     summary: "The org's usage report: limits, current and past windows per quota",
     query: reportQuery,
     handler: async ({ params, query, deps, log }) => ({
-      body: await usageReport(quotaServiceFor(deps, log), params.orgId!, {
+      body: await usageReport(quotaServiceFor(deps, log), params.orgId, {
         ...(query.quotaType ? { quotaType: query.quotaType } : {}),
         ...(query.past === undefined ? {} : { past: query.past }),
       }),
@@ -186,7 +185,7 @@ export const quotaRoutes = [
           { path: 'quotaType', message: quotaType.error.issues[0]?.message ?? 'unknown' },
         ]);
       }
-      const report = await usageReport(quotaServiceFor(deps, log), params.orgId!, {
+      const report = await usageReport(quotaServiceFor(deps, log), params.orgId, {
         quotaType: quotaType.data,
         ...(query.past === undefined ? {} : { past: query.past }),
       });
@@ -202,11 +201,17 @@ export const quotaRoutes = [
     summary: "The org's increase requests, newest first",
     query: listQuery,
     handler: async ({ query, caller, deps }) => ({
-      body: await listIncreaseRequests(deps.store, actorOf(caller), {
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.limit ? { limit: query.limit } : {}),
-        ...(query.cursor ? { cursor: query.cursor } : {}),
-      }),
+      body: await sealedPage(
+        deps.store,
+        query.cursor,
+        { table: QUOTA_TABLES.increaseRequests, match: { orgId: caller.orgId!, status: query.status } },
+        (cursor) =>
+          listIncreaseRequests(deps.store, actorOf(caller), {
+            ...(query.status ? { status: query.status } : {}),
+            ...(query.limit ? { limit: query.limit } : {}),
+            ...(cursor ? { cursor } : {}),
+          }),
+      ),
     }),
   }),
   route({
@@ -226,7 +231,7 @@ export const quotaRoutes = [
     auth: 'member',
     summary: 'One increase request',
     handler: async ({ params, caller, deps }) => ({
-      body: await getIncreaseRequest(deps.store, actorOf(caller), params.requestId!),
+      body: await getIncreaseRequest(deps.store, actorOf(caller), params.requestId),
     }),
   }),
   route({
@@ -239,7 +244,7 @@ export const quotaRoutes = [
       body: await decideIncreaseRequest(
         deps.store,
         actorOf(caller),
-        params.requestId!,
+        params.requestId,
         'approved',
         body.note,
         clock.now(),
@@ -256,7 +261,7 @@ export const quotaRoutes = [
       body: await decideIncreaseRequest(
         deps.store,
         actorOf(caller),
-        params.requestId!,
+        params.requestId,
         'rejected',
         body.note,
         clock.now(),
@@ -270,10 +275,16 @@ export const quotaRoutes = [
     summary: 'The audit trail of quota limit changes, newest first',
     query: lazySchema(() => listQuery.omit({ status: true })),
     handler: async ({ query, caller, deps }) => ({
-      body: await listQuotaAudit(deps.store, actorOf(caller), {
-        ...(query.limit ? { limit: query.limit } : {}),
-        ...(query.cursor ? { cursor: query.cursor } : {}),
-      }),
+      body: await sealedPage(
+        deps.store,
+        query.cursor,
+        { table: QUOTA_TABLES.audit, match: { orgId: caller.orgId! } },
+        (cursor) =>
+          listQuotaAudit(deps.store, actorOf(caller), {
+            ...(query.limit ? { limit: query.limit } : {}),
+            ...(cursor ? { cursor } : {}),
+          }),
+      ),
     }),
   }),
   route({
@@ -285,7 +296,7 @@ export const quotaRoutes = [
     handler: async ({ params, body, caller, deps, clock }) => ({
       body: await updateQuotaSettings(
         deps.store,
-        { userId: caller.userId, orgId: params.orgId!, isAdmin: true },
+        { userId: caller.userId, orgId: params.orgId, isAdmin: true },
         body,
         clock.now(),
       ),

@@ -46,7 +46,7 @@ export const recognitionRoutes = [
     summary: "A page of the org's recognitions, newest first",
     query: listRecognitionsQuerySchema,
     handler: async ({ params, query, deps }) => ({
-      body: await listRecognitions(params.orgId!, query, deps.store),
+      body: await listRecognitions(params.orgId, query, deps.store),
     }),
   }),
 ];

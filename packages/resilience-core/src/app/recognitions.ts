@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errors, hasCode } from '../errors.ts';
 import { newId, stableId } from '../ids.ts';
+import { cursorSchema, openCursor, sealedPage } from '../ports/cursor.ts';
 import type { OrgDirectory } from '../ports/org-directory.ts';
 import type { Row, TableStore } from '../ports/table-store.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -187,28 +188,38 @@ export const listRecognitionsQuerySchema = lazySchema(() =>
     giverId: userId.optional(),
     /** Page size, 1..100, default 25. */
     limit: z.coerce.number().int().min(1).max(100).default(25),
-    /** The `nextCursor` of the previous page. */
-    cursor: z.string().min(1).max(36).optional(),
+    /** The `nextCursor` of the previous page (opaque, bound to this org's list: ports/cursor.ts). */
+    cursor: cursorSchema.optional(),
   }),
 );
 
-/** A page of an org's recognitions, newest first. */
+/**
+ * A page of an org's recognitions, newest first. `query.cursor` is an opaque cursor of this org's list (with
+ * the same filters); one of another org, another list or an unknown row is a 400 on `cursor` that tells
+ * nothing about other orgs' rows ({@link openCursor}: one `get` when a cursor is given).
+ */
 export async function listRecognitions(
   orgId: string,
   query: z.output<typeof listRecognitionsQuerySchema>,
   store: TableStore,
 ): Promise<{ rows: Row<RecognitionData>[]; nextCursor: string | null }> {
-  const page = await store.list<RecognitionData>(RECOGNITIONS_TABLE, {
-    where: [
-      { field: 'orgId', op: 'eq', value: orgId },
-      ...(query.receiverId ? [{ field: 'receiverId', op: 'eq' as const, value: query.receiverId }] : []),
-      ...(query.giverId ? [{ field: 'giverId', op: 'eq' as const, value: query.giverId }] : []),
-    ],
-    orderBy: [{ field: '$sequence', direction: 'desc' }],
-    limit: query.limit,
-    ...(query.cursor ? { cursor: query.cursor } : {}),
+  const scope = {
+    table: RECOGNITIONS_TABLE,
+    match: { orgId, receiverId: query.receiverId, giverId: query.giverId },
+  };
+  return sealedPage(store, query.cursor, scope, async (cursor) => {
+    const page = await store.list<RecognitionData>(RECOGNITIONS_TABLE, {
+      where: [
+        { field: 'orgId', op: 'eq', value: orgId },
+        ...(query.receiverId ? [{ field: 'receiverId', op: 'eq' as const, value: query.receiverId }] : []),
+        ...(query.giverId ? [{ field: 'giverId', op: 'eq' as const, value: query.giverId }] : []),
+      ],
+      orderBy: [{ field: '$sequence', direction: 'desc' }],
+      limit: query.limit,
+      ...(cursor ? { cursor } : {}),
+    });
+    return { rows: page.rows.map(parseRow), nextCursor: page.nextCursor };
   });
-  return { rows: page.rows.map(parseRow), nextCursor: page.nextCursor };
 }
 
 /** Validates a stored row (a corrupt row is a bug, reported as 500) and normalises unset columns. */

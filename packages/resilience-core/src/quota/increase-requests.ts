@@ -180,9 +180,8 @@ export async function getIncreaseRequest(
     throw errors.invalidInput('Malformed request id', [{ path: 'requestId', message: 'invalid id' }]);
   }
   const row = await store.get<QuotaIncreaseRequestRow>(QUOTA_TABLES.increaseRequests, requestId);
-  if (!row) throw errors.notFound('No such increase request', { requestId });
-  if (row.orgId !== actor.orgId)
-    throw errors.forbidden('This increase request belongs to another organization');
+  // Another organization's request answers exactly like a missing one: its existence is not revealed.
+  if (!row || row.orgId !== actor.orgId) throw errors.notFound('No such increase request', { requestId });
   return view(row);
 }
 

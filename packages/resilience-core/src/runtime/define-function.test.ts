@@ -62,6 +62,8 @@ const fn = defineFunction({
       method: 'GET',
       path: '/echo/:id',
       auth: 'any',
+      // Not an id rule: this route decodes any segment (`a%20b`), which the default id check would refuse.
+      params: z.object({ id: z.string().min(1) }),
       query: z.object({ n: z.coerce.number().int().default(1) }),
       handler: ({ params, query, deps, log, traceId }) => {
         log.info('echo', { apiKey: 'should-not-appear', note: `key ${deps.ctx.connection?.key}` });
@@ -248,6 +250,45 @@ describe('defineFunction', () => {
     const wrong = await invoke(fn, { method: 'DELETE', path: '/internal' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('GET');
+    // Through the one error mapping: the envelope, the trace id, a `request refused` log line.
+    expect(wrong.body).toMatchObject({
+      ok: false,
+      error: { code: 'METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /internal' },
+      traceId: wrong.headers['x-trace-id'],
+    });
+    expect(wrong.logs.some((l) => JSON.parse(l).msg === 'request refused')).toBe(true);
+  });
+
+  it('times a hanging health check out on the injected clock (no real timer)', async () => {
+    const clock = new ManualClock();
+    const hanging = defineFunction({
+      name: 'h',
+      version: '0',
+      setup: () => ({}),
+      healthTimeoutMs: 3000,
+      health: { slow: () => new Promise(() => {}) },
+    }).with({ env, clock });
+    const pending = invoke(hanging, { path: '/health' });
+    for (let i = 0; i < 20 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
+    await clock.advance(3000);
+    const out = await pending;
+    expect(out.status).toBe(503);
+    expect(out.body).toMatchObject({
+      status: 'fail',
+      checks: { slow: { ok: false, durationMs: 3000, error: expect.stringContaining('TIMEOUT') } },
+    });
+  });
+
+  it('hands setup no SDK client: the ports, and the connection for other services', () => {
+    defineFunction({
+      name: 'no-client',
+      version: '0',
+      setup: (ctx) => {
+        // @ts-expect-error — the kit's public API carries no node-appwrite Client
+        void ctx.client;
+        return { connection: ctx.connection, store: ctx.store, orgs: ctx.orgs };
+      },
+    });
   });
 
   it('decodes params and query, validates the query, and coerces', async () => {
@@ -257,7 +298,7 @@ describe('defineFunction', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('uses the traceparent trace id, else the execution id, in the response and every log line', async () => {
+  it('continues an incoming traceparent (a child span), else starts a trace; every line has trace, span and execution ids', async () => {
     const traced = await invoke(fn, {
       path: '/echo/1',
       headers: {
@@ -266,14 +307,30 @@ describe('defineFunction', () => {
       },
     });
     expect(traced.body).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect(traced.headers['x-trace-id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const [, traceOut, spanOut, flags] = traced.headers.traceparent!.split('-');
+    expect(traceOut).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(spanOut).toMatch(/^[0-9a-f]{16}$/);
+    expect(spanOut).not.toBe('00f067aa0ba902b7');
+    expect(flags).toBe('01');
     expect(traced.logs.length).toBeGreaterThanOrEqual(2);
-    for (const line of traced.logs) expect(JSON.parse(line).traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    for (const line of traced.logs) {
+      expect(JSON.parse(line)).toMatchObject({
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: spanOut,
+        executionId: 'exec1',
+      });
+    }
     const byExecution = await invoke(fn, {
       path: '/echo/1',
-      headers: { 'x-appwrite-execution-id': 'exec1' },
+      headers: { 'x-appwrite-execution-id': 'exec1', traceparent: 'garbage' },
     });
-    expect(byExecution.body).toMatchObject({ traceId: 'exec1' });
-    expect(byExecution.headers['x-trace-id']).toBe('exec1');
+    const fresh = (byExecution.body as { traceId: string }).traceId;
+    expect(fresh).toMatch(/^[0-9a-f]{32}$/);
+    expect(byExecution.headers['x-trace-id']).toBe(fresh);
+    expect(byExecution.headers.traceparent).toMatch(new RegExp(`^00-${fresh}-[0-9a-f]{16}-01$`));
+    for (const line of byExecution.logs)
+      expect(JSON.parse(line)).toMatchObject({ traceId: fresh, executionId: 'exec1' });
   });
 
   it('prefers the dynamic x-appwrite-key and never logs it or the fallback key', async () => {

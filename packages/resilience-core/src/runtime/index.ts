@@ -2,6 +2,14 @@
  * The function kit: everything a function's `main.ts` needs to turn an open-runtimes context into a validated,
  * authorized, traced call of a plain handler, and any error into one JSON envelope.
  */
+
+export {
+  type CursorScope,
+  cursorSchema,
+  openCursor,
+  sealCursor,
+  sealedPage,
+} from '../ports/cursor.ts';
 export { type AuthLevel, authorize, type Caller, callerOf, orgIdOf } from './auth.ts';
 export {
   type AppwriteContext,
@@ -41,4 +49,4 @@ export {
   zodIssues,
 } from './responses.ts';
 export { compilePath, type HttpMethod, normalisePath, parseQuery } from './router.ts';
-export { traceIdOf } from './trace.ts';
+export { connectionOf, requireConnection } from './setup.ts';

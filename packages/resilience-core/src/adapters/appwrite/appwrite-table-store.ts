@@ -21,6 +21,7 @@ import {
   translateAppwriteError,
 } from './errors.ts';
 import { createTablesDbApi } from './lean-services.ts';
+import { pathSegment } from './path-segment.ts';
 import { fillSelected, fromAppwriteRow, listQueries, toAppwriteData } from './rows.ts';
 
 /** Where to reach Appwrite when no ready `Client` is passed. */
@@ -239,7 +240,14 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
     }
   }
 
-  const rowParams = (table: string, id: string) => ({ databaseId, tableId: table, rowId: id });
+  // Every id is checked before any request: one that is not an Appwrite id is refused (INVALID_INPUT), never
+  // encoded into a URL where `.` or `..` would address the table or the database instead of a row.
+  pathSegment(databaseId, 'databaseId');
+  const rowParams = (table: string, id: string) => ({
+    databaseId,
+    tableId: pathSegment(table, 'table'),
+    rowId: pathSegment(id, 'id'),
+  });
 
   function incrementCall(table: string, id: string, column: string, by: number, bound: IncrementBound = {}) {
     if (!Number.isFinite(by) || by === 0) {
@@ -252,7 +260,7 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         sdkMethod: 'incrementRowColumn' as const,
         params: {
           ...rowParams(table, id),
-          column,
+          column: pathSegment(column, 'column'),
           value: by,
           ...(bound.max !== undefined ? { max: bound.max } : {}),
         },
@@ -262,7 +270,7 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
       sdkMethod: 'decrementRowColumn' as const,
       params: {
         ...rowParams(table, id),
-        column,
+        column: pathSegment(column, 'column'),
         value: -by,
         ...(bound.min !== undefined ? { min: bound.min } : {}),
       },
@@ -270,7 +278,7 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
   }
 
   function toOperation(op: WriteOp): AnyParams {
-    const base = { databaseId, tableId: op.table, rowId: op.id };
+    const base = rowParams(op.table, op.id);
     switch (op.action) {
       case 'create':
       case 'upsert':
@@ -380,10 +388,11 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
     async list<T extends RowData>(table: string, listOptions: ListOptions = {}): Promise<ListResult<T>> {
       count('list');
       const { queries, limit } = listQueries(listOptions);
+      if (listOptions.cursor !== undefined) pathSegment(listOptions.cursor, 'cursor');
       const raw = await call<{ rows?: unknown[] }>(
         'list',
         'listRows',
-        { databaseId, tableId: table, queries, total: false },
+        { databaseId, tableId: pathSegment(table, 'table'), queries, total: false },
         'idempotent',
         table,
       );

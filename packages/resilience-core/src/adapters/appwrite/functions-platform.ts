@@ -11,6 +11,7 @@ import type {
 import { errors, isResilienceError, ResilienceError } from '../../errors.ts';
 import { type AppwriteConnection, createAppwriteClient } from './appwrite-table-store.ts';
 import { readFailure, translateAppwriteError } from './errors.ts';
+import { pathSegment } from './path-segment.ts';
 
 /** Options of {@link createAppwriteFunctionsPlatform}: a configured `Client`, or the connection fields. */
 export interface AppwriteFunctionsPlatformOptions extends Partial<AppwriteConnection> {
@@ -60,7 +61,7 @@ export interface FunctionsApi {
 
 /** {@link FunctionsApi} over `client`: the SDK's paths, methods, headers and payloads. */
 export function createFunctionsApi(client: Client): FunctionsApi {
-  const seg = (v: string) => encodeURIComponent(v);
+  const seg = (v: string) => pathSegment(v, 'functionId or deploymentId');
   const url = (path: string) => new URL(client.config.endpoint + path);
   const headers = (json: boolean, accept = 'application/json'): Record<string, string> => ({
     'X-Appwrite-Project': client.config.project,

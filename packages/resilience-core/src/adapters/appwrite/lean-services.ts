@@ -1,5 +1,6 @@
 import type { Client } from 'node-appwrite';
 import type { TablesDbApi } from './appwrite-table-store.ts';
+import { pathSegment } from './path-segment.ts';
 import type { TeamsApi } from './teams-org-directory.ts';
 
 /**
@@ -22,16 +23,15 @@ function send(client: Client, method: Method, path: string, payload: Params): Pr
   return client.call(method, new URL(client.config.endpoint + path), headers, body);
 }
 
-const seg = (value: unknown) => encodeURIComponent(String(value));
-
 function pick(params: Params, keys: readonly string[]): Params {
   const out: Params = {};
   for (const k of keys) out[k] = params[k];
   return out;
 }
 
-const rowsPath = (p: Params) => `/tablesdb/${seg(p.databaseId)}/tables/${seg(p.tableId)}/rows`;
-const rowPath = (p: Params) => `${rowsPath(p)}/${seg(p.rowId)}`;
+const rowsPath = (p: Params) =>
+  `/tablesdb/${pathSegment(p.databaseId, 'databaseId')}/tables/${pathSegment(p.tableId, 'tableId')}/rows`;
+const rowPath = (p: Params) => `${rowsPath(p)}/${pathSegment(p.rowId, 'rowId')}`;
 
 /** The TablesDB calls of {@link TablesDbApi} over `client`. */
 export function createTablesDbApi(client: Client): TablesDbApi {
@@ -47,14 +47,14 @@ export function createTablesDbApi(client: Client): TablesDbApi {
       send(
         client,
         'patch',
-        `${rowPath(p)}/${seg(p.column)}/increment`,
+        `${rowPath(p)}/${pathSegment(p.column, 'column')}/increment`,
         pick(p, ['value', 'max', 'transactionId']),
       ),
     decrementRowColumn: (p) =>
       send(
         client,
         'patch',
-        `${rowPath(p)}/${seg(p.column)}/decrement`,
+        `${rowPath(p)}/${pathSegment(p.column, 'column')}/decrement`,
         pick(p, ['value', 'min', 'transactionId']),
       ),
     createTransaction: (p) => send(client, 'post', '/tablesdb/transactions', pick(p, ['ttl'])),
@@ -62,14 +62,14 @@ export function createTablesDbApi(client: Client): TablesDbApi {
       send(
         client,
         'post',
-        `/tablesdb/transactions/${seg(p.transactionId)}/operations`,
+        `/tablesdb/transactions/${pathSegment(p.transactionId, 'transactionId')}/operations`,
         pick(p, ['operations']),
       ),
     updateTransaction: (p) =>
       send(
         client,
         'patch',
-        `/tablesdb/transactions/${seg(p.transactionId)}`,
+        `/tablesdb/transactions/${pathSegment(p.transactionId, 'transactionId')}`,
         pick(p, ['commit', 'rollback']),
       ),
   };
@@ -82,7 +82,7 @@ export function createTeamsApi(client: Client): TeamsApi {
       send(
         client,
         'get',
-        `/teams/${seg(p.teamId)}/memberships`,
+        `/teams/${pathSegment(p.teamId, 'teamId')}/memberships`,
         pick(p as Params, ['queries', 'search', 'total']),
       ),
   };

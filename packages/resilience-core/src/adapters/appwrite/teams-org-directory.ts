@@ -3,6 +3,7 @@ import { hasCode } from '../../errors.ts';
 import type { OrgDirectory } from '../../ports/org-directory.ts';
 import { translateAppwriteError } from './errors.ts';
 import { createTeamsApi } from './lean-services.ts';
+import { pathSegment } from './path-segment.ts';
 
 /** The subset of node-appwrite `Teams` used (tests inject a fake). */
 export interface TeamsApi {
@@ -33,7 +34,8 @@ export function createTeamsOrgDirectory(options: TeamsOrgDirectoryOptions): OrgD
   async function lookup(orgId: string, userId: string): Promise<string[] | null> {
     try {
       const list = (await teams.listMemberships({
-        teamId: orgId,
+        // An org id that is not an Appwrite id is refused, never sent as a path segment.
+        teamId: pathSegment(orgId, 'orgId'),
         queries: [Query.equal('userId', [userId]), Query.limit(1)],
         total: false,
       })) as { memberships?: Array<{ userId?: string; confirm?: boolean; roles?: string[] }> };
