@@ -14,7 +14,7 @@ import {
   statusPath,
 } from 'resilience-core';
 import type { Caller } from 'resilience-core/runtime';
-import { parseTraceparent } from 'resilience-core/tracing';
+import { formatTraceparent, parseTraceparent, type TraceContext } from 'resilience-core/tracing';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
 import { executionQuotaService } from './quota.ts';
@@ -114,10 +114,9 @@ async function visibleJob(deps: AppDeps, caller: Caller, jobId: string, admin = 
   return job;
 }
 
-/** The request's `traceparent` header as an enqueue option (the job then runs in the request's trace). */
-function traceOf(req: { headers?: Record<string, string | undefined> }): { traceparent?: string } {
-  const header = req.headers?.traceparent;
-  return typeof header === 'string' ? { traceparent: header } : {};
+/** The request's trace as an enqueue option: the job then runs in the request's trace (a child span of it). */
+function traceOf(trace: TraceContext): { traceparent: string } {
+  return { traceparent: formatTraceparent(trace) };
 }
 
 /** The job routes, spread into create-recognition's `routes`. */
@@ -128,7 +127,7 @@ export const jobRoutes = [
     auth: 'member',
     body: exportBody,
     summary: 'Queue a CSV export of the organization’s recognitions',
-    handler: async ({ body, deps, req }) => {
+    handler: async ({ body, deps, trace }) => {
       const { orgId, idempotencyKey: key, ...payload } = body;
       const queue = jobQueueFor(deps);
       // A retry of an export already queued gets the same 202 — even when the day's quota is spent since:
@@ -159,7 +158,7 @@ export const jobRoutes = [
           type: 'generate-export',
           payload,
           ...(key === undefined ? {} : { idempotencyKey: key }),
-          ...traceOf(req),
+          ...traceOf(trace),
         });
         // Lost a race with a concurrent retry of the same key: that request's job stands, this charge goes back.
         if (job.deduplicated) {
@@ -193,14 +192,14 @@ export const jobRoutes = [
     auth: 'admin',
     body: cleanupBody,
     summary: 'Queue deletion of recognitions older than daysOld days',
-    handler: async ({ body, deps, req }) => {
+    handler: async ({ body, deps, trace }) => {
       const { orgId, idempotencyKey: key, ...payload } = body;
       const job = await jobQueueFor(deps).enqueue({
         orgId,
         type: 'cleanup-recognitions',
         payload,
         ...(key === undefined ? {} : { idempotencyKey: key }),
-        ...traceOf(req),
+        ...traceOf(trace),
       });
       return accepted(job);
     },
