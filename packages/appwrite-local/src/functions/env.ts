@@ -55,6 +55,7 @@ export function runtimeEnv(
     OPEN_RUNTIMES_CPUS: '1',
     OPEN_RUNTIMES_MEMORY: '512',
     OPEN_RUNTIMES_HOSTNAME: 'localhost',
+    OPEN_RUNTIMES_SECRET: deps.runtimeSecret,
   };
 }
 
