@@ -249,6 +249,20 @@ describe('activation while executions run', () => {
 });
 
 describe('async executions', () => {
+  it('refuses to delete an execution still running: 400 execution_in_progress', async () => {
+    const e = await s.functions.createExecution({ functionId: 'basic', xpath: '/sleep?ms=300', async: true });
+    const error = await s.functions
+      .deleteExecution({ functionId: 'basic', executionId: e.$id })
+      .catch((x) => x);
+    expect(error).toBeInstanceOf(AppwriteException);
+    expect([(error as AppwriteException).code, (error as AppwriteException).type]).toEqual([
+      400,
+      'execution_in_progress',
+    ]);
+    expect((error as AppwriteException).message).toContain("Can't delete ongoing execution.");
+    await waitForExecution(s, 'basic', e.$id);
+  });
+
   it('answers 202 waiting, then completes in the background with logs', async () => {
     const e = await s.functions.createExecution({ functionId: 'basic', xpath: '/log', async: true });
     expect(e.status).toBe('waiting');

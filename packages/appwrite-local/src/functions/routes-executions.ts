@@ -20,7 +20,7 @@ import {
   runInBackground,
   timedOutRecord,
 } from './executor.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { applyQueries, listTotal, matchesSearch, parseQueries } from './list-query.ts';
 import { requireFunction } from './lookup.ts';
 import { executionModel } from './models.ts';
 import type { ExecutionRecord, FunctionRecord } from './records.ts';
@@ -169,9 +169,10 @@ export function registerExecutionRoutes(
       const all = deps.store.executions
         .list(fn.$id)
         .filter((e) => canRead(e, req.auth))
-        .map((e) => modelFor(e, req.auth));
+        .map((e) => modelFor(e, req.auth))
+        .filter((e) => matchesSearch(e, req.query.search, ['$id', 'functionId', 'deploymentId']));
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), EXECUTION_QUERY_ATTRIBUTES);
-      return { status: 200, json: { total, executions: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), executions: page } };
     },
   });
 

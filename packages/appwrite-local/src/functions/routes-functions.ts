@@ -10,7 +10,7 @@ import {
   parseFunctionSettings,
   parseRuntime,
 } from './function-input.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { applyQueries, listTotal, matchesSearch, parseQueries } from './list-query.ts';
 import { removeDeploymentFiles, requireFunction } from './lookup.ts';
 import { functionModel } from './models.ts';
 import type { FunctionRecord } from './records.ts';
@@ -36,15 +36,13 @@ export function registerFunctionRoutes(deps: FunctionsDeps, router: Router): voi
     path: '/functions',
     scope: 'functions.read',
     handler: (req) => {
-      const search = typeof req.query.search === 'string' ? req.query.search.toLowerCase() : '';
+      // Appwrite's function search index holds the id, name and runtime.
       const all = deps.store.functions
         .list(ROOT)
-        .filter(
-          (f) => !search || f.name.toLowerCase().includes(search) || f.$id.toLowerCase().includes(search),
-        )
-        .map(render);
+        .map(render)
+        .filter((f) => matchesSearch(f, req.query.search, ['$id', 'name', 'runtime']));
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), FUNCTION_QUERY_ATTRIBUTES);
-      return { status: 200, json: { total, functions: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), functions: page } };
     },
   });
 

@@ -7,7 +7,7 @@ import { AppwriteError, invalidArgument } from '../errors.ts';
 import type { Router } from '../server-context.ts';
 import { optionalBoolean, resolveId, uniqueId } from '../wire.ts';
 import type { FunctionsDeps } from './deps.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { applyQueries, listTotal, parseQueries } from './list-query.ts';
 import { requireFunction } from './lookup.ts';
 import { variableModel } from './models.ts';
 import type { VariableRecord } from './records.ts';
@@ -59,7 +59,7 @@ export function registerVariableRoutes(deps: FunctionsDeps, router: Router): voi
       const fn = requireFunction(deps, req.params.functionId!);
       const all = deps.store.variables.list(fn.$id).map(variableModel);
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), ['key', 'secret']);
-      return { status: 200, json: { total, variables: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), variables: page } };
     },
   });
 

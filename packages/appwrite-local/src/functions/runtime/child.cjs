@@ -271,7 +271,7 @@ function toResponse(output) {
 
 /** The error line of a thrown value: `context.error(e.stack || e)`, as the runtime logs it. */
 function failureLine(e) {
-  return formatLine([(e !== null && e !== undefined && e.stack) || e]);
+  return formatLine([e?.stack || e]);
 }
 
 /** Loads the entrypoint, or returns the 503 line open-runtimes logs when it cannot. */
