@@ -98,9 +98,12 @@ export function registerExecutionRoutes(
     path: '/functions/:functionId/executions',
     scope: 'execution.write',
     handler: async (req) => {
-      const fn = visibleFunction(deps, req);
-      checkExecute(fn, req.auth);
+      // As Create.php: parameters first (400), then the function (404), its deployment (404, 400
+      // build_not_ready), and only then the caller's execute permission (401).
       const params = parseExecutionParams(req.body, deps.ctx.clock.now());
+      const fn = visibleFunction(deps, req);
+      activeDeployment(deps, fn);
+      checkExecute(fn, req.auth);
       const input: ExecutionInput = {
         trigger: 'http',
         method: params.method,
