@@ -11,6 +11,7 @@ import { type Functions, ID, type Models, Query } from 'node-appwrite';
 import { InputFile } from 'node-appwrite/file';
 import { afterAll, beforeAll, expect } from 'vitest';
 import {
+  AS_GUEST,
   expectInt,
   failure,
   isValidDatetime,
@@ -788,11 +789,47 @@ upstream(
   30_000,
 );
 
-skipUpstream(
+upstream(
   `${F}:2144`,
-  'testCreateCustomExecution',
-  'not yet translated (a data-provider case over the node fixture with custom entrypoints)',
+  'testCreateCustomExecution (provideCustomExecutions: node, node-22, index.js)',
+  async () => {
+    const functionId = await setupFunction({
+      functionId: ID.unique(),
+      name: 'Test node-22',
+      runtime: 'node-22',
+      entrypoint: 'index.js',
+      events: [],
+      timeout: 15,
+    });
+    await functions.createVariable({
+      functionId,
+      variableId: ID.unique(),
+      key: 'CUSTOM_VARIABLE',
+      value: 'variable',
+    });
+    expect(status()).toBe(201);
+    await setupDeployment(functionId, 'node', true);
+
+    const execution = await functions.createExecution({ functionId, async: false });
+    expect(status()).toBe(201);
+    expect(execution.responseStatusCode).toBe(200);
+    expect(execution.responseBody).toBe('OK');
+    expect(execution.logs).toBe('');
+    expect(execution.errors).toBe('');
+
+    const executions = await functions.listExecutions({ functionId });
+    expect(status()).toBe(200);
+    expect(executions.total).toBe(1);
+    expect(Array.isArray(executions.executions)).toBe(true);
+    expect(executions.executions).toHaveLength(1);
+    expect(executions.executions[0]?.$id).toBe(execution.$id);
+    expect(executions.executions[0]?.trigger).toBe('http');
+    expect(executions.executions[0]?.responseStatusCode).toBe(200);
+    expect(executions.executions[0]?.responseBody).toBe('');
+    await functions.delete({ functionId });
+  },
 );
+
 skipUpstream(
   `${F}:2196`,
   'testCreateCustomExecutionBinaryResponse',
@@ -803,7 +840,23 @@ skipUpstream(
   'testCreateCustomExecutionBinaryRequest',
   'not yet translated (binary-request fixture, multipart body)',
 );
-skipUpstream(`${F}:2293`, 'testGetRuntimes', 'not yet translated');
+
+upstream(`${F}:2293`, 'testGetRuntimes', async () => {
+  // Upstream calls without a key (the route is public).
+  const runtimes = (await rawCall(
+    s.client,
+    'get',
+    '/functions/runtimes',
+    {},
+    AS_GUEST,
+  )) as unknown as Models.RuntimeList;
+  expect(status()).toBe(200);
+  expect(runtimes.total).toBeGreaterThan(0);
+  const runtime = runtimes.runtimes[0];
+  for (const key of ['$id', 'name', 'key', 'version', 'logo', 'image', 'base', 'supports']) {
+    expect(runtime).toHaveProperty(key);
+  }
+});
 skipUpstream(
   `${F}:2316`,
   'testEventTrigger',

@@ -49,7 +49,8 @@ export function registerFunctionRoutes(deps: FunctionsDeps, router: Router): voi
   router.add({
     method: 'GET',
     path: '/functions/runtimes',
-    scope: 'functions.read',
+    // Public in Appwrite (Runtimes/XList.php: scope `public`): no key needed.
+    scope: null,
     handler: () => ({
       status: 200,
       json: {
