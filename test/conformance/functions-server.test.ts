@@ -186,11 +186,40 @@ async function setupTestExecution() {
   return testExecution;
 }
 
-skipUpstream(
-  `${F}:201`,
-  'testListSpecs',
-  'specifications (GET /functions/specifications) are a Cloud/compute setting appwrite-local does not serve',
-);
+upstream(`${F}:201`, 'testListSpecs', async () => {
+  const specifications = await functions.listSpecifications();
+  expect(status()).toBe(200);
+  expect(specifications.total).toBeGreaterThanOrEqual(2);
+  expect(specifications.specifications).toHaveProperty('0');
+  expect(specifications.specifications).toHaveProperty('1');
+  for (const index of [0, 1]) {
+    for (const key of ['memory', 'cpus', 'enabled', 'slug']) {
+      expect(specifications.specifications[index]).toHaveProperty(key);
+    }
+  }
+  const [first, second] = [specifications.specifications[0]!.slug, specifications.specifications[1]!.slug];
+
+  let fn = await functions.create({
+    functionId: ID.unique(),
+    name: 'Specs function',
+    runtime: 'node-22' as never,
+    buildSpecification: first,
+    runtimeSpecification: second,
+  });
+  expect(status()).toBe(201);
+  expect(fn.buildSpecification).toBe(first);
+  expect(fn.runtimeSpecification).toBe(second);
+
+  fn = await functions.get({ functionId: fn.$id });
+  expect(status()).toBe(200);
+  expect(fn.buildSpecification).toBe(first);
+  expect(fn.runtimeSpecification).toBe(second);
+  await functions.delete({ functionId: fn.$id });
+
+  const base = { functionId: ID.unique(), name: 'Specs function', runtime: 'node-22' as never };
+  expect((await failure(functions.create({ ...base, buildSpecification: 'cheap-please' }))).code).toBe(400);
+  expect((await failure(functions.create({ ...base, runtimeSpecification: 'cheap-please' }))).code).toBe(400);
+});
 
 upstream(`${F}:252`, 'testCreateFunction', async () => {
   const fn = await createFunction({
@@ -704,11 +733,50 @@ skipUpstream(
   "relies on Appwrite's queue latency: the async execution must still be waiting when the delete arrives; appwrite-local starts it at once and the basic fixture ends in milliseconds, so the delete races it. The 400 execution_in_progress path is covered by test/appwrite-local-functions-runtime.test.ts (a function still sleeping)",
 );
 
-skipUpstream(
-  `${F}:1849`,
-  'testUpdateSpecs',
-  'specifications (buildSpecification/runtimeSpecification values from GET /functions/specifications) are not served',
-);
+upstream(`${F}:1849`, 'testUpdateSpecs', async () => {
+  const data = await setupTestDeployment();
+  const { functionId } = data;
+  const settings = {
+    functionId,
+    name: 'Test1',
+    events: ['users.*.update.name', 'users.*.update.email'],
+    timeout: 15,
+    runtime: 'node-22' as never,
+    entrypoint: 'index.js',
+  };
+
+  let fn = await functions.update({ ...settings, runtimeSpecification: 's-1vcpu-1gb' });
+  expect(status()).toBe(200);
+  expect(fn.$id).not.toBe('');
+  expect(fn.runtimeSpecification).toBe('s-1vcpu-1gb');
+  let execution = await functions.createExecution({ functionId });
+  let output = JSON.parse(execution.responseBody);
+  expect(Number(output.APPWRITE_FUNCTION_CPUS)).toBe(1);
+  expect(Number(output.APPWRITE_FUNCTION_MEMORY)).toBe(1024);
+  expect(output.APPWRITE_FUNCTION_EXECUTION_ID).toBeTruthy();
+  expect(output.APPWRITE_FUNCTION_EXECUTION_ID).toBe(execution.$id);
+  expect(output.APPWRITE_FUNCTION_CLIENT_IP).toBeTruthy();
+
+  fn = await functions.update({ ...settings, runtimeSpecification: 's-1vcpu-512mb' });
+  expect(status()).toBe(200);
+  expect(fn.$id).not.toBe('');
+  expect(fn.runtimeSpecification).toBe('s-1vcpu-512mb');
+  execution = await functions.createExecution({ functionId });
+  output = JSON.parse(execution.responseBody);
+  expect(Number(output.APPWRITE_FUNCTION_CPUS)).toBe(1);
+  expect(Number(output.APPWRITE_FUNCTION_MEMORY)).toBe(512);
+
+  const badBuild = await failure(functions.update({ ...settings, buildSpecification: 's-2vcpu-512mb' }));
+  expect(badBuild.code).toBe(400);
+  expect(
+    badBuild.message.startsWith('Invalid `buildSpecification` param: Specification must be one of:'),
+  ).toBe(true);
+  const badRuntime = await failure(functions.update({ ...settings, runtimeSpecification: 's-2vcpu-512mb' }));
+  expect(badRuntime.code).toBe(400);
+  expect(
+    badRuntime.message.startsWith('Invalid `runtimeSpecification` param: Specification must be one of:'),
+  ).toBe(true);
+});
 
 upstream(`${F}:1959`, 'testDeleteDeployment', async () => {
   const created = await createFunction({
@@ -882,7 +950,35 @@ skipUpstream(
 );
 skipUpstream(`${F}:2658`, 'testRequestFilters', 'request-format filters for old SDK versions are not served');
 skipUpstream(`${F}:2700`, 'testFunctionLogging', 'not yet translated');
-skipUpstream(`${F}:2792`, 'testFunctionSpecifications', 'specifications are not served');
+upstream(`${F}:2792`, 'testFunctionSpecifications', async () => {
+  const fn = await functions.create({
+    functionId: ID.unique(),
+    runtime: 'node-22' as never,
+    name: 'Specification Test',
+    entrypoint: 'index.js',
+    logging: false,
+    execute: ['any'],
+    buildSpecification: 's-2vcpu-2gb',
+    runtimeSpecification: 's-1vcpu-1gb',
+    commands: 'echo $APPWRITE_FUNCTION_MEMORY:$APPWRITE_FUNCTION_CPUS',
+  });
+  expect(status()).toBe(201);
+  expect(fn.buildSpecification).toBe('s-2vcpu-2gb');
+  expect(fn.runtimeSpecification).toBe('s-1vcpu-1gb');
+  expect(fn.$id).not.toBe('');
+  const functionId = fn.$id;
+  const deploymentId = await setupDeployment(functionId, 'basic', true);
+  const deployment = await functions.getDeployment({ functionId, deploymentId });
+  expect(deployment.buildLogs).toContain('2048:2');
+
+  const execution = await functions.createExecution({ functionId });
+  expect(status()).toBe(201);
+  expect(execution.$id).not.toBe('');
+  const response = JSON.parse(execution.responseBody);
+  expect(response.APPWRITE_FUNCTION_MEMORY).toBe('1024');
+  expect(response.APPWRITE_FUNCTION_CPUS).toBe('1');
+  await functions.delete({ functionId });
+});
 skipUpstream(`${F}:2837`, 'testDuplicateDeployment', 'not yet translated');
 skipUpstream(
   `${F}:2898`,

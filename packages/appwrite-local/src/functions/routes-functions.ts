@@ -3,17 +3,12 @@ import { AppwriteError } from '../errors.ts';
 import type { Router } from '../server-context.ts';
 import { resolveId } from '../wire.ts';
 import type { FunctionsDeps } from './deps.ts';
-import {
-  DEFAULT_SPECIFICATION,
-  NODE_RUNTIMES,
-  newFunctionRecord,
-  parseFunctionSettings,
-  parseRuntime,
-} from './function-input.ts';
+import { NODE_RUNTIMES, newFunctionRecord, parseFunctionSettings, parseRuntime } from './function-input.ts';
 import { applyQueries, listTotal, matchesSearch, parseQueries } from './list-query.ts';
 import { removeDeploymentFiles, requireFunction } from './lookup.ts';
 import { functionModel } from './models.ts';
 import type { FunctionRecord } from './records.ts';
+import { SPECIFICATIONS } from './specifications.ts';
 import { ROOT } from './store.ts';
 
 const FUNCTION_QUERY_ATTRIBUTES = [
@@ -76,8 +71,8 @@ export function registerFunctionRoutes(deps: FunctionsDeps, router: Router): voi
     handler: () => ({
       status: 200,
       json: {
-        total: 1,
-        specifications: [{ memory: 512, cpus: 1, enabled: true, slug: DEFAULT_SPECIFICATION }],
+        total: SPECIFICATIONS.length,
+        specifications: SPECIFICATIONS.map((spec) => ({ ...spec, enabled: true })),
       },
     }),
   });
