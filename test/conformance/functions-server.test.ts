@@ -935,7 +935,32 @@ skipUpstream(
   'testScopes',
   'the ephemeral-api-key fixture installs node-appwrite with npm in its build (setup.sh); appwrite-local runs no build commands from the network',
 );
-skipUpstream(`${F}:2432`, 'testCookieExecution', 'not yet translated (cookies fixture)');
+upstream(`${F}:2432`, 'testCookieExecution', async () => {
+  const functionId = await setupFunction({
+    functionId: ID.unique(),
+    name: 'Test Cookie executions',
+    entrypoint: 'index.js',
+    timeout: 15,
+  });
+  expect(functionId).not.toBe('');
+  const deploymentId = await setupDeployment(functionId, 'cookies', true);
+  expect(deploymentId).not.toBe('');
+
+  const cookie = 'cookieName=cookieValue; cookie2=value2; cookie3=value=3; cookie4=val:ue4; cookie5=value5';
+  const execution = await functions.createExecution({ functionId, async: false, headers: { cookie } });
+  expect(status()).toBe(201);
+  expect(execution.status).toBe('completed');
+  expect(execution.responseStatusCode).toBe(200);
+  expect(execution.responseBody).toBe(cookie);
+  expect(execution.duration).toBeGreaterThan(0);
+
+  const deployment = await functions.getDeployment({ functionId, deploymentId });
+  expect(status()).toBe(200);
+  expect(deployment.sourceSize).toBeGreaterThan(0);
+  expect(deployment.buildSize).toBeGreaterThan(0);
+  expect(deployment.totalSize).toBe(deployment.sourceSize + deployment.buildSize);
+  await functions.delete({ functionId });
+});
 skipUpstream(
   `${F}:2473`,
   'testFunctionsDomain',
