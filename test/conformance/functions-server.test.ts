@@ -438,7 +438,7 @@ upstream(`${F}:919`, 'testCreateDeployment', async () => {
 skipUpstream(
   `${F}:991`,
   'testCancelDeploymentBuild',
-  'needs a build slow enough to cancel mid-way (upstream builds in a container for seconds); appwrite-local builds an esbuild-free upload in milliseconds, so the cancel races the build. Cancelling is covered by test/appwrite-local-functions-api.test.ts',
+  'needs a build slow enough to cancel mid-way (upstream builds in a container for seconds); appwrite-local builds an upload in milliseconds (no container), so the cancel races the build',
 );
 skipUpstream(
   `${F}:1032`,
@@ -901,12 +901,12 @@ upstream(
 skipUpstream(
   `${F}:2196`,
   'testCreateCustomExecutionBinaryResponse',
-  'not yet translated (binary-response fixture, multipart accept)',
+  'a binary execution answer as multipart/form-data (accept: multipart/form-data) is not served: createExecution answers JSON only',
 );
 skipUpstream(
   `${F}:2244`,
   'testCreateCustomExecutionBinaryRequest',
-  'not yet translated (binary-request fixture, multipart body)',
+  'a binary execution body sent as multipart/form-data is not served: createExecution takes JSON bodies only',
 );
 
 upstream(`${F}:2293`, 'testGetRuntimes', async () => {
