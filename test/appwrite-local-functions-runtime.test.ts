@@ -248,6 +248,23 @@ describe('activation while executions run', () => {
   });
 });
 
+describe('the record of a synchronous execution', () => {
+  it('is stored only once it ends: not listed while it runs, and $createdAt is its end (Create.php:507)', async () => {
+    const started = Date.now();
+    const running = run('/sleep?ms=400');
+    while (s.module.runningExecutions < 1) await new Promise((r) => setTimeout(r, 5));
+    const during = await s.functions.listExecutions({
+      functionId: 'basic',
+      queries: [Query.equal('requestPath', ['/sleep?ms=400'])],
+    });
+    expect(during.total).toBe(0);
+    const e = await running;
+    expect(Date.parse(e.$createdAt)).toBeGreaterThanOrEqual(started + 400);
+    const stored = await s.functions.getExecution({ functionId: 'basic', executionId: e.$id });
+    expect([stored.status, stored.$createdAt]).toEqual(['completed', e.$createdAt]);
+  });
+});
+
 describe('async executions', () => {
   it('refuses to delete an execution still running: 400 execution_in_progress', async () => {
     const e = await s.functions.createExecution({ functionId: 'basic', xpath: '/sleep?ms=300', async: true });
