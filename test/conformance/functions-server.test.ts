@@ -5,6 +5,9 @@
  * polls without asserting, then asserts once, so a case counts each upstream assertion once. The upstream
  * fixtures (`tests/resources/functions/*`) are re-written in test/fixtures/conformance/functions (see README).
  */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packDirectory } from 'appwrite-local';
 import { Client, Functions, ID, type Models, Query } from 'node-appwrite';
@@ -486,20 +489,154 @@ skipUpstream(
   'testCancelDeploymentBuild',
   'needs a build slow enough to cancel mid-way (upstream builds in a container for seconds); appwrite-local builds an upload in milliseconds (no container), so the cancel races the build',
 );
-skipUpstream(
+/**
+ * Upstream's `large` fixture (a ~7 MB video and the basic function) is not in this repo: the same shape is made at
+ * test time — index.js plus `blue.mp4`, 7 MB of random (incompressible) bytes — in a temporary directory.
+ */
+async function largeArchive(extraBytes = 7 * 1024 * 1024): Promise<{ archive: Buffer; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'conformance-large-'));
+  copyFileSync(
+    join(import.meta.dirname, '..', 'fixtures', 'conformance', 'functions', 'basic', 'index.js'),
+    join(dir, 'index.js'),
+  );
+  writeFileSync(join(dir, 'blue.mp4'), randomBytes(extraBytes));
+  const archive = await packDirectory(dir);
+  return { archive, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const CHUNK = 5 * 1024 * 1024;
+
+/** One chunk upload through the SDK's transport, as the PHP tests send it (content-range, x-appwrite-id). */
+function uploadChunk(
+  functionId: string,
+  archive: Buffer,
+  index: number,
+  id: string,
+  params: Record<string, unknown> = {},
+): Promise<Models.Deployment> {
+  const start = index * CHUNK;
+  const end = Math.min(start + CHUNK, archive.length) - 1;
+  const headers: Record<string, string> = {
+    'content-type': 'multipart/form-data',
+    'content-range': `bytes ${start}-${end}/${archive.length}`,
+    'X-Appwrite-Project': s.projectId,
+  };
+  if (id) headers['x-appwrite-id'] = id;
+  const chunk = new File([new Uint8Array(archive.subarray(start, end + 1))], 'large-fx.tar.gz');
+  return s.client.call('post', new URL(`${s.endpoint}/functions/${functionId}/deployments`), headers, {
+    entrypoint: 'index.js',
+    code: chunk,
+    activate: true,
+    ...params,
+  }) as Promise<Models.Deployment>;
+}
+
+upstream(
   `${F}:1032`,
   'testCreateDeploymentLarge',
-  'uploads a large archive of a PHP fixture (tests/resources/functions/php-large) in 5 MB chunks; not yet translated',
+  async () => {
+    const { functionId } = await setupTestDeployment();
+    const { archive, cleanup } = await largeArchive();
+    try {
+      let id = '';
+      let large: Models.Deployment | undefined;
+      for (let i = 0; i * CHUNK < archive.length; i++) {
+        large = await uploadChunk(functionId, archive, i, id, { commands: 'cp blue.mp4 copy.mp4 && ls -al' });
+        id = large.$id;
+      }
+      expect(status()).toBe(202);
+      expect(large!.$id).toBeTruthy();
+      expect(isValidDatetime(large!.$createdAt)).toBe(true);
+      expect(large!.entrypoint).toBe('index.js');
+      expect(large!.sourceSize).toBeGreaterThan(1024 * 1024 * 5);
+      expect(large!.sourceSize).toBeLessThan(1024 * 1024 * 10);
+      const size = large!.sourceSize;
+      await eventually(isReady(functionId, id), 120_000);
+      const deployment = await functions.getDeployment({ functionId, deploymentId: id });
+      expect(status()).toBe(200);
+      expect(deployment.status).toBe('ready');
+      expect(deployment.sourceSize).toBe(size);
+      expect(deployment.buildSize).toBeGreaterThan(1024 * 1024 * 10);
+    } finally {
+      cleanup();
+    }
+  },
+  60_000,
 );
-skipUpstream(
+
+upstream(
   `${F}:1092`,
   'testCreateDeploymentOutOfOrder',
-  'out-of-order chunk upload of the large PHP fixture; not yet translated',
+  async () => {
+    const { functionId } = await setupTestFunction();
+    // Upstream's `large` archive spans 2 chunks at least; 12 MB of random bytes make 3.
+    const { archive, cleanup } = await largeArchive(12 * 1024 * 1024);
+    try {
+      const chunks = Math.ceil(archive.length / CHUNK);
+      expect(chunks).toBeGreaterThanOrEqual(2);
+      let id = '';
+      for (const index of [chunks - 1, 0, 1]) {
+        const deployment = await uploadChunk(functionId, archive, index, id);
+        expect(status()).toBe(202);
+        id = deployment.$id;
+      }
+      const rest = Array.from({ length: Math.max(0, chunks - 3) }, (_, i) => i + 2).sort(
+        () => Math.random() - 0.5,
+      );
+      for (const index of rest) {
+        await uploadChunk(functionId, archive, index, id);
+        expect(status()).toBe(202);
+      }
+      await eventually(isReady(functionId, id), 120_000);
+      const deployment = await functions.getDeployment({ functionId, deploymentId: id });
+      expect(status()).toBe(200);
+      expect(deployment.status).toBe('ready');
+    } finally {
+      cleanup();
+    }
+  },
+  60_000,
 );
-skipUpstream(
+
+upstream(
   `${F}:1204`,
   'testCreateDeploymentParallelChunksLargeFile',
-  'parallel chunk upload of the large PHP fixture; not yet translated',
+  async () => {
+    const functionId = await setupFunction({
+      functionId: ID.unique(),
+      name: 'Test Parallel Chunk Deployment',
+      entrypoint: 'index.js',
+      timeout: 10,
+    });
+    const deploymentId = ID.unique();
+    const { archive, cleanup } = await largeArchive(20 * 1024 * 1024);
+    try {
+      const chunks = Math.ceil(archive.length / CHUNK);
+      expect(chunks).toBeGreaterThanOrEqual(4);
+      // Every chunk at once, all naming the deployment id the caller chose.
+      const responses = await Promise.all(
+        Array.from({ length: chunks }, (_, i) =>
+          uploadChunk(functionId, archive, i, deploymentId).then(
+            () => ({ error: '', status: 202 }),
+            (e: unknown) => ({ error: String(e), status: (e as { code?: number }).code ?? 0 }),
+          ),
+        ),
+      );
+      for (const response of responses) {
+        expect(response.error).toBe('');
+        expect([202]).toContain(response.status);
+      }
+      await eventually(isReady(functionId, deploymentId), 120_000);
+      const deployment = await functions.getDeployment({ functionId, deploymentId });
+      expect(status()).toBe(200);
+      expect(deployment.status).toBe('ready');
+      expect(deployment.$id).toBe(deploymentId);
+    } finally {
+      await functions.delete({ functionId });
+      cleanup();
+    }
+  },
+  60_000,
 );
 
 upstream(`${F}:1342`, 'testUpdateDeployment', async () => {
