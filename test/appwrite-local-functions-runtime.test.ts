@@ -49,7 +49,18 @@ describe('the request and response contract', () => {
     expect(e.trigger).toBe('http');
     expect(e.requestMethod).toBe('PUT');
     expect(e.requestPath).toBe('/echo?a=1&b=x%20y');
-    expect(e.responseHeaders).toEqual([{ name: 'content-type', value: 'application/json; charset=utf-8' }]);
+    // The caller of a synchronous execution sees every response header and the execution id (Create.php:509-514).
+    expect(e.responseHeaders).toEqual([
+      { name: 'content-type', value: 'application/json; charset=utf-8' },
+      { name: 'content-length', value: String(Buffer.byteLength(e.responseBody)) },
+      { name: 'x-appwrite-execution-id', value: e.$id },
+    ]);
+    // The stored record keeps content-type and content-length only (FUNCTION_ALLOWLIST_HEADERS_RESPONSE).
+    const stored = await s.functions.getExecution({ functionId: 'basic', executionId: e.$id });
+    expect(stored.responseHeaders).toEqual([
+      { name: 'content-type', value: 'application/json; charset=utf-8' },
+      { name: 'content-length', value: String(Buffer.byteLength(e.responseBody)) },
+    ]);
     const out = JSON.parse(e.responseBody);
     expect(out).toMatchObject({
       method: 'PUT',
@@ -105,7 +116,8 @@ describe('logs and errors', () => {
     const e = await run('/log');
     expect(e.logs).toContain('to log {"n":1}');
     expect(e.logs).toContain('from console');
-    expect(e.errors).toBe('to error');
+    // Every line of both streams ends with a newline, as the runtime writes them.
+    expect(e.errors).toBe('to error\n');
   });
 
   it('answers 500 with the stack in errors when the handler throws', async () => {
@@ -186,6 +198,21 @@ describe('process lifecycle', () => {
     expect(error).toBeInstanceOf(AppwriteException);
     expect((error as AppwriteException).code).toBe(408);
     expect((error as AppwriteException).type).toBe('function_synchronous_timeout');
+    expect((error as AppwriteException).message).toBe(
+      "Synchronous function execution timed out. Use asynchronous execution instead, or ensure the execution duration doesn't exceed 2 seconds.",
+    );
+    // Appwrite stores the cut-short execution as failed/500 with the error (Create.php:481-492, 507), and
+    // only then: its $createdAt is when the limit struck, not when it started.
+    const failed = await s.functions.listExecutions({
+      functionId: 'basic',
+      queries: [Query.equal('requestPath', ['/sleep?ms=3000'])],
+    });
+    expect(failed.total).toBe(1);
+    const record = failed.executions[0]!;
+    expect([record.status, record.responseStatusCode, record.logs]).toEqual(['failed', 500, '']);
+    expect(record.errors).toBe(`${(error as AppwriteException).message}\\nError Code: 408`);
+    expect(record.duration).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - Date.parse(record.$createdAt)).toBeLessThan(1_000);
     await s.functions.update({
       functionId: 'basic',
       name: 'basic',
@@ -205,9 +232,8 @@ describe('activation while executions run', () => {
     const inFlight = [0, 1, 2].map(() =>
       s.functions.createExecution({ functionId: 'drain', xpath: '/sleep?ms=400' }),
     );
-    const processing = () =>
-      s.functions.listExecutions({ functionId: 'drain', queries: [Query.equal('status', ['processing'])] });
-    while ((await processing()).total < 3) await new Promise((r) => setTimeout(r, 5));
+    // Synchronous executions are stored only when they end (as Appwrite): wait until all three run.
+    while (s.module.runningExecutions < 3) await new Promise((r) => setTimeout(r, 5));
     await s.functions.updateFunctionDeployment({ functionId: 'drain', deploymentId: green.$id });
     const onGreen = await s.functions.createExecution({ functionId: 'drain', xpath: '/echo' });
     expect(onGreen.deploymentId).toBe(green.$id);
@@ -222,7 +248,38 @@ describe('activation while executions run', () => {
   });
 });
 
+describe('the record of a synchronous execution', () => {
+  it('is stored only once it ends: not listed while it runs, and $createdAt is its end (Create.php:507)', async () => {
+    const started = Date.now();
+    const running = run('/sleep?ms=400');
+    while (s.module.runningExecutions < 1) await new Promise((r) => setTimeout(r, 5));
+    const during = await s.functions.listExecutions({
+      functionId: 'basic',
+      queries: [Query.equal('requestPath', ['/sleep?ms=400'])],
+    });
+    expect(during.total).toBe(0);
+    const e = await running;
+    expect(Date.parse(e.$createdAt)).toBeGreaterThanOrEqual(started + 400);
+    const stored = await s.functions.getExecution({ functionId: 'basic', executionId: e.$id });
+    expect([stored.status, stored.$createdAt]).toEqual(['completed', e.$createdAt]);
+  });
+});
+
 describe('async executions', () => {
+  it('refuses to delete an execution still running: 400 execution_in_progress', async () => {
+    const e = await s.functions.createExecution({ functionId: 'basic', xpath: '/sleep?ms=300', async: true });
+    const error = await s.functions
+      .deleteExecution({ functionId: 'basic', executionId: e.$id })
+      .catch((x) => x);
+    expect(error).toBeInstanceOf(AppwriteException);
+    expect([(error as AppwriteException).code, (error as AppwriteException).type]).toEqual([
+      400,
+      'execution_in_progress',
+    ]);
+    expect((error as AppwriteException).message).toContain("Can't delete ongoing execution.");
+    await waitForExecution(s, 'basic', e.$id);
+  });
+
   it('answers 202 waiting, then completes in the background with logs', async () => {
     const e = await s.functions.createExecution({ functionId: 'basic', xpath: '/log', async: true });
     expect(e.status).toBe('waiting');

@@ -52,6 +52,17 @@ async function raw(path: string, headers: Record<string, string>, init: RequestI
   return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, unknown> };
 }
 
+/** Execute lists of the role-matrix functions (each runs the basic fixture). */
+const matrix: Record<string, string[]> = {
+  'x-any': ['any'],
+  'x-guests': ['guests'],
+  'x-users': ['users'],
+  'x-keys': [],
+  'x-ben': ['user:ben'],
+  'x-team': ['team:acme'],
+  'x-team-admin': ['team:acme/admin'],
+  'x-vip': ['label:vip'],
+};
 beforeAll(async () => {
   const capture: ServerModule = {
     name: 'capture-keys',
@@ -97,20 +108,25 @@ beforeAll(async () => {
     functionId: 'echo',
     dir: join(import.meta.dirname, 'fixtures', 'functions', 'basic'),
   });
-  // Role matrix: functions without a deployment. An admitted caller gets 404 deployment_not_found (the check
-  // passed, nothing to run); a refused one 401 user_unauthorized before any lookup of code.
-  const matrix: Record<string, string[]> = {
-    'x-any': ['any'],
-    'x-guests': ['guests'],
-    'x-users': ['users'],
-    'x-keys': [],
-    'x-ben': ['user:ben'],
-    'x-team': ['team:acme'],
-    'x-team-admin': ['team:acme/admin'],
-    'x-vip': ['label:vip'],
-  };
+  // Role matrix: functions running the basic fixture. Appwrite checks the deployment before the execute
+  // permission (Create.php), so each has one: an admitted caller's execution runs (201), a refused one is
+  // 401 user_unauthorized and records nothing.
+
   for (const [functionId, execute] of Object.entries(matrix)) {
-    await functions.create({ functionId, name: functionId, runtime: 'node-22' as never, execute });
+    await functions.create({
+      functionId,
+      name: functionId,
+      runtime: 'node-22' as never,
+      entrypoint: 'main.js',
+      execute,
+    });
+    await deployFunction({
+      endpoint: server.endpoint,
+      projectId: server.projectId,
+      apiKey: server.apiKey,
+      functionId,
+      dir: join(import.meta.dirname, 'fixtures', 'functions', 'basic'),
+    });
   }
   await functions.create({
     functionId: 'x-off',
@@ -383,16 +399,11 @@ describe('executions as a user', () => {
       [ann, 'x-vip', 'refused'],
     ];
     for (const [who, functionId, outcome] of expectations) {
-      if (outcome === 'run')
-        await expectAppwriteError(who.createExecution({ functionId }), 404, 'deployment_not_found');
+      if (outcome === 'run') expect((await who.createExecution({ functionId })).status).toBe('completed');
       else await expectAppwriteError(who.createExecution({ functionId }), 401, 'user_unauthorized');
     }
-    // API keys ignore `execute` (x-keys has none) and reach the deployment check.
-    await expectAppwriteError(
-      functions.createExecution({ functionId: 'x-keys' }),
-      404,
-      'deployment_not_found',
-    );
+    // API keys ignore `execute` (x-keys has none).
+    expect((await functions.createExecution({ functionId: 'x-keys' })).status).toBe('completed');
     // A disabled function does not exist for users; a key still reaches it.
     await expectAppwriteError(ann.createExecution({ functionId: 'x-off' }), 404, 'function_not_found');
     await expectAppwriteError(
@@ -400,9 +411,13 @@ describe('executions as a user', () => {
       404,
       'deployment_not_found',
     );
-    // Nothing was recorded for refused calls.
-    for (const functionId of ['x-keys', 'x-ben', 'x-team-admin', 'x-vip']) {
-      expect((await functions.listExecutions({ functionId })).total).toBe(0);
+    // Nothing was recorded for refused calls: each function holds exactly its admitted runs.
+    for (const functionId of Object.keys(matrix)) {
+      const admitted = expectations.filter(
+        ([, id, outcome]) => id === functionId && outcome === 'run',
+      ).length;
+      const byKey = functionId === 'x-keys' ? 1 : 0;
+      expect((await functions.listExecutions({ functionId })).total).toBe(admitted + byKey);
     }
   });
 

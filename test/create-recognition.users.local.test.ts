@@ -75,6 +75,18 @@ beforeAll(async () => {
     dir: functionDir,
     files: ['dist'],
   });
+  // deploy-orchestrator is deployed too: Appwrite checks a function's deployment before its `execute` list
+  // (Create.php), so the refusal below is only reached on a deployed function.
+  const orchestratorDir = path.join(root, 'functions', 'deploy-orchestrator');
+  if (!existsSync(path.join(orchestratorDir, 'dist', 'main.js'))) await buildFunction(orchestratorDir);
+  await deployFunction({
+    endpoint: server.endpoint,
+    projectId: server.projectId,
+    apiKey: server.apiKey,
+    functionId: 'deploy-orchestrator',
+    dir: orchestratorDir,
+    files: ['dist'],
+  });
   admin = new Client().setEndpoint(server.endpoint).setProject(server.projectId).setKey(server.apiKey);
   const users = new Users(admin);
   const teams = new Teams(admin);

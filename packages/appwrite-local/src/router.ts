@@ -34,11 +34,15 @@ export class PathRouter implements Router {
     this.routes.sort((a, b) => b.rank - a.rank);
   }
 
-  /** Finds the most specific route for a method and path (path below `/v1`). */
+  /**
+   * Finds the most specific route for a method and path (path below `/v1`). HEAD runs the GET route, as in
+   * Appwrite's HTTP layer (Node's server then sends the headers without the body).
+   */
   match(method: string, path: string): RouteMatch {
     const parts = split(path);
+    const wanted = method === 'HEAD' ? 'GET' : method;
     for (const { route, segments } of this.routes) {
-      if (route.method !== method || segments.length !== parts.length) continue;
+      if (route.method !== wanted || segments.length !== parts.length) continue;
       const params: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < segments.length; i++) {

@@ -25,7 +25,9 @@ export async function buildDeployment(
   functionId: string,
   deploymentId: string,
 ): Promise<void> {
-  const started = deps.ctx.clock.now();
+  // Appwrite rounds the build time up to whole seconds (Builds.php:928, intval(ceil(end - start))).
+  const startedHr = performance.now();
+  const buildSeconds = () => Math.ceil((performance.now() - startedHr) / 1000);
   const logs: string[] = [];
   const update = (patch: Partial<DeploymentRecord>): DeploymentRecord | null => {
     const current = deps.store.deployments.get(functionId, deploymentId);
@@ -62,7 +64,7 @@ export async function buildDeployment(
       status: 'ready',
       buildLogs: logs.join('\n'),
       buildSize: directorySize(dir),
-      buildDuration: Math.round((deps.ctx.clock.now() - started) / 1000),
+      buildDuration: buildSeconds(),
     });
     if (ready) maybeAutoActivate(deps, ready);
   } catch (e) {
@@ -70,7 +72,7 @@ export async function buildDeployment(
     update({
       status: 'failed',
       buildLogs: logs.join('\n'),
-      buildDuration: Math.round((deps.ctx.clock.now() - started) / 1000),
+      buildDuration: buildSeconds(),
     });
     rmSync(dir, { recursive: true, force: true });
   }

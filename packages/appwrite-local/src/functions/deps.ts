@@ -17,6 +17,10 @@ export interface FunctionsDeps {
   background: Set<Promise<unknown>>;
   /** True once stop() began: no new background work starts. */
   stopping: boolean;
+  /** Executions running now (sent to a runtime, not yet answered), of every trigger. */
+  running: number;
+  /** The executor's secret (`OPEN_RUNTIMES_SECRET`), random per server; it signs the runtime requests. */
+  runtimeSecret: string;
 }
 
 /** Where a deployment's uploaded archive lives. */

@@ -5,6 +5,7 @@
 import { SERVER_VERSION } from '../errors.ts';
 import type { FunctionsDeps } from './deps.ts';
 import type { FunctionRecord } from './records.ts';
+import { specificationOf } from './specifications.ts';
 
 /** `node-22` → `22`; the runtime version a function's process reports (it runs on the server's Node). */
 function runtimeVersion(runtime: string): string {
@@ -19,12 +20,17 @@ function variables(deps: FunctionsDeps, functionId: string): Record<string, stri
   return out;
 }
 
-/** Env for executions of `fn` on `deploymentId`. */
+/**
+ * Env for executions of `fn` on `deploymentId`. Memory and CPUs are those of `specification` (the runtime
+ * specification unless the build asks for its own).
+ */
 export function runtimeEnv(
   deps: FunctionsDeps,
   fn: FunctionRecord,
   deploymentId: string,
+  specification: string = fn.specification,
 ): Record<string, string> {
+  const spec = specificationOf(specification);
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     ...variables(deps, fn.$id),
@@ -35,8 +41,8 @@ export function runtimeEnv(
     APPWRITE_FUNCTION_PROJECT_ID: deps.ctx.projectId,
     APPWRITE_FUNCTION_RUNTIME_NAME: 'Node.js',
     APPWRITE_FUNCTION_RUNTIME_VERSION: runtimeVersion(fn.runtime),
-    APPWRITE_FUNCTION_CPUS: '1',
-    APPWRITE_FUNCTION_MEMORY: '512',
+    APPWRITE_FUNCTION_CPUS: String(spec.cpus),
+    APPWRITE_FUNCTION_MEMORY: String(spec.memory),
     APPWRITE_VERSION: SERVER_VERSION,
     APPWRITE_REGION: 'default',
     APPWRITE_DEPLOYMENT_TYPE: 'manual',
@@ -52,9 +58,10 @@ export function runtimeEnv(
     APPWRITE_VCS_COMMIT_AUTHOR_NAME: '',
     APPWRITE_VCS_COMMIT_AUTHOR_URL: '',
     APPWRITE_VCS_ROOT_DIRECTORY: '',
-    OPEN_RUNTIMES_CPUS: '1',
-    OPEN_RUNTIMES_MEMORY: '512',
+    OPEN_RUNTIMES_CPUS: String(spec.cpus),
+    OPEN_RUNTIMES_MEMORY: String(spec.memory),
     OPEN_RUNTIMES_HOSTNAME: 'localhost',
+    OPEN_RUNTIMES_SECRET: deps.runtimeSecret,
   };
 }
 
@@ -65,7 +72,7 @@ export function buildEnv(
   deploymentId: string,
 ): Record<string, string> {
   return {
-    ...runtimeEnv(deps, fn, deploymentId),
+    ...runtimeEnv(deps, fn, deploymentId, fn.buildSpecification ?? fn.specification),
     APPWRITE_FUNCTION_API_KEY: deps.ctx.keys.issueDynamicKey({
       functionId: fn.$id,
       executionId: `build-${deploymentId}`,

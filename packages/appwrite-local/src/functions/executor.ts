@@ -14,8 +14,16 @@ import { ROOT } from './store.ts';
 
 /** Characters of logs and errors kept per execution (Appwrite's source constant). */
 export const MAX_LOG_CHARS = 1_000_000;
-/** Response headers an execution record keeps. */
+/** Response headers an execution record keeps (Appwrite's FUNCTION_ALLOWLIST_HEADERS_RESPONSE). */
 const KEPT_RESPONSE_HEADERS = new Set(['content-type', 'content-length']);
+/** Request headers an execution record keeps (Appwrite's FUNCTION_ALLOWLIST_HEADERS_REQUEST). */
+const KEPT_REQUEST_HEADERS = new Set([
+  'content-type',
+  'agent',
+  'content-length',
+  'host',
+  'x-appwrite-client-ip',
+]);
 
 /** One request to a function, before it becomes an execution. */
 export interface ExecutionInput {
@@ -36,10 +44,16 @@ export interface ExecutionInput {
   userId?: string;
 }
 
-/** The outcome of a synchronous execution. */
+/** The outcome of an execution. */
 export interface SyncResult {
+  /** The final record (as stored, or as it will be stored for a synchronous execution). */
   record: ExecutionRecord;
   responseBody: string;
+  /**
+   * Every header the function answered with: a synchronous createExecution returns them all (plus
+   * `x-appwrite-execution-id`), while the record keeps only content-type and content-length.
+   */
+  responseHeaders: { name: string; value: string }[];
 }
 
 /**
@@ -54,12 +68,20 @@ export function activeDeployment(deps: FunctionsDeps, fn: FunctionRecord): strin
   return dep.$id;
 }
 
-/** Creates the execution record (not yet run). `scheduledAt` (epoch ms) makes it `scheduled`. */
+/**
+ * Creates the execution record (not yet run). `scheduledAt` (epoch ms) makes it `scheduled`. With
+ * `persist: false` (synchronous executions) nothing is stored: Appwrite writes those only when they end.
+ */
 export function recordExecution(
   deps: FunctionsDeps,
   fn: FunctionRecord,
   input: ExecutionInput,
-  options: { status: 'waiting' | 'processing' | 'scheduled'; deploymentId: string; scheduledAt?: number },
+  options: {
+    status: 'waiting' | 'processing' | 'scheduled';
+    deploymentId: string;
+    scheduledAt?: number;
+    persist?: boolean;
+  },
 ): ExecutionRecord {
   const now = deps.ctx.clock.now();
   const record: ExecutionRecord = {
@@ -74,7 +96,7 @@ export function recordExecution(
     status: options.status,
     requestMethod: input.method,
     requestPath: input.path,
-    requestHeaders: Object.entries(input.headers).map(([name, value]) => ({ name, value })),
+    requestHeaders: recordedRequestHeaders(input),
     responseStatusCode: 0,
     responseHeaders: [],
     logs: '',
@@ -88,19 +110,66 @@ export function recordExecution(
     record.pendingHeaders = input.headers;
     if (input.userId) record.pendingUserId = input.userId;
   }
-  deps.store.executions.insert(fn.$id, record);
+  if (options.persist !== false) deps.store.executions.insert(fn.$id, record);
   return record;
+}
+
+/**
+ * The request headers a record shows: those of the caller and Appwrite's own (`x-appwrite-client-ip` for http
+ * triggers) that are on Appwrite's allow-list; everything else reaches the function but is not recorded.
+ */
+function recordedRequestHeaders(input: ExecutionInput): { name: string; value: string }[] {
+  const headers: Record<string, string> = { ...input.headers };
+  headers['x-appwrite-client-ip'] = input.trigger === 'http' ? CLIENT_IP : '';
+  return Object.entries(headers)
+    .filter(([name]) => KEPT_REQUEST_HEADERS.has(name.toLowerCase()))
+    .map(([name, value]) => ({ name, value }));
+}
+
+/** The client address every http execution reports (the local server is reached on loopback). */
+const CLIENT_IP = '127.0.0.1';
+
+/** Logs or errors cut to Appwrite's limit: the last characters, behind Appwrite's warning line. */
+function truncateStream(text: string, kind: 'Logs' | 'Errors'): string {
+  if (text.length <= MAX_LOG_CHARS) return text;
+  const warning = `[WARNING] ${kind} truncated. The output exceeded ${MAX_LOG_CHARS} characters.\n`;
+  return warning + text.slice(-(MAX_LOG_CHARS - warning.length));
+}
+
+/**
+ * The record of a synchronous execution cut short by the sync limit: Appwrite stores it `failed` with 500
+ * and its error message (`\n` is literal there: PHP single quotes) while the caller gets 408.
+ */
+export function timedOutRecord(
+  deps: FunctionsDeps,
+  record: ExecutionRecord,
+  message: string,
+  durationSeconds: number,
+): ExecutionRecord {
+  const now = deps.ctx.clock.now();
+  return {
+    ...record,
+    $createdAt: now,
+    $updatedAt: now,
+    status: 'failed',
+    responseStatusCode: 500,
+    errors: `${message}\\nError Code: 408`,
+    duration: durationSeconds,
+  };
 }
 
 /**
  * Runs a recorded execution on `deploymentId` and stores the outcome. Never throws: a missing deployment, a
  * runtime that cannot start, a crash or a timeout all end as a `failed` execution with the reason in `errors`.
+ * With `sync` the record is neither stored while it runs nor at its end (the caller stores it, with
+ * `$createdAt` = its end, unless the sync limit cut it short first).
  */
 export async function runExecution(
   deps: FunctionsDeps,
   record: ExecutionRecord,
   input: ExecutionInput,
   deploymentId: string,
+  options: { sync?: boolean } = {},
 ): Promise<SyncResult> {
   const started = deps.ctx.clock.now();
   const startedHr = performance.now();
@@ -108,30 +177,35 @@ export async function runExecution(
   delete current.pendingBody;
   delete current.pendingHeaders;
   delete current.pendingUserId;
-  deps.store.executions.put(record.functionId, current);
+  if (!options.sync) deps.store.executions.put(record.functionId, current);
 
-  const response = await invoke(deps, current, input).catch(
-    (e: unknown): RuntimeResponse => failure(`Execution failed: ${(e as Error).message}`),
-  );
+  deps.running++;
+  const response = await invoke(deps, current, input)
+    .catch((e: unknown): RuntimeResponse => failure(`Execution failed: ${(e as Error).message}`))
+    .finally(() => deps.running--);
   const fn = deps.store.functions.get(ROOT, record.functionId);
   const logging = fn?.logging ?? true;
+  const ended = deps.ctx.clock.now();
+  const allHeaders = Object.entries(response.headers).map(([name, value]) => ({ name, value }));
   current = {
     ...current,
-    $updatedAt: deps.ctx.clock.now(),
+    // A synchronous execution is written once, when it ends: that is its creation time too.
+    $createdAt: options.sync ? ended : current.$createdAt,
+    $updatedAt: ended,
     status: response.statusCode >= 500 ? 'failed' : 'completed',
     responseStatusCode: response.statusCode,
-    responseHeaders: Object.entries(response.headers)
-      .filter(([name]) => KEPT_RESPONSE_HEADERS.has(name))
-      .map(([name, value]) => ({ name, value })),
-    logs: logging ? response.logs.slice(-MAX_LOG_CHARS) : '',
-    errors: logging ? response.errors.slice(-MAX_LOG_CHARS) : '',
+    responseHeaders: allHeaders.filter(({ name }) => KEPT_RESPONSE_HEADERS.has(name.toLowerCase())),
+    logs: logging ? truncateStream(response.logs, 'Logs') : '',
+    errors: logging ? truncateStream(response.errors, 'Errors') : '',
     duration: Math.round(performance.now() - startedHr) / 1000,
   };
   // The function (and so its executions) may have been deleted while it ran.
-  deps.store.executions.put(record.functionId, current);
+  if (!options.sync) deps.store.executions.put(record.functionId, current);
   // A late execution on a deployment that is no longer active must not keep its process warm.
   if (fn && fn.deploymentId !== deploymentId) deps.pool.releaseDeployment(fn.$id, deploymentId);
-  return { record: current, responseBody: response.body.toString('utf8') };
+  // A HEAD request's answer has no body.
+  const responseBody = input.method === 'HEAD' ? '' : response.body.toString('utf8');
+  return { record: current, responseBody, responseHeaders: allHeaders };
 }
 
 /** Queues a recorded execution to run in the background on `deploymentId` (async http, cron, events). */
@@ -165,6 +239,10 @@ async function invoke(
     headers['content-type'] = 'application/json';
     headers['user-agent'] = `Appwrite/${SERVER_VERSION}`;
   }
+  const added = executorHeaders(deps.runtimeSecret, input.body, headers['content-type']);
+  // The caller's own accept header is kept; the rest is the executor's.
+  if (headers.accept !== undefined) delete added.accept;
+  Object.assign(headers, added);
   Object.assign(headers, {
     'x-appwrite-trigger': input.trigger,
     'x-appwrite-event': input.event ?? '',
@@ -175,7 +253,7 @@ async function invoke(
     'x-appwrite-user-jwt': input.userId
       ? deps.ctx.keys.issueUserJwt({ userId: input.userId, sessionId: '', durationSeconds: 900 })
       : '',
-    'x-appwrite-client-ip': input.trigger === 'http' ? '127.0.0.1' : '',
+    'x-appwrite-client-ip': input.trigger === 'http' ? CLIENT_IP : '',
     'x-appwrite-country-code': '',
     'x-appwrite-continent-code': '',
     'x-appwrite-continent-eu': 'false',
@@ -194,6 +272,27 @@ async function invoke(
     body: input.body,
     timeoutSeconds: fn.timeout,
   });
+}
+
+/**
+ * Headers the open-runtimes executor's HTTP client adds on its way to the runtime (§F5): basic auth with the
+ * runtime secret, `accept: *\/*`, the body length, and libcurl's form content type for a non-empty body the
+ * caller gave no content type.
+ */
+export function executorHeaders(
+  secret: string,
+  body: Buffer,
+  contentType: string | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    authorization: `Basic ${Buffer.from(`opr:${secret}`).toString('base64')}`,
+    accept: '*/*',
+    'content-length': String(body.length),
+  };
+  if (body.length > 0 && contentType === undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  return headers;
 }
 
 function failure(errors: string): RuntimeResponse {

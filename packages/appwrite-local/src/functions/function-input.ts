@@ -6,6 +6,7 @@ import { Cron } from 'croner';
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { optionalBoolean, optionalStringArray } from '../wire.ts';
 import type { FunctionRecord } from './records.ts';
+import { DEFAULT_SPECIFICATION, parseSpecification } from './specifications.ts';
 
 /** Node runtimes of node-appwrite 27's `Runtime` enum; all run on the server's own Node. */
 export const NODE_RUNTIMES = [
@@ -25,8 +26,6 @@ export const NODE_RUNTIMES = [
 export const DEFAULT_TIMEOUT = 15;
 /** Maximum execution timeout, seconds (`_APP_FUNCTIONS_TIMEOUT` default). */
 export const MAX_TIMEOUT = 900;
-/** The default machine specification. */
-export const DEFAULT_SPECIFICATION = 's-1vcpu-512mb';
 
 /** Settings shared by create and update. */
 export interface FunctionSettings {
@@ -41,7 +40,10 @@ export interface FunctionSettings {
   entrypoint: string;
   commands: string;
   scopes: string[];
+  /** The runtime specification (`runtimeSpecification`; 1.8's `specification`). */
   specification: string;
+  /** The build specification (`buildSpecification`). */
+  buildSpecification: string;
   deploymentRetention: number;
 }
 
@@ -87,6 +89,13 @@ export function parseRuntime(value: unknown): string {
   return value;
 }
 
+/** The `param` specification of a body, else its 1.8 `specification`, else the default. */
+function specificationParam(body: Record<string, unknown>, param: string): string {
+  const value = body[param] ?? body.specification;
+  if (value === undefined || value === null || value === '') return DEFAULT_SPECIFICATION;
+  return parseSpecification(value, body[param] === undefined ? 'specification' : param);
+}
+
 /** Parses the settings of a create or update body; throws 400 on the first bad field. */
 export function parseFunctionSettings(body: Record<string, unknown>): FunctionSettings {
   const name = body.name;
@@ -107,12 +116,9 @@ export function parseFunctionSettings(body: Record<string, unknown>): FunctionSe
     entrypoint: optionalString(body.entrypoint, 'entrypoint', '', 256),
     commands: optionalString(body.commands, 'commands', '', 8192),
     scopes: optionalStringArray(body.scopes, 'scopes') ?? [],
-    specification: optionalString(
-      body.specification ?? body.runtimeSpecification ?? body.buildSpecification,
-      'specification',
-      DEFAULT_SPECIFICATION,
-      128,
-    ),
+    // 1.9 names both; a 1.8 client (appwrite-cli 12) sends one `specification` for both.
+    specification: specificationParam(body, 'runtimeSpecification'),
+    buildSpecification: specificationParam(body, 'buildSpecification'),
     deploymentRetention: optionalInt(body.deploymentRetention, 'deploymentRetention', 0, 0, 36_500),
   };
 }

@@ -3,6 +3,7 @@
  * executions on warm Node child processes (open-runtimes contract), cron schedules, delayed executions and
  * event triggers. One instance per server: create it with createFunctionsModule().
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,11 @@ export interface FunctionsModule extends ServerModule {
   settle(): Promise<void>;
   /** Cold starts of function processes so far (warm reuse means this stays flat). */
   readonly coldStarts: number;
+  /**
+   * Executions running now. Synchronous ones are stored only when they end, so tests that must act while
+   * they run (an activation mid-flight) wait on this instead of listing `processing` executions.
+   */
+  readonly runningExecutions: number;
 }
 
 /** Creates a functions module for one server. */
@@ -80,6 +86,8 @@ export function createFunctionsModule(options: FunctionsModuleOptions = {}): Fun
         endpoint: '',
         background: new Set(),
         stopping: false,
+        running: 0,
+        runtimeSecret: randomBytes(24).toString('hex'),
       };
       registerFunctionRoutes(deps, ctx.router);
       registerDeploymentRoutes(deps, ctx.router, partials);
@@ -123,6 +131,10 @@ export function createFunctionsModule(options: FunctionsModuleOptions = {}): Fun
 
     get coldStarts() {
       return pool.coldStarts;
+    },
+
+    get runningExecutions() {
+      return deps?.running ?? 0;
     },
   };
 }

@@ -2,8 +2,8 @@
  * The Query language (as node-appwrite serialises it: JSON strings) evaluated over rendered models, for the
  * functions module's lists (functions, deployments, executions, variables — small per-function sets, so
  * filtering in memory is fine). Supports comparisons, between, null checks, startsWith/endsWith/contains/search,
- * and/or, created/updated before/after, orderAsc/Desc, limit, offset, cursorAfter/Before and select (ignored:
- * full models are returned). Bad queries → 400 `general_query_invalid`, unknown cursor → 400
+ * and/or, created/updated before/after, orderAsc/Desc, limit, offset, cursorAfter/Before and select (models
+ * keep the selected attributes and the `$` ones, as Appwrite answers a select). Bad queries → 400 `general_query_invalid`, unknown cursor → 400
  * `general_cursor_not_found`.
  */
 import { AppwriteError } from '../errors.ts';
@@ -63,6 +63,7 @@ export function applyQueries(
   let limit = DEFAULT_LIMIT;
   let offset = 0;
   let cursor: { id: string; before: boolean } | undefined;
+  let selected: Set<string> | undefined;
   for (const q of queries) {
     switch (q.method) {
       case 'limit':
@@ -83,7 +84,10 @@ export function applyQueries(
         });
         break;
       case 'orderRandom':
+        break;
       case 'select':
+        // Any attribute of the model may be selected, filterable or not (as Appwrite).
+        selected = new Set([...(selected ?? []), ...(q.values ?? []).map(String)]);
         break;
       default:
         validateFilter(q, allowed);
@@ -113,9 +117,9 @@ export function applyQueries(
           .slice(offset, offset + limit)
           .reverse()
       : matched.slice(at + 1);
-    if (cursor.before) return { total, page: matched };
+    if (cursor.before) return { total, page: project(matched, selected) };
   }
-  return { total, page: matched.slice(offset, offset + limit) };
+  return { total, page: project(matched.slice(offset, offset + limit), selected) };
 }
 
 function validateFilter(q: ParsedQuery, allowed: Set<string>): void {
@@ -180,6 +184,32 @@ function test(item: Model, q: ParsedQuery): boolean {
   if (shortcut) return PREDICATES[shortcut[1]]!(item[shortcut[0]], values, shortcut[0]);
   const attribute = q.attribute ?? '';
   return PREDICATES[q.method]!(item[attribute], values, attribute);
+}
+
+/** The models cut to the selected attributes plus every `$` attribute (none selected: whole models). */
+function project(models: Model[], selected: Set<string> | undefined): Model[] {
+  if (!selected) return models;
+  return models.map((m) =>
+    Object.fromEntries(Object.entries(m).filter(([key]) => key.startsWith('$') || selected.has(key))),
+  );
+}
+
+/**
+ * The `total` a list answers: the count, or 0 when the caller sent `total=false` (Appwrite skips the count
+ * then, and says 0).
+ */
+export function listTotal(query: Record<string, unknown>, total: number): number {
+  const flag = query.total;
+  return flag === false || flag === 'false' || flag === '0' ? 0 : total;
+}
+
+/** Whether `model` matches a list's `search` term: a case-insensitive substring of one of `fields`. */
+export function matchesSearch(model: Model, search: unknown, fields: readonly string[]): boolean {
+  if (typeof search !== 'string' || search === '') return true;
+  const term = search.toLowerCase();
+  return fields.some(
+    (f) => typeof model[f] === 'string' && (model[f] as string).toLowerCase().includes(term),
+  );
 }
 
 function compare(a: unknown, b: unknown, attribute: string): number {

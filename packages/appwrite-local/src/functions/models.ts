@@ -59,7 +59,7 @@ export function functionModel(f: FunctionRecord, vars: VariableRecord[]): Record
     providerBranches: [],
     providerPaths: [],
     specification: f.specification,
-    buildSpecification: f.specification,
+    buildSpecification: f.buildSpecification ?? f.specification,
     runtimeSpecification: f.specification,
   };
 }

@@ -30,7 +30,10 @@ export const functionRecordSchema = z.object({
   commands: z.string(),
   /** Scopes of the dynamic `x-appwrite-key` handed to executions. */
   scopes: z.array(z.string()),
+  /** Runtime specification slug (specifications.ts). */
   specification: z.string(),
+  /** Build specification slug; absent in records written before it was kept apart (= `specification`). */
+  buildSpecification: z.string().optional(),
   /** Days to keep inactive deployments; 0 = forever (stored, not enforced). */
   deploymentRetention: z.number().int(),
   /** The active deployment, `''` when none. */

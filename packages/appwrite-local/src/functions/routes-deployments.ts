@@ -10,7 +10,7 @@ import { requireString, uniqueId } from '../wire.ts';
 import { activateDeployment, syncLatest } from './activation.ts';
 import { buildDeployment } from './build.ts';
 import { type FunctionsDeps, inBackground, sourcePath } from './deps.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { applyQueries, listTotal, parseQueries } from './list-query.ts';
 import { removeDeploymentFiles, requireDeployment, requireFunction } from './lookup.ts';
 import { deploymentModel, functionModel } from './models.ts';
 import type { DeploymentRecord } from './records.ts';
@@ -46,7 +46,7 @@ export function registerDeploymentRoutes(
         .filter((d) => !search || d.$id.includes(search) || d.entrypoint.includes(search))
         .map(deploymentModel);
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), DEPLOYMENT_QUERY_ATTRIBUTES);
-      return { status: 200, json: { total, deployments: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), deployments: page } };
     },
   });
 

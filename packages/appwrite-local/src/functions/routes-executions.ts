@@ -18,8 +18,9 @@ import {
   recordExecution,
   runExecution,
   runInBackground,
+  timedOutRecord,
 } from './executor.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { applyQueries, listTotal, matchesSearch, parseQueries } from './list-query.ts';
 import { requireFunction } from './lookup.ts';
 import { executionModel } from './models.ts';
 import type { ExecutionRecord, FunctionRecord } from './records.ts';
@@ -39,6 +40,11 @@ const EXECUTION_QUERY_ATTRIBUTES = [
 export interface ExecutionRouteOptions {
   /** Limit of a synchronous execution before the caller gets 408, seconds (Appwrite: 30). */
   syncTimeoutSeconds: number;
+}
+
+/** Appwrite's 408 message, which names the limit (30 s there; the configured limit here). */
+function syncTimeoutMessage(options: ExecutionRouteOptions): string {
+  return `Synchronous function execution timed out. Use asynchronous execution instead, or ensure the execution duration doesn't exceed ${options.syncTimeoutSeconds} seconds.`;
 }
 
 /** The function as a caller may see it: users and guests get 404 for a disabled one (keys see it anyway). */
@@ -92,9 +98,12 @@ export function registerExecutionRoutes(
     path: '/functions/:functionId/executions',
     scope: 'execution.write',
     handler: async (req) => {
-      const fn = visibleFunction(deps, req);
-      checkExecute(fn, req.auth);
+      // As Create.php: parameters first (400), then the function (404), its deployment (404, 400
+      // build_not_ready), and only then the caller's execute permission (401).
       const params = parseExecutionParams(req.body, deps.ctx.clock.now());
+      const fn = visibleFunction(deps, req);
+      activeDeployment(deps, fn);
+      checkExecute(fn, req.auth);
       const input: ExecutionInput = {
         trigger: 'http',
         method: params.method,
@@ -125,8 +134,10 @@ export function registerExecutionRoutes(
         runInBackground(deps, record, input, deploymentId);
         return { status: 202, json: modelFor(record, req.auth) };
       }
-      const record = recordExecution(deps, fn, input, { status: 'processing', deploymentId });
-      const run = runExecution(deps, record, input, deploymentId);
+      // Appwrite stores a synchronous execution only when it ends (Create.php, in `finally`).
+      const record = recordExecution(deps, fn, input, { status: 'processing', deploymentId, persist: false });
+      const startedHr = performance.now();
+      const run = runExecution(deps, record, input, deploymentId, { sync: true });
       deps.background.add(run);
       void run.finally(() => deps.background.delete(run));
       let timer: NodeJS.Timeout | undefined;
@@ -134,8 +145,21 @@ export function registerExecutionRoutes(
         timer = setTimeout(() => resolve('timeout'), options.syncTimeoutSeconds * 1000);
       });
       const outcome = await Promise.race([run, timedOut]).finally(() => clearTimeout(timer));
-      if (outcome === 'timeout') throw new AppwriteError('function_synchronous_timeout');
-      return { status: 201, json: modelFor(outcome.record, req.auth, outcome.responseBody) };
+      if (outcome === 'timeout') {
+        // The function runs on, but its answer is lost: the record says failed/500, the caller gets 408.
+        const error = new AppwriteError('function_synchronous_timeout', syncTimeoutMessage(options));
+        const duration = Math.round(performance.now() - startedHr) / 1000;
+        deps.store.executions.insert(fn.$id, timedOutRecord(deps, record, error.message, duration));
+        throw error;
+      }
+      deps.store.executions.insert(fn.$id, outcome.record);
+      const model = modelFor(outcome.record, req.auth, outcome.responseBody);
+      // The caller sees every response header, and the execution id (the stored record keeps two of them).
+      model.responseHeaders = [
+        ...outcome.responseHeaders,
+        { name: 'x-appwrite-execution-id', value: outcome.record.$id },
+      ];
+      return { status: 201, json: model };
     },
   });
 
@@ -148,9 +172,10 @@ export function registerExecutionRoutes(
       const all = deps.store.executions
         .list(fn.$id)
         .filter((e) => canRead(e, req.auth))
-        .map((e) => modelFor(e, req.auth));
+        .map((e) => modelFor(e, req.auth))
+        .filter((e) => matchesSearch(e, req.query.search, ['$id', 'functionId', 'deploymentId']));
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), EXECUTION_QUERY_ATTRIBUTES);
-      return { status: 200, json: { total, executions: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), executions: page } };
     },
   });
 

@@ -3,17 +3,12 @@ import { AppwriteError } from '../errors.ts';
 import type { Router } from '../server-context.ts';
 import { resolveId } from '../wire.ts';
 import type { FunctionsDeps } from './deps.ts';
-import {
-  DEFAULT_SPECIFICATION,
-  NODE_RUNTIMES,
-  newFunctionRecord,
-  parseFunctionSettings,
-  parseRuntime,
-} from './function-input.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { NODE_RUNTIMES, newFunctionRecord, parseFunctionSettings, parseRuntime } from './function-input.ts';
+import { applyQueries, listTotal, matchesSearch, parseQueries } from './list-query.ts';
 import { removeDeploymentFiles, requireFunction } from './lookup.ts';
 import { functionModel } from './models.ts';
 import type { FunctionRecord } from './records.ts';
+import { SPECIFICATIONS } from './specifications.ts';
 import { ROOT } from './store.ts';
 
 const FUNCTION_QUERY_ATTRIBUTES = [
@@ -36,22 +31,21 @@ export function registerFunctionRoutes(deps: FunctionsDeps, router: Router): voi
     path: '/functions',
     scope: 'functions.read',
     handler: (req) => {
-      const search = typeof req.query.search === 'string' ? req.query.search.toLowerCase() : '';
+      // Appwrite's function search index holds the id, name and runtime.
       const all = deps.store.functions
         .list(ROOT)
-        .filter(
-          (f) => !search || f.name.toLowerCase().includes(search) || f.$id.toLowerCase().includes(search),
-        )
-        .map(render);
+        .map(render)
+        .filter((f) => matchesSearch(f, req.query.search, ['$id', 'name', 'runtime']));
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), FUNCTION_QUERY_ATTRIBUTES);
-      return { status: 200, json: { total, functions: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), functions: page } };
     },
   });
 
   router.add({
     method: 'GET',
     path: '/functions/runtimes',
-    scope: 'functions.read',
+    // Public in Appwrite (Runtimes/XList.php: scope `public`): no key needed.
+    scope: null,
     handler: () => ({
       status: 200,
       json: {
@@ -77,8 +71,8 @@ export function registerFunctionRoutes(deps: FunctionsDeps, router: Router): voi
     handler: () => ({
       status: 200,
       json: {
-        total: 1,
-        specifications: [{ memory: 512, cpus: 1, enabled: true, slug: DEFAULT_SPECIFICATION }],
+        total: SPECIFICATIONS.length,
+        specifications: SPECIFICATIONS.map((spec) => ({ ...spec, enabled: true })),
       },
     }),
   });

@@ -7,7 +7,7 @@ import { AppwriteError, invalidArgument } from '../errors.ts';
 import type { Router } from '../server-context.ts';
 import { optionalBoolean, resolveId, uniqueId } from '../wire.ts';
 import type { FunctionsDeps } from './deps.ts';
-import { applyQueries, parseQueries } from './list-query.ts';
+import { applyQueries, listTotal, parseQueries } from './list-query.ts';
 import { requireFunction } from './lookup.ts';
 import { variableModel } from './models.ts';
 import type { VariableRecord } from './records.ts';
@@ -59,7 +59,7 @@ export function registerVariableRoutes(deps: FunctionsDeps, router: Router): voi
       const fn = requireFunction(deps, req.params.functionId!);
       const all = deps.store.variables.list(fn.$id).map(variableModel);
       const { total, page } = applyQueries(all, parseQueries(req.query.queries), ['key', 'secret']);
-      return { status: 200, json: { total, variables: page } };
+      return { status: 200, json: { total: listTotal(req.query, total), variables: page } };
     },
   });
 
@@ -110,9 +110,14 @@ export function registerVariableRoutes(deps: FunctionsDeps, router: Router): voi
     handler: (req) => {
       const fn = requireFunction(deps, req.params.functionId!);
       const current = requireVariable(fn.$id, req.params.variableId!);
-      const key = req.body.key === undefined ? current.key : parseKey(req.body.key);
-      const value = req.body.value === undefined ? current.value : parseValue(req.body.value);
-      const secret = optionalBoolean(req.body.secret, 'secret', current.secret);
+      // Each of key, value and secret is optional and nullable (null keeps it); none at all is a 400.
+      const { key: rawKey, value: rawValue, secret: rawSecret } = req.body;
+      if (rawKey == null && rawValue == null && rawSecret == null)
+        throw new AppwriteError('general_argument_invalid');
+      const key = rawKey == null ? current.key : parseKey(rawKey);
+      const value = rawValue == null ? current.value : parseValue(rawValue);
+      const secret =
+        rawSecret == null ? current.secret : optionalBoolean(rawSecret, 'secret', current.secret);
       if (current.secret && !secret) throw new AppwriteError('variable_cannot_unset_secret');
       if (keyTaken(fn.$id, key, current.$id)) throw new AppwriteError('variable_already_exists');
       const updated: VariableRecord = { ...current, key, value, secret, $updatedAt: deps.ctx.clock.now() };

@@ -118,7 +118,8 @@ export async function receiveUpload(
       buildSize: 0,
       chunksTotal: Math.ceil(range.total / chunkSize),
       chunksUploaded: 0,
-      type: 'manual',
+      // As Deployments/Create.php:222: an upload from appwrite-cli (`x-sdk-language: cli`) is a `cli` deployment.
+      type: req.headers['x-sdk-language'] === 'cli' ? 'cli' : 'manual',
     };
     partial = { total: range.total, received: new Set(), bytes: 0 };
     partials.set(record.$id, partial);

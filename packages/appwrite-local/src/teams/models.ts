@@ -32,7 +32,7 @@ export function teamModel(t: TeamRecord, store: IamStore): Record<string, unknow
     $updatedAt: formatDate(t.updatedAt),
     name: t.name,
     total: store.memberCount(t.id),
-    prefs: {},
+    prefs: store.getTeamPrefs(t.id),
   };
 }
 

@@ -46,6 +46,34 @@ export const JWT_DEFAULT_SECONDS = 900;
 export const JWT_MAX_SECONDS = 3600;
 const SESSION_ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/;
 
+/** Longest preferences object, JSON characters (Appwrite's 65,535). */
+const MAX_PREFS_CHARS = 65_535;
+/** Hosts a membership `url` may point at: appwrite-local has no platforms, only the local machine. */
+const URL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+function prefsParam(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidArgument('Invalid `prefs` param: Value must be a valid object.');
+  if (JSON.stringify(value).length > MAX_PREFS_CHARS)
+    throw invalidArgument(
+      `Invalid \`prefs\` param: Value must be a valid object no longer than ${MAX_PREFS_CHARS} chars.`,
+    );
+  return value as Record<string, unknown>;
+}
+
+/** The optional invitation `url`: it must point at an allowed host (Appwrite checks it against platforms). */
+function checkUrl(value: unknown): void {
+  if (value === undefined || value === null || value === '') return;
+  let host = '';
+  try {
+    host = new URL(String(value)).hostname;
+  } catch {
+    host = '';
+  }
+  if (!URL_HOSTS.includes(host))
+    throw invalidArgument(`Invalid \`url\` param: URL host must be one of: ${URL_HOSTS.join(', ')}`);
+}
+
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ROLE_RE = /^[a-zA-Z0-9._-]{1,32}$/;
 
@@ -249,6 +277,22 @@ export const teamsModule: ServerModule = {
       }),
     });
 
+    r.add({
+      method: 'GET',
+      path: '/teams/:teamId/prefs',
+      scope: 'teams.read',
+      handler: (req) => ({ status: 200, json: store.getTeamPrefs(p(req, 'teamId')) }),
+    });
+    r.add({
+      method: 'PUT',
+      path: '/teams/:teamId/prefs',
+      scope: 'teams.write',
+      handler: (req) => ({
+        status: 200,
+        json: store.setTeamPrefs(p(req, 'teamId'), prefsParam(req.body.prefs)),
+      }),
+    });
+
     // --- memberships -----------------------------------------------------------------------------------------
     r.add({
       method: 'POST',
@@ -258,6 +302,7 @@ export const teamsModule: ServerModule = {
         const teamId = teamOf(req);
         const roles = rolesParam(req.body.roles);
         const email = optionalEmail(req.body);
+        checkUrl(req.body.url);
         let userId = req.body.userId;
         if (userId === undefined || userId === null || userId === '') {
           if (!email) throw invalidArgument('At least one of userId, email, or phone is required');

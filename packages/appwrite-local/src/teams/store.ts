@@ -49,6 +49,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS iam_users_phone ON iam_users (phone) WHERE pho
 CREATE TABLE IF NOT EXISTS iam_teams (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS iam_team_prefs (
+  team_id TEXT PRIMARY KEY REFERENCES iam_teams(id) ON DELETE CASCADE, prefs TEXT NOT NULL DEFAULT '{}'
+);
 CREATE TABLE IF NOT EXISTS iam_memberships (
   id TEXT PRIMARY KEY,
   team_id TEXT NOT NULL REFERENCES iam_teams(id) ON DELETE CASCADE,
@@ -181,10 +184,34 @@ export class IamStore {
     return this.getTeam(id);
   }
 
-  /** Deletes a team and its memberships. */
+  /** Deletes a team, its memberships and its preferences. */
   deleteTeam(id: string): void {
     this.getTeam(id);
+    this.db.prepare('DELETE FROM iam_team_prefs WHERE team_id = ?').run(id);
     this.db.prepare('DELETE FROM iam_teams WHERE id = ?').run(id);
+  }
+
+  /** A team's preferences (`{}` until set); 404 `team_not_found`. */
+  getTeamPrefs(id: string): Record<string, unknown> {
+    this.getTeam(id);
+    const r = this.db.prepare('SELECT prefs FROM iam_team_prefs WHERE team_id = ?').get(id) as
+      | { prefs: string }
+      | undefined;
+    return r ? (JSON.parse(r.prefs) as Record<string, unknown>) : {};
+  }
+
+  /** Replaces a team's preferences (as Appwrite's PUT does: the whole object); 404 `team_not_found`. */
+  setTeamPrefs(id: string, prefs: Record<string, unknown>): Record<string, unknown> {
+    this.getTeam(id);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO iam_team_prefs (team_id, prefs) VALUES (?, ?) ON CONFLICT(team_id) DO UPDATE SET prefs = excluded.prefs',
+        )
+        .run(id, JSON.stringify(prefs));
+      this.db.prepare('UPDATE iam_teams SET updated_at = ? WHERE id = ?').run(this.clock.now(), id);
+    })();
+    return this.getTeamPrefs(id);
   }
 
   /** How many memberships a team has. */

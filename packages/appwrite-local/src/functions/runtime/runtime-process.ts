@@ -34,7 +34,7 @@ export interface RuntimeResponse {
   /** Lower-cased response headers. */
   headers: Record<string, string>;
   body: Buffer;
-  /** The execution's log stream (context.log and console.*), lines joined with `\n`. */
+  /** The execution's log stream (context.log and console.*), every line ending with `\n`. */
   logs: string;
   /** The execution's error stream (context.error, thrown errors, runtime messages). */
   errors: string;
