@@ -13,6 +13,7 @@ import {
   registerProductHandlers,
   runWorkerExecution,
   type Worker,
+  webhookVariablesSchema,
   writeJobMetrics,
 } from 'resilience-core';
 import {
@@ -23,18 +24,20 @@ import {
   type TriggerInput,
 } from 'resilience-core/runtime';
 import { z } from 'zod';
-import { notificationSender, workerBreakers } from './notify.ts';
+import { flushNotifications, notificationSender } from './notify.ts';
 
 /** Function variables of job-worker. */
 const envSchema = lazySchema(() =>
-  z.object({
-    /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
-    JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
-    /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
-    JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
-    /** Jobs per claim transaction, run concurrently per lane. Default 10. */
-    JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(10),
-  }),
+  z
+    .object({
+      /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
+      JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
+      /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
+      JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
+      /** Jobs per claim transaction, run concurrently per lane. Default 10. */
+      JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(10),
+    })
+    .extend(webhookVariablesSchema.shape),
 );
 
 type Env = z.output<typeof envSchema>;
@@ -79,7 +82,7 @@ async function drain(deps: WorkerDeps, startedAt: number): Promise<RouteResult> 
     });
   }
   // Breaker outcomes of the notifications sent reach the shared table before the execution ends.
-  await workerBreakers(deps.setup).flush();
+  await flushNotifications(deps.setup);
   deps.setup.log.info('job-worker drained', { ...report, materialised: tick?.materialised ?? 0 });
   return { body: { ok: true, tick, drain: report } };
 }

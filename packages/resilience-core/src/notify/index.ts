@@ -1,3 +1,12 @@
+export {
+  type ExecutionNotifications,
+  type NotificationsContext,
+  notificationsFor,
+  processCircuitBreakers,
+  webhookTransport,
+  webhookVariablesSchema,
+} from './function-notifications.ts';
+export { quotaNotifierFromWebhooks } from './quota-webhooks.ts';
 export { recognitionMessage } from './recognition-message.ts';
 export {
   type ChannelOutcome,
@@ -8,8 +17,11 @@ export {
   NOTIFICATION_QUOTA,
   type NotificationMessage,
   type NotifierLog,
+  type NotifyOptions,
+  type NotifyPath,
   postWebhook,
   queueDeferral,
+  type SendOptions,
   slackBody,
   teamsBody,
   type WebhookChannel,
