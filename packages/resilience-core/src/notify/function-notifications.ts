@@ -193,7 +193,8 @@ function build(ctx: NotificationsContext, path: NotifyPath): ExecutionNotificati
     webhooks,
     breakers,
     path,
-    fetch: webhookTransport.fetch,
+    clock: ctx.clock,
+    fetch: (input, init) => webhookTransport.fetch(input, init),
     defer: queueDeferral((orgId, payload, options) => {
       queue ??= createJobQueue({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
       return enqueueNotification(queue, orgId, payload, options);

@@ -3,6 +3,7 @@ import { describeError } from '../circuit-breaker/classify.ts';
 import type { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { QuotaService, UsageTicket } from '../quota/quota-service.ts';
 import { retry } from '../retry/retry.ts';
 import { parseRetryAfter, retryAfterMs } from '../retry/retry-after.ts';
@@ -131,6 +132,8 @@ export interface WebhookNotifierOptions {
   log?: NotifierLog;
   /** Default `background` (see {@link NotifyPath}). */
   path?: NotifyPath;
+  /** Time source of retries and Retry-After hints (the breakers' clock). Default the system clock. */
+  clock?: Clock;
   /**
    * Charges `notify` to the org's `notifications_per_hour` quota: one atomic consume of one unit per configured
    * channel, before anything is sent. Refused → every channel's outcome is `dropped` (logged with the quota,
@@ -167,6 +170,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
 
   // A request path never sleeps on a dependency's Retry-After: a hinted failure is thrown at once (and deferred).
   const maxRetryAfterMs = options.path === 'request' ? 0 : undefined;
+  const clock = options.clock ?? systemClock;
 
   async function send(payload: NotificationPayload, context: SendOptions = {}) {
     const channel = webhookChannelSchema.safeParse(payload.channel);
@@ -182,6 +186,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
         retry((s) => postWebhook(doFetch, url, body, s, channel.data, traceparent), {
           maxAttempts: 2,
           maxElapsedMs: 10_000,
+          clock,
           ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }),
           ...(signal ? { signal } : {}),
         }),
@@ -247,7 +252,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
             ? `circuit-open (${String(error.details?.reason ?? 'open')})`
             : `failed (${describeError(error)})`;
           // The webhook's own Retry-After (not an open breaker's): the deferred copy waits at least that long.
-          const hintMs = hasCode(error, 'CIRCUIT_OPEN') ? undefined : retryAfterMs(error, Date.now());
+          const hintMs = hasCode(error, 'CIRCUIT_OPEN') ? undefined : retryAfterMs(error, clock.now());
           try {
             await options.defer({
               orgId,
