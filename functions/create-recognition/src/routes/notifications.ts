@@ -5,8 +5,8 @@ import { executionQuotaService } from './quota.ts';
 
 /**
  * Slack and Teams notifications for new recognitions (the `afterCreate` hook), through resilience-core's
- * `notificationsFor` on the request path: each channel behind its circuit breaker, 2 s inline, a Retry-After
- * never slept out. Webhooks come from the function variables `NOTIFY_SLACK_WEBHOOK_URL` /
+ * `notificationsFor` on the request path: each channel behind its circuit breaker, the step within 2 s inline,
+ * a Retry-After never slept out. Webhooks come from the function variables `NOTIFY_SLACK_WEBHOOK_URL` /
  * `NOTIFY_TEAMS_WEBHOOK_URL` (unset = that channel off). A message that cannot go now — breaker open, the
  * attempt failed transiently, or the webhook asked to come back later — is queued as a `send-notification` job
  * (not before the webhook's Retry-After); one the webhook refuses (a 4xx) is logged and not queued; the

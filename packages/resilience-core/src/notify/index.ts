@@ -3,6 +3,7 @@ export {
   type NotificationsContext,
   notificationsFor,
   processCircuitBreakers,
+  REQUEST_PATH_BUDGET_MS,
   webhookTransport,
   webhookVariablesSchema,
 } from './function-notifications.ts';
