@@ -20,6 +20,7 @@ import {
 } from './metrics.ts';
 import {
   breakerNameSchema,
+  breakerScopeSchema,
   type CircuitBreakerOptions,
   openDurationFor,
   type ResolvedCircuitBreakerOptions,
@@ -169,6 +170,15 @@ export class CircuitBreaker {
     if (!parsedName.success) {
       throw errors.invalidInput('Invalid circuit breaker name', [
         { path: 'name', message: 'invalid breaker name' },
+      ]);
+    }
+    if (
+      deps.scope !== undefined &&
+      deps.scope !== null &&
+      !breakerScopeSchema.safeParse(deps.scope).success
+    ) {
+      throw errors.invalidInput('Invalid circuit breaker scope', [
+        { path: 'scope', message: 'scope must be 1–64 characters' },
       ]);
     }
     this.name = name;
