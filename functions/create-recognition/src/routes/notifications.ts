@@ -1,6 +1,6 @@
 import { notificationsFor, type RecognitionHooks, recognitionMessage } from 'resilience-core';
 import type { SetupContext } from 'resilience-core/runtime';
-import type { TraceContext } from 'resilience-core/tracing';
+import { continueTrace, parseTraceparent, type TraceContext } from 'resilience-core/tracing';
 import { executionQuotaService } from './quota.ts';
 
 /**
@@ -19,8 +19,11 @@ import { executionQuotaService } from './quota.ts';
 export function notificationHooks(ctx: SetupContext): RecognitionHooks {
   const notifications = notificationsFor(ctx);
   if (notifications.channels.length === 0) return {};
-  // The request's trace where the kit provides one (helper `edge`: `trace` on the execution context).
-  const trace = (ctx as SetupContext & { trace?: TraceContext }).trace;
+  // The request's trace: the kit's (`trace` on the execution context) where it provides one, else the caller's
+  // valid `traceparent` continued here (the same trace id the kit logs).
+  const trace =
+    (ctx as SetupContext & { trace?: TraceContext }).trace ??
+    (parseTraceparent(ctx.headers.traceparent) ? continueTrace(ctx.headers.traceparent) : undefined);
   return {
     async afterCreate(row) {
       await notifications.notify(row.orgId, recognitionMessage(row), {
