@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { ConsecutiveBreaker, CountBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import { CircuitBreaker } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { type Bench, compareRounds, type Figure, median } from './lib.ts';
+import { type Bench, compareRounds, type Figure, median, timePerCall } from './lib.ts';
 
 // opossum ships no types; we only need `fire`.
 const require = createRequire(import.meta.url);
@@ -13,6 +13,9 @@ const Opossum = require('opossum') as new (
 
 const ROUNDS = 9;
 const ROUND_MS = 120;
+/** Rounds of the paired measurement behind the target ratio (ours and cockatiel back to back each round). */
+const PAIRED_ROUNDS = 31;
+const PAIRED_MS = 60;
 
 /**
  * Per-call cost of a CLOSED breaker around an async no-op: ours (shared state over a TableStore, warm cache)
@@ -22,7 +25,10 @@ const ROUND_MS = 120;
  *
  * Fairness: every candidate wraps the same `async () => undefined` the same way (`() => x.execute(noop)`), gets
  * the same warm-up (2,000 calls, then 200 per round), and is timed in ROUNDS interleaved rounds whose order
- * rotates; the target ratio is the median of the per-round ratios (both sides measured moments apart).
+ * rotates. The target ratio comes from its own paired measurement: PAIRED_ROUNDS rounds in which ours and
+ * cockatiel are timed back to back (the order alternating), the ratio taken per round and its median reported
+ * with the interquartile range — on a shared machine whose speed drifts, adjacent pairs and many short rounds
+ * keep the figure steady from run to run.
  * Peers are configured for the least work they allow: cockatiel's `circuitBreaker(handleAll, …)` with no retry
  * policy around it, with a ConsecutiveBreaker (its cheapest; the target is checked against it) and, for
  * information, a CountBreaker (failure rate over the last 20 calls, the same rule as our default window);
@@ -63,6 +69,12 @@ const bench: Bench = {
       ROUND_MS,
     );
     const ns = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    const paired = await pairedRatios(
+      () => ours.execute(noop),
+      () => cockatiel.execute(noop),
+      PAIRED_ROUNDS,
+      PAIRED_MS,
+    );
     const perRound = (a: string, b: string) => median(samples[a]!.map((v, i) => v / samples[b]![i]!));
     await ours.flush();
     // The loop above is one long event-loop turn (every await resolves as a microtask), during which the hot
@@ -103,7 +115,8 @@ const bench: Bench = {
     const traffic = mark();
     const awaited = 'awaited by callers';
     const callPath = burst[awaited] + perTurnTrips[awaited] + traffic[awaited];
-    const ratio = perRound('ours', 'cockatiel');
+    const ratio = median(paired);
+    const [q1, q3] = quartiles(paired);
     const ratioCount = perRound('ours', 'cockatielCount');
     const row = (candidate: string, key: string, vsCockatiel: number) => ({
       candidate,
@@ -139,6 +152,16 @@ const bench: Bench = {
         'ns/call': round(median(perTurn.cockatiel!)),
         'overhead ns': round(overhead('cockatiel')),
         'x cockatiel overhead': 1,
+      },
+    ]);
+    ctx.table(`target ratio: ours / cockatiel, ${PAIRED_ROUNDS} paired rounds of ${PAIRED_MS} ms each`, [
+      {
+        'median ratio': round(ratio),
+        'lower quartile': round(q1),
+        'upper quartile': round(q3),
+        min: round(Math.min(...paired)),
+        max: round(Math.max(...paired)),
+        'interleaved 5-way rounds (information)': round(perRound('ours', 'cockatiel')),
       },
     ]);
     ctx.table('storage round trips of our breaker on the closed path', [
@@ -196,6 +219,40 @@ const bench: Bench = {
     return figures;
   },
 };
+
+/**
+ * Per-round ratios a/b: each round times `a` and `b` back to back (ms each, after 200 warm-up calls), the order
+ * alternating so neither always runs first. The first round warms both up with 2,000 calls.
+ */
+async function pairedRatios(
+  a: () => unknown | Promise<unknown>,
+  b: () => unknown | Promise<unknown>,
+  rounds: number,
+  ms: number,
+): Promise<number[]> {
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const warmup = r === 0 ? 2000 : 200;
+    let ta: number;
+    let tb: number;
+    if (r % 2 === 0) {
+      ta = await timePerCall(a, ms, warmup);
+      tb = await timePerCall(b, ms, warmup);
+    } else {
+      tb = await timePerCall(b, ms, warmup);
+      ta = await timePerCall(a, ms, warmup);
+    }
+    ratios.push(ta / tb);
+  }
+  return ratios;
+}
+
+/** Lower and upper quartiles. */
+function quartiles(values: number[]): [number, number] {
+  const s = [...values].sort((x, y) => x - y);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))]!;
+  return [at(0.25), at(0.75)];
+}
 
 /** Calls through the breaker for `ms` of wall time, yielding to the event loop every 100 calls. */
 async function steadyTraffic(breaker: CircuitBreaker, fn: () => Promise<undefined>, ms: number) {
