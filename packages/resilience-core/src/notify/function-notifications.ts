@@ -78,7 +78,7 @@ interface WarmRegistry {
   registry: CircuitBreakerRegistry;
   clock: Clock;
   /** The store and logger of the execution that last used the registry (the dynamic key expires with it). */
-  store: TableStore | null;
+  store: (() => TableStore) | null;
   log: NotifierLog | null;
 }
 
@@ -102,7 +102,7 @@ export function processCircuitBreakers(
       registry: new CircuitBreakerRegistry({
         store: () => {
           if (!created.store) throw new Error('circuit breakers used outside an execution');
-          return created.store;
+          return created.store();
         },
         clock: ctx.clock,
         ...(path === 'request'
@@ -114,7 +114,8 @@ export function processCircuitBreakers(
     entry = created;
     warm.set(path, entry);
   }
-  entry.store = ctx.store();
+  // Bound lazily: an execution that never reaches a breaker's storage (e.g. `/health`) never builds a store.
+  entry.store = () => ctx.store();
   entry.log = ctx.log;
   return entry.registry;
 }
