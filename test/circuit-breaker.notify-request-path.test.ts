@@ -4,6 +4,7 @@ import {
   JOB_TABLES,
   listAll,
   processCircuitBreakers,
+  REQUEST_PATH_BUDGET_MS,
   retry,
   webhookTransport,
 } from 'resilience-core';
@@ -62,6 +63,43 @@ describe('a request path never sleeps on a webhook Retry-After', () => {
       .snapshot()
       .find((s) => s.name === 'slack');
     expect(slack?.counters.failures).toBe(1);
+  });
+
+  it('a hanging webhook costs the request at most the inline budget: the call is cut at 1.9 s and deferred', async () => {
+    const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+    const store = new MemoryTableStore({ clock });
+    const orgs = new MemoryOrgDirectory({ acme: { alice: ['owner'], bob: [] } });
+    let calls = 0;
+    webhookTransport.fetch = ((_url: string | URL | Request, init?: RequestInit) => {
+      calls++;
+      // Never answers: only the caller's abort ends it.
+      return new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason), { once: true });
+      });
+    }) as typeof fetch;
+    const api = createRecognition.with({ env: { NOTIFY_SLACK_WEBHOOK_URL: SLACK }, store, orgs, clock });
+    const startedAt = clock.now();
+    let done = false;
+    const pending = invoke(api, {
+      method: 'POST',
+      path: '/recognitions',
+      body: { orgId: 'acme', receiverId: 'bob', message: 'Thanks!' },
+      headers: { 'x-appwrite-user-id': 'alice' },
+    }).then((out) => {
+      done = true;
+      return out;
+    });
+    while (calls === 0) await new Promise((r) => setImmediate(r));
+    await clock.advance(REQUEST_PATH_BUDGET_MS - 101);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    const out = await pending;
+    expect(out.status).toBe(201);
+    expect(clock.now() - startedAt).toBeLessThanOrEqual(REQUEST_PATH_BUDGET_MS);
+    expect(calls).toBe(1);
+    const jobs = await listAll(store, JOB_TABLES.queue);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ type: 'send-notification', status: 'PENDING' });
   });
 
   it('retry throws a hinted error at once when the hint is longer than maxRetryAfterMs', async () => {
