@@ -203,6 +203,21 @@ const bench: Bench = {
         target: '<= 0.5 x cockatiel',
         pass: ratio <= 0.5,
       },
+      // The spread of the paired rounds behind `breaker.closed.ratio` (its steadiness across runs).
+      {
+        name: 'breaker.closed.ratio.lower-quartile',
+        value: q1,
+        unit: 'ratio',
+        peer: 'cockatiel',
+        peerValue: 1,
+      },
+      {
+        name: 'breaker.closed.ratio.upper-quartile',
+        value: q3,
+        unit: 'ratio',
+        peer: 'cockatiel',
+        peerValue: 1,
+      },
       {
         name: 'breaker.closed.round-trips.call-path',
         value: callPath,
