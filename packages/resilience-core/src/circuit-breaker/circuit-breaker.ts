@@ -125,6 +125,8 @@ export class CircuitBreaker {
   private readonly bucketMs: number;
   private readonly callTimeoutMs: number | undefined;
   private readonly slowCallDurationMs: number | undefined;
+  /** Neither a call timeout nor slow-call durations: a call needs no timer and no clock read. */
+  private readonly plainCalls: boolean;
   /** A transition may be due (the window crossed the threshold): callers wait for the fleet-wide check. */
   private transitionDue = false;
   /** Bumped whenever a transition becomes due, so a run that started before keeps it due. */
@@ -180,6 +182,7 @@ export class CircuitBreaker {
     this.bucketMs = this.options.window.bucketMs;
     this.callTimeoutMs = this.options.callTimeoutMs;
     this.slowCallDurationMs = this.options.slowCallDurationMs;
+    this.plainCalls = this.callTimeoutMs === undefined && this.slowCallDurationMs === undefined;
     this.clock = deps.clock ?? systemClock;
     this.turnClock = this.clock === systemClock;
     this.shared = deps.store
@@ -335,6 +338,18 @@ export class CircuitBreaker {
   ): Promise<T> {
     this.counters.calls++;
     this.lastStart = start;
+    if (options === undefined && this.plainCalls) {
+      // The common case: no timeout, no duration, no fallback — `fn`'s own promise, one reaction to record it.
+      let plain: Promise<T>;
+      try {
+        const result = fn();
+        plain = result instanceof Promise ? result : Promise.resolve(result);
+      } catch (error) {
+        plain = Promise.reject(error);
+      }
+      plain.then(this.onSettledOk, this.onSettledError);
+      return plain;
+    }
     let promise: Promise<T>;
     try {
       promise = Promise.resolve(
