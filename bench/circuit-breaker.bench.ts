@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ConsecutiveBreaker, CountBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import { CircuitBreaker } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { pairedRatios, quartiles } from './circuit-breaker-paired.ts';
 import { type Bench, compareRounds, type Figure, median } from './lib.ts';
 
 // opossum ships no types; we only need `fire`.
@@ -13,6 +18,11 @@ const Opossum = require('opossum') as new (
 
 const ROUNDS = 9;
 const ROUND_MS = 120;
+/** Rounds of the paired measurement behind the target ratio (ours and cockatiel back to back each round). */
+const PAIRED_ROUNDS = 31;
+const PAIRED_MS = 60;
+/** Fresh processes the paired measurement runs in; the target is the median of their medians. */
+const PAIRED_PROCESSES = 5;
 
 /**
  * Per-call cost of a CLOSED breaker around an async no-op: ours (shared state over a TableStore, warm cache)
@@ -22,7 +32,12 @@ const ROUND_MS = 120;
  *
  * Fairness: every candidate wraps the same `async () => undefined` the same way (`() => x.execute(noop)`), gets
  * the same warm-up (2,000 calls, then 200 per round), and is timed in ROUNDS interleaved rounds whose order
- * rotates; the target ratio is the median of the per-round ratios (both sides measured moments apart).
+ * rotates. The target ratio comes from its own paired measurement: PAIRED_ROUNDS rounds in which ours and
+ * cockatiel are timed back to back (the order alternating), the ratio taken per round and its median reported
+ * with the interquartile range — on a shared machine whose speed drifts, adjacent pairs and many short rounds
+ * keep the figure steady within a run. One process's JIT and heap history can still shift a whole run, so the
+ * target is the median over PAIRED_PROCESSES fresh processes (`circuit-breaker-paired.ts`), each doing the same
+ * paired rounds; the in-process paired figure is reported beside it.
  * Peers are configured for the least work they allow: cockatiel's `circuitBreaker(handleAll, …)` with no retry
  * policy around it, with a ConsecutiveBreaker (its cheapest; the target is checked against it) and, for
  * information, a CountBreaker (failure rate over the last 20 calls, the same rule as our default window);
@@ -63,6 +78,12 @@ const bench: Bench = {
       ROUND_MS,
     );
     const ns = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    const paired = await pairedRatios(
+      () => ours.execute(noop),
+      () => cockatiel.execute(noop),
+      PAIRED_ROUNDS,
+      PAIRED_MS,
+    );
     const perRound = (a: string, b: string) => median(samples[a]!.map((v, i) => v / samples[b]![i]!));
     await ours.flush();
     // The loop above is one long event-loop turn (every await resolves as a microtask), during which the hot
@@ -103,7 +124,13 @@ const bench: Bench = {
     const traffic = mark();
     const awaited = 'awaited by callers';
     const callPath = burst[awaited] + perTurnTrips[awaited] + traffic[awaited];
-    const ratio = perRound('ours', 'cockatiel');
+    const perProcess: number[] = [];
+    for (let p = 0; p < PAIRED_PROCESSES; p++) {
+      perProcess.push(median(await pairedInFreshProcess(PAIRED_ROUNDS, PAIRED_MS)));
+    }
+    const ratio = median(perProcess);
+    const inProcess = median(paired);
+    const [q1, q3] = quartiles(paired);
     const ratioCount = perRound('ours', 'cockatielCount');
     const row = (candidate: string, key: string, vsCockatiel: number) => ({
       candidate,
@@ -139,6 +166,21 @@ const bench: Bench = {
         'ns/call': round(median(perTurn.cockatiel!)),
         'overhead ns': round(overhead('cockatiel')),
         'x cockatiel overhead': 1,
+      },
+    ]);
+    ctx.table(
+      `target ratio: ours / cockatiel, median over ${PAIRED_PROCESSES} fresh processes of ${PAIRED_ROUNDS} ` +
+        `paired rounds (${PAIRED_MS} ms each)`,
+      [{ 'median ratio': round(ratio), 'per process': perProcess.map(round).join(', ') }],
+    );
+    ctx.table('the same paired rounds in this process (information)', [
+      {
+        'median ratio': round(inProcess),
+        'lower quartile': round(q1),
+        'upper quartile': round(q3),
+        min: round(Math.min(...paired)),
+        max: round(Math.max(...paired)),
+        'interleaved 5-way rounds (information)': round(perRound('ours', 'cockatiel')),
       },
     ]);
     ctx.table('storage round trips of our breaker on the closed path', [
@@ -180,6 +222,12 @@ const bench: Bench = {
         target: '<= 0.5 x cockatiel',
         pass: ratio <= 0.5,
       },
+      // The spread behind `breaker.closed.ratio`: the fresh processes' medians, and this process's paired rounds.
+      { name: 'breaker.closed.ratio.process-min', value: Math.min(...perProcess), unit: 'ratio' },
+      { name: 'breaker.closed.ratio.process-max', value: Math.max(...perProcess), unit: 'ratio' },
+      { name: 'breaker.closed.ratio.in-process', value: inProcess, unit: 'ratio' },
+      { name: 'breaker.closed.ratio.in-process.lower-quartile', value: q1, unit: 'ratio' },
+      { name: 'breaker.closed.ratio.in-process.upper-quartile', value: q3, unit: 'ratio' },
       {
         name: 'breaker.closed.round-trips.call-path',
         value: callPath,
@@ -196,6 +244,17 @@ const bench: Bench = {
     return figures;
   },
 };
+
+/** Runs the paired measurement in a fresh process; returns its per-round ratios. */
+async function pairedInFreshProcess(rounds: number, ms: number): Promise<number[]> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'circuit-breaker-paired.ts');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', script, String(rounds), String(ms)],
+    { timeout: 120_000 },
+  );
+  return (JSON.parse(stdout.trim().split('\n').at(-1)!) as { ratios: number[] }).ratios;
+}
 
 /** Calls through the breaker for `ms` of wall time, yielding to the event loop every 100 calls. */
 async function steadyTraffic(breaker: CircuitBreaker, fn: () => Promise<undefined>, ms: number) {

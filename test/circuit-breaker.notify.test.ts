@@ -1,5 +1,4 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { notificationSettings } from 'fn-create-recognition/src/routes/notifications.ts';
 import {
   CircuitBreakerRegistry,
   createJobQueue,
@@ -12,6 +11,7 @@ import {
   productJobTypes,
   queueDeferral,
   webhooksFromEnv,
+  webhookTransport,
 } from 'resilience-core';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
@@ -176,19 +176,18 @@ describe('postWebhook', () => {
 });
 
 describe('create-recognition notifications', () => {
-  const saved = { ...notificationSettings };
+  const saved = { ...webhookTransport };
   afterEach(() => {
-    notificationSettings.env = saved.env;
-    notificationSettings.fetch = saved.fetch;
+    webhookTransport.fetch = saved.fetch;
   });
 
   it('notifies after a recognition; when Slack is down the recognition still succeeds and Slack is queued', async () => {
     const fetch = fakeFetch({ [SLACK]: 503 });
-    notificationSettings.env = { NOTIFY_SLACK_WEBHOOK_URL: SLACK, NOTIFY_TEAMS_WEBHOOK_URL: TEAMS };
-    notificationSettings.fetch = fetch.impl;
+    webhookTransport.fetch = fetch.impl;
     const store = new MemoryTableStore();
     const orgs = new MemoryOrgDirectory({ acme: { alice: ['owner'], bob: [] } });
-    const api = createRecognition.with({ env: {}, store, orgs });
+    const env = { NOTIFY_SLACK_WEBHOOK_URL: SLACK, NOTIFY_TEAMS_WEBHOOK_URL: TEAMS };
+    const api = createRecognition.with({ env, store, orgs });
     const out = await invoke(api, {
       method: 'POST',
       path: '/recognitions',

@@ -7,6 +7,7 @@ import {
   listAll,
   productJobTypes,
   RECOGNITIONS_TABLE,
+  webhookTransport,
 } from 'resilience-core';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
@@ -281,11 +282,14 @@ describe('job-worker routes and notifier', () => {
   });
 
   it('delivers a deferred notification through the breaker-protected notifier, retrying transient failures', async () => {
-    const { notifySettings } = await import('fn-job-worker/src/notify.ts');
     const posts: { url: string; body: string }[] = [];
     const answers = [503, 200];
-    notifySettings.env = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.example/slack' };
-    notifySettings.fetch = (async (url: string, init: RequestInit) => {
+    const saved = { ...webhookTransport };
+    const notifying = jobWorker.with({
+      env: { JOB_WORKER_TIMEOUT_SECONDS: '120', NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.example/slack' },
+      store,
+    });
+    webhookTransport.fetch = (async (url: string, init: RequestInit) => {
       posts.push({ url, body: String(init.body) });
       return new Response('', { status: answers.shift() ?? 200 });
     }) as unknown as typeof fetch;
@@ -296,7 +300,7 @@ describe('job-worker routes and notifier', () => {
       text: 'hello',
       title: 'Kudos',
     });
-    await invoke(worker, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
+    await invoke(notifying, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
     expect(await queue.get(teams.jobId)).toMatchObject({
       status: 'FAILED',
       lastError: expect.stringMatching(/teams/),
@@ -311,9 +315,10 @@ describe('job-worker routes and notifier', () => {
     });
     expect(slackJob!.runAt).toBeGreaterThanOrEqual(Date.now() + 2000);
     await store.update(JOB_TABLES.queue, slack.jobId, { runAt: Date.now() }); // skip the wait
-    await invoke(worker, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
+    await invoke(notifying, { method: 'POST', path: '/', headers: { 'x-appwrite-trigger': 'schedule' } });
     expect(await queue.get(slack.jobId)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
     expect(posts).toHaveLength(2);
     expect(JSON.parse(posts[0]!.body)).toEqual({ text: '*Kudos*\nhello' });
+    webhookTransport.fetch = saved.fetch;
   });
 });

@@ -1,5 +1,4 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { notificationSettings } from 'fn-create-recognition/src/routes/notifications.ts';
 import {
   CircuitBreakerRegistry,
   createWebhookNotifier,
@@ -10,6 +9,7 @@ import {
   QUOTA_TABLES,
   ResilienceError,
   type TableStore,
+  webhookTransport,
 } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
@@ -142,20 +142,19 @@ describe('notifications_per_hour on the webhook notifier', () => {
 });
 
 describe('create-recognition charges its notifications', () => {
-  const saved = { ...notificationSettings };
+  const saved = { ...webhookTransport };
   afterEach(() => {
-    notificationSettings.env = saved.env;
-    notificationSettings.fetch = saved.fetch;
+    webhookTransport.fetch = saved.fetch;
   });
 
   it('drops the notification once the hour is spent; the recognition still succeeds (201)', async () => {
     const fetch = fakeFetch();
-    notificationSettings.env = { NOTIFY_SLACK_WEBHOOK_URL: SLACK };
-    notificationSettings.fetch = fetch.impl;
+    webhookTransport.fetch = fetch.impl;
     const f = quotaFixture();
     await f.configure(ORG, { overrides: { notifications_per_hour: 2 } });
     const orgs = new MemoryOrgDirectory({ [ORG]: { alice: ['owner'], bob: [] } });
-    const api = createRecognition.with({ env: {}, store: f.store, orgs, clock: f.clock });
+    const env = { NOTIFY_SLACK_WEBHOOK_URL: SLACK };
+    const api = createRecognition.with({ env, store: f.store, orgs, clock: f.clock });
     const results = [];
     for (let i = 0; i < 3; i++) {
       results.push(

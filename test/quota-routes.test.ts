@@ -1,5 +1,11 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { forgetKnownAlerts, listAll, QUOTA_TABLES, RECOGNITIONS_TABLE } from 'resilience-core';
+import {
+  forgetKnownAlerts,
+  listAll,
+  QUOTA_TABLES,
+  RECOGNITIONS_TABLE,
+  webhookTransport,
+} from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { invoke } from 'resilience-core/runtime';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -8,13 +14,13 @@ import { quotaFixture } from './quota-helpers.ts';
 const ORG = 'org-acme';
 const OTHER = 'org-beta';
 
-function setup() {
+function setup(env: Record<string, string> = {}) {
   const f = quotaFixture();
   const orgs = new MemoryOrgDirectory({
     [ORG]: { alice: ['owner'], bob: [], carol: [] },
     [OTHER]: { mallory: ['owner'] },
   });
-  const fn = createRecognition.with({ store: f.store, orgs, clock: f.clock, env: {} });
+  const fn = createRecognition.with({ store: f.store, orgs, clock: f.clock, env });
   const as = (user: string | null) => (method: string, path: string, body?: unknown) =>
     invoke(fn, { method, path, body, headers: user ? { 'x-appwrite-user-id': user } : {} });
   return { f, fn, alice: as('alice'), bob: as('bob'), mallory: as('mallory'), server: as(null) };
@@ -374,17 +380,17 @@ describe('quota routes', () => {
 });
 
 describe('quota alerts through the Slack webhook', () => {
+  const SLACK_ENV = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.slack.test/T000/B000/XXXX' };
+
   it('create-recognition sends the 80 % and 100 % alerts once each through the breaker-protected notifier', async () => {
-    const { notificationSettings } = await import('fn-create-recognition/src/routes/notifications.ts');
-    const saved = { ...notificationSettings };
+    const saved = { ...webhookTransport };
     const posts: { url: string; body: { text?: string } }[] = [];
-    notificationSettings.env = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.slack.test/T000/B000/XXXX' };
-    notificationSettings.fetch = async (url, init) => {
+    webhookTransport.fetch = async (url, init) => {
       posts.push({ url: String(url), body: JSON.parse(String(init?.body)) });
       return new Response('ok', { status: 200 });
     };
     try {
-      const { f, bob } = setup();
+      const { f, bob } = setup(SLACK_ENV);
       await f.configure(ORG, { overrides: { recognitions_per_day: 5 } });
       for (let i = 0; i < 6; i++) {
         await bob('POST', '/recognitions', { orgId: ORG, receiverId: 'carol', message: `#${i}` });
@@ -399,21 +405,19 @@ describe('quota alerts through the Slack webhook', () => {
         [100, 'sent'],
       ]);
     } finally {
-      Object.assign(notificationSettings, saved);
+      Object.assign(webhookTransport, saved);
     }
   });
 
   it('POST /exports delivers the exports_per_day alerts too (not recorded as sent without a post)', async () => {
-    const { notificationSettings } = await import('fn-create-recognition/src/routes/notifications.ts');
-    const saved = { ...notificationSettings };
+    const saved = { ...webhookTransport };
     const posts: string[] = [];
-    notificationSettings.env = { NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.slack.test/T000/B000/XXXX' };
-    notificationSettings.fetch = async (_url, init) => {
+    webhookTransport.fetch = async (_url, init) => {
       posts.push(String(init?.body));
       return new Response('ok', { status: 200 });
     };
     try {
-      const { f, bob } = setup();
+      const { f, bob } = setup(SLACK_ENV);
       await f.configure(ORG, { overrides: { exports_per_day: 5 } });
       for (let i = 0; i < 5; i++) expect((await bob('POST', '/exports', { orgId: ORG })).status).toBe(202);
       expect(posts.map((p) => p.match(/exports_per_day at (\d+)%/)?.[1])).toEqual(['80', '100']);
@@ -423,7 +427,7 @@ describe('quota alerts through the Slack webhook', () => {
         ['exports_per_day', 100, 'sent'],
       ]);
     } finally {
-      Object.assign(notificationSettings, saved);
+      Object.assign(webhookTransport, saved);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { RECOGNITIONS_TABLE } from 'resilience-core';
+import { RECOGNITIONS_TABLE, webhookVariablesSchema } from 'resilience-core';
 import { defineFunction } from 'resilience-core/runtime';
 import { hooksFor } from './hooks.ts';
 import { circuitBreakerRoutes } from './routes/circuit-breakers.ts';
@@ -14,6 +14,8 @@ import { recognitionRoutes } from './routes/recognitions.ts';
 export default defineFunction({
   name: 'create-recognition',
   version: process.env.BUILD_VERSION ?? '0.0.0-dev',
+  // The Slack/Teams webhook variables its notifications read.
+  env: webhookVariablesSchema,
   setup: (ctx) => ({
     store: ctx.store(),
     orgs: ctx.orgs(),

@@ -14,6 +14,7 @@ import {
   registerProductHandlers,
   runWorkerExecution,
   type Worker,
+  webhookVariablesSchema,
   writeJobMetrics,
 } from 'resilience-core';
 import {
@@ -26,18 +27,20 @@ import {
   type TriggerInput,
 } from 'resilience-core/runtime';
 import { z } from 'zod';
-import { notificationSender, workerBreakers } from './notify.ts';
+import { flushNotifications, notificationSender } from './notify.ts';
 
 /** Function variables of job-worker. */
 const envSchema = lazySchema(() =>
-  z.object({
-    /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
-    JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
-    /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
-    JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
-    /** Jobs per claim (and settle) transaction, run concurrently per lane. Default 50 (Appwrite's 100 ops). */
-    JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(50),
-  }),
+  z
+    .object({
+      /** The function's timeout in appwrite.json, seconds: drains stop claiming 5 s before it. Default 300. */
+      JOB_WORKER_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(900).default(300),
+      /** Claim-run-settle lanes per execution (storage requests in flight). Default 2. */
+      JOB_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
+      /** Jobs per claim (and settle) transaction, run concurrently per lane. Default 50 (Appwrite's 100 ops). */
+      JOB_WORKER_BATCH: z.coerce.number().int().min(1).max(50).default(50),
+    })
+    .extend(webhookVariablesSchema.shape),
 );
 
 type Env = z.output<typeof envSchema>;
@@ -123,7 +126,7 @@ async function drainOnce(deps: WorkerDeps, startedAt: number, tick0: boolean): P
       report = mergeReports(report, next.drain);
     }
     // Breaker outcomes of the notifications sent reach the shared table before the execution ends.
-    await workerBreakers(deps.setup).flush();
+    await flushNotifications(deps.setup);
     // An event during the flush marked us too; past this check nothing awaits before `running` drops.
     if (!(inProcess.again && report.stoppedBy === 'idle')) break;
   }

@@ -1,40 +1,35 @@
 import {
-  CircuitBreakerRegistry,
-  createJobQueue,
-  createWebhookNotifier,
-  enqueueNotification,
   lazySchema,
-  productJobTypes,
+  notificationsFor,
   QUOTA_TABLES,
   type QuotaNotifier,
   type QuotaResetReport,
-  queueDeferral,
-  quotaNotifierFromWebhooks,
   type RetentionReport,
   runQuotaReset,
   runRetention,
-  silentNotifier,
-  webhooksFromEnv,
+  webhookVariablesSchema,
 } from 'resilience-core';
 import { defineFunction, type RouteResult, routesFor, type SetupContext } from 'resilience-core/runtime';
 import { z } from 'zod';
 
 /** Function variables of quota-reset. */
 const envSchema = lazySchema(() =>
-  z.object({
-    /** Days closed daily/monthly windows stay in history. Default 400. */
-    QUOTA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
-    /** Days closed hourly windows stay in history. Default 14. */
-    QUOTA_HOURLY_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
-    /** Days COMPLETED/CANCELLED jobs are kept after finishing (idempotency keys live as long). Default 14. */
-    RETENTION_JOB_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
-    /** Days export files are kept. Default 7. */
-    RETENTION_EXPORT_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
-    /** Hours circuit-breaker buckets and ended probe leases are kept. Default 48 (min 25). */
-    RETENTION_BREAKER_HOURS: z.coerce.number().int().min(25).max(8760).default(48),
-    /** Rows retention deletes per run at most; the rest waits for the next run. Default 5,000. */
-    RETENTION_MAX_DELETES: z.coerce.number().int().min(1).max(100_000).default(5000),
-  }),
+  z
+    .object({
+      /** Days closed daily/monthly windows stay in history. Default 400. */
+      QUOTA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+      /** Days closed hourly windows stay in history. Default 14. */
+      QUOTA_HOURLY_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+      /** Days COMPLETED/CANCELLED jobs are kept after finishing (idempotency keys live as long). Default 14. */
+      RETENTION_JOB_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+      /** Days export files are kept. Default 7. */
+      RETENTION_EXPORT_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+      /** Hours circuit-breaker buckets and ended probe leases are kept. Default 48 (min 25). */
+      RETENTION_BREAKER_HOURS: z.coerce.number().int().min(25).max(8760).default(48),
+      /** Rows retention deletes per run at most; the rest waits for the next run. Default 5,000. */
+      RETENTION_MAX_DELETES: z.coerce.number().int().min(1).max(100_000).default(5000),
+    })
+    .extend(webhookVariablesSchema.shape),
 );
 
 /** What a run needs. */
@@ -47,31 +42,13 @@ interface ResetDeps {
 
 /**
  * Summaries and retried alerts go to the Slack/Teams webhooks (`NOTIFY_SLACK_WEBHOOK_URL` /
- * `NOTIFY_TEAMS_WEBHOOK_URL`), each through its circuit breaker; when a breaker is open the message is deferred
- * to the `send-notification` job queue. No webhook set → summaries are only recorded in `quota-alerts`.
+ * `NOTIFY_TEAMS_WEBHOOK_URL`) through resilience-core's `notificationsFor` (background path: each channel behind
+ * the process's breaker, deferred to the `send-notification` job queue when it cannot go now). No webhook set
+ * → summaries are only recorded in `quota-alerts`.
  */
 function depsFor(ctx: SetupContext<z.output<typeof envSchema>>): ResetDeps {
-  let webhooks: ReturnType<typeof webhooksFromEnv> = {};
-  try {
-    webhooks = webhooksFromEnv(process.env);
-  } catch (error) {
-    ctx.log.error('quota summaries not delivered: bad webhook variables', {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-  if (!webhooks.slack && !webhooks.teams)
-    return { setup: ctx, notifier: silentNotifier, flush: async () => {} };
-  const breakers = new CircuitBreakerRegistry({ store: () => ctx.store(), clock: ctx.clock });
-  const queue = createJobQueue({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
-  const notifier = quotaNotifierFromWebhooks(
-    createWebhookNotifier({
-      webhooks,
-      breakers,
-      defer: queueDeferral((orgId, payload, options) => enqueueNotification(queue, orgId, payload, options)),
-      log: ctx.log,
-    }),
-  );
-  return { setup: ctx, notifier, flush: () => breakers.flush() };
+  const notifications = notificationsFor(ctx, 'background');
+  return { setup: ctx, notifier: notifications.quotaNotifier, flush: () => notifications.flush() };
 }
 
 /** Work stops starting this long after the execution began, well inside the 300 s function timeout. */

@@ -1,8 +1,13 @@
-import { breakerNameSchema, CIRCUIT_BREAKERS_TABLE, lazySchema, storedBreakerFromRow } from 'resilience-core';
+import {
+  breakerNameSchema,
+  CIRCUIT_BREAKERS_TABLE,
+  lazySchema,
+  processCircuitBreakers,
+  storedBreakerFromRow,
+} from 'resilience-core';
 import { cursorSchema, invalidInput, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { route } from '../deps.ts';
-import { circuitBreakersFor } from './notifications.ts';
 
 /**
  * Operator routes for circuit breakers (API key only).
@@ -61,7 +66,11 @@ export const circuitBreakerRoutes = [
         };
       });
       return {
-        body: { breakers, nextCursor: page.nextCursor, process: circuitBreakersFor(deps.setup).snapshot() },
+        body: {
+          breakers,
+          nextCursor: page.nextCursor,
+          process: processCircuitBreakers(deps.setup).snapshot(),
+        },
       };
     },
   }),
@@ -74,7 +83,7 @@ export const circuitBreakerRoutes = [
     body: isolateBody,
     handler: async ({ params, body, deps }) => {
       const name = breakerName(params);
-      const breaker = circuitBreakersFor(deps.setup).get(name, body.scope ?? null);
+      const breaker = processCircuitBreakers(deps.setup).get(name, body.scope ?? null);
       await breaker.isolate(body.reason);
       return { body: breaker.snapshot() };
     },
@@ -88,7 +97,7 @@ export const circuitBreakerRoutes = [
     body: resetBody,
     handler: async ({ params, body, deps }) => {
       const name = breakerName(params);
-      const breaker = circuitBreakersFor(deps.setup).get(name, body.scope ?? null);
+      const breaker = processCircuitBreakers(deps.setup).get(name, body.scope ?? null);
       await breaker.reset();
       return { body: breaker.snapshot() };
     },

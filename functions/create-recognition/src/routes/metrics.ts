@@ -3,11 +3,11 @@ import {
   newId,
   PROMETHEUS_CONTENT_TYPE,
   PrometheusWriter,
+  processCircuitBreakers,
   readStoredBreakers,
   writeCircuitBreakerMetrics,
 } from 'resilience-core';
 import { route } from '../deps.ts';
-import { circuitBreakersFor } from './notifications.ts';
 
 /**
  * `GET /metrics` (API key only): circuit breakers in the Prometheus text format 0.0.4 — fleet-wide state from
@@ -40,7 +40,7 @@ export const metricsRoutes = [
       const text = writeCircuitBreakerMetrics(new PrometheusWriter(), {
         stored,
         process: thisProcess(),
-        snapshots: circuitBreakersFor(deps.setup).snapshot(),
+        snapshots: processCircuitBreakers(deps.setup).snapshot(),
       }).toString();
       return { text, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } };
     },

@@ -1,8 +1,5 @@
 import {
-  createJobQueue,
-  createWebhookNotifier,
   decideIncreaseRequest,
-  enqueueNotification,
   errors,
   getIncreaseRequest,
   INCREASE_STATUSES,
@@ -11,30 +8,25 @@ import {
   lazySchema,
   listIncreaseRequests,
   listQuotaAudit,
+  notificationsFor,
   ORG_ADMIN_ROLES,
-  productJobTypes,
   QUOTA_TABLES,
   type QuotaActor,
   type QuotaLogger,
   type QuotaNotifier,
   QuotaService,
-  queueDeferral,
-  quotaNotifierFromWebhooks,
   quotaRecognitionHooks,
   quotaSettingsInputSchema,
   quotaTypeSchema,
   REPORT_PAST_MAX,
   type RecognitionHooks,
-  silentNotifier,
   submitIncreaseRequest,
   updateQuotaSettings,
   usageReport,
-  webhooksFromEnv,
 } from 'resilience-core';
 import { type Caller, cursorSchema, type SetupContext, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';
-import { circuitBreakersFor, notificationSettings } from './notifications.ts';
 
 /**
  * Quota routes of the app API, and the recognition quota hook.
@@ -63,53 +55,12 @@ export function quotaServiceFor(deps: Pick<AppDeps, 'store' | 'clock'>, log: Quo
 }
 
 /**
- * Where quota alerts go: the Slack/Teams webhooks of `NOTIFY_SLACK_WEBHOOK_URL` / `NOTIFY_TEAMS_WEBHOOK_URL`,
- * each through its circuit breaker (the process's shared registry), deferred to the `send-notification` job
- * queue when a breaker is open. Built on the first alert of an execution only; silent when no webhook is set.
+ * Where quota alerts go: the Slack/Teams webhooks of `NOTIFY_SLACK_WEBHOOK_URL` / `NOTIFY_TEAMS_WEBHOOK_URL`
+ * through resilience-core's `notificationsFor` (each channel behind the process's breaker, deferred to the
+ * `send-notification` queue when it cannot go now); silent when no webhook is set. Wired on the first alert.
  */
 export function quotaNotifierFor(ctx: SetupContext): QuotaNotifier {
-  let built: QuotaNotifier | undefined;
-  const build = (): QuotaNotifier => {
-    let webhooks: ReturnType<typeof webhooksFromEnv>;
-    try {
-      webhooks = webhooksFromEnv(notificationSettings.env);
-    } catch (error) {
-      ctx.log.error('quota alerts not delivered: bad webhook variables', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return silentNotifier;
-    }
-    if (!webhooks.slack && !webhooks.teams) return silentNotifier;
-    const breakers = circuitBreakersFor(ctx);
-    const queue = createJobQueue({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
-    const inner = quotaNotifierFromWebhooks(
-      createWebhookNotifier({
-        webhooks,
-        breakers,
-        fetch: notificationSettings.fetch,
-        defer: queueDeferral((orgId, payload, options) =>
-          enqueueNotification(queue, orgId, payload, options),
-        ),
-        log: ctx.log,
-      }),
-    );
-    return {
-      async notify(n) {
-        try {
-          await inner.notify(n);
-        } finally {
-          // Breaker outcomes reach the shared table before the execution ends.
-          await breakers.flush();
-        }
-      },
-    };
-  };
-  return {
-    notify: (n) => {
-      built ??= build();
-      return built.notify(n);
-    },
-  };
+  return { notify: (n) => notificationsFor(ctx).quotaNotifier.notify(n) };
 }
 
 const executionQuotas = new WeakMap<SetupContext, QuotaService>();

@@ -10,21 +10,24 @@ import {
   circuitStatus,
   initialCircuitState,
 } from './circuit-state.ts';
-import {
-  type CircuitCounters,
-  type CircuitEvent,
-  type CircuitSnapshot,
-  type CircuitTransition,
-  emptyCounters,
-  type RejectionReason,
+import { CircuitTelemetry } from './circuit-telemetry.ts';
+import type {
+  CircuitCounters,
+  CircuitEvent,
+  CircuitSnapshot,
+  CircuitTransition,
+  RejectionReason,
 } from './metrics.ts';
 import {
   breakerNameSchema,
+  breakerScopeSchema,
   type CircuitBreakerOptions,
   openDurationFor,
   type ResolvedCircuitBreakerOptions,
   resolveCircuitBreakerOptions,
 } from './options.ts';
+import { OutcomeBuffer } from './outcome-buffer.ts';
+import { ProbeGate } from './probe-gate.ts';
 import {
   circuitBreakerKey,
   type DistributiveOmit,
@@ -33,16 +36,7 @@ import {
   type ProbeLease,
   SharedCircuitStore,
 } from './shared-circuit-store.ts';
-import {
-  aggregateBuckets,
-  type BucketCounts,
-  bucketStartOf,
-  type Counts4,
-  judgeWindow,
-  LocalWindow,
-  mergeBuckets,
-  type WindowCounts,
-} from './window.ts';
+import { judgeWindow, LocalWindow, type WindowCounts } from './window.ts';
 
 /** A fallback: a value, or a function of the error (a rejection or the call's own error). */
 export type Fallback<T> = T | ((error: unknown) => T | Promise<T>);
@@ -76,7 +70,6 @@ export interface CircuitBreakerDeps {
 type Next = DistributiveOmit<CircuitState, 'version'>;
 type Admission = { kind: 'call' } | { kind: 'probe'; version: number; lease: ProbeLease | null };
 const CALL: Admission = { kind: 'call' };
-const MAX_TRANSITIONS_KEPT = 20;
 /** Hot-path calls reading the same millisecond in a row before the time is reused for the rest of the turn. */
 const TURN_REUSE_AFTER = 8;
 
@@ -94,6 +87,10 @@ const TURN_REUSE_AFTER = 8;
  * - If the store is unreachable the breaker follows `onStoreUnavailable` and reports it (snapshot + event).
  *
  * Call {@link flush} before an execution ends, so buffered outcomes reach the table.
+ *
+ * This file keeps the hot path and the state decisions; the outcome buffer (`outcome-buffer.ts`), the local
+ * probe gate (`probe-gate.ts`), telemetry (`circuit-telemetry.ts`) and shared-state I/O
+ * (`shared-circuit-store.ts`) live beside it.
  */
 export class CircuitBreaker {
   /** The breaker's name (e.g. `slack`). */
@@ -112,7 +109,7 @@ export class CircuitBreaker {
   private loaded: boolean;
   /** Calls may take the fast path while `now < freshUntil`. */
   private freshUntil: number;
-  private fast = false;
+  private fastPathAllowed = false;
   /** `freshUntil` while the fast path is allowed, else -Infinity: the hot path's one comparison. */
   private fastUntil = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | null = null;
@@ -123,52 +120,59 @@ export class CircuitBreaker {
   private turnTime = -1;
   /** The hot path's last clock read, and how many reads in a row returned it (see {@link startTurn}). */
   private lastRead = -1;
-  private sameReads = 0;
+  private sameMillisecondReads = 0;
   // Hot-path copies of options.
   private readonly bucketMs: number;
   private readonly callTimeoutMs: number | undefined;
   private readonly slowCallDurationMs: number | undefined;
-  private due = false;
-  private dueSeq = 0;
+  /** Neither a call timeout nor slow-call durations: a call needs no timer and no clock read. */
+  private readonly plainCalls: boolean;
+  /** A transition may be due (the window crossed the threshold): callers wait for the fleet-wide check. */
+  private transitionDue = false;
+  /** Bumped whenever a transition becomes due, so a run that started before keeps it due. */
+  private transitionDueSeq = 0;
 
+  /** This execution's own window (decisions without a store, or while it is unreachable). */
   private readonly local: LocalWindow;
-  /** Unflushed outcomes of `state.version`. */
-  private pending: BucketCounts = new Map();
-  private curStart = Number.NEGATIVE_INFINITY;
-  /** `curStart + bucketMs`: the current flush bucket holds times in [curStart, curEnd). */
-  private curEnd = Number.NEGATIVE_INFINITY;
-  private cur: Counts4 = [0, 0, 0, 0];
+  /** The fleet-wide window as this execution knows it, and the unflushed outcomes of `state.version`. */
+  private readonly outcomes: OutcomeBuffer;
   /** Whether the local window takes successes as a pending run ({@link LocalWindow.recordOk}). */
-  private readonly lazyOk: boolean;
-  /** Flushed since the last window read (so projections still include them). */
-  private flushedSinceRead: BucketCounts = new Map();
-  /** The last fleet-wide window read for `state.version`. */
-  private remote: BucketCounts = new Map();
-  private bg: Promise<void> | null = null;
+  private readonly lazySuccesses: boolean;
+  /** The background run in flight (state refresh, outcome flush, window check), if any. */
+  private backgroundRun: Promise<void> | null = null;
   /** When the running background run started. */
-  private bgStartedAt = Number.NEGATIVE_INFINITY;
-  private bgAgain = false;
+  private backgroundStartedAt = Number.NEGATIVE_INFINITY;
+  /** Another run was asked for while one was in flight: start it when that one ends. */
+  private backgroundRerun = false;
   /** The start time of the latest background run whose state read settled (ok or failed). */
   private refreshedAt = Number.NEGATIVE_INFINITY;
   /** A background run a rejection already waited `refreshBeforeRejectMs` for: later rejections don't wait on it. */
   private refreshGaveUpOn: Promise<void> | null = null;
   private needWindowRead = false;
 
-  private halfOpenFullUntil = 0;
-  private localProbes = { version: -1, admitted: 0, successes: 0 };
+  private readonly probes: ProbeGate;
   /** The stored version a local-only state diverged from while the store was unreachable. */
   private divergedFrom: number | null = null;
 
   private storage: CircuitSnapshot['storage'];
-  private readonly counters: CircuitCounters = emptyCounters();
-  private readonly transitions: CircuitTransition[] = [];
-  private listeners: ((event: CircuitEvent) => void)[] = [];
+  private readonly telemetry = new CircuitTelemetry();
+  /** The telemetry's counters, bumped directly on the hot path. */
+  private readonly counters: CircuitCounters = this.telemetry.counters;
 
   constructor(name: string, options: CircuitBreakerOptions = {}, deps: CircuitBreakerDeps = {}) {
     const parsedName = breakerNameSchema.safeParse(name);
     if (!parsedName.success) {
       throw errors.invalidInput('Invalid circuit breaker name', [
         { path: 'name', message: 'invalid breaker name' },
+      ]);
+    }
+    if (
+      deps.scope !== undefined &&
+      deps.scope !== null &&
+      !breakerScopeSchema.safeParse(deps.scope).success
+    ) {
+      throw errors.invalidInput('Invalid circuit breaker scope', [
+        { path: 'scope', message: 'scope must be 1–64 characters' },
       ]);
     }
     this.name = name;
@@ -178,11 +182,12 @@ export class CircuitBreaker {
     this.bucketMs = this.options.window.bucketMs;
     this.callTimeoutMs = this.options.callTimeoutMs;
     this.slowCallDurationMs = this.options.slowCallDurationMs;
+    this.plainCalls = this.callTimeoutMs === undefined && this.slowCallDurationMs === undefined;
     this.clock = deps.clock ?? systemClock;
     this.turnClock = this.clock === systemClock;
     this.shared = deps.store
       ? new SharedCircuitStore(deps.store, this.key, name, this.scope, deps.instanceId ?? newId(), (phase) =>
-          this.countRoundTrip(phase),
+          this.telemetry.countRoundTrip(phase),
         )
       : null;
     this.state = deps.initialState ?? initialCircuitState(this.clock.now());
@@ -190,7 +195,9 @@ export class CircuitBreaker {
     this.loaded = this.shared === null;
     this.freshUntil = this.shared ? 0 : Number.POSITIVE_INFINITY;
     this.local = new LocalWindow(this.options.window);
-    this.lazyOk = this.local.lazyOk;
+    this.lazySuccesses = this.local.lazyOk;
+    this.outcomes = new OutcomeBuffer(this.bucketMs);
+    this.probes = new ProbeGate(this.options.halfOpen.maxProbes);
     this.storage = {
       mode: this.shared ? 'shared' : 'local-only',
       status: 'ok',
@@ -226,8 +233,8 @@ export class CircuitBreaker {
     const now = this.clock.now();
     if (now !== this.lastRead) {
       this.lastRead = now;
-      this.sameReads = 0;
-    } else if (++this.sameReads >= TURN_REUSE_AFTER) {
+      this.sameMillisecondReads = 0;
+    } else if (++this.sameMillisecondReads >= TURN_REUSE_AFTER) {
       this.turnTime = now;
       setImmediate(this.endTurn);
     }
@@ -236,7 +243,7 @@ export class CircuitBreaker {
 
   private readonly endTurn = (): void => {
     this.turnTime = -1;
-    this.sameReads = 0;
+    this.sameMillisecondReads = 0;
   };
 
   private async executeSlow<T>(
@@ -267,10 +274,7 @@ export class CircuitBreaker {
 
   /** Subscribes to events; returns the unsubscribe function. */
   on(listener: (event: CircuitEvent) => void): () => void {
-    this.listeners = [...this.listeners, listener];
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
+    return this.telemetry.on(listener);
   }
 
   /** Counters, state, last transitions and storage health, JSON-serialisable. */
@@ -287,8 +291,7 @@ export class CircuitBreaker {
       openUntil: s.state === 'OPEN' ? s.openUntil : null,
       isolated: s.state === 'OPEN' && s.isolated,
       window: this.windowTotals(now),
-      counters: structuredClone(this.counters),
-      transitions: this.transitions.map((t) => ({ ...t })),
+      ...this.telemetry.snapshot(),
       storage: { ...this.storage },
     };
   }
@@ -316,8 +319,8 @@ export class CircuitBreaker {
   /** Waits for background work and writes buffered outcomes to the shared table (call before an execution ends). */
   async flush(): Promise<void> {
     if (!this.shared) return;
-    if (this.pending.size > 0 && this.storage.status === 'ok') this.kick(false);
-    while (this.bg) await this.bg;
+    if (this.outcomes.pendingBuckets > 0 && this.storage.status === 'ok') this.kick(false);
+    while (this.backgroundRun) await this.backgroundRun;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -335,6 +338,18 @@ export class CircuitBreaker {
   ): Promise<T> {
     this.counters.calls++;
     this.lastStart = start;
+    if (options === undefined && this.plainCalls) {
+      // The common case: no timeout, no duration, no fallback — `fn`'s own promise, one reaction to record it.
+      let plain: Promise<T>;
+      try {
+        const result = fn();
+        plain = result instanceof Promise ? result : Promise.resolve(result);
+      } catch (error) {
+        plain = Promise.reject(error);
+      }
+      plain.then(this.onSettledOk, this.onSettledError);
+      return plain;
+    }
     let promise: Promise<T>;
     try {
       promise = Promise.resolve(
@@ -366,13 +381,9 @@ export class CircuitBreaker {
   private readonly onSettledOk = (): void => {
     this.counters.successes++;
     if (this.state.state !== 'CLOSED') return;
-    if (this.lazyOk) this.local.recordOk();
+    if (this.lazySuccesses) this.local.recordOk();
     else this.local.record(this.lastStart, 0);
-    if (this.shared !== null) {
-      const now = this.lastStart;
-      if (now >= this.curStart && now < this.curEnd) this.cur[0]++;
-      else this.startBucket(now)[0]++;
-    }
+    if (this.shared !== null) this.outcomes.addOk(this.lastStart);
   };
 
   private readonly onSettledError = (error: unknown): void => {
@@ -401,9 +412,9 @@ export class CircuitBreaker {
       return;
     }
     this.counters.failures++;
-    if (this.listeners.length) {
+    if (this.telemetry.listening) {
       const durationMs = start === undefined ? null : end - start;
-      this.emit({ type: 'failure', breaker: this.name, at: end, durationMs, timeout, error });
+      this.telemetry.emit({ type: 'failure', breaker: this.name, at: end, durationMs, timeout, error });
     }
     this.record(end, slow ? 3 : 1);
   }
@@ -412,31 +423,8 @@ export class CircuitBreaker {
   private record(now: number, kind: number): void {
     if (this.state.state !== 'CLOSED') return;
     this.local.record(now, kind);
-    if (this.shared) {
-      if (now >= this.curStart && now < this.curEnd) this.cur[kind]!++;
-      else this.startBucket(now)[kind]!++;
-    }
+    if (this.shared) this.outcomes.add(now, kind);
     if (kind !== 0) this.onBadOutcome(now);
-  }
-
-  /** Makes the flush buffer's bucket holding `now` the current one and returns its counts. */
-  private startBucket(now: number): Counts4 {
-    const start = bucketStartOf(now, this.bucketMs);
-    this.curStart = start;
-    this.curEnd = start + this.bucketMs;
-    let counts = this.pending.get(start);
-    if (!counts) {
-      counts = [0, 0, 0, 0];
-      this.pending.set(start, counts);
-    }
-    this.cur = counts;
-    return counts;
-  }
-
-  /** Forgets the current flush bucket (the buffer was swapped or cleared). */
-  private resetBucket(): void {
-    this.curStart = Number.NEGATIVE_INFINITY;
-    this.curEnd = Number.NEGATIVE_INFINITY;
   }
 
   private onBadOutcome(now: number): void {
@@ -449,9 +437,12 @@ export class CircuitBreaker {
     // Due when the fleet-wide projection crosses the threshold, or when this execution's own recent calls fail
     // at the threshold rate (the rest of the fleet is likely seeing the same): then this execution's next
     // calls wait for the fleet-wide check instead of adding to a failing dependency's load.
-    if (!this.due && (judgeWindow(this.projection(now), this.options) || this.localRateCrosses(now))) {
-      this.due = true;
-      this.dueSeq++;
+    if (
+      !this.transitionDue &&
+      (judgeWindow(this.projection(now), this.options) || this.localRateCrosses(now))
+    ) {
+      this.transitionDue = true;
+      this.transitionDueSeq++;
       this.updateFast();
     }
     this.kick(true);
@@ -524,7 +515,7 @@ export class CircuitBreaker {
       await this.loading;
     } else if (now >= this.freshUntil) {
       // One refresh per expiry: a run started since the cache went stale already reads a fresh enough state.
-      if (!this.bg || this.bgStartedAt < this.freshUntil) this.kick(false);
+      if (!this.backgroundRun || this.backgroundStartedAt < this.freshUntil) this.kick(false);
       // Rejecting is not a hot path: before turning a call away on a stale OPEN state, look at the shared one
       // (an operator's reset, or another execution's close, would otherwise be missed for a cache TTL).
       if (this.wouldReject(now)) {
@@ -533,7 +524,7 @@ export class CircuitBreaker {
       }
     }
     // A transition is due: wait for the fleet-wide check instead of sending more calls to a failing dependency.
-    for (let i = 0; i < 3 && this.due && this.bg; i++) await this.bg;
+    for (let i = 0; i < 3 && this.transitionDue && this.backgroundRun; i++) await this.backgroundRun;
     if (this.shared && this.storage.status === 'unreachable') {
       if (this.options.onStoreUnavailable === 'fail-open') return CALL;
       if (this.options.onStoreUnavailable === 'fail-closed') throw this.rejection('store-unavailable', now);
@@ -563,7 +554,7 @@ export class CircuitBreaker {
    */
   private async refreshBeforeRejecting(since: number): Promise<void> {
     const ms = this.options.refreshBeforeRejectMs;
-    if (ms <= 0 || !this.bg || this.refreshGaveUpOn === this.bg) return;
+    if (ms <= 0 || !this.backgroundRun || this.refreshGaveUpOn === this.backgroundRun) return;
     this.counters.refreshesBeforeReject.waited++;
     const timer = new AbortController();
     let timedOut = false;
@@ -577,7 +568,7 @@ export class CircuitBreaker {
       // A run already under way may have read before `since`; the re-armed run after it has not.
       for (let i = 0; i < 3 && this.refreshedAt < since; i++) {
         // Read afresh on every turn: the run in flight changes across awaits.
-        const bg = this.bg;
+        const bg = this.backgroundRun;
         if (!bg) return;
         await Promise.race([bg.catch(() => undefined), deadline]);
         if (timedOut) {
@@ -595,7 +586,7 @@ export class CircuitBreaker {
     const version = this.state.version;
     const { maxProbes, leaseMs } = this.options.halfOpen;
     if (!this.shared || this.storage.status === 'unreachable') return this.admitLocalProbe(now);
-    if (now < this.halfOpenFullUntil) throw this.rejection('half-open-full', now);
+    if (this.probes.isFull(now)) throw this.rejection('half-open-full', now);
     try {
       const lease = await this.shared.claimProbe(version, maxProbes, now, leaseMs, 'callPath');
       if (lease) return { kind: 'probe', version, lease };
@@ -616,16 +607,13 @@ export class CircuitBreaker {
       throw this.rejection(this.state.state === 'OPEN' && this.state.isolated ? 'isolated' : 'open', now);
     }
     // Don't ask the store again for every call: slots free up only when a lease expires or the state changes.
-    this.halfOpenFullUntil = now + Math.max(1, Math.min(this.options.cacheTtlMs, leaseMs));
+    this.probes.markFull(now + Math.max(1, Math.min(this.options.cacheTtlMs, leaseMs)));
     throw this.rejection('half-open-full', now);
   }
 
   private admitLocalProbe(now: number): Admission {
     const version = this.state.version;
-    if (this.localProbes.version !== version) this.localProbes = { version, admitted: 0, successes: 0 };
-    if (this.localProbes.admitted >= this.options.halfOpen.maxProbes)
-      throw this.rejection('half-open-full', now);
-    this.localProbes.admitted++;
+    if (!this.probes.admitLocal(version)) throw this.rejection('half-open-full', now);
     return { kind: 'probe', version, lease: null };
   }
 
@@ -637,8 +625,9 @@ export class CircuitBreaker {
     };
     const needed = this.options.halfOpen.successesToClose;
     if (!this.shared || p.lease === null) {
-      if (this.localProbes.version !== p.version || this.state.version !== p.version) return;
-      if (++this.localProbes.successes >= needed) this.applyLocal(closing, 'probes succeeded');
+      if (this.state.version !== p.version) return;
+      const successes = this.probes.localSuccess(p.version);
+      if (successes !== null && successes >= needed) this.applyLocal(closing, 'probes succeeded');
       return;
     }
     try {
@@ -689,7 +678,8 @@ export class CircuitBreaker {
       retryAfterSeconds = Math.max(1, Math.ceil((openUntil - now) / 1000));
     else if (reason === 'half-open-full')
       retryAfterSeconds = Math.max(1, Math.ceil(this.options.cacheTtlMs / 1000));
-    if (this.listeners.length) this.emit({ type: 'rejection', breaker: this.name, reason, at: now });
+    if (this.telemetry.listening)
+      this.telemetry.emit({ type: 'rejection', breaker: this.name, reason, at: now });
     return new ResilienceError('CIRCUIT_OPEN', `Circuit "${this.name}" rejected the call (${reason})`, {
       details: {
         breaker: this.name,
@@ -722,15 +712,15 @@ export class CircuitBreaker {
   /** Starts (or re-arms) the background runner: refresh state, flush outcomes, and check the window if asked. */
   private kick(readWindow: boolean): void {
     if (readWindow) this.needWindowRead = true;
-    if (this.bg) {
-      this.bgAgain = true;
+    if (this.backgroundRun) {
+      this.backgroundRerun = true;
       return;
     }
-    this.bgStartedAt = this.clock.now();
-    this.bg = this.background().finally(() => {
-      this.bg = null;
-      if (this.bgAgain) {
-        this.bgAgain = false;
+    this.backgroundStartedAt = this.clock.now();
+    this.backgroundRun = this.background().finally(() => {
+      this.backgroundRun = null;
+      if (this.backgroundRerun) {
+        this.backgroundRerun = false;
         this.kick(false);
       }
     });
@@ -739,7 +729,7 @@ export class CircuitBreaker {
   private async background(): Promise<void> {
     const shared = this.shared!;
     const now = this.clock.now();
-    const dueSeq = this.dueSeq;
+    const dueSeq = this.transitionDueSeq;
     try {
       // While the cached state is fresh and nothing is due, a run (e.g. an end-of-execution flush) only writes
       // the buffered outcomes: re-reading a state we read less than `cacheTtlMs` ago would be a wasted request.
@@ -747,7 +737,7 @@ export class CircuitBreaker {
         this.loaded &&
         now < this.freshUntil &&
         !this.needWindowRead &&
-        !this.due &&
+        !this.transitionDue &&
         this.divergedFrom === null &&
         this.state.state === 'CLOSED'
       ) {
@@ -764,15 +754,14 @@ export class CircuitBreaker {
       this.setFresh(now + this.options.cacheTtlMs);
       if (this.state.state !== 'CLOSED') return;
       if (!flushing) await this.flushPending();
-      if (!this.needWindowRead && !this.due) return;
+      if (!this.needWindowRead && !this.transitionDue) return;
       this.needWindowRead = false;
       const version = this.state.version;
       const w = this.options.window;
       const since = w.type === 'time' ? now - w.durationMs - w.bucketMs : 0;
       const buckets = await shared.readOutcomes(version, since, 'background');
       if (this.state.version !== version) return;
-      this.remote = buckets;
-      this.flushedSinceRead = new Map();
+      this.outcomes.adoptRemote(buckets);
       const at = this.clock.now();
       const verdict = judgeWindow(this.projection(at), this.options);
       if (verdict && this.state.state === 'CLOSED') {
@@ -789,19 +778,16 @@ export class CircuitBreaker {
       }
     } finally {
       // A transition that became due during this run (after its window read) stays due for the next run.
-      if (this.dueSeq === dueSeq) this.due = false;
+      if (this.transitionDueSeq === dueSeq) this.transitionDue = false;
       this.updateFast();
     }
   }
 
   private async flushPending(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
+    if (this.outcomes.pendingBuckets === 0) return;
     const version = this.state.version;
-    this.pending = new Map();
-    this.resetBucket();
     // Counted in projections until the next window read includes them.
-    this.flushedSinceRead = mergeBuckets(this.flushedSinceRead, batch);
+    const batch = this.outcomes.take();
     // On failure these outcomes are dropped rather than re-added: a partial flush re-sent would double-count.
     await this.shared!.addOutcomes(version, batch, 'background');
   }
@@ -887,12 +873,9 @@ export class CircuitBreaker {
     this.state = next;
     if (versionChanged) {
       this.local.clear();
-      this.pending = new Map();
-      this.resetBucket();
-      this.flushedSinceRead = new Map();
-      this.remote = new Map();
-      this.halfOpenFullUntil = 0;
-      this.due = false;
+      this.outcomes.clear();
+      this.probes.reopen();
+      this.transitionDue = false;
     }
     this.observe(now, origin, reason);
     this.updateFast();
@@ -916,10 +899,7 @@ export class CircuitBreaker {
         : s.state === 'OPEN'
           ? s.reason
           : 'closed by another execution');
-    const t: CircuitTransition = { from, to, at: now, version: s.version, reason: why, origin };
-    this.transitions.push(t);
-    if (this.transitions.length > MAX_TRANSITIONS_KEPT) this.transitions.shift();
-    if (this.listeners.length) this.emit({ type: 'transition', breaker: this.name, ...t });
+    this.telemetry.transition(this.name, { from, to, at: now, version: s.version, reason: why, origin });
     return to;
   }
 
@@ -939,11 +919,7 @@ export class CircuitBreaker {
 
   /** Fleet-wide window as this execution last knew it, plus what it has seen since. */
   private projection(now: number): WindowCounts {
-    return aggregateBuckets(
-      mergeBuckets(this.remote, this.flushedSinceRead, this.pending),
-      this.options.window,
-      now,
-    );
+    return this.outcomes.projection(this.options.window, now);
   }
 
   private windowTotals(now: number): WindowCounts {
@@ -959,8 +935,14 @@ export class CircuitBreaker {
     this.storage.status = 'unreachable';
     this.storage.since = now;
     this.updateFast();
-    if (this.listeners.length) {
-      this.emit({ type: 'storage', breaker: this.name, at: now, status: 'unreachable', error: message });
+    if (this.telemetry.listening) {
+      this.telemetry.emit({
+        type: 'storage',
+        breaker: this.name,
+        at: now,
+        status: 'unreachable',
+        error: message,
+      });
     }
   }
 
@@ -969,7 +951,8 @@ export class CircuitBreaker {
     this.storage.status = 'ok';
     this.storage.since = null;
     this.updateFast();
-    if (this.listeners.length) this.emit({ type: 'storage', breaker: this.name, at: now, status: 'ok' });
+    if (this.telemetry.listening)
+      this.telemetry.emit({ type: 'storage', breaker: this.name, at: now, status: 'ok' });
   }
 
   private updateFast(): void {
@@ -977,26 +960,13 @@ export class CircuitBreaker {
       this.shared !== null &&
       this.storage.status === 'unreachable' &&
       this.options.onStoreUnavailable === 'fail-closed';
-    this.fast = this.loaded && this.state.state === 'CLOSED' && !this.due && !storeBlocks;
-    this.fastUntil = this.fast ? this.freshUntil : Number.NEGATIVE_INFINITY;
+    this.fastPathAllowed =
+      this.loaded && this.state.state === 'CLOSED' && !this.transitionDue && !storeBlocks;
+    this.fastUntil = this.fastPathAllowed ? this.freshUntil : Number.NEGATIVE_INFINITY;
   }
 
   private setFresh(until: number): void {
     this.freshUntil = until;
-    this.fastUntil = this.fast ? until : Number.NEGATIVE_INFINITY;
-  }
-
-  private countRoundTrip(phase: IoPhase): void {
-    this.counters.storageRoundTrips[phase]++;
-  }
-
-  private emit(event: CircuitEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's bug must not break the call it observes.
-      }
-    }
+    this.fastUntil = this.fastPathAllowed ? until : Number.NEGATIVE_INFINITY;
   }
 }

@@ -25,6 +25,7 @@ export type {
 } from './metrics.ts';
 export {
   breakerNameSchema,
+  breakerScopeSchema,
   type CircuitBreakerOptions,
   type CircuitBreakerSettings,
   circuitBreakerSettingsSchema,

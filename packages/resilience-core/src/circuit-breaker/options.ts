@@ -8,6 +8,13 @@ export const breakerNameSchema = lazySchema(() =>
   z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, 'invalid breaker name'),
 );
 
+/**
+ * A per-organization breaker's scope (the organization id): 1–64 characters, as the `scope` column holds it.
+ * Names and scopes reach row ids only through `stableId`, so two that differ only in case or accents never share
+ * a row, whatever the collation.
+ */
+export const breakerScopeSchema = lazySchema(() => z.string().min(1).max(64));
+
 /** The sliding window over which the failure and slow-call rates are computed. */
 export const windowOptionsSchema = lazySchema(() =>
   z.discriminatedUnion('type', [

@@ -1,4 +1,4 @@
-import { hasCode } from '../errors.ts';
+import { errors, hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
 import { deleteWhere, type PruneLimits, type PruneResult } from '../ports/delete-where.ts';
 import type { TableStore } from '../ports/table-store.ts';
@@ -39,11 +39,20 @@ export function isLostRace(error: unknown): boolean {
   return hasCode(error, 'CONFLICT', 'BOUND_EXCEEDED', 'NOT_FOUND', 'LEASE_LOST');
 }
 
+/** True when a write's commit may or may not have happened (`OUTCOME_UNKNOWN`): only a re-read can tell. */
+function isOutcomeUnknown(error: unknown): boolean {
+  return hasCode(error, 'OUTCOME_UNKNOWN');
+}
+
 /**
  * One breaker's shared state over a {@link TableStore}: every method is one storage operation (or a short,
  * bounded sequence of them), all atomic primitives of the port — create for probe slots, bounded increments
  * for counters and version compare-and-set. Every round trip is reported to `onRoundTrip` so the breaker can
  * prove its closed path does none.
+ *
+ * A write answered `OUTCOME_UNKNOWN` (a commit whose result the server did not say) is never assumed either
+ * way: the row is read back and tells whether this write is the one stored (then it succeeded) or not (then
+ * it is treated as a lost race, and the caller adopts what is stored).
  */
 export class SharedCircuitStore {
   /** Counter rows this process wrote (so it knows to increment rather than create). */
@@ -81,22 +90,33 @@ export class SharedCircuitStore {
     const state = circuitStateSchema.parse({ ...next, version: expectedVersion + 1 });
     const { version, ...data } = stateToRow(state, this.name, this.scope);
     this.onRoundTrip(phase);
-    if (expectedVersion === 0) {
-      await this.store.create(CIRCUIT_BREAKERS_TABLE, this.key, { ...data, version });
-    } else {
-      // Compare-and-set: the bounded increment fails (and the whole transaction with it) unless the row is
-      // still at expectedVersion.
-      await this.store.transaction([
-        {
-          action: 'increment',
-          table: CIRCUIT_BREAKERS_TABLE,
-          id: this.key,
-          column: 'version',
-          by: 1,
-          bound: { max: expectedVersion + 1 },
-        },
-        { action: 'update', table: CIRCUIT_BREAKERS_TABLE, id: this.key, data },
-      ]);
+    try {
+      if (expectedVersion === 0) {
+        await this.store.create(CIRCUIT_BREAKERS_TABLE, this.key, { ...data, version });
+      } else {
+        // Compare-and-set: the bounded increment fails (and the whole transaction with it) unless the row is
+        // still at expectedVersion.
+        await this.store.transaction([
+          {
+            action: 'increment',
+            table: CIRCUIT_BREAKERS_TABLE,
+            id: this.key,
+            column: 'version',
+            by: 1,
+            bound: { max: expectedVersion + 1 },
+          },
+          { action: 'update', table: CIRCUIT_BREAKERS_TABLE, id: this.key, data },
+        ]);
+      }
+    } catch (error) {
+      if (!isOutcomeUnknown(error)) throw error;
+      // The row says whether our transition is the one stored; a failed re-read leaves the outcome unknown.
+      const stored = await this.readState(phase);
+      if (stored && sameTransition(stored, state)) return state;
+      throw errors.conflict(`Circuit "${this.name}" transition not stored (commit outcome was unknown)`, {
+        breaker: this.name,
+        version: stored?.version ?? 0,
+      });
     }
     return state;
   }
@@ -206,6 +226,7 @@ export class SharedCircuitStore {
       if (!existing) continue;
       const probe = circuitProbeRowSchema.parse(existing);
       if (probe.outcome !== 'pending' || probe.leaseUntil > now) continue;
+      const takeover: ProbeLease = { id, slot, generation: probe.generation + 1, leaseUntil };
       try {
         this.onRoundTrip(phase);
         await this.store.transaction([
@@ -224,34 +245,67 @@ export class SharedCircuitStore {
             data: { holder: this.holder, leaseUntil },
           },
         ]);
-        return { id, slot, generation: probe.generation + 1, leaseUntil };
+        return takeover;
       } catch (error) {
+        if (isOutcomeUnknown(error)) {
+          // Ours only if the slot now holds exactly our takeover; otherwise it is not (or no longer) ours.
+          if (await this.holdsProbe(takeover, 'pending', phase)) return takeover;
+          continue;
+        }
         if (!isLostRace(error)) throw error;
       }
     }
     return null;
   }
 
-  /** Records a probe's outcome if we still hold its lease; `false` when another execution took it over. */
+  /**
+   * Records a probe's outcome if we still hold its lease; `false` when another execution took it over. After an
+   * unknown commit outcome the slot is read back: our outcome stored → `true`; still ours and untouched → the
+   * write is tried once more; anything else → `false`.
+   */
   async completeProbe(lease: ProbeLease, outcome: 'success' | 'failure', phase: IoPhase): Promise<boolean> {
-    try {
-      this.onRoundTrip(phase);
-      await this.store.transaction([
-        {
-          action: 'increment',
-          table: CIRCUIT_BREAKER_PROBES_TABLE,
-          id: lease.id,
-          column: 'generation',
-          by: 1,
-          bound: { max: lease.generation + 1 },
-        },
-        { action: 'update', table: CIRCUIT_BREAKER_PROBES_TABLE, id: lease.id, data: { outcome } },
-      ]);
-      return true;
-    } catch (error) {
-      if (isLostRace(error)) return false;
-      throw error;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.onRoundTrip(phase);
+        await this.store.transaction([
+          {
+            action: 'increment',
+            table: CIRCUIT_BREAKER_PROBES_TABLE,
+            id: lease.id,
+            column: 'generation',
+            by: 1,
+            bound: { max: lease.generation + 1 },
+          },
+          { action: 'update', table: CIRCUIT_BREAKER_PROBES_TABLE, id: lease.id, data: { outcome } },
+        ]);
+        return true;
+      } catch (error) {
+        if (isLostRace(error)) return false;
+        if (!isOutcomeUnknown(error)) throw error;
+        const done: ProbeLease = { ...lease, generation: lease.generation + 1 };
+        if (await this.holdsProbe(done, outcome, phase)) return true;
+        // Untouched (the commit did not happen) and still ours: one more try; else someone moved it on.
+        if (attempt > 0 || !(await this.holdsProbe(lease, 'pending', phase))) return false;
+      }
     }
+  }
+
+  /** Whether the probe slot holds exactly `lease` (our holder, its generation and lease end) with `outcome`. */
+  private async holdsProbe(
+    lease: ProbeLease,
+    outcome: CircuitProbeRow['outcome'],
+    phase: IoPhase,
+  ): Promise<boolean> {
+    this.onRoundTrip(phase);
+    const row = await this.store.get(CIRCUIT_BREAKER_PROBES_TABLE, lease.id);
+    if (!row) return false;
+    const probe = circuitProbeRowSchema.parse(row);
+    return (
+      probe.holder === this.holder &&
+      probe.generation === lease.generation &&
+      probe.leaseUntil === lease.leaseUntil &&
+      probe.outcome === outcome
+    );
   }
 
   /** How many probes of OPEN `version`'s half-open episode succeeded. */
@@ -267,6 +321,21 @@ export class SharedCircuitStore {
     });
     return page.rows.length;
   }
+}
+
+/** Whether `stored` is the transition `written` (same version and every field a transition sets). */
+function sameTransition(stored: CircuitState, written: CircuitState): boolean {
+  if (stored.version !== written.version || stored.state !== written.state) return false;
+  if (stored.changedAt !== written.changedAt) return false;
+  if (stored.reopenCount !== Math.min(written.reopenCount, REOPEN_COUNT_MAX)) return false;
+  if (stored.state === 'OPEN' && written.state === 'OPEN') {
+    return (
+      stored.openUntil === written.openUntil &&
+      stored.isolated === written.isolated &&
+      stored.reason === written.reason
+    );
+  }
+  return true;
 }
 
 /** `Omit` that keeps a union a union. */

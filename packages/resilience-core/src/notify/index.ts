@@ -1,3 +1,13 @@
+export {
+  type ExecutionNotifications,
+  type NotificationsContext,
+  notificationsFor,
+  processCircuitBreakers,
+  REQUEST_PATH_BUDGET_MS,
+  webhookTransport,
+  webhookVariablesSchema,
+} from './function-notifications.ts';
+export { quotaNotifierFromWebhooks } from './quota-webhooks.ts';
 export { recognitionMessage } from './recognition-message.ts';
 export {
   type ChannelOutcome,
@@ -8,8 +18,11 @@ export {
   NOTIFICATION_QUOTA,
   type NotificationMessage,
   type NotifierLog,
+  type NotifyOptions,
+  type NotifyPath,
   postWebhook,
   queueDeferral,
+  type SendOptions,
   slackBody,
   teamsBody,
   type WebhookChannel,

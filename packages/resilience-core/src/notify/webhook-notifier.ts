@@ -3,16 +3,19 @@ import type { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
 import { describeError } from '../error-classification.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import type { NotificationPayload } from '../jobs/handlers/send-notification.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { QuotaService, UsageTicket } from '../quota/quota-service.ts';
 import { retry } from '../retry/retry.ts';
-import { parseRetryAfter } from '../retry/retry-after.ts';
+import { parseRetryAfter, retryAfterMs } from '../retry/retry-after.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
+import { childSpan, formatTraceparent, type TraceContext } from '../tracing/trace-context.ts';
 
 /**
  * Slack and Teams notifications through circuit breakers (the `slack` and `teams` presets). Inline, a
  * message gets one attempt; when the channel's breaker is open, or the attempt fails transiently, the message
  * is handed to `defer` (the `send-notification` job queue) instead, so the caller's work — creating a
- * recognition — never fails or waits on a webhook. Delivery is at least once: an attempt that timed out may
+ * recognition — never fails or waits on a webhook. On the request path (`path: 'request'`) an attempt never
+ * sleeps out a Retry-After: the message is deferred at once, to run no earlier than the hint. Delivery is at least once: an attempt that timed out may
  * have arrived, and its deferred copy will arrive again. With `quotas`, each message is charged to the org's
  * `notifications_per_hour` quota first and dropped (logged) when it is spent.
  */
@@ -61,6 +64,10 @@ export interface DeferredNotification {
   reason: string;
   /** Deduplicates a retried request (e.g. `${recognitionId}:${channel}`). */
   idempotencyKey?: string;
+  /** The webhook's Retry-After (ms from now): the deferred delivery runs no earlier. */
+  retryAfterMs?: number;
+  /** The W3C `traceparent` of the span that deferred it, so the delivery continues the trace. */
+  traceparent?: string;
 }
 
 /** Where deferred notifications go: normally {@link queueDeferral}; {@link logDeferral} where there is no queue. */
@@ -85,6 +92,30 @@ export interface ChannelOutcome {
   reason?: string;
 }
 
+/**
+ * Where a notifier runs: `request` — someone is waiting, so a webhook's Retry-After is never slept out (the
+ * message is deferred at once with the hint); `background` — a job or a cron run, where one retry may wait for
+ * a short Retry-After within the breaker's call timeout.
+ */
+export type NotifyPath = 'request' | 'background';
+
+/** Per-message options of {@link WebhookNotifier.notify}. */
+export interface NotifyOptions {
+  /** Deduplicates the deferred copy of a retried request (suffixed with the channel). */
+  idempotencyKey?: string;
+  /** The caller's trace: each webhook call carries a child span's `traceparent`, a deferral the caller's. */
+  trace?: TraceContext;
+  /** Charges this message to the org's `notifications_per_hour` (overrides {@link WebhookNotifierOptions.quotas}). */
+  quotas?: Pick<QuotaService, 'consume' | 'refund'>;
+}
+
+/** Per-send options of {@link WebhookNotifier.send}. */
+export interface SendOptions {
+  signal?: AbortSignal;
+  /** The sender's trace: the webhook call carries a child span's `traceparent`. */
+  trace?: TraceContext;
+}
+
 /** The quota {@link WebhookNotifierOptions.quotas} charges. */
 export const NOTIFICATION_QUOTA = 'notifications_per_hour';
 
@@ -99,6 +130,10 @@ export interface WebhookNotifierOptions {
   /** Injected for tests. Default global fetch. */
   fetch?: typeof fetch;
   log?: NotifierLog;
+  /** Default `background` (see {@link NotifyPath}). */
+  path?: NotifyPath;
+  /** Time source of retries and Retry-After hints (the breakers' clock). Default the system clock. */
+  clock?: Clock;
   /**
    * Charges `notify` to the org's `notifications_per_hour` quota: one atomic consume of one unit per configured
    * channel, before anything is sent. Refused → every channel's outcome is `dropped` (logged with the quota,
@@ -120,16 +155,12 @@ export interface WebhookNotifier {
    * Sends to every configured channel at once; a channel that cannot take it now gets it deferred. Never
    * throws: each channel's outcome is returned (and logged).
    */
-  notify(
-    orgId: string,
-    message: NotificationMessage,
-    options?: { idempotencyKey?: string },
-  ): Promise<ChannelOutcome[]>;
+  notify(orgId: string, message: NotificationMessage, options?: NotifyOptions): Promise<ChannelOutcome[]>;
   /**
    * Sends one message now through the channel's breaker, or throws (CIRCUIT_OPEN, RETRYABLE, TIMEOUT,
    * DEPENDENCY_ERROR…). Matches the `send-notification` job's sender, so a worker can deliver deferred messages.
    */
-  send(payload: NotificationPayload, context?: { signal?: AbortSignal }): Promise<{ status: number }>;
+  send(payload: NotificationPayload, context?: SendOptions): Promise<{ status: number }>;
 }
 
 /** Builds a notifier over the given breakers and defer path. */
@@ -137,19 +168,26 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   const doFetch = options.fetch ?? fetch;
   const channels = webhookChannelSchema.options.filter((c) => options.webhooks[c] !== undefined);
 
-  async function send(payload: NotificationPayload, context: { signal?: AbortSignal } = {}) {
+  // A request path never sleeps on a dependency's Retry-After: a hinted failure is thrown at once (and deferred).
+  const maxRetryAfterMs = options.path === 'request' ? 0 : undefined;
+  const clock = options.clock ?? systemClock;
+
+  async function send(payload: NotificationPayload, context: SendOptions = {}) {
     const channel = webhookChannelSchema.safeParse(payload.channel);
     if (!channel.success) throw errors.invalidInput(`Unknown webhook channel "${payload.channel}"`);
     const url = options.webhooks[channel.data];
     if (!url) throw errors.invalidInput(`No webhook configured for channel "${channel.data}"`);
     const body = channel.data === 'slack' ? slackBody(payload) : teamsBody(payload);
+    const traceparent = context.trace ? formatTraceparent(childSpan(context.trace)) : undefined;
     // A POST is not idempotent: retried only when the request provably never arrived (refused, 429).
     // The breaker's call timeout (its preset's callTimeoutMs) bounds the whole attempt, retry included.
     return options.breakers.get(channel.data).execute(
       (signal) =>
-        retry((s) => postWebhook(doFetch, url, body, s, channel.data), {
+        retry((s) => postWebhook(doFetch, url, body, s, channel.data, traceparent), {
           maxAttempts: 2,
           maxElapsedMs: 10_000,
+          clock,
+          ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }),
           ...(signal ? { signal } : {}),
         }),
       context.signal ? { signal: context.signal } : undefined,
@@ -157,10 +195,13 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   }
 
   /** The quota admission of one notify: a ticket, `null` (no quota / uncounted), or the drop reason. */
-  async function charge(orgId: string): Promise<{ ticket: UsageTicket | null } | { dropped: string }> {
-    if (!options.quotas || channels.length === 0) return { ticket: null };
+  async function charge(
+    orgId: string,
+    quotas: Pick<QuotaService, 'consume' | 'refund'> | undefined,
+  ): Promise<{ ticket: UsageTicket | null } | { dropped: string }> {
+    if (!quotas || channels.length === 0) return { ticket: null };
     try {
-      const d = await options.quotas.consume(orgId, NOTIFICATION_QUOTA, channels.length);
+      const d = await quotas.consume(orgId, NOTIFICATION_QUOTA, channels.length);
       if (d.allowed) return { ticket: d.ticket };
       const reason =
         `quota-exceeded (${NOTIFICATION_QUOTA}: ${d.used} of ${d.limit} used` +
@@ -183,8 +224,9 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     }
   }
 
-  async function notify(orgId: string, message: NotificationMessage, opts: { idempotencyKey?: string } = {}) {
-    const admission = await charge(orgId);
+  async function notify(orgId: string, message: NotificationMessage, opts: NotifyOptions = {}) {
+    const quotas = opts.quotas ?? options.quotas;
+    const admission = await charge(orgId, quotas);
     if ('dropped' in admission) {
       return channels.map(
         (channel): ChannelOutcome => ({ channel, status: 'dropped', reason: admission.dropped }),
@@ -198,7 +240,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           ...(message.title ? { title: message.title.slice(0, 200) } : {}),
         };
         try {
-          await send(payload);
+          await send(payload, opts.trace ? { trace: opts.trace } : {});
           return { channel, status: 'sent' };
         } catch (error) {
           if (hasCode(error, 'DEPENDENCY_ERROR', 'INVALID_INPUT')) {
@@ -209,12 +251,16 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           const reason = hasCode(error, 'CIRCUIT_OPEN')
             ? `circuit-open (${String(error.details?.reason ?? 'open')})`
             : `failed (${describeError(error)})`;
+          // The webhook's own Retry-After (not an open breaker's): the deferred copy waits at least that long.
+          const hintMs = hasCode(error, 'CIRCUIT_OPEN') ? undefined : retryAfterMs(error, clock.now());
           try {
             await options.defer({
               orgId,
               payload,
               reason,
               ...(opts.idempotencyKey ? { idempotencyKey: `${opts.idempotencyKey}:${channel}` } : {}),
+              ...(hintMs ? { retryAfterMs: hintMs } : {}),
+              ...(opts.trace ? { traceparent: formatTraceparent(opts.trace) } : {}),
             });
             options.log?.warn('notification deferred', { channel, reason });
             return { channel, status: 'deferred', reason };
@@ -230,9 +276,9 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       }),
     );
     const failed = outcomes.filter((o) => o.status === 'failed').length;
-    if (admission.ticket && failed > 0 && options.quotas) {
+    if (admission.ticket && failed > 0 && quotas) {
       // Nothing went out and nothing is queued for these channels: their units go back.
-      await options.quotas.refund(admission.ticket, failed).catch((error: unknown) => {
+      await quotas.refund(admission.ticket, failed).catch((error: unknown) => {
         options.log?.error('notification quota refund failed', { orgId, error: describeError(error) });
       });
     }
@@ -245,6 +291,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
 /**
  * POSTs a JSON body to a webhook. 2xx resolves with the status; 429/5xx throw RETRYABLE (with the server's
  * Retry-After), other statuses DEPENDENCY_ERROR with `details.status`. The URL never appears in an error.
+ * `traceparent` (W3C) is sent when given, so the receiver joins the caller's trace.
  */
 export async function postWebhook(
   doFetch: typeof fetch,
@@ -252,10 +299,11 @@ export async function postWebhook(
   body: unknown,
   signal: AbortSignal | undefined,
   what: string,
+  traceparent?: string,
 ): Promise<{ status: number }> {
   const response = await doFetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(traceparent ? { traceparent } : {}) },
     body: JSON.stringify(body),
     ...(signal ? { signal } : {}),
   });
@@ -303,15 +351,22 @@ export function logDeferral(log: NotifierLog): DeferNotification {
   };
 }
 
-/** Defers to the `send-notification` job queue (`enqueueNotification` from the jobs module). */
+/**
+ * Defers to the `send-notification` job queue (`enqueueNotification` from the jobs module): the job runs no
+ * earlier than the webhook's Retry-After (`delayMs`) and carries the deferring span's `traceparent`.
+ */
 export function queueDeferral(
   enqueue: (
     orgId: string,
     payload: NotificationPayload,
-    options: { idempotencyKey?: string },
+    options: { idempotencyKey?: string; delayMs?: number; traceparent?: string },
   ) => Promise<unknown>,
 ): DeferNotification {
   return async (n) => {
-    await enqueue(n.orgId, n.payload, n.idempotencyKey ? { idempotencyKey: n.idempotencyKey } : {});
+    await enqueue(n.orgId, n.payload, {
+      ...(n.idempotencyKey ? { idempotencyKey: n.idempotencyKey } : {}),
+      ...(n.retryAfterMs ? { delayMs: n.retryAfterMs } : {}),
+      ...(n.traceparent ? { traceparent: n.traceparent } : {}),
+    });
   };
 }

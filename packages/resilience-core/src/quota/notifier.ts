@@ -3,9 +3,8 @@
  *
  * QuotaNotifier promises nothing about delivery beyond "resolved = accepted by the channel". It may throw (a
  * webhook error, an open circuit); the quota service records the failure on the alert row and quota-reset retries
- * it. In production it is the breaker-protected Slack/Teams notifier (`quotaNotifierFromWebhooks`).
+ * it. In production it is the breaker-protected Slack/Teams notifier (`quotaNotifierFromWebhooks` in `notify/`).
  */
-import type { WebhookNotifier } from '../notify/webhook-notifier.ts';
 
 /** One message for an organization's admins. */
 export interface QuotaNotification {
@@ -26,30 +25,6 @@ export interface QuotaNotification {
 /** Sends quota notifications to an organization's channel (Slack, Teams…). */
 export interface QuotaNotifier {
   notify(notification: QuotaNotification): Promise<void>;
-}
-
-/**
- * A QuotaNotifier over the Slack/Teams webhook notifier (resilience-core `notify`): each channel is called
- * through its circuit breaker; a channel whose breaker is open, or whose attempt failed transiently, gets the
- * message deferred to the `send-notification` job queue, which counts as accepted. Throws (so the alert row is
- * marked failed and quota-reset retries it) only when every configured channel refused the message outright.
- */
-export function quotaNotifierFromWebhooks(webhooks: Pick<WebhookNotifier, 'notify'>): QuotaNotifier {
-  return {
-    async notify(n) {
-      const body = [n.text, ...Object.entries(n.fields).map(([k, v]) => `${k}: ${v ?? '-'}`)].join('\n');
-      const outcomes = await webhooks.notify(
-        n.orgId,
-        { title: `[${n.orgId}] ${n.title}`, text: body },
-        n.dedupeKey ? { idempotencyKey: `quota:${n.dedupeKey}` } : {},
-      );
-      if (outcomes.length > 0 && outcomes.every((o) => o.status === 'failed')) {
-        throw new Error(
-          `every channel refused the message: ${outcomes.map((o) => `${o.channel} ${o.reason ?? ''}`).join('; ')}`,
-        );
-      }
-    },
-  };
 }
 
 /** A notifier that drops every message (when no channel is configured). */

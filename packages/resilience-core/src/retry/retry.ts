@@ -18,6 +18,12 @@ export interface RetryOptions extends BackoffOptions {
    * tried once, and retried only after errors proving it never reached the server (connection refused, DNS, 429).
    */
   idempotent?: boolean;
+  /**
+   * The longest Retry-After hint (ms) this caller will sleep out; an error hinting longer is thrown at once, so
+   * the caller can defer the work instead. `0` on a request path: never wait on a dependency's Retry-After.
+   * Default no limit (still bounded by `maxElapsedMs`).
+   */
+  maxRetryAfterMs?: number;
   /** Which errors are worth retrying. Default {@link isRetryable}. */
   shouldRetry?: (error: unknown, attempt: number) => boolean;
   /** Called before each retry's delay. */
@@ -89,6 +95,8 @@ export async function retry<T>(
       if (options.idempotent !== true && !provesNotProcessed(error)) throw error;
       const now = clock.now();
       const hint = retryAfterMs(error, now);
+      if (hint !== undefined && options.maxRetryAfterMs !== undefined && hint > options.maxRetryAfterMs)
+        throw error;
       const delayMs = Math.max(fullJitterDelay(attempt, options, options.random), hint ?? 0);
       if (now + delayMs - started > maxElapsedMs) throw error;
       options.onRetry?.({ attempt, delayMs, error });
