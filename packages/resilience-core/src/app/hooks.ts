@@ -1,5 +1,5 @@
+import type { Logger } from '../ports/logger.ts';
 import type { Row } from '../ports/table-store.ts';
-import type { Logger } from '../runtime/logger.ts';
 import type { RecognitionData } from './tables.ts';
 
 /** What a hook learns about the recognition being created. */

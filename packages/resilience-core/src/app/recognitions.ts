@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { errors, hasCode } from '../errors.ts';
 import { newId, stableId } from '../ids.ts';
 import { cursorSchema, openCursor, sealedPage } from '../ports/cursor.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { OrgDirectory } from '../ports/org-directory.ts';
 import type { Row, TableStore } from '../ports/table-store.ts';
-import type { Logger } from '../runtime/logger.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 import { type Admission, type RecognitionHooks, safely } from './hooks.ts';
 import {

@@ -1,4 +1,4 @@
-import type { CodeBundle } from './functions-platform.ts';
+import type { CodeBundle } from '../ports/functions-platform.ts';
 import type { RolloutOrchestrator, RunOptions } from './rollout-orchestrator.ts';
 import type { RolloutPolicyInput } from './rollout-policy.ts';
 import type { BlueStatus, GreenStatus, RolloutView } from './rollout-view.ts';

@@ -6,7 +6,7 @@ import {
   type ExecutionPage,
   executionEndOf,
   type FunctionsPlatform,
-} from './functions-platform.ts';
+} from '../ports/functions-platform.ts';
 import { matchJsonShape } from './json-shape.ts';
 import type { RolloutPolicy, SmokeRequest } from './rollout-policy.ts';
 

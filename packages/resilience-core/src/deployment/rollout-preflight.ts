@@ -1,5 +1,5 @@
 import { errors } from '../errors.ts';
-import type { FunctionInfo, FunctionsPlatform } from './functions-platform.ts';
+import type { FunctionInfo, FunctionsPlatform } from '../ports/functions-platform.ts';
 import { parseStartInput } from './rollout-input.ts';
 import type { RolloutPolicy } from './rollout-policy.ts';
 

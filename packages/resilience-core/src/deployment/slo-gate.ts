@@ -1,10 +1,10 @@
 import { errors } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { ExecutionInfo } from '../ports/functions-platform.ts';
 import { burnRate, FAST_BURN_FACTOR } from '../slo/burn-rate.ts';
 import { evaluateSlos, type SloStatus } from '../slo/evaluate-slo.ts';
 import type { ExecutionCounter } from '../slo/execution-counter.ts';
 import type { SloSpec } from '../slo/slo-spec.ts';
-import type { ExecutionInfo } from './functions-platform.ts';
 import { isErrorExecution, isFinishedExecution, isRequestExecution } from './watch-analysis.ts';
 
 /**

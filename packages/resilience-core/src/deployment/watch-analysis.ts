@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import type { ExecutionInfo } from '../ports/functions-platform.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
-import type { ExecutionInfo } from './functions-platform.ts';
 import type { RolloutPolicy } from './rollout-policy.ts';
 
 /** What the watch has seen of green so far; stored with the rollout (JSON). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redact } from '../runtime/logger.ts';
+import { redact } from '../ports/logger.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ExecutionInfo } from '../deployment/functions-platform.ts';
+import type { ExecutionInfo } from '../ports/functions-platform.ts';
 
 /**
  * ExecutionCounter: the port the SLO evaluation reads Appwrite's execution records through. One `count` is ONE

@@ -1,4 +1,3 @@
-export * from '../deployment/slo-gate.ts';
 export * from './burn-rate.ts';
 export * from './evaluate-slo.ts';
 export * from './execution-counter.ts';

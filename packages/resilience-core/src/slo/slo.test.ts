@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecutionInfo } from '../deployment/functions-platform.ts';
+import type { ExecutionInfo } from '../ports/functions-platform.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { BURN_RATE_RULES, burnRate, errorBudgetRemaining, firingAlerts } from './burn-rate.ts';
 import { evaluateSlos } from './evaluate-slo.ts';

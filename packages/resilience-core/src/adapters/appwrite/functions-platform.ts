@@ -1,5 +1,6 @@
 import { type Client, type Models, Query } from 'node-appwrite';
 import { InputFile } from 'node-appwrite/file';
+import { errors, isResilienceError, ResilienceError } from '../../errors.ts';
 import type {
   DeploymentInfo,
   DeploymentStatus,
@@ -7,8 +8,7 @@ import type {
   ExecutionStatus,
   FunctionInfo,
   FunctionsPlatform,
-} from '../../deployment/functions-platform.ts';
-import { errors, isResilienceError, ResilienceError } from '../../errors.ts';
+} from '../../ports/functions-platform.ts';
 import { type AppwriteConnection, createAppwriteClient } from './appwrite-table-store.ts';
 import { readFailure, translateAppwriteError } from './errors.ts';
 import { pathSegment } from './path-segment.ts';

@@ -11,7 +11,7 @@ import type {
   ExecutionRequest,
   FunctionInfo,
   FunctionsPlatform,
-} from '../functions-platform.ts';
+} from '../../ports/functions-platform.ts';
 
 /**
  * How a simulated bundle behaves. A simulated "archive" is this JSON, UTF-8 encoded ({@link simBundle}), so
