@@ -1,6 +1,7 @@
 import { errors, hasCode, type ResilienceError } from '../errors.ts';
 import { newId, stableId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import { versionedUpdate } from '../ports/compare-and-set.ts';
 import type { Condition, TableStore, WriteOp } from '../ports/table-store.ts';
 import { formatTraceparent, parseTraceparent, type TraceContext } from '../tracing/trace-context.ts';
 import { type BackoffPolicy, calculateDelay, DEFAULT_BACKOFF } from './backoff.ts';
@@ -217,10 +218,7 @@ export function isRaceError(error: unknown): boolean {
  * at `seen + 1`, which fails the whole transaction if anyone else bumped it since `seen` was read.
  */
 export function casOps(job: StoredJob, seen: number, patch: Partial<JobRow>): WriteOp[] {
-  return [
-    { action: 'update', table: TABLE, id: job.$id, data: patch },
-    { action: 'increment', table: TABLE, id: job.$id, column: 'version', by: 1, bound: { max: seen + 1 } },
-  ];
+  return versionedUpdate({ table: TABLE, id: job.$id, expected: seen }, patch);
 }
 
 /**
