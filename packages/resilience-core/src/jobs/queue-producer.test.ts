@@ -29,7 +29,7 @@ async function issuesOf(input: Partial<EnqueueInput> & Record<string, unknown>, 
   expect(e.status).toBe(400);
   // Invalid input writes nothing.
   expect(await store.list('job-queue')).toMatchObject({ rows: [] });
-  return { message: e.message, issues: e.issues };
+  return { message: e.message, issues: e.issues ?? [] };
 }
 
 describe('enqueue validation', () => {
@@ -89,7 +89,10 @@ describe('enqueue validation', () => {
   });
 
   it('checks the type defaults as resolved, and long keys and payloads', async () => {
-    const fromDefaults = await issuesOf({ idempotencyKey: 'k'.repeat(201) }, { leaseMs: 5, backoff: { maxMs: 0.5 } });
+    const fromDefaults = await issuesOf(
+      { idempotencyKey: 'k'.repeat(201) },
+      { leaseMs: 5, backoff: { maxMs: 0.5 } },
+    );
     expect(fromDefaults.issues).toEqual([
       { path: 'leaseMs', message: 'must be an integer in 1000..900000' },
       { path: 'backoff.maxMs', message: 'must be an integer in 0..604800000' },
