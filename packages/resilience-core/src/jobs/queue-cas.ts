@@ -70,8 +70,8 @@ export async function readJob(store: TableStore, jobId: string): Promise<StoredJ
   return row ? parseJobRow(row) : null;
 }
 
-export /** Parses listed rows for claiming, skipping corrupt ones so one bad row cannot stop the whole queue. */
-function claimable(rows: readonly Record<string, unknown>[]): StoredJob[] {
+/** Parses listed rows for claiming, skipping corrupt ones so one bad row cannot stop the whole queue. */
+export function claimable(rows: readonly Record<string, unknown>[]): StoredJob[] {
   const out: StoredJob[] = [];
   for (const row of rows) {
     try {
@@ -83,8 +83,8 @@ function claimable(rows: readonly Record<string, unknown>[]): StoredJob[] {
   return out;
 }
 
-export /** The current rows of some jobs, by id (missing ones absent), in one list request. */
-async function readJobs(store: TableStore, ids: readonly string[]): Promise<Map<string, StoredJob>> {
+/** The current rows of some jobs, by id (missing ones absent), in one list request. */
+export async function readJobs(store: TableStore, ids: readonly string[]): Promise<Map<string, StoredJob>> {
   const page = await store.list(TABLE, {
     where: [{ field: '$id', op: 'eq', value: ids }],
     limit: Math.max(1, ids.length),
