@@ -147,7 +147,10 @@ export function createLease(
       await store.transaction(chosen.flatMap((job, k) => casOps(job, job.version, patches[k]!)));
     } catch (error) {
       if (hasCode(error, 'OUTCOME_UNKNOWN')) {
-        const taken = await claimedAfterUnknown(chosen, patches, o, reserved);
+        const taken: Lease[] = [];
+        await tookAfterUnknown(chosen, patches, reserved, (job, patch) => {
+          taken.push(toLease(job, patch, o.workerId));
+        });
         // None taken: not "nothing due" (an empty answer would let a lane report idle) — the caller retries.
         if (!taken.length) throw error;
         return taken;
@@ -156,38 +159,6 @@ export function createLease(
       throw error;
     }
     return chosen.map((job, k) => toLease(job, patches[k]!, o.workerId));
-  }
-
-  /**
-   * After a claim (or recovery) transaction whose outcome is unknown: re-reads the jobs and returns leases on
-   * exactly those the claim did take (version = seen + 1 with this claim's owner, start time and attempt),
-   * releasing the others. Never assumes either result; if the re-read itself fails, nothing is held: any job
-   * the commit did take is recovered once its lease expires (the attempt is counted, nothing runs twice).
-   */
-  async function claimedAfterUnknown(
-    chosen: readonly StoredJob[],
-    patches: readonly Partial<JobRow>[],
-    o: { workerId: string },
-    reserved: Set<string>,
-  ): Promise<Lease[]> {
-    let rows: Map<string, StoredJob>;
-    try {
-      rows = await readJobs(
-        store,
-        chosen.map((j) => j.$id),
-      );
-    } catch (error) {
-      for (const job of chosen) reserved.delete(job.$id);
-      throw error;
-    }
-    const leases: Lease[] = [];
-    chosen.forEach((job, k) => {
-      const row = rows.get(job.$id) ?? null;
-      if (row && reconcile(row, job.version, patches[k]!) === 'applied' && row.version === job.version + 1) {
-        leases.push(toLease(job, patches[k]!, o.workerId));
-      } else reserved.delete(job.$id);
-    });
-    return leases;
   }
 
   async function recoverExpired(o: Omit<ClaimOptions, 'spread'>): Promise<Lease[]> {
@@ -238,7 +209,7 @@ export function createLease(
       return sweep;
     } catch (error) {
       if (hasCode(error, 'OUTCOME_UNKNOWN')) {
-        await settleUnknownRecovery(expired, patches, reserved, account);
+        await tookAfterUnknown(expired, patches, reserved, account);
         return sweep;
       }
       if (!isRaceError(error) || expired.length === 1) {
@@ -256,7 +227,7 @@ export function createLease(
           account(job, patch);
         } catch (error) {
           if (hasCode(error, 'OUTCOME_UNKNOWN')) {
-            await settleUnknownRecovery([job], [patch], reserved, account);
+            await tookAfterUnknown([job], [patch], reserved, account);
             return;
           }
           reserved.delete(job.$id);
@@ -267,12 +238,17 @@ export function createLease(
     return sweep;
   }
 
-  /** After a recovery transaction with an unknown outcome: re-reads the jobs and accounts for those it took. */
-  async function settleUnknownRecovery(
+  /**
+   * After a claim or recovery transaction whose outcome is unknown: re-reads the jobs and calls `took` for
+   * exactly those the commit did take (version = seen + 1 and the row carries this patch: owner, start time,
+   * attempt), releasing the others. Never assumes either result; if the re-read itself fails, nothing is held:
+   * any job the commit did take is recovered once its lease expires (the attempt is counted, nothing runs twice).
+   */
+  async function tookAfterUnknown(
     jobs: readonly StoredJob[],
     patches: readonly Partial<JobRow>[],
     reserved: Set<string>,
-    account: (job: StoredJob, patch: Partial<JobRow>) => void,
+    took: (job: StoredJob, patch: Partial<JobRow>) => void,
   ): Promise<void> {
     let rows: Map<string, StoredJob>;
     try {
@@ -288,7 +264,7 @@ export function createLease(
       const row = rows.get(job.$id);
       const patch = patches[k]!;
       if (row && row.version === job.version + 1 && reconcile(row, job.version, patch) === 'applied') {
-        account(job, patch);
+        took(job, patch);
       } else reserved.delete(job.$id);
     });
   }
