@@ -1,4 +1,5 @@
 import { hasCode } from '../errors.ts';
+import { versionedDelete } from '../ports/compare-and-set.ts';
 import {
   deleteWhere,
   forEachLimited,
@@ -119,17 +120,9 @@ export async function pruneFinishedJobs(
         return;
       }
       try {
-        await store.transaction([
-          {
-            action: 'increment',
-            table: JOB_TABLES.queue,
-            id: job.$id,
-            column: 'version',
-            by: 1,
-            bound: { max: job.version + 1 },
-          },
-          { action: 'delete', table: JOB_TABLES.queue, id: job.$id },
-        ]);
+        await store.transaction(
+          versionedDelete({ table: JOB_TABLES.queue, id: job.$id, expected: job.version }),
+        );
         result.deleted++;
       } catch (error) {
         if (hasCode(error, 'OUTCOME_UNKNOWN')) {

@@ -3,6 +3,7 @@ import { errors, hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
 import { listAll, type TableStore } from '../ports/table-store.ts';
 import type { JobQueue } from './queue.ts';
+import { fieldIssues } from './queue-producer.ts';
 import { type ScheduleRow, scheduleRowSchema } from './schedule-row.ts';
 import { JOB_TABLES } from './tables.ts';
 
@@ -115,13 +116,7 @@ export async function createSchedule(
   }
   const parsed = spec.payload.safeParse(input.payload);
   if (!parsed.success) {
-    throw errors.invalidInput(
-      `Invalid ${input.type} payload`,
-      parsed.error.issues.map((i) => ({
-        path: ['payload', ...i.path.map(String)].join('.'),
-        message: i.message,
-      })),
-    );
+    throw errors.invalidInput(`Invalid ${input.type} payload`, fieldIssues(parsed.error.issues, ['payload']));
   }
   const row = scheduleRowSchema.safeParse({
     orgId: input.orgId,
@@ -138,10 +133,7 @@ export async function createSchedule(
     createdAtMs: queue.clock.now(),
   });
   if (!row.success) {
-    throw errors.invalidInput(
-      'Invalid schedule',
-      row.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-    );
+    throw errors.invalidInput('Invalid schedule', fieldIssues(row.error.issues));
   }
   const id = stableId('sch', input.orgId, input.name);
   await queue.store.create(TABLE, id, row.data);

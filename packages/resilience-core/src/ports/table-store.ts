@@ -9,7 +9,8 @@
  * - `increment` is atomic under a row lock. A signed `by`: positive increments and is checked against
  *   `bound.max`, negative decrements and is checked against `bound.min`. Reaching the bound exactly is allowed;
  *   crossing it fails with `BOUND_EXCEEDED` and writes nothing. This is the primitive for quotas and
- *   version compare-and-set (increment `version` by 1 with `max = expected + 1`).
+ *   version compare-and-set (increment `version` by 1 with `max = expected + 1`; build it with
+ *   compare-and-set.ts).
  * - `transaction` applies every operation or none. It fails with `CONFLICT` (duplicate id or unique violation),
  *   `NOT_FOUND` (an update/delete/increment of a missing row) or `BOUND_EXCEEDED`; after any of those nothing
  *   of it is visible. Put a version increment beside an update to make the update compare-and-set. It fails

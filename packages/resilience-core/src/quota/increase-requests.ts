@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { versionedUpdate } from '../ports/compare-and-set.ts';
 import type { Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 import { commitWithReceipt, receiptOf } from './commit.ts';
@@ -215,15 +216,10 @@ export async function decideIncreaseRequest(
   };
   try {
     await commitAudited(store, [
-      {
-        action: 'increment',
-        table: QUOTA_TABLES.increaseRequests,
-        id: requestId,
-        column: 'version',
-        by: 1,
-        bound: { max: current.version + 1 },
-      },
-      { action: 'update', table: QUOTA_TABLES.increaseRequests, id: requestId, data: patch },
+      ...versionedUpdate(
+        { table: QUOTA_TABLES.increaseRequests, id: requestId, expected: current.version },
+        patch,
+      ),
       audit(actor, decision === 'approved' ? 'increase.approved' : 'increase.rejected', now, {
         quotaType: current.quotaType,
         requestId,
@@ -307,15 +303,10 @@ export async function expireIncreases(store: TableStore, now: number): Promise<n
       const r = view(row);
       try {
         const ops: WriteOp[] = [
-          {
-            action: 'increment',
-            table: QUOTA_TABLES.increaseRequests,
-            id: r.id,
-            column: 'version',
-            by: 1,
-            bound: { max: r.version + 1 },
-          },
-          { action: 'update', table: QUOTA_TABLES.increaseRequests, id: r.id, data: { status: 'expired' } },
+          ...versionedUpdate(
+            { table: QUOTA_TABLES.increaseRequests, id: r.id, expected: r.version },
+            { status: 'expired' },
+          ),
           audit({ userId: 'system', orgId: r.orgId, isAdmin: true }, 'increase.expired', now, {
             quotaType: r.quotaType,
             requestId: r.id,
