@@ -101,12 +101,13 @@ describe('transactions', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('rolls back: nothing staged is applied', async () => {
+  it('rolls back: nothing staged is applied, and the transaction is failed (as Appwrite marks it)', async () => {
     const tx = await h.tables.createTransaction({});
     await update('a1', { balance: 99 }, tx.$id);
     await h.tables.deleteRow({ databaseId: DB, tableId: T, rowId: 'b1', transactionId: tx.$id });
+    // Appwrite 1.9.5 Transactions/Update.php:507-512 sets `failed` on rollback (this test said rolled_back before).
     expect((await h.tables.updateTransaction({ transactionId: tx.$id, rollback: true })).status).toBe(
-      'rolled_back',
+      'failed',
     );
     expect((await row('a1')).balance).toBe(0);
     expect((await row('b1')).balance).toBe(7);
@@ -114,13 +115,29 @@ describe('transactions', () => {
 
   it('fails the whole commit when one operation fails, and marks the transaction failed', async () => {
     const tx = await h.tables.createTransaction({});
+    // A row missing at staging is refused then (Operations/Create.php:146-161) and nothing of the batch is staged.
+    await expectAppwriteError(
+      h.tables.createOperations({
+        transactionId: tx.$id,
+        operations: [
+          { action: 'update', databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 1 } },
+          { action: 'update', databaseId: DB, tableId: T, rowId: 'ghost', data: { balance: 1 } },
+        ],
+      }),
+      404,
+      'document_not_found',
+    );
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(0);
+    // A row that disappears between staging and commit fails the commit as a whole.
+    await create('gone', { owner: 'x' });
     await h.tables.createOperations({
       transactionId: tx.$id,
       operations: [
         { action: 'update', databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 1 } },
-        { action: 'update', databaseId: DB, tableId: T, rowId: 'ghost', data: { balance: 1 } },
+        { action: 'update', databaseId: DB, tableId: T, rowId: 'gone', data: { balance: 1 } },
       ],
     });
+    await h.tables.deleteRow({ databaseId: DB, tableId: T, rowId: 'gone' });
     await expectAppwriteError(commit(tx.$id), 404, 'document_not_found');
     expect((await h.tables.getTransaction({ transactionId: tx.$id })).status).toBe('failed');
     expect((await row('a1')).balance).toBe(0);

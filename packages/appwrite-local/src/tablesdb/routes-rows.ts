@@ -15,7 +15,7 @@ import { listRows, rowAttributes } from './row-query.ts';
 import { renderRow, type StoredRow } from './row-store.ts';
 import type { TableSchema } from './schema-store.ts';
 import type { TablesDbService } from './service.ts';
-import { permissionsOf, type StagedOperation } from './transactions.ts';
+import { permissionsOf, type StagedOperation, type StageOptions } from './transactions.ts';
 
 const READ = ['rows.read', 'documents.read'];
 const WRITE = ['rows.write', 'documents.write'];
@@ -98,7 +98,12 @@ function rowKit(svc: TablesDbService) {
     txId: string,
     t: TableSchema,
     op: { action: StagedOperation['action']; rowId?: string; data?: unknown },
-  ) => svc.transactions.stage(txId, [{ ...op, databaseId: t.databaseId, tableId: t.id }]);
+  ) =>
+    svc.transactions.stage(
+      txId,
+      [{ ...op, databaseId: t.databaseId, tableId: t.id }],
+      stageOptions(op.action),
+    );
   return {
     /** The route's table (404 when missing). */
     table: (req: ApiRequest) =>
@@ -144,7 +149,8 @@ function rowKit(svc: TablesDbService) {
     },
     /** Every row matching the filters of `q` (no limit), for the bulk update and delete. */
     matching: (t: TableSchema, q: ParsedQueries) =>
-      listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows,
+      listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false, undefined, svc.rows.collation)
+        .rows,
   };
 }
 
@@ -179,12 +185,8 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const items = bulkRowsParam(req.body);
       if (txId) {
         kit.stage(txId, t, { action: 'bulkCreate', data: items });
-        return list(
-          req,
-          t,
-          items.map((r) => placeholder(t, r.$id, r, permissionsOf(r) ?? [])),
-          201,
-        );
+        // Appwrite answers a staged bulk create 200 `{rows: [], total: n}` (Documents/Create.php:439-444).
+        return { status: 200, json: { total: items.length, rows: [] } };
       }
       const created = svc.db.transaction(() =>
         items.map((r) => svc.rows.create('tables', t, r.$id, r, permissionsOf(r) ?? [])),
@@ -210,7 +212,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     const withTotal = optionalBoolean(req.query.total, 'total', true);
     const txId = transactionOf(access, req.query);
     const readableBy = access.listFilter(t);
-    const run = () => listRows(svc.db, t, q, withTotal, readableBy);
+    const run = () => listRows(svc.db, t, q, withTotal, readableBy, svc.rows.collation);
     const { total, rows } = txId ? svc.transactions.readStaged(txId, run) : run();
     return { status: 200, json: { total, rows: rows.map((r) => model(req, t, r, select)) } };
   });
@@ -260,7 +262,9 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     if (txId) return stageWrite(req, t, txId, { action: 'upsert', rowId, status: 201 }, data, permissions);
     const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
     svc.emitRow(created ? 'create' : 'update', t, row);
-    return { status: 201, json: model(req, t, row) };
+    // 200 whether it created or updated: the route sets no status outside a transaction (Documents/Upsert.php:
+    // 389), and Appwrite's tests assert 200 for both (DatabasesBase.php:2677, 2718).
+    return { status: 200, json: model(req, t, row) };
   });
 
   route('DELETE', `${BASE}/:rowId`, WRITE, (req, access, t) => {
@@ -298,8 +302,8 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
         const data: Record<string, unknown> = { column, value };
         if (typeof bound === 'number') data[boundKey] = bound;
         kit.stage(txId, t, { action: direction, rowId, data });
-        const current = svc.rows.get(t, rowId) ?? placeholder(t, rowId, {}, []);
-        return { status: 200, json: model(req, t, current) };
+        // Appwrite's placeholder: the id and the requested value, nothing read (Attribute/Increment.php).
+        return { status: 200, json: model(req, t, placeholder(t, rowId, { [column]: value }, [])) };
       }
       const limit = typeof bound === 'number' ? { [boundKey]: bound } : {};
       const row = svc.rows.increment(t, rowId, column, direction === 'increment' ? value : -value, limit);
@@ -333,7 +337,8 @@ function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
     const txId = transactionParam(req.body);
     if (txId) {
       stage(txId, t, { action: 'bulkUpsert', data: items });
-      return list(req, t, [], 201);
+      // Staged: 200 `{rows: [], total: n}` (Bulk/Upsert.php).
+      return { status: 200, json: { total: items.length, rows: [] } };
     }
     const results = svc.db.transaction(() =>
       items.map((r) => svc.rows.upsert('tables', t, r.$id, r, permissionsOf(r))),
@@ -371,4 +376,17 @@ function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
     for (const row of deleted) svc.emitRow('delete', t, row);
     return list(req, t, deleted, 200);
   });
+}
+
+/**
+ * How each row route stages (Appwrite 1.9.5, `Collections/Documents/*.php`): the create, update, upsert and delete
+ * routes refuse a non-pending transaction with `transaction_not_ready`, the others with `general_bad_request`;
+ * the update and delete routes read the row through the transaction's state and answer 404 `row_not_found`
+ * when it is missing (`Update.php:127-136`, `Delete.php:127-136`); the increment routes check nothing.
+ */
+function stageOptions(action: StagedOperation['action']): StageOptions {
+  const notPending = ['create', 'bulkCreate', 'update', 'upsert', 'delete'].includes(action)
+    ? 'transaction_not_ready'
+    : 'general_bad_request';
+  return { notPending, notFound: action === 'update' || action === 'delete' ? 'row_not_found' : null };
 }

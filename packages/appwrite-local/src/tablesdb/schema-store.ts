@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import type { ServerClock } from '../server-context.ts';
+import { type Collation, comparisonKey, DEFAULT_COLLATION, foldSql, isCollatedType } from './collation.ts';
 import type { ColumnDef } from './columns.ts';
 
 /** Which family of error types a route raises: TablesDB (`table_*`, `column_*`) or legacy (`collection_*`…). */
@@ -101,7 +102,10 @@ export class SchemaStore {
   constructor(
     private readonly db: Database,
     private readonly clock: ServerClock,
+    /** How unique-index values and indexed string columns compare (tablesdb/collation.ts). */
+    readonly collation: Collation = DEFAULT_COLLATION,
   ) {
+    applyCollation(db, collation);
     syncRowIndexStats(db);
   }
 
@@ -292,7 +296,7 @@ export class SchemaStore {
 
   // --- columns ---------------------------------------------------------------------------------------------
 
-  /** Adds a column; existing rows get its default. 409 when the key is taken. */
+  /** Adds a column; existing rows keep NULL in it (no backfill). 409 when the key is taken. */
   addColumn(dialect: Dialect, databaseId: string, tableId: string, def: ColumnDef): ColumnRecord {
     const t = this.getTable(dialect, databaseId, tableId);
     if (t.columns.has(def.key)) throw new AppwriteError(ERRORS[dialect].columnExists, undefined, def.key);
@@ -303,14 +307,9 @@ export class SchemaStore {
          VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM tdb_columns WHERE database_id = ? AND table_id = ?), ?, ?)`,
       )
       .run(databaseId, tableId, def.key, JSON.stringify(def), databaseId, tableId, now, now);
-    // Existing rows get the default (or null) for the new column, as Appwrite's ALTER TABLE ADD COLUMN does.
-    if (def.default !== null && def.default !== undefined) {
-      this.db
-        .prepare(
-          `UPDATE tdb_rows SET data = json_set(data, '$."' || ? || '"', json(?)) WHERE database_id = ? AND table_id = ?`,
-        )
-        .run(def.key, JSON.stringify(def.default), databaseId, tableId);
-    }
+    // Existing rows are not backfilled: utopia-php/database 6.0.0 adds the column without an SQL DEFAULT
+    // (`Adapter/SQL.php:265-269`, nullable for every non-spatial type), so they hold NULL until an update
+    // re-encodes them with defaults (row-store.ts `write`). Reads show null (§F2).
     this.invalidate(dialect, databaseId, tableId);
     return { def, createdAt: now, updatedAt: now };
   }
@@ -411,7 +410,7 @@ export class SchemaStore {
           now,
           now,
         );
-      this.db.exec(createSqlIndex(databaseId, tableId, record, t));
+      this.db.exec(createSqlIndex(databaseId, tableId, record, t, this.collation));
       syncRowIndexStats(this.db);
       if (idx.type === 'unique') {
         const rows = this.db
@@ -421,7 +420,12 @@ export class SchemaStore {
           'INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)',
         );
         for (const r of rows) {
-          const value = uniqueValue(record, r.id, JSON.parse(r.data) as Record<string, unknown>);
+          const value = uniqueValue(
+            record,
+            r.id,
+            JSON.parse(r.data) as Record<string, unknown>,
+            this.collation,
+          );
           if (value === null) continue;
           if (insert.run(databaseId, tableId, idx.key, value, r.id).changes === 0) {
             throw new AppwriteError(
@@ -470,12 +474,18 @@ export class SchemaStore {
  * The value a row contributes to a unique index (JSON of the indexed values), or null when any of them is
  * null: MariaDB lets any number of rows hold NULL in a unique index.
  */
-export function uniqueValue(index: IndexRecord, rowId: string, data: Record<string, unknown>): string | null {
+export function uniqueValue(
+  index: IndexRecord,
+  rowId: string,
+  data: Record<string, unknown>,
+  collation: Collation,
+): string | null {
   const values: unknown[] = [];
   for (const c of index.columns) {
     const v = c === '$id' ? rowId : data[c];
     if (v === null || v === undefined) return null;
-    values.push(v);
+    // Under utf8mb4_general_ci `Ünique` and `unique ` collide with `unique`; arrays are JSON (compared whole).
+    values.push(comparisonKey(collation, v));
   }
   return JSON.stringify(values);
 }
@@ -497,12 +507,137 @@ const META_SQL: Record<string, string> = {
  * indexed columns do not scan the table. The expression text equals the one row-query.ts emits (SQLite matches
  * expression indexes textually). Array columns are not indexed (they are queried through json_each).
  */
-function createSqlIndex(databaseId: string, tableId: string, index: IndexRecord, t: TableSchema): string {
+function createSqlIndex(
+  databaseId: string,
+  tableId: string,
+  index: IndexRecord,
+  t: TableSchema,
+  collation: Collation,
+): string {
   const parts = index.columns
     .filter((c) => META_SQL[c] || !t.columns.get(c)?.def.array)
-    .map((c) => META_SQL[c] ?? `json_extract(data, '$."${c}"')`);
+    .map((c) => columnSql(t, c, collation));
   if (parts.length === 0) return '';
   return `CREATE INDEX IF NOT EXISTS ${sqlIndexName(databaseId, tableId, index.key)} ON tdb_rows (database_id, table_id, ${parts.join(', ')})`;
+}
+
+/**
+ * The SQL expression a filter, an order or an index uses for attribute `c` of `t` (SQLite matches expression
+ * indexes textually, so row-query.ts and the index builder must both call this): meta columns, or
+ * `json_extract` of the row JSON, wrapped in `aw_fold` for string columns under utf8mb4_general_ci.
+ */
+export function columnSql(t: TableSchema, c: string, collation: Collation): string {
+  if (c === '$id') return foldSql(collation, 'id');
+  const meta = META_SQL[c];
+  if (meta) return meta;
+  const def = t.columns.get(c)?.def;
+  const raw = `json_extract(data, '$."${c}"')`;
+  return def && !def.array && isCollatedType(def.type) ? foldSql(collation, raw) : raw;
+}
+
+/**
+ * Makes a data directory's derived state match `collation`: when it was last opened with another one (or before
+ * collations existed, which was binary), the uniqueness entries and the SQL indexes of declared indexes are
+ * rebuilt. Refuses (throws) to open under utf8mb4_general_ci when rows or unique values that were distinct in
+ * binary now collide, naming them, rather than silently merging them.
+ */
+export function applyCollation(db: Database, collation: Collation): void {
+  const stored = db.prepare("SELECT value FROM tdb_meta WHERE key = 'collation'").pluck().get() as
+    | string
+    | undefined;
+  const hasRows = db.prepare('SELECT 1 FROM tdb_rows LIMIT 1').pluck().get() !== undefined;
+  const previous = stored ?? (hasRows ? 'binary' : collation);
+  if (previous === collation) {
+    db.prepare("INSERT OR REPLACE INTO tdb_meta (key, value) VALUES ('collation', ?)").run(collation);
+    return;
+  }
+  db.transaction(() => {
+    if (collation === 'utf8mb4_general_ci') {
+      const clash = db
+        .prepare(
+          'SELECT database_id, table_id, aw_fold(id) AS k, group_concat(id) AS ids FROM tdb_rows GROUP BY database_id, table_id, k HAVING count(*) > 1 LIMIT 1',
+        )
+        .get() as { database_id: string; table_id: string; ids: string } | undefined;
+      if (clash) {
+        throw new Error(
+          `appwrite-local: cannot open this data directory with collation utf8mb4_general_ci: rows ${clash.ids} of ${clash.database_id}/${clash.table_id} differ only in case or accents (start with --collation binary)`,
+        );
+      }
+    }
+    const tables = db.prepare('SELECT database_id, id FROM tdb_tables').all() as {
+      database_id: string;
+      id: string;
+    }[];
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)',
+    );
+    db.prepare('DELETE FROM tdb_unique').run();
+    for (const { database_id, id } of tables) {
+      const t = loadSchemaForRebuild(db, database_id, id);
+      for (const index of t.indexes) {
+        db.exec(`DROP INDEX IF EXISTS ${sqlIndexName(database_id, id, index.key)}`);
+        const sql = createSqlIndex(database_id, id, index, t, collation);
+        if (sql) db.exec(sql);
+        if (index.type !== 'unique') continue;
+        const rows = db
+          .prepare('SELECT id, data FROM tdb_rows WHERE database_id = ? AND table_id = ?')
+          .all(database_id, id) as { id: string; data: string }[];
+        for (const r of rows) {
+          const value = uniqueValue(index, r.id, JSON.parse(r.data) as Record<string, unknown>, collation);
+          if (value === null) continue;
+          if (insert.run(database_id, id, index.key, value, r.id).changes === 0) {
+            throw new Error(
+              `appwrite-local: cannot open this data directory with collation ${collation}: unique index ${database_id}/${id}/${index.key} holds values that collide (${value}) (start with --collation ${previous})`,
+            );
+          }
+        }
+      }
+    }
+    db.prepare("INSERT OR REPLACE INTO tdb_meta (key, value) VALUES ('collation', ?)").run(collation);
+  })();
+}
+
+/** Columns and indexes of one table, read directly (the schema cache does not exist yet). */
+function loadSchemaForRebuild(db: Database, databaseId: string, tableId: string): TableSchema {
+  const columns = new Map<string, ColumnRecord>();
+  for (const c of db
+    .prepare('SELECT key, spec FROM tdb_columns WHERE database_id = ? AND table_id = ? ORDER BY position')
+    .all(databaseId, tableId) as { key: string; spec: string }[]) {
+    columns.set(c.key, { def: JSON.parse(c.spec) as ColumnDef, createdAt: 0, updatedAt: 0 });
+  }
+  const indexes = (
+    db
+      .prepare(
+        'SELECT key, type, columns, orders, lengths FROM tdb_indexes WHERE database_id = ? AND table_id = ?',
+      )
+      .all(databaseId, tableId) as {
+      key: string;
+      type: IndexRecord['type'];
+      columns: string;
+      orders: string;
+      lengths: string;
+    }[]
+  ).map((i) => ({
+    key: i.key,
+    type: i.type,
+    columns: JSON.parse(i.columns) as string[],
+    orders: JSON.parse(i.orders) as string[],
+    lengths: JSON.parse(i.lengths) as number[],
+    createdAt: 0,
+    updatedAt: 0,
+  }));
+  return {
+    databaseId,
+    id: tableId,
+    name: tableId,
+    enabled: true,
+    rowSecurity: false,
+    permissions: [],
+    createdAt: 0,
+    updatedAt: 0,
+    columns,
+    indexes,
+  };
 }
 
 /** Planner statistics: rows assumed in `tdb_rows`, per database, per table. */
@@ -530,6 +665,7 @@ export function syncRowIndexStats(db: Database): void {
     // The WITHOUT ROWID primary key is recorded under the table's own name, as ANALYZE does.
     insert.run('tdb_rows', `${STAT_PREFIX} 1`);
     insert.run('tdb_rows_seq', `${STAT_PREFIX} 1`);
+    insert.run('tdb_rows_fold', `${STAT_PREFIX} 1`);
     for (const { name } of db.pragma('index_list(tdb_rows)') as { name: string }[]) {
       if (!name.startsWith('tdbx:')) continue;
       // (database_id, table_id, …expressions)
