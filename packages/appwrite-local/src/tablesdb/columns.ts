@@ -105,7 +105,10 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
         elements.length > 100 ||
         !elements.every((e) => typeof e === 'string' && e.length > 0 && e.length <= 255)
       ) {
-        throw invalidArgument('Invalid `elements` param: Value must a valid array no longer than 100 items');
+        // Appwrite's ArrayList(Text(255, 1), 100) description (DatabasesBase.php:2036 asserts it verbatim).
+        throw invalidArgument(
+          'Invalid `elements` param: Value must a valid array no longer than 100 items and Value must be a valid string and at least 1 chars and no longer than 255 chars',
+        );
       }
       col.format = 'enum';
       col.elements = elements as string[];
