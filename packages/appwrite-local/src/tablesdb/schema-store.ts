@@ -371,22 +371,13 @@ export class SchemaStore {
     idx: { key: string; type: string; columns: string[]; orders: string[]; lengths: number[] },
   ): IndexRecord {
     const t = this.getTable(dialect, databaseId, tableId);
+    validateIndex(dialect, t, idx);
     if (t.indexes.some((i) => i.key === idx.key))
       throw new AppwriteError(ERRORS[dialect].indexExists, undefined, idx.key);
-    if (idx.type !== 'key' && idx.type !== 'unique' && idx.type !== 'fulltext') {
-      throw invalidArgument('Invalid `type` param: Value must be one of (key, fulltext, unique, spatial)');
-    }
-    if (idx.columns.length === 0)
-      throw new AppwriteError(ERRORS[dialect].indexInvalid, 'Index must have at least one column.');
-    const meta = new Set(['$id', '$createdAt', '$updatedAt', '$sequence']);
-    for (const c of idx.columns) {
-      if (!t.columns.has(c) && !meta.has(c))
-        throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
-    }
     const now = this.clock.now();
     const record: IndexRecord = {
       key: idx.key,
-      type: idx.type,
+      type: idx.type as IndexRecord['type'],
       columns: idx.columns,
       orders: idx.orders,
       lengths: idx.lengths,
@@ -468,6 +459,69 @@ export class SchemaStore {
     this.cache.delete(`${databaseId}/${tableId}`);
     return this.getTable(dialect, databaseId, tableId);
   }
+}
+
+/** MariaDB's index length limit in utf8mb4 characters (`Adapter/SQL.php` getMaxIndexLength, not shared tables). */
+export const MAX_INDEX_LENGTH = 768;
+
+/** Index keys MariaDB reserves (`Adapter/MariaDB.php` getInternalIndexesKeys). */
+const RESERVED_INDEX_KEYS = new Set(['primary', '_created_at', '_updated_at', '_tenant_id']);
+
+/**
+ * Appwrite's checks of a new index, in its order (`Collections/Indexes/Create.php`, then utopia-php/database
+ * 6.0.0 `Validator/Index.php` with the MariaDB adapter's settings): unknown column (`column_unknown`), array
+ * column (not supported), type, no columns, duplicate columns, fulltext over a non-string column, lengths (count,
+ * negative, above the column size, total above {@link MAX_INDEX_LENGTH}; a string counts its size, a float 2,
+ * anything else 1), reserved keys. Messages are utopia's, verbatim.
+ */
+function validateIndex(
+  dialect: Dialect,
+  t: TableSchema,
+  idx: { key: string; type: string; columns: string[]; orders: string[]; lengths: number[] },
+): void {
+  const invalid = (message: string) => new AppwriteError(ERRORS[dialect].indexInvalid, message);
+  const meta: Record<string, { type: string; size: number }> = {
+    $id: { type: 'string', size: 255 },
+    $createdAt: { type: 'datetime', size: 0 },
+    $updatedAt: { type: 'datetime', size: 0 },
+    $sequence: { type: 'integer', size: 0 },
+  };
+  for (const c of idx.columns) {
+    const col = t.columns.get(c)?.def;
+    if (!col && !meta[c]) throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
+    if (col?.array) throw invalid('Creating indexes on array attributes is not currently supported.');
+  }
+  if (idx.type !== 'key' && idx.type !== 'unique' && idx.type !== 'fulltext') {
+    throw invalidArgument('Invalid `type` param: Value must be one of (key, fulltext, unique, spatial)');
+  }
+  if (idx.columns.length === 0) throw invalid('No attributes provided for index');
+  if (new Set(idx.columns.map((c) => c.toLowerCase())).size !== idx.columns.length)
+    throw invalid('Duplicate attributes provided');
+  const typeOf = (c: string) => t.columns.get(c)?.def.type ?? meta[c]?.type ?? 'string';
+  if (idx.type === 'fulltext') {
+    for (const c of idx.columns) {
+      if (!isCollatedType(typeOf(c)))
+        throw invalid(`Attribute "${c}" cannot be part of a fulltext index, must be of type string`);
+    }
+    return;
+  }
+  if (idx.lengths.length > idx.columns.length)
+    throw invalid(
+      'Invalid index lengths. Count of lengths must be equal or less than the number of attributes.',
+    );
+  let total = 0;
+  idx.columns.forEach((c, i) => {
+    const type = typeOf(c);
+    const stringy = isCollatedType(type);
+    const size = stringy ? (t.columns.get(c)?.def.size ?? meta[c]?.size ?? 0) : type === 'double' ? 2 : 1;
+    const given = idx.lengths[i];
+    const length = stringy && given ? given : size;
+    if (length < 0) throw invalid(`Negative index length provided for ${c}`);
+    if (length > size) throw invalid(`Index length ${length} is larger than the size for ${c}: ${size}"`);
+    total += length;
+  });
+  if (total > MAX_INDEX_LENGTH) throw invalid(`Index length is longer than the maximum: ${MAX_INDEX_LENGTH}`);
+  if (RESERVED_INDEX_KEYS.has(idx.key.toLowerCase())) throw invalid('Index key name is reserved');
 }
 
 /**
