@@ -1,0 +1,257 @@
+/**
+ * Conformance: `tests/e2e/Services/Databases/Transactions/TransactionsBase.php` at Appwrite 1.9.5, TablesDB
+ * variant with an API key (TablesDBTransactionsCustomServerTest), through node-appwrite against appwrite-local.
+ * Each upstream `$this->assert…` is one `expect`; line numbers point at the upstream test.
+ */
+import { ID, Permission, Role } from 'node-appwrite';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { failure, type Kit, startKit, TX_BASE } from './databases-kit.ts';
+import { installAssertionCounter, upstream } from './harness.ts';
+
+installAssertionCounter();
+
+let k: Kit;
+
+beforeAll(async () => {
+  k = await startKit();
+});
+afterAll(async () => {
+  await k?.server.stop();
+});
+
+const ANY = [
+  Permission.create(Role.any()),
+  Permission.read(Role.any()),
+  Permission.update(Role.any()),
+  Permission.delete(Role.any()),
+];
+
+/** A database (asserted 201) and a table (asserted 201) with a required string column (asserted 202). */
+async function setup(dbName: string, tableName: string, column = 'name', assertTable = true) {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: dbName })).$id;
+  expect(k.status()).toBe(201);
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: tableName,
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  if (assertTable) expect(k.status()).toBe(201);
+  await k.tables.createStringColumn({ databaseId, tableId, key: column, size: 256, required: true });
+  if (assertTable) expect(k.status()).toBe(202);
+  return { databaseId, tableId };
+}
+
+upstream(`${TX_BASE}:106`, 'testCreate', async () => {
+  await k.tables.create({ databaseId: ID.unique(), name: 'TransactionTestDatabase' });
+  expect(k.status()).toBe(201);
+  const response = (await k.tables.createTransaction({})) as unknown as Record<string, unknown>;
+  expect(k.status()).toBe(201);
+  expect(response).toHaveProperty('$id');
+  expect(response).toHaveProperty('status');
+  expect(response).toHaveProperty('operations');
+  expect(response).toHaveProperty('expiresAt');
+  expect(response.status).toBe('pending');
+  expect(response.operations).toBe(0);
+  const custom = await k.tables.createTransaction({ ttl: 900 });
+  expect(k.status()).toBe(201);
+  expect(custom.status).toBe('pending');
+  const diff = (Date.parse(custom.expiresAt) - Date.now()) / 1000;
+  expect(diff).toBeGreaterThan(800);
+  expect(diff).toBeLessThan(1000);
+  failure(await k.attempt(k.tables.createTransaction({ ttl: 30 })));
+  expect(k.status()).toBe(400);
+  failure(await k.attempt(k.tables.createTransaction({ ttl: 4000 })));
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${TX_BASE}:179`, 'testCreateOperations', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'TransactionOperationsTestDB' }))
+    .$id;
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'TransactionOperationsTest',
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  expect(k.status()).toBe(201);
+  await k.tables.createStringColumn({ databaseId, tableId, key: 'name', size: 256, required: true });
+  expect(k.status()).toBe(202);
+  const stage = (operations: object[]) => k.attempt(k.tables.createOperations({ transactionId, operations }));
+  const r1 = (await stage([
+    { databaseId, tableId, action: 'create', rowId: 'doc1', data: { name: 'Test Document 1' } },
+    { databaseId, tableId, action: 'create', rowId: 'doc2', data: { name: 'Test Document 2' } },
+  ])) as { operations: number };
+  expect(k.status()).toBe(201);
+  expect(r1.operations).toBe(2);
+  const r2 = (await stage([
+    { databaseId, tableId, action: 'update', rowId: 'doc1', data: { name: 'Updated Document 1' } },
+  ])) as { operations: number };
+  expect(k.status()).toBe(201);
+  expect(r2.operations).toBe(3);
+  failure(
+    await stage([
+      {
+        databaseId: 'invalid_database',
+        tableId,
+        action: 'create',
+        rowId: ID.unique(),
+        data: { name: 'Test' },
+      },
+    ]),
+  );
+  expect(k.status()).toBe(404);
+  failure(
+    await stage([
+      {
+        databaseId,
+        tableId: 'invalid_collection',
+        action: 'create',
+        rowId: ID.unique(),
+        data: { name: 'Test' },
+      },
+    ]),
+  );
+  expect(k.status()).toBe(404);
+});
+
+upstream(`${TX_BASE}:336`, 'testCommit', async () => {
+  const { databaseId, tableId } = await setup('TransactionCommitTestDB', 'TransactionCommitTest');
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  const staged = await k.tables.createOperations({
+    transactionId,
+    operations: [
+      { databaseId, tableId, action: 'create', rowId: 'doc1', data: { name: 'Test Document 1' } },
+      { databaseId, tableId, action: 'create', rowId: 'doc2', data: { name: 'Test Document 2' } },
+      { databaseId, tableId, action: 'update', rowId: 'doc1', data: { name: 'Updated Document 1' } },
+    ],
+  });
+  expect(k.status()).toBe(201);
+  expect(staged.operations).toBe(3);
+  const committed = await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  expect(committed.status).toBe('committed');
+  const documents = await k.tables.listRows({ databaseId, tableId });
+  expect(k.status()).toBe(200);
+  expect(documents.total).toBe(2);
+  let doc1Found = false;
+  for (const doc of documents.rows) {
+    if (doc.$id === 'doc1') {
+      expect(doc.name).toBe('Updated Document 1');
+      doc1Found = true;
+    }
+  }
+  expect(doc1Found).toBe(true);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${TX_BASE}:482`, 'testRollback', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'TransactionRollbackTestDB' }))
+    .$id;
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'TransactionRollbackTest',
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  await k.tables.createStringColumn({ databaseId, tableId, key: 'value', size: 256, required: true });
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      { databaseId, tableId, action: 'create', rowId: 'rollback_doc', data: { value: 'Should not exist' } },
+    ],
+  });
+  expect(k.status()).toBe(201);
+  const rolled = await k.tables.updateTransaction({ transactionId, rollback: true });
+  expect(k.status()).toBe(200);
+  expect(rolled.status).toBe('failed');
+  const documents = await k.tables.listRows({ databaseId, tableId });
+  expect(k.status()).toBe(200);
+  expect(documents.total).toBe(0);
+});
+
+upstream(`${TX_BASE}:4436`, 'testCreateOperationsValidation', async () => {
+  const { databaseId, tableId } = await setup('ValidationTestDatabase', 'ValidationTest');
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  const stage = async (operations: unknown) => {
+    failure(
+      await k.attempt(k.tables.createOperations({ transactionId, operations: operations as object[] })),
+    );
+    return k.status();
+  };
+  const row = ID.unique();
+  expect(
+    await stage([{ action: 'invalidAction', databaseId, tableId, rowId: row, data: { name: 'Test' } }]),
+  ).toBe(400);
+  expect(await stage([{ databaseId, tableId, rowId: row, data: { name: 'Test' } }])).toBe(400);
+  expect(await stage([{ action: 'create', tableId, rowId: row, data: { name: 'Test' } }])).toBe(400);
+  expect(await stage([{ action: 'create', databaseId, rowId: row, data: { name: 'Test' } }])).toBe(400);
+  expect(await stage([{ action: 'create', databaseId, tableId, data: { name: 'Test' } }])).toBe(400);
+  expect(await stage([{ action: 'create', databaseId, tableId, rowId: row }])).toBe(400);
+  expect(await stage([{ action: 'bulkCreate', databaseId, tableId, data: 'not an array' }])).toBe(400);
+  expect(
+    await stage([{ action: 'bulkUpdate', databaseId, tableId, data: { data: { name: 'Updated' } } }]),
+  ).toBe(400);
+  expect(
+    await stage([
+      {
+        action: 'bulkUpdate',
+        databaseId,
+        tableId,
+        data: { queries: 'not an array', data: { name: 'Updated' } },
+      },
+    ]),
+  ).toBe(400);
+  expect(await stage([{ action: 'bulkDelete', databaseId, tableId, data: [] }])).toBe(400);
+  expect(await stage([{ action: 'increment', databaseId, tableId, rowId: row, data: { value: 1 } }])).toBe(
+    400,
+  );
+  expect(
+    await stage([
+      {
+        action: 'decrement',
+        databaseId,
+        tableId,
+        rowId: row,
+        data: { column: 'counter', value: 'not a number' },
+      },
+    ]),
+  ).toBe(400);
+  expect(await stage([])).toBe(400);
+  expect(await stage('not an array')).toBe(400);
+});
+
+upstream(`${TX_BASE}:4750`, 'testCommitRollbackValidation', async () => {
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId })));
+  expect(k.status()).toBe(400);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true, rollback: true })));
+  expect(k.status()).toBe(400);
+  failure(
+    await k.attempt(k.tables.updateTransaction({ transactionId: 'invalid_transaction_id', commit: true })),
+  );
+  expect(k.status()).toBe(404);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
+  expect(k.status()).toBe(400);
+});
