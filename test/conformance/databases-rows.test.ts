@@ -3,7 +3,7 @@
  * an API key (the CustomServer scope), through node-appwrite against appwrite-local. Each upstream
  * `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Role } from 'node-appwrite';
+import { ID, Permission, Role, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, failure, type Kit, startKit } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -18,6 +18,158 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await k?.server.stop();
+});
+
+/** The user upstream's permissions name (the CustomServer scope creates one; here any id will do). */
+const USER = 'conformance-user';
+
+let moviesData: Promise<{ databaseId: string; moviesId: string }> | undefined;
+/**
+ * Upstream's setupDatabase + setupCollection + setupAttributes + setupIndexes (DatabasesBase.php:46-330) for the
+ * movies table, without the `starringActors` relationship column (relationships are not served); its asserts
+ * are set-up, not counted here.
+ */
+function movies(): Promise<{ databaseId: string; moviesId: string }> {
+  moviesData ??= (async () => {
+    const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
+    const moviesId = (
+      await k.tables.createTable({
+        databaseId,
+        tableId: ID.unique(),
+        name: 'Movies',
+        rowSecurity: true,
+        permissions: [Permission.create(Role.user(USER))],
+      })
+    ).$id;
+    const base = { databaseId, tableId: moviesId };
+    await k.tables.createStringColumn({ ...base, key: 'title', size: 256, required: true });
+    await k.tables.createStringColumn({
+      ...base,
+      key: 'description',
+      size: 512,
+      required: false,
+      xdefault: '',
+    });
+    await k.tables.createStringColumn({ ...base, key: 'tagline', size: 512, required: false, xdefault: '' });
+    await k.tables.createIntegerColumn({ ...base, key: 'releaseYear', required: true, min: 1900, max: 2200 });
+    await k.tables.createIntegerColumn({ ...base, key: 'duration', required: false, min: 60 });
+    await k.tables.createStringColumn({ ...base, key: 'actors', size: 256, required: false, array: true });
+    await k.tables.createDatetimeColumn({ ...base, key: 'birthDay', required: false });
+    await k.tables.createIntegerColumn({
+      ...base,
+      key: 'integers',
+      required: false,
+      array: true,
+      min: 10,
+      max: 99,
+    });
+    await k.tables.createIndex({
+      ...base,
+      key: 'titleIndex',
+      type: TablesDBIndexType.Fulltext,
+      columns: ['title'],
+    });
+    await k.tables.createIndex({
+      ...base,
+      key: 'releaseYear',
+      type: TablesDBIndexType.Key,
+      columns: ['releaseYear'],
+    });
+    return { databaseId, moviesId };
+  })();
+  return moviesData;
+}
+
+const userPermissions = () => [
+  Permission.read(Role.user(USER)),
+  Permission.update(Role.user(USER)),
+  Permission.delete(Role.user(USER)),
+];
+
+upstream(`${DB_BASE}:2505`, 'testCreateDocument', async () => {
+  const { databaseId, moviesId } = await movies();
+  const base = { databaseId, tableId: moviesId };
+  const create = async (data: Body) => {
+    const r = await k.attempt(
+      k.tables.createRow({ ...base, rowId: ID.unique(), data, permissions: userPermissions() }),
+    );
+    return { status: k.status(), body: r as Body };
+  };
+  const document1 = await create({
+    title: 'Captain America',
+    releaseYear: 1944,
+    birthDay: '1975-06-12 14:12:55+02:00',
+    actors: ['Chris Evans', 'Samuel Jackson'],
+  });
+  const document2 = await create({
+    title: 'Spider-Man: Far From Home',
+    releaseYear: 2019,
+    birthDay: null,
+    actors: ['Tom Holland', 'Zendaya Maree Stoermer', 'Samuel Jackson'],
+    integers: [50, 60],
+  });
+  const document3 = await create({
+    title: 'Spider-Man: Homecoming',
+    releaseYear: 2017,
+    birthDay: '1975-06-12 14:12:55 America/New_York',
+    duration: 65,
+    actors: ['Tom Holland', 'Zendaya Maree Stoermer'],
+    integers: [50],
+  });
+  const document4 = await create({ releaseYear: 2020, birthDay: null });
+
+  const d1 = document1.body;
+  expect(document1.status).toBe(201);
+  expect(d1.$tableId).toBe(moviesId);
+  expect(d1).not.toHaveProperty('$collection');
+  expect(d1.$databaseId).toBe(databaseId);
+  expect(d1.title).toBe('Captain America');
+  expect(d1.releaseYear).toBe(1944);
+  expect(Array.isArray(d1.$permissions)).toBe(true);
+  expect(d1.$permissions).toHaveLength(3);
+  expect(d1.actors).toHaveLength(2);
+  expect((d1.actors as string[])[0]).toBe('Chris Evans');
+  expect((d1.actors as string[])[1]).toBe('Samuel Jackson');
+  expect(d1.birthDay).toBe('1975-06-12T12:12:55.000+00:00');
+  expect(d1).toHaveProperty('$sequence');
+  expect(typeof d1.$sequence).toBe('string');
+
+  const d2 = document2.body;
+  expect(document2.status).toBe(201);
+  expect(d2.$tableId).toBe(moviesId);
+  expect(d2).not.toHaveProperty('$collection');
+  expect(d2.$databaseId).toBe(databaseId);
+  expect(d2.title).toBe('Spider-Man: Far From Home');
+  expect(d2.releaseYear).toBe(2019);
+  expect(d2.duration).toBe(null);
+  expect(Array.isArray(d2.$permissions)).toBe(true);
+  expect(d2.$permissions).toHaveLength(3);
+  expect(d2.actors).toHaveLength(3);
+  expect((d2.actors as string[])[0]).toBe('Tom Holland');
+  expect((d2.actors as string[])[1]).toBe('Zendaya Maree Stoermer');
+  expect((d2.actors as string[])[2]).toBe('Samuel Jackson');
+  expect(d2.birthDay).toBe(null);
+  expect((d2.integers as number[])[0]).toBe(50);
+  expect((d2.integers as number[])[1]).toBe(60);
+  expect(d2).toHaveProperty('$sequence');
+
+  const d3 = document3.body;
+  expect(document3.status).toBe(201);
+  expect(d3.$tableId).toBe(moviesId);
+  expect(d3).not.toHaveProperty('$collection');
+  expect(d3.$databaseId).toBe(databaseId);
+  expect(d3.title).toBe('Spider-Man: Homecoming');
+  expect(d3.releaseYear).toBe(2017);
+  expect(d3.duration).toBe(65);
+  expect(Array.isArray(d3.$permissions)).toBe(true);
+  expect(d3.$permissions).toHaveLength(3);
+  expect(d3.actors).toHaveLength(2);
+  expect((d3.actors as string[])[0]).toBe('Tom Holland');
+  expect((d3.actors as string[])[1]).toBe('Zendaya Maree Stoermer');
+  expect(d3.birthDay).toBe('1975-06-12T18:12:55.000+00:00');
+  expect(d3).toHaveProperty('$sequence');
+
+  expect(document4.status).toBe(400);
 });
 
 /** A database with a CounterCollection holding a required integer `count` (upstream set-up of both tests). */
