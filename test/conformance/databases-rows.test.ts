@@ -269,3 +269,76 @@ upstream(`${DB_BASE}:7559`, 'testDecrementAttribute', async () => {
   failure(await k.attempt(k.tables.incrementRowColumn({ ...base, rowId, column: 'count', value: 0 })));
   expect(k.status()).toBe(400);
 });
+
+/** `DateTime::formatTz` of a UTC wall-clock time: Appwrite's rendering. */
+const formatTz = (wall: string) =>
+  new Date(`${wall.replace(' ', 'T')}Z`).toISOString().replace('Z', '+00:00');
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+upstream(`${DB_BASE}:6097`, 'testPersistentCreatedAt (server side: an API key sets the dates)', async () => {
+  const { databaseId, moviesId } = await movies();
+  const base = { databaseId, tableId: moviesId };
+  let document = await k.tables.createRow({
+    ...base,
+    rowId: ID.unique(),
+    data: { title: 'Creation Date Test', releaseYear: 2000 },
+  });
+  expect(document.title).toBe('Creation Date Test');
+  const rowId = document.$id;
+  const { $createdAt: createdAt, $updatedAt: updatedAt } = document;
+  await pause(20);
+  document = await k.tables.updateRow({ ...base, rowId, data: { title: 'Updated Date Test' } });
+  expect(document.title).toBe('Updated Date Test');
+  expect(document.$createdAt).toBe(createdAt);
+  expect(document.$updatedAt).not.toBe(updatedAt);
+  await pause(20);
+  document = await k.tables.updateRow({
+    ...base,
+    rowId,
+    data: {
+      title: 'Again Updated Date Test',
+      $createdAt: '2022-08-01 13:09:23.040',
+      $updatedAt: '2022-08-01 13:09:23.050',
+    },
+  });
+  expect(document.title).toBe('Again Updated Date Test');
+  expect(document.$createdAt).toBe(formatTz('2022-08-01 13:09:23.040'));
+  expect(document.$updatedAt).toBe(formatTz('2022-08-01 13:09:23.050'));
+});
+
+upstream(`${DB_BASE}:11616`, 'testInvalidDate', async () => {
+  const { databaseId, moviesId } = await movies();
+  const base = { databaseId, tableId: moviesId };
+  const invalidDatetime = '1dfs:12:55+sdf:00';
+  const validUpdatedAt = '2024-01-01T00:00:00Z';
+  const payload = { title: 'Captain America', releaseYear: 1944, actors: ['Chris Evans', 'Samuel Jackson'] };
+  failure(
+    await k.attempt(
+      k.tables.createRow({
+        ...base,
+        rowId: ID.unique(),
+        data: { ...payload, $updatedAt: invalidDatetime },
+        permissions: userPermissions(),
+      }),
+    ),
+  );
+  expect(k.status()).toBe(400);
+  const document = await k.tables.createRow({
+    ...base,
+    rowId: ID.unique(),
+    data: payload,
+    permissions: userPermissions(),
+  });
+  expect(k.status()).toBe(201);
+  expect(document.$id).toBeTruthy();
+  failure(
+    await k.attempt(
+      k.tables.updateRow({ ...base, rowId: document.$id, data: { $updatedAt: invalidDatetime } }),
+    ),
+  );
+  expect(k.status()).toBe(400);
+  await k.tables.updateRow({ ...base, rowId: document.$id, data: { $updatedAt: validUpdatedAt } });
+  expect(k.status()).toBe(200);
+  await k.tables.getRow({ ...base, rowId: document.$id });
+  expect(k.status()).toBe(200);
+});

@@ -29,7 +29,11 @@ const META = new Set([
   '$tableId',
   '$databaseId',
 ]);
-function dataParam(body: Record<string, unknown>, required: boolean): Record<string, unknown> | undefined {
+function dataParam(
+  body: Record<string, unknown>,
+  required: boolean,
+  req?: ApiRequest,
+): Record<string, unknown> | undefined {
   let data = body.data;
   if (data === undefined || data === null) {
     if (required) throw invalidArgument('Param "data" is not optional.');
@@ -44,6 +48,11 @@ function dataParam(body: Record<string, unknown>, required: boolean): Record<str
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw invalidArgument('Invalid `data` param: Value must be a valid JSON object');
+  if (req?.auth?.kind === 'user') {
+    // Only API keys may set the row's dates (Appwrite's removeReadonlyAttributes for other callers).
+    const { $createdAt: _c, $updatedAt: _u, ...rest } = data as Record<string, unknown>;
+    return rest;
+  }
   return data as Record<string, unknown>;
 }
 
@@ -195,7 +204,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       return list(req, t, created, 201);
     }
     const rowId = resolveId(req.body.rowId, 'rowId');
-    const data = dataParam(req.body, true) as Record<string, unknown>;
+    const data = dataParam(req.body, true, req) as Record<string, unknown>;
     if (Object.keys(data).length === 0) throw new AppwriteError('row_missing_data');
     access.create(t);
     const permissions =
@@ -233,7 +242,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
 
   route('PATCH', `${BASE}/:rowId`, WRITE, (req, access, t) => {
     const rowId = req.params.rowId as string;
-    const data = dataParam(req.body, false) ?? {};
+    const data = dataParam(req.body, false, req) ?? {};
     let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
     if (Object.keys(data).length === 0 && permissions === undefined)
       throw new AppwriteError('row_missing_payload');
@@ -250,7 +259,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
 
   route('PUT', `${BASE}/:rowId`, WRITE, (req, access, t) => {
     const rowId = resolveId(req.params.rowId, 'rowId');
-    const data = dataParam(req.body, false) ?? {};
+    const data = dataParam(req.body, false, req) ?? {};
     let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
     const txId = transactionOf(access, req.body);
     if (req.auth?.kind === 'user') {
@@ -352,7 +361,7 @@ function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
     );
   });
   bulkRoute('PATCH', (req, t) => {
-    const data = dataParam(req.body, false) ?? {};
+    const data = dataParam(req.body, false, req) ?? {};
     const q = parseQueries(req.body.queries, rowAttributes(t));
     const txId = transactionParam(req.body);
     if (txId) {

@@ -6,7 +6,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { AppwriteError } from '../errors.ts';
 import type { ServerClock } from '../server-context.ts';
-import { formatDate } from '../wire.ts';
+import { formatDate, parseDate } from '../wire.ts';
 import { type Collation, DEFAULT_COLLATION, FOLD_SQL } from './collation.ts';
 import { validateValue } from './columns.ts';
 import { type Dialect, ERRORS, type TableSchema, uniqueValue } from './schema-store.ts';
@@ -126,7 +126,15 @@ export class RowStore {
         throw new AppwriteError(ERRORS[dialect].rowExists, undefined, rowId);
       const seq = this.stmt.seq.get(t.databaseId, t.id) as number;
       const now = this.tick();
-      const row: StoredRow = { id: rowId, seq, data: values, permissions, createdAt: now, updatedAt: now };
+      const dates = metaDates(data);
+      const row: StoredRow = {
+        id: rowId,
+        seq,
+        data: values,
+        permissions,
+        createdAt: dates.createdAt ?? now,
+        updatedAt: dates.updatedAt ?? now,
+      };
       this.stmt.insert.run(
         t.databaseId,
         t.id,
@@ -134,8 +142,8 @@ export class RowStore {
         seq,
         JSON.stringify(values),
         JSON.stringify(permissions),
-        now,
-        now,
+        row.createdAt,
+        row.updatedAt,
       );
       this.writeUnique(dialect, t, row, false);
       return row;
@@ -151,10 +159,11 @@ export class RowStore {
     permissions: string[] | undefined,
   ): StoredRow {
     const patch = validateRow(t, data, 'update');
+    const dates = metaDates(data);
     return this.db.transaction(() => {
       const current = this.get(t, rowId);
       if (!current) throw new AppwriteError(ERRORS[dialect].rowNotFound, undefined, rowId);
-      return this.write(dialect, t, current, patch, permissions);
+      return this.write(dialect, t, current, patch, permissions, true, dates);
     })();
   }
 
@@ -170,7 +179,15 @@ export class RowStore {
       const current = this.get(t, rowId);
       if (!current) return { row: this.create(dialect, t, rowId, data, permissions ?? []), created: true };
       return {
-        row: this.write(dialect, t, current, validateRow(t, data, 'update'), permissions),
+        row: this.write(
+          dialect,
+          t,
+          current,
+          validateRow(t, data, 'update'),
+          permissions,
+          true,
+          metaDates(data),
+        ),
         created: false,
       };
     })();
@@ -276,8 +293,9 @@ export class RowStore {
     patch: Record<string, unknown>,
     permissions: string[] | undefined,
     applyDefaults = true,
+    dates: { createdAt?: number; updatedAt?: number } = {},
   ): StoredRow {
-    const now = Math.max(this.tick(), current.updatedAt);
+    const now = dates.updatedAt ?? Math.max(this.tick(), current.updatedAt);
     const data = { ...current.data, ...patch };
     if (applyDefaults) {
       for (const [key, { def }] of t.columns) {
@@ -293,6 +311,7 @@ export class RowStore {
       ...current,
       data,
       permissions: permissions ?? current.permissions,
+      createdAt: dates.createdAt ?? current.createdAt,
       updatedAt: now,
     };
     this.stmt.update.run(
@@ -322,6 +341,31 @@ export class RowStore {
       }
     }
   }
+}
+
+/**
+ * `$createdAt` / `$updatedAt` given in row data: API-key callers may set them (Appwrite's `preserveDates`; the
+ * routes drop them for users, as `removeReadonlyAttributes` does); an invalid date is 400
+ * `row_invalid_structure` (DatabasesBase.php:11650-11680). Null or absent = the server's time.
+ */
+export function metaDates(data: Record<string, unknown>): { createdAt?: number; updatedAt?: number } {
+  const out: { createdAt?: number; updatedAt?: number } = {};
+  for (const [key, field] of [
+    ['$createdAt', 'createdAt'],
+    ['$updatedAt', 'updatedAt'],
+  ] as const) {
+    const v = data[key];
+    if (v === undefined || v === null || v === '') continue;
+    const ms = typeof v === 'string' ? parseDate(v) : undefined;
+    if (ms === undefined) {
+      throw new AppwriteError(
+        'row_invalid_structure',
+        `Invalid document structure: Attribute "${key}" has invalid format. Value must be valid date between 0000-01-01 00:00:00 and 9999-12-31 23:59:59.`,
+      );
+    }
+    out[field] = ms;
+  }
+  return out;
 }
 
 /**
