@@ -95,7 +95,8 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
     case 'url':
     case 'ip':
       col.format = kind;
-      col.size = kind === 'ip' ? 39 : 2000;
+      // Attributes/{Email,URL,IP}/Create.php: 254, 2000, 39 characters.
+      col.size = kind === 'ip' ? 39 : kind === 'email' ? 254 : 2000;
       break;
     case 'enum': {
       const elements = body.elements;
