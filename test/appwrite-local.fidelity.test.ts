@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { foldGeneralCi } from 'appwrite-local';
-import { Query } from 'node-appwrite';
+import { Query, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAppwriteError, type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
 
@@ -353,5 +353,59 @@ describe('NULL counters (columns added to populated tables)', () => {
       'committed',
     );
     expect((await get('old4')).used).toBeNull();
+  });
+});
+
+describe('column and index limits as Appwrite', () => {
+  let h: LocalHarness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.tables.create({ databaseId: DB, name: DB });
+    await h.tables.createTable({ databaseId: DB, tableId: 'lim', name: 'lim' });
+  });
+  afterAll(async () => {
+    await h?.server.stop();
+  });
+  const base = { databaseId: DB, tableId: 'lim' };
+
+  it('caps varchar at 16381 characters and checks defaults against the size', async () => {
+    await h.tables.createVarcharColumn({ ...base, key: 'v_ok', size: 16_381, required: false });
+    const tooBig = await expectAppwriteError(
+      h.tables.createVarcharColumn({ ...base, key: 'v_big', size: 16_382, required: false }),
+      400,
+      'general_argument_invalid',
+    );
+    expect(tooBig.message).toBe('Invalid `size` param: Value must be a valid range between 1 and 16,381');
+    await expectAppwriteError(
+      h.tables.createStringColumn({ ...base, key: 's_def', size: 3, required: false, xdefault: 'four' }),
+      400,
+      'general_argument_invalid',
+    );
+  });
+
+  it('refuses indexes on arrays, duplicate columns and over 768 characters in total', async () => {
+    await h.tables.createStringColumn({ ...base, key: 'a', size: 400, required: false });
+    await h.tables.createStringColumn({ ...base, key: 'b', size: 400, required: false });
+    await h.tables.createStringColumn({ ...base, key: 'tags', size: 10, required: false, array: true });
+    await h.tables.createEmailColumn({ ...base, key: 'mail', required: false });
+    const index = (key: string, columns: string[], lengths?: number[]) =>
+      h.tables.createIndex({
+        ...base,
+        key,
+        type: TablesDBIndexType.Key,
+        columns,
+        ...(lengths ? { lengths } : {}),
+      });
+    const long = await expectAppwriteError(index('ab', ['a', 'b']), 400, 'column_index_invalid');
+    expect(long.message).toBe('Index length is longer than the maximum: 768');
+    await index('ab_short', ['a', 'b'], [300, 300]);
+    await index('mail', ['mail']);
+    const arr = await expectAppwriteError(index('t', ['tags']), 400, 'column_index_invalid');
+    expect(arr.message).toBe('Creating indexes on array attributes is not currently supported.');
+    const dup = await expectAppwriteError(index('aa', ['a', 'a']), 400, 'column_index_invalid');
+    expect(dup.message).toBe('Duplicate attributes provided');
+    const over = await expectAppwriteError(index('a_over', ['a'], [401]), 400, 'column_index_invalid');
+    expect(over.message).toBe('Index length 401 is larger than the size for a: 400"');
+    await expectAppwriteError(index('ab_short', ['b']), 409, 'column_index_already_exists');
   });
 });

@@ -75,9 +75,11 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
     case 'string':
     case 'varchar': {
       const size = body.size;
-      if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1_073_741_824) {
+      // Varchar/Create.php: Range(1, 16381) ("Maximum size is 16381"); String/Create.php: up to 1,073,741,824.
+      const max = kind === 'varchar' ? 16_381 : 1_073_741_824;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > max) {
         throw invalidArgument(
-          'Invalid `size` param: Value must be a valid range between 1 and 1,073,741,824',
+          `Invalid \`size\` param: Value must be a valid range between 1 and ${max.toLocaleString('en-US')}`,
         );
       }
       col.type = kind;
