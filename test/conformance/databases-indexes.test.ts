@@ -171,3 +171,45 @@ upstream(`${DB_BASE}:2040`, 'testCreateIndexes', async () => {
   expect(indexKeys).toContain(releaseWithDate2.key);
   for (const i of indexes) expect(i.status).toBe('available');
 });
+
+upstream(`${DB_BASE}:5969`, 'testUniqueIndexDuplicate', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
+  const user = 'conformance-user';
+  const perms = [
+    Permission.read(Role.user(user)),
+    Permission.update(Role.user(user)),
+    Permission.delete(Role.user(user)),
+  ];
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'uniqueIndexTest',
+      permissions: [...perms, Permission.create(Role.user(user))],
+      rowSecurity: true,
+    })
+  ).$id;
+  expect(k.status()).toBe(201);
+  const base = { databaseId, tableId };
+  await k.tables.createStringColumn({ ...base, key: 'title', size: 256, required: true });
+  const create = (title: string) =>
+    k.attempt(k.tables.createRow({ ...base, rowId: ID.unique(), data: { title }, permissions: perms }));
+  await create('Unique Title A');
+  await create('Unique Title B');
+  await k.tables.createIndex({
+    ...base,
+    key: 'unique_title',
+    type: TablesDBIndexType.Unique,
+    columns: ['title'],
+    orders: [OrderBy.Desc],
+  });
+  expect(k.status()).toBe(202);
+  failure(await create('Unique Title A'));
+  expect(k.status()).toBe(409);
+  const document = (await create('Unique Title C')) as { $id: string };
+  expect(k.status()).toBe(201);
+  failure(
+    await k.attempt(k.tables.updateRow({ ...base, rowId: document.$id, data: { title: 'Unique Title A' } })),
+  );
+  expect(k.status()).toBe(409);
+});

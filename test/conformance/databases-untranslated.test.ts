@@ -85,7 +85,6 @@ skipUpstream(
   'testEnforceCollectionPermissions',
   'needs user sessions of the client scopes; not translated yet',
 );
-skipUpstream(`${DB_BASE}:5969`, 'testUniqueIndexDuplicate', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${DB_BASE}:6158`,
   'testUpdatePermissionsWithEmptyPayload',
