@@ -3,7 +3,7 @@
  * an API key (the CustomServer scope), through node-appwrite against appwrite-local. Each upstream
  * `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Role, TablesDBIndexType } from 'node-appwrite';
+import { ID, Permission, Query, Role, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, failure, type Kit, startKit } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -23,14 +23,16 @@ afterAll(async () => {
 /** The user upstream's permissions name (the CustomServer scope creates one; here any id will do). */
 const USER = 'conformance-user';
 
-let moviesData: Promise<{ databaseId: string; moviesId: string }> | undefined;
+const moviesData = new Map<string, Promise<{ databaseId: string; moviesId: string }>>();
 /**
  * Upstream's setupDatabase + setupCollection + setupAttributes + setupIndexes (DatabasesBase.php:46-330) for the
  * movies table, without the `starringActors` relationship column (relationships are not served); its asserts
  * are set-up, not counted here.
  */
-function movies(): Promise<{ databaseId: string; moviesId: string }> {
-  moviesData ??= (async () => {
+function movies(instance = 'create'): Promise<{ databaseId: string; moviesId: string }> {
+  let data = moviesData.get(instance);
+  if (data) return data;
+  data = (async () => {
     const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
     const moviesId = (
       await k.tables.createTable({
@@ -77,7 +79,8 @@ function movies(): Promise<{ databaseId: string; moviesId: string }> {
     });
     return { databaseId, moviesId };
   })();
-  return moviesData;
+  moviesData.set(instance, data);
+  return data;
 }
 
 const userPermissions = () => [
@@ -341,4 +344,164 @@ upstream(`${DB_BASE}:11616`, 'testInvalidDate', async () => {
   expect(k.status()).toBe(200);
   await k.tables.getRow({ ...base, rowId: document.$id });
   expect(k.status()).toBe(200);
+});
+
+let documentsData: Promise<{ databaseId: string; moviesId: string; documentIds: string[] }> | undefined;
+/** Upstream's setupDocuments (DatabasesBase.php:381): the three movies, on a movies table of their own. */
+function setupDocuments() {
+  documentsData ??= (async () => {
+    const { databaseId, moviesId } = await movies('documents');
+    const base = { databaseId, tableId: moviesId };
+    const documentIds: string[] = [];
+    for (const data of [
+      {
+        title: 'Captain America',
+        releaseYear: 1944,
+        birthDay: '1975-06-12 14:12:55+02:00',
+        actors: ['Chris Evans', 'Samuel Jackson'],
+      },
+      {
+        title: 'Spider-Man: Far From Home',
+        releaseYear: 2019,
+        birthDay: null,
+        actors: ['Tom Holland', 'Zendaya Maree Stoermer', 'Samuel Jackson'],
+        integers: [50, 60],
+      },
+      {
+        title: 'Spider-Man: Homecoming',
+        releaseYear: 2017,
+        birthDay: '1975-06-12 14:12:55 America/New_York',
+        duration: 65,
+        actors: ['Tom Holland', 'Zendaya Maree Stoermer'],
+        integers: [50],
+      },
+    ]) {
+      documentIds.push(
+        (await k.tables.createRow({ ...base, rowId: ID.unique(), data, permissions: userPermissions() })).$id,
+      );
+    }
+    return { databaseId, moviesId, documentIds };
+  })();
+  return documentsData;
+}
+
+/** Upstream's getDocumentsList (DatabasesBase.php:742): the rows ordered by releaseYear, descending. */
+async function getDocumentsList() {
+  const { databaseId, moviesId } = await setupDocuments();
+  const list = await k.tables.listRows({
+    databaseId,
+    tableId: moviesId,
+    queries: [Query.orderDesc('releaseYear')],
+  });
+  return { rows: list.rows as unknown as Body[], databaseId, moviesId };
+}
+
+upstream(`${DB_BASE}:3226`, 'testListDocuments', async () => {
+  const { databaseId, moviesId, documentIds } = await setupDocuments();
+  const base = { databaseId, tableId: moviesId };
+  let documents = await k.tables.listRows({
+    ...base,
+    queries: [Query.equal('$id', documentIds), Query.orderAsc('releaseYear')],
+  });
+  const rows = documents.rows as unknown as Body[];
+  expect(k.status()).toBe(200);
+  expect(rows[0]?.releaseYear).toBe(1944);
+  expect(rows[1]?.releaseYear).toBe(2017);
+  expect(rows[2]?.releaseYear).toBe(2019);
+  expect(rows[0]).toHaveProperty('$sequence');
+  expect(rows[1]).toHaveProperty('$sequence');
+  expect(rows[2]).toHaveProperty('$sequence');
+  expect(rows).toHaveLength(3);
+  for (const document of rows) {
+    expect(document.$tableId).toBe(moviesId);
+    expect(document).not.toHaveProperty('$collection');
+    expect(document.$databaseId).toBe(databaseId);
+  }
+  documents = await k.tables.listRows({
+    ...base,
+    queries: [Query.equal('$id', documentIds), Query.orderDesc('releaseYear')],
+  });
+  expect(k.status()).toBe(200);
+  expect(documents.rows[2]?.releaseYear).toBe(1944);
+  expect(documents.rows[1]?.releaseYear).toBe(2017);
+  expect(documents.rows[0]?.releaseYear).toBe(2019);
+  expect(documents.rows).toHaveLength(3);
+  await k.tables.updateStringColumn({ ...base, key: 'description', required: false, xdefault: null });
+  const document1 = await k.tables.createRow({
+    ...base,
+    rowId: ID.unique(),
+    data: { title: 'Dummy', releaseYear: 1944, birthDay: '1975-06-12 14:12:55+02:00', actors: ['Dummy'] },
+  });
+  expect(k.status()).toBe(201);
+  failure(
+    await k.attempt(
+      k.tables.listRows({ ...base, queries: [Query.orderAsc('dummy'), Query.cursorAfter(document1.$id)] }),
+    ),
+  );
+  expect(k.status()).toBe(400);
+  await k.tables.deleteRow({ ...base, rowId: document1.$id });
+});
+
+upstream(`${DB_BASE}:3672`, 'testGetDocument', async () => {
+  const { rows, databaseId } = await getDocumentsList();
+  for (const document of rows) {
+    const response = (await k.tables.getRow({
+      databaseId,
+      tableId: document.$tableId as string,
+      rowId: document.$id as string,
+    })) as unknown as Body;
+    expect(k.status()).toBe(200);
+    expect(response.$id).toBe(document.$id);
+    expect(document.$tableId).toBe(response.$tableId);
+    expect(response).not.toHaveProperty('$collection');
+    expect(document.$databaseId).toBe(response.$databaseId);
+    expect(response.title).toBe(document.title);
+    expect(response.releaseYear).toBe(document.releaseYear);
+    expect(response.$permissions).toEqual(document.$permissions);
+    expect(response.birthDay).toBe(document.birthDay);
+    expect(response).toHaveProperty('$sequence');
+    expect(response).not.toHaveProperty('$tenant');
+  }
+});
+
+upstream(`${DB_BASE}:3696`, 'testGetDocumentWithQueries', async () => {
+  const { rows, databaseId, moviesId } = await getDocumentsList();
+  const document = rows[0] as Body;
+  let response = (await k.tables.getRow({
+    databaseId,
+    tableId: moviesId,
+    rowId: document.$id as string,
+    queries: [],
+  })) as unknown as Body;
+  expect(k.status()).toBe(200);
+  expect(response.title).toBe(document.title);
+  expect(response.releaseYear).toBe(document.releaseYear);
+  expect(response).toHaveProperty('birthDay');
+  expect(response).toHaveProperty('$sequence');
+  response = (await k.tables.getRow({
+    databaseId,
+    tableId: moviesId,
+    rowId: document.$id as string,
+    queries: [Query.select(['title', 'releaseYear', '$id', '$sequence'])],
+  })) as unknown as Body;
+  expect(k.status()).toBe(200);
+});
+
+upstream(`${DB_BASE}:3729`, 'testQueryBySequenceType', async () => {
+  const { databaseId, moviesId, documentIds } = await setupDocuments();
+  const base = { databaseId, tableId: moviesId };
+  const documents = await k.tables.listRows({ ...base, queries: [Query.equal('$id', documentIds)] });
+  expect(k.status()).toBe(200);
+  expect(documents.rows.length).toBeGreaterThan(0);
+  const sequence = documents.rows[0]?.$sequence as unknown as string;
+  expect(typeof sequence).toBe('string');
+  let response = await k.tables.listRows({ ...base, queries: [Query.equal('$sequence', [sequence])] });
+  expect(k.status()).toBe(200);
+  expect(response.rows).toHaveLength(1);
+  expect(typeof response.rows[0]?.$sequence).toBe('string');
+  expect(response.rows[0]?.$sequence).toBe(sequence);
+  response = await k.tables.listRows({ ...base, queries: [Query.equal('$sequence', [Number(sequence)])] });
+  expect(k.status()).toBe(200);
+  expect(response.rows).toHaveLength(1);
+  expect(typeof response.rows[0]?.$sequence).toBe('string');
 });

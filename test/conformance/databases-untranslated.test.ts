@@ -21,7 +21,6 @@ skipUpstream(
 );
 skipUpstream(`${DB_BASE}:2476`, 'testListIndexes', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:2656`, 'testUpsertDocument', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:3226`, 'testListDocuments', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:3318`, 'testListDocumentsWithCache', 'the list cache (listRows ttl) is not served');
 skipUpstream(
   `${DB_BASE}:3451`,
@@ -38,13 +37,10 @@ skipUpstream(
   'testListDocumentsCachePurgedByUpdate',
   'the list cache (listRows ttl) is not served',
 );
-skipUpstream(`${DB_BASE}:3672`, 'testGetDocument', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${DB_BASE}:3696`,
-  'testGetDocumentWithQueries',
   'not translated yet (served by appwrite-local)',
 );
-skipUpstream(`${DB_BASE}:3729`, 'testQueryBySequenceType', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${DB_BASE}:3785`,
   'testListDocumentsAfterPagination',
