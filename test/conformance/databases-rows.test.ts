@@ -505,3 +505,116 @@ upstream(`${DB_BASE}:3729`, 'testQueryBySequenceType', async () => {
   expect(response.rows).toHaveLength(1);
   expect(typeof response.rows[0]?.$sequence).toBe('string');
 });
+
+upstream(`${DB_BASE}:3785`, 'testListDocumentsAfterPagination', async () => {
+  const { databaseId, moviesId, documentIds } = await setupDocuments();
+  const list = async (queries: string[]) =>
+    (await k.tables.listRows({ databaseId, tableId: moviesId, queries })).rows as unknown as Body[];
+  const ids = Query.equal('$id', documentIds);
+  let base = await list([ids]);
+  expect(k.status()).toBe(200);
+  expect(base[0]?.title).toBe('Captain America');
+  expect(base[1]?.title).toBe('Spider-Man: Far From Home');
+  expect(base[2]?.title).toBe('Spider-Man: Homecoming');
+  expect(base).toHaveLength(3);
+  let documents = await list([ids, Query.cursorAfter(base[0]?.$id as string)]);
+  expect(k.status()).toBe(200);
+  expect(documents[0]?.$id).toBe(base[1]?.$id);
+  expect(documents[1]?.$id).toBe(base[2]?.$id);
+  expect(documents).toHaveLength(2);
+  documents = await list([ids, Query.cursorAfter(base[2]?.$id as string)]);
+  expect(k.status()).toBe(200);
+  expect(documents).toEqual([]);
+
+  base = await list([ids, Query.orderAsc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(base[0]?.releaseYear).toBe(1944);
+  expect(base[1]?.releaseYear).toBe(2017);
+  expect(base[2]?.releaseYear).toBe(2019);
+  expect(base).toHaveLength(3);
+  documents = await list([ids, Query.cursorAfter(base[1]?.$id as string), Query.orderAsc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(documents[0]?.$id).toBe(base[2]?.$id);
+  expect(documents).toHaveLength(1);
+
+  base = await list([ids, Query.orderDesc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(base[2]?.releaseYear).toBe(1944);
+  expect(base[1]?.releaseYear).toBe(2017);
+  expect(base[0]?.releaseYear).toBe(2019);
+  expect(base).toHaveLength(3);
+  documents = await list([ids, Query.cursorAfter(base[1]?.$id as string), Query.orderDesc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(documents[0]?.$id).toBe(base[2]?.$id);
+  expect(documents).toHaveLength(1);
+
+  failure(await k.attempt(list([Query.cursorAfter('unknown')])));
+  expect(k.status()).toBe(400);
+  failure(await k.attempt(list(['{"method":"cursorAfter","values":[null]}'])));
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${DB_BASE}:3934`, 'testListDocumentsBeforePagination', async () => {
+  const { databaseId, moviesId, documentIds } = await setupDocuments();
+  const list = async (queries: string[]) =>
+    (await k.tables.listRows({ databaseId, tableId: moviesId, queries })).rows as unknown as Body[];
+  const ids = Query.equal('$id', documentIds);
+  let base = await list([ids]);
+  expect(k.status()).toBe(200);
+  expect(base[0]?.title).toBe('Captain America');
+  expect(base[1]?.title).toBe('Spider-Man: Far From Home');
+  expect(base[2]?.title).toBe('Spider-Man: Homecoming');
+  expect(base).toHaveLength(3);
+  let documents = await list([ids, Query.cursorBefore(base[2]?.$id as string)]);
+  expect(k.status()).toBe(200);
+  expect(documents[0]?.$id).toBe(base[0]?.$id);
+  expect(documents[1]?.$id).toBe(base[1]?.$id);
+  expect(documents).toHaveLength(2);
+  documents = await list([ids, Query.cursorBefore(base[0]?.$id as string)]);
+  expect(k.status()).toBe(200);
+  expect(documents).toEqual([]);
+
+  base = await list([ids, Query.orderAsc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(base[0]?.releaseYear).toBe(1944);
+  expect(base[1]?.releaseYear).toBe(2017);
+  expect(base[2]?.releaseYear).toBe(2019);
+  expect(base).toHaveLength(3);
+  documents = await list([ids, Query.cursorBefore(base[1]?.$id as string), Query.orderAsc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(documents[0]?.$id).toBe(base[0]?.$id);
+  expect(documents).toHaveLength(1);
+
+  base = await list([ids, Query.orderDesc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(base[2]?.releaseYear).toBe(1944);
+  expect(base[1]?.releaseYear).toBe(2017);
+  expect(base[0]?.releaseYear).toBe(2019);
+  expect(base).toHaveLength(3);
+  documents = await list([ids, Query.cursorBefore(base[1]?.$id as string), Query.orderDesc('releaseYear')]);
+  expect(k.status()).toBe(200);
+  expect(documents[0]?.$id).toBe(base[0]?.$id);
+  expect(documents).toHaveLength(1);
+});
+
+upstream(`${DB_BASE}:4054`, 'testListDocumentsLimitAndOffset', async () => {
+  const { databaseId, moviesId, documentIds } = await setupDocuments();
+  const ids = Query.equal('$id', documentIds);
+  let documents = await k.tables.listRows({
+    databaseId,
+    tableId: moviesId,
+    queries: [ids, Query.orderAsc('releaseYear'), Query.limit(1)],
+  });
+  expect(k.status()).toBe(200);
+  expect(documents.rows[0]?.releaseYear).toBe(1944);
+  expect(documents.rows).toHaveLength(1);
+  documents = await k.tables.listRows({
+    databaseId,
+    tableId: moviesId,
+    queries: [ids, Query.orderAsc('releaseYear'), Query.limit(2), Query.offset(1)],
+  });
+  expect(k.status()).toBe(200);
+  expect(documents.rows[0]?.releaseYear).toBe(2017);
+  expect(documents.rows[1]?.releaseYear).toBe(2019);
+  expect(documents.rows).toHaveLength(2);
+});

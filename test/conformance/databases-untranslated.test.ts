@@ -37,23 +37,17 @@ skipUpstream(
   'testListDocumentsCachePurgedByUpdate',
   'the list cache (listRows ttl) is not served',
 );
-skipUpstream(
-  `${DB_BASE}:3696`,
-  'not translated yet (served by appwrite-local)',
-);
+skipUpstream(`${DB_BASE}:3696`, 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${DB_BASE}:3785`,
-  'testListDocumentsAfterPagination',
   'not translated yet (served by appwrite-local)',
 );
 skipUpstream(
   `${DB_BASE}:3934`,
-  'testListDocumentsBeforePagination',
   'not translated yet (served by appwrite-local)',
 );
 skipUpstream(
   `${DB_BASE}:4054`,
-  'testListDocumentsLimitAndOffset',
   'not translated yet (served by appwrite-local)',
 );
 skipUpstream(`${DB_BASE}:4092`, 'testDocumentsListQueries', 'not translated yet (served by appwrite-local)');
