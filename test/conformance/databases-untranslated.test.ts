@@ -38,19 +38,9 @@ skipUpstream(
   'the list cache (listRows ttl) is not served',
 );
 skipUpstream(`${DB_BASE}:3696`, 'not translated yet (served by appwrite-local)');
-skipUpstream(
-  `${DB_BASE}:3785`,
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(
-  `${DB_BASE}:3934`,
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(
-  `${DB_BASE}:4054`,
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(`${DB_BASE}:4092`, 'testDocumentsListQueries', 'not translated yet (served by appwrite-local)');
+skipUpstream(`${DB_BASE}:3785`, 'not translated yet (served by appwrite-local)');
+skipUpstream(`${DB_BASE}:3934`, 'not translated yet (served by appwrite-local)');
+skipUpstream(`${DB_BASE}:4054`, 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:4342`, 'testUpdateDocument', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:4461`, 'testOperators', 'Operator values in row data are not served');
 skipUpstream(`${DB_BASE}:4715`, 'testBulkOperators', 'Operator values in row data are not served');

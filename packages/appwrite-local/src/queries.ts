@@ -168,7 +168,9 @@ function decode(item: unknown): RawQuery {
   if (attribute !== undefined && typeof attribute !== 'string') throw queryError('Syntax error');
   if (values !== undefined && !Array.isArray(values)) throw queryError('Syntax error');
   if (Array.isArray(values) && values.length > QUERY_LIMITS.maxValues) {
-    throw queryError(`Query on attribute has greater than ${QUERY_LIMITS.maxValues} values`);
+    // utopia's Query validator names the attribute (DatabasesBase.php:4309 asserts it).
+    const name = typeof attribute === 'string' ? `: ${attribute}` : '';
+    throw queryError(`Query on attribute has greater than ${QUERY_LIMITS.maxValues} values${name}`);
   }
   return { method, attribute: attribute as string | undefined, values: values as unknown[] | undefined };
 }
