@@ -132,7 +132,16 @@ describe('appwrite-local bin', () => {
       [[], 'refused'],
       [['--collation', 'binary'], 'created'],
     ] as const) {
-      const server = await startBin(['--port', '0', '--memory', '--config', config, '--key', 'bin-key', ...args]);
+      const server = await startBin([
+        '--port',
+        '0',
+        '--memory',
+        '--config',
+        config,
+        '--key',
+        'bin-key',
+        ...args,
+      ]);
       try {
         const t = tables(server.endpoint);
         await t.createRow({ databaseId: 'app', tableId: 'notes', rowId: 'Note-1', data: { text: 'a' } });

@@ -409,3 +409,32 @@ describe('column and index limits as Appwrite', () => {
     await expectAppwriteError(index('ab_short', ['b']), 409, 'column_index_already_exists');
   });
 });
+
+describe('X-Appwrite-Timestamp', () => {
+  it('refuses an update or delete of a row changed after the timestamp with 409 row_update_conflict', async () => {
+    const h = await startHarness();
+    try {
+      await h.tables.create({ databaseId: DB, name: DB });
+      await makeTable(h, 'ts');
+      const before = new Date(Date.now() - 60_000).toISOString();
+      await h.tables.createRow({ databaseId: DB, tableId: 'ts', rowId: 'r1', data: { n: 1 } });
+      const path = `/tablesdb/${DB}/tables/ts/rows/r1`;
+      const stale = { 'x-appwrite-timestamp': before };
+      const patch = await h.raw('PATCH', path, { headers: stale, body: JSON.stringify({ data: { n: 2 } }) });
+      expect([patch.status, (patch.json as { type: string }).type]).toEqual([409, 'row_update_conflict']);
+      expect((await h.raw('DELETE', path, { headers: stale })).status).toBe(409);
+      const fresh = { 'x-appwrite-timestamp': new Date(Date.now() + 1000).toISOString() };
+      expect(
+        (await h.raw('PATCH', path, { headers: fresh, body: JSON.stringify({ data: { n: 3 } }) })).status,
+      ).toBe(200);
+      const bad = await h.raw('PATCH', path, {
+        headers: { 'x-appwrite-timestamp': 'yesterday' },
+        body: '{"data":{"n":4}}',
+      });
+      expect(bad.status).toBe(400);
+      expect((await h.tables.getRow({ databaseId: DB, tableId: 'ts', rowId: 'r1' })).n).toBe(3);
+    } finally {
+      await h.server.stop();
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { ID } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, failure, type Kit, startKit } from './databases-kit.ts';
-import { installAssertionCounter, skipUpstream, upstream } from './harness.ts';
+import { installAssertionCounter, upstream } from './harness.ts';
 
 installAssertionCounter();
 
@@ -341,8 +341,3 @@ upstream(`${DB_BASE}:1346`, 'testAttributeResponseModels (without the relationsh
     'Invalid `elements` param: Value must a valid array no longer than 100 items and Value must be a valid string and at least 1 chars and no longer than 255 chars',
   );
 });
-skipUpstream(
-  `${DB_BASE}:1441`,
-  'testAttributeResponseModels: the relationship column and its 37 assertions',
-  'relationships are not served',
-);

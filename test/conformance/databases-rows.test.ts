@@ -3,7 +3,7 @@
  * an API key (the CustomServer scope), through node-appwrite against appwrite-local. Each upstream
  * `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Query, Role, TablesDBIndexType } from 'node-appwrite';
+import { Client, ID, Permission, Query, Role, TablesDB, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, failure, type Kit, startKit } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -426,7 +426,12 @@ upstream(`${DB_BASE}:3226`, 'testListDocuments', async () => {
   expect(documents.rows[1]?.releaseYear).toBe(2017);
   expect(documents.rows[0]?.releaseYear).toBe(2019);
   expect(documents.rows).toHaveLength(3);
-  await k.tables.updateStringColumn({ ...base, key: 'description', required: false, xdefault: null });
+  await k.tables.updateStringColumn({
+    ...base,
+    key: 'description',
+    required: false,
+    xdefault: null as unknown as string,
+  });
   const document1 = await k.tables.createRow({
     ...base,
     rowId: ID.unique(),
@@ -678,4 +683,108 @@ upstream(`${DB_BASE}:4092`, 'testDocumentsListQueries', async () => {
   const tooMany = failure(await k.attempt(list([Query.equal('releaseYear', conditions)])));
   expect(k.status()).toBe(400);
   expect(tooMany.message).toBe('Invalid query: Query on attribute has greater than 500 values: releaseYear');
+});
+
+/** Appwrite's Datetime validator accepts what parseDate-compatible ISO strings the API renders. */
+const validDate = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+
+upstream(`${DB_BASE}:4342`, 'testUpdateDocument', async () => {
+  const { databaseId, moviesId } = await setupDocuments();
+  const base = { databaseId, tableId: moviesId };
+  let document = (await k.tables.createRow({
+    ...base,
+    rowId: ID.unique(),
+    data: { title: 'Thor: Ragnaroc', releaseYear: 2017, birthDay: '1976-06-12 14:12:55', actors: [] },
+    permissions: userPermissions(),
+  })) as unknown as Body;
+  const id = document.$id as string;
+  expect(k.status()).toBe(201);
+  expect(document.$tableId).toBe(moviesId);
+  expect(document).not.toHaveProperty('$collection');
+  expect(document.$databaseId).toBe(databaseId);
+  expect(document.title).toBe('Thor: Ragnaroc');
+  expect(document.releaseYear).toBe(2017);
+  expect(validDate(document.$createdAt)).toBe(true);
+  expect(validDate(document.birthDay)).toBe(true);
+  expect(document.$permissions).toContain(Permission.read(Role.user(USER)));
+  expect(document.$permissions).toContain(Permission.update(Role.user(USER)));
+  expect(document.$permissions).toContain(Permission.delete(Role.user(USER)));
+
+  document = (await k.tables.updateRow({
+    ...base,
+    rowId: id,
+    data: { title: 'Thor: Ragnarok' },
+    permissions: [
+      Permission.read(Role.users()),
+      Permission.update(Role.users()),
+      Permission.delete(Role.users()),
+    ],
+  })) as unknown as Body;
+  expect(k.status()).toBe(200);
+  expect(document.$id).toBe(id);
+  expect(document.$tableId).toBe(moviesId);
+  expect(document).not.toHaveProperty('$collection');
+  expect(document.$databaseId).toBe(databaseId);
+  expect(document.title).toBe('Thor: Ragnarok');
+  expect(document.releaseYear).toBe(2017);
+  expect(document.$permissions).toContain(Permission.read(Role.users()));
+  expect(document.$permissions).toContain(Permission.update(Role.users()));
+  expect(document.$permissions).toContain(Permission.delete(Role.users()));
+
+  document = (await k.tables.getRow({ ...base, rowId: id })) as unknown as Body;
+  expect(k.status()).toBe(200);
+  expect(document.$tableId).toBe(moviesId);
+  expect(document).not.toHaveProperty('$collection');
+  expect(document.$databaseId).toBe(databaseId);
+  expect(document.title).toBe('Thor: Ragnarok');
+  expect(document.releaseYear).toBe(2017);
+
+  // Upstream sends X-Appwrite-Timestamp = now (taken per request) with these two updates.
+  const stamped = () =>
+    new TablesDB(
+      new Client()
+        .setEndpoint(k.server.endpoint)
+        .setProject(k.server.projectId)
+        .setKey(k.server.apiKey)
+        .addHeader('X-Appwrite-Timestamp', new Date().toISOString()),
+    );
+  await stamped().updateRow({ ...base, rowId: id, data: { title: 'Thor: Ragnarok' } });
+  expect(k.status()).toBe(200);
+  const response = (await stamped().updateRow({
+    ...base,
+    rowId: id,
+    data: {
+      $id: 'newId',
+      $sequence: 9999,
+      $tableId: 'newContainerId',
+      $databaseId: 'newDatabaseId',
+      $createdAt: '2024-01-01T00:00:00.000+00:00',
+      $updatedAt: '2024-01-01T00:00:00.000+00:00',
+      title: 'Thor: Ragnarok',
+    },
+  })) as unknown as Body;
+  expect(k.status()).toBe(200);
+  expect(response.$id).toBe(id);
+  expect(response.$tableId).toBe(moviesId);
+  expect(response.$databaseId).toBe(databaseId);
+  expect(response.$createdAt).toBe('2024-01-01T00:00:00.000+00:00');
+  expect(response.$updatedAt).toBe('2024-01-01T00:00:00.000+00:00');
+});
+
+upstream(`${DB_BASE}:4871`, 'testDeleteDocument', async () => {
+  const { databaseId, moviesId } = await setupDocuments();
+  const base = { databaseId, tableId: moviesId };
+  const document = await k.tables.createRow({
+    ...base,
+    rowId: ID.unique(),
+    data: { title: 'Thor: Ragnarok', releaseYear: 2017, birthDay: '1975-06-12 14:12:55', actors: [] },
+    permissions: userPermissions(),
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.getRow({ ...base, rowId: document.$id });
+  expect(k.status()).toBe(200);
+  await k.tables.deleteRow({ ...base, rowId: document.$id });
+  expect(k.status()).toBe(204);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: document.$id })));
+  expect(k.status()).toBe(404);
 });

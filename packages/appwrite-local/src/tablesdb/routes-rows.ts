@@ -8,7 +8,7 @@
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { type ParsedQueries, parseQueries, queryError } from '../queries.ts';
 import type { ApiRequest, ApiResponse, RouteDefinition, Router } from '../server-context.ts';
-import { optionalBoolean, resolveId } from '../wire.ts';
+import { optionalBoolean, parseDate, resolveId } from '../wire.ts';
 import { RowAccess } from './access.ts';
 import { permissionsParam } from './permissions.ts';
 import { listRows, rowAttributes } from './row-query.ts';
@@ -252,6 +252,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       permissions = access.rowPermissions(permissions, false);
     }
     if (txId) return stageWrite(req, t, txId, { action: 'update', rowId, status: 200 }, data, permissions);
+    checkTimestamp(req, svc.rows.get(t, rowId));
     const row = svc.rows.update('tables', t, rowId, data, permissions);
     svc.emitRow('update', t, row);
     return { status: 200, json: model(req, t, row) };
@@ -269,6 +270,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       permissions = access.rowPermissions(permissions, !existing);
     }
     if (txId) return stageWrite(req, t, txId, { action: 'upsert', rowId, status: 201 }, data, permissions);
+    checkTimestamp(req, svc.rows.get(t, rowId));
     const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
     svc.emitRow(created ? 'create' : 'update', t, row);
     // 200 whether it created or updated: the route sets no status outside a transaction (Documents/Upsert.php:
@@ -284,6 +286,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       kit.stage(txId, t, { action: 'delete', rowId });
       return { status: 204 };
     }
+    checkTimestamp(req, svc.rows.get(t, rowId));
     svc.emitRow('delete', t, svc.rows.delete('tables', t, rowId));
     return { status: 204 };
   });
@@ -398,4 +401,18 @@ function stageOptions(action: StagedOperation['action']): StageOptions {
     ? 'transaction_not_ready'
     : 'general_bad_request';
   return { notPending, notFound: action === 'update' || action === 'delete' ? 'row_not_found' : null };
+}
+
+/**
+ * `X-Appwrite-Timestamp` (the SDKs' optimistic-concurrency header, Appwrite's `requestTimestamp`): a row changed
+ * after it is 409 `row_update_conflict` (utopia `Database.php:6328-6331`, whole milliseconds). A malformed value
+ * is 400; no header = no check. Runs right before the write, with no await in between (atomic).
+ */
+function checkTimestamp(req: ApiRequest, current: StoredRow | null): void {
+  const raw = req.headers['x-appwrite-timestamp'];
+  if (raw === undefined || raw === '') return;
+  const since = parseDate(raw);
+  if (since === undefined)
+    throw invalidArgument('Invalid `X-Appwrite-Timestamp` header: Value must be valid date');
+  if (current && Math.floor(current.updatedAt) > since) throw new AppwriteError('row_update_conflict');
 }
