@@ -255,3 +255,145 @@ upstream(`${TX_BASE}:4750`, 'testCommitRollbackValidation', async () => {
   failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
   expect(k.status()).toBe(400);
 });
+
+upstream(`${TX_BASE}:3849`, 'testIncrementDecrementEndpointsWithTransaction', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'IncrDecrEndpointTestDB' })).$id;
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'AccountsCollection',
+      permissions: [
+        Permission.create(Role.any()),
+        Permission.read(Role.any()),
+        Permission.update(Role.any()),
+      ],
+    })
+  ).$id;
+  const base = { databaseId, tableId };
+  await k.tables.createIntegerColumn({ ...base, key: 'balance', required: false, xdefault: 0 });
+  await k.tables.createRow({ ...base, rowId: 'joe', data: { balance: 100 } });
+  await k.tables.createRow({ ...base, rowId: 'jane', data: { balance: 50 } });
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  const dec = (await k.tables.decrementRowColumn({
+    ...base,
+    rowId: 'joe',
+    column: 'balance',
+    value: 50,
+    min: 0,
+    transactionId,
+  })) as unknown as Record<string, unknown>;
+  expect(k.status()).toBe(200);
+  expect(dec).toHaveProperty('$tableId');
+  expect(dec).not.toHaveProperty('$collectionId');
+  expect(dec.$tableId).toBe(tableId);
+  expect(dec.$databaseId).toBe(databaseId);
+  const inc = (await k.tables.incrementRowColumn({
+    ...base,
+    rowId: 'jane',
+    column: 'balance',
+    value: 50,
+    transactionId,
+  })) as unknown as Record<string, unknown>;
+  expect(k.status()).toBe(200);
+  expect(inc).toHaveProperty('$tableId');
+  expect(inc).not.toHaveProperty('$collectionId');
+  expect(inc.$tableId).toBe(tableId);
+  expect(inc.$databaseId).toBe(databaseId);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const joe = await k.tables.getRow({ ...base, rowId: 'joe' });
+  const joeStatus = k.status();
+  const jane = await k.tables.getRow({ ...base, rowId: 'jane' });
+  expect(joeStatus).toBe(200);
+  expect(joe.balance).toBe(50);
+  expect(k.status()).toBe(200);
+  expect(jane.balance).toBe(100);
+});
+
+upstream(`${TX_BASE}:2578`, 'testMixedSingleOperations', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'MultipleSingleRoutesDB' })).$id;
+  const tableId = (
+    await k.tables.createTable({ databaseId, tableId: ID.unique(), name: 'TestCollection', permissions: ANY })
+  ).$id;
+  const base = { databaseId, tableId };
+  await k.tables.createStringColumn({ ...base, key: 'name', size: 256, required: true });
+  await k.tables.createStringColumn({ ...base, key: 'status', size: 256, required: false });
+  await k.tables.createIntegerColumn({ ...base, key: 'priority', required: false, min: 1, max: 10 });
+  await k.tables.createRow({
+    ...base,
+    rowId: 'existing_doc',
+    data: { name: 'Existing Document', status: 'active', priority: 5 },
+  });
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  await k.tables.createRow({
+    ...base,
+    rowId: 'new_doc_1',
+    data: { name: 'New Document 1', status: 'pending', priority: 1 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.createRow({
+    ...base,
+    rowId: 'new_doc_2',
+    data: { name: 'New Document 2', status: 'pending', priority: 2 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateRow({
+    ...base,
+    rowId: 'existing_doc',
+    data: { status: 'updated', priority: 10 },
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  await k.tables.updateRow({
+    ...base,
+    rowId: 'new_doc_1',
+    data: { status: 'active', priority: 8 },
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  await k.tables.deleteRow({ ...base, rowId: 'new_doc_2', transactionId });
+  expect(k.status()).toBe(204);
+  await k.tables.upsertRow({
+    ...base,
+    rowId: 'upserted_doc',
+    data: { name: 'Upserted Document', status: 'new', priority: 3 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  const txnDetails = await k.tables.getTransaction({ transactionId });
+  expect(k.status()).toBe(200);
+  expect(txnDetails.operations).toBe(6);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'new_doc_1' })));
+  expect(k.status()).toBe(404);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'upserted_doc' })));
+  expect(k.status()).toBe(404);
+  let response = await k.tables.getRow({ ...base, rowId: 'existing_doc' });
+  expect(response.status).toBe('active');
+  expect(response.priority).toBe(5);
+  const committed = await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  expect(committed.status).toBe('committed');
+  response = await k.tables.getRow({ ...base, rowId: 'new_doc_1' });
+  expect(k.status()).toBe(200);
+  expect(response.name).toBe('New Document 1');
+  expect(response.status).toBe('active');
+  expect(response.priority).toBe(8);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'new_doc_2' })));
+  expect(k.status()).toBe(404);
+  response = await k.tables.getRow({ ...base, rowId: 'existing_doc' });
+  expect(response.status).toBe('updated');
+  expect(response.priority).toBe(10);
+  response = await k.tables.getRow({ ...base, rowId: 'upserted_doc' });
+  expect(k.status()).toBe(200);
+  expect(response.name).toBe('Upserted Document');
+  expect(response.status).toBe('new');
+  expect(response.priority).toBe(3);
+  const documents = await k.tables.listRows(base);
+  expect(documents.total).toBe(3);
+});

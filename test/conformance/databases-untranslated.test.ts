@@ -148,7 +148,6 @@ skipUpstream(`${TX_BASE}:2034`, 'testBulkCreate', 'not translated yet (served by
 skipUpstream(`${TX_BASE}:2179`, 'testBulkUpdate', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2305`, 'testBulkUpsert', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2453`, 'testBulkDelete', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:2578`, 'testMixedSingleOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2860`, 'testMixedOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:3004`,
@@ -173,11 +172,6 @@ skipUpstream(
 skipUpstream(
   `${TX_BASE}:3687`,
   'testIncrementDecrementOperations',
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(
-  `${TX_BASE}:3849`,
-  'testIncrementDecrementEndpointsWithTransaction',
   'not translated yet (served by appwrite-local)',
 );
 skipUpstream(`${TX_BASE}:3994`, 'testBulkUpdateOperations', 'not translated yet (served by appwrite-local)');
