@@ -438,3 +438,44 @@ describe('X-Appwrite-Timestamp', () => {
     }
   });
 });
+
+describe('rows and queries (platform notes §F4)', () => {
+  let h: LocalHarness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.tables.create({ databaseId: DB, name: DB });
+    await makeTable(h, 'f4');
+  });
+  afterAll(async () => {
+    await h?.server.stop();
+  });
+  const base = { databaseId: DB, tableId: 'f4' };
+
+  it('an update or upsert that changes nothing keeps $updatedAt; one that changes a value moves it', async () => {
+    const created = await h.tables.createRow({ ...base, rowId: 'same', data: { status: 'a', n: 1 } });
+    await new Promise((r) => setTimeout(r, 5));
+    const same = await h.tables.updateRow({ ...base, rowId: 'same', data: { status: 'a' } });
+    expect(same.$updatedAt).toBe(created.$updatedAt);
+    const upserted = await h.tables.upsertRow({ ...base, rowId: 'same', data: { status: 'a', n: 1 } });
+    expect(upserted.$updatedAt).toBe(created.$updatedAt);
+    const changed = await h.tables.updateRow({ ...base, rowId: 'same', data: { n: 2 } });
+    expect(Date.parse(changed.$updatedAt)).toBeGreaterThan(Date.parse(created.$updatedAt));
+  });
+
+  it('refuses limit(0), has no upper limit, and counts total up to 5,000', async () => {
+    await expectAppwriteError(
+      h.tables.listRows({ ...base, queries: [Query.limit(0)] }),
+      400,
+      'general_query_invalid',
+    );
+    for (let chunk = 0; chunk < 6; chunk++) {
+      await h.tables.createRows({
+        ...base,
+        rows: Array.from({ length: 1000 }, (_, i) => ({ $id: `bulk-${chunk}-${i}`, n: i })),
+      });
+    }
+    const page = await h.tables.listRows({ ...base, queries: [Query.limit(6000)] });
+    expect(page.rows.length).toBeGreaterThan(5000);
+    expect(page.total).toBe(5000);
+  });
+});

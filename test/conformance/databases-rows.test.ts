@@ -755,7 +755,7 @@ upstream(`${DB_BASE}:4342`, 'testUpdateDocument', async () => {
     rowId: id,
     data: {
       $id: 'newId',
-      $sequence: 9999,
+      $sequence: 9999 as unknown as string,
       $tableId: 'newContainerId',
       $databaseId: 'newDatabaseId',
       $createdAt: '2024-01-01T00:00:00.000+00:00',

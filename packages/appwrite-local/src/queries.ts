@@ -45,7 +45,6 @@ export interface ParsedQueries {
 /** Defaults and caps of list requests. */
 export const QUERY_LIMITS = {
   defaultLimit: 25,
-  maxLimit: 5000,
   maxQueries: 100,
   maxQueryLength: 4096,
   maxValues: 500,
@@ -119,7 +118,7 @@ export function parseQueries(
   for (const item of list) {
     const q = decode(item);
     const method = q.method;
-    if (method === 'limit') out.limit = intValue(q, 0, QUERY_LIMITS.maxLimit, 'limit');
+    if (method === 'limit') out.limit = limitValue(q);
     else if (method === 'offset') out.offset = intValue(q, 0, Number.MAX_SAFE_INTEGER, 'offset');
     else if (method === 'cursorAfter' || method === 'cursorBefore') {
       const id = q.values?.[0];
@@ -173,6 +172,18 @@ function decode(item: unknown): RawQuery {
     throw queryError(`Query on attribute has greater than ${QUERY_LIMITS.maxValues} values${name}`);
   }
   return { method, attribute: attribute as string | undefined, values: values as unknown[] | undefined };
+}
+
+/**
+ * `limit`: utopia's Limit validator is `Range(1, PHP_INT_MAX)` (`Validator/Query/Limit.php:18,50`): no upper cap,
+ * `limit(0)` refused.
+ */
+function limitValue(q: RawQuery): number {
+  const v = q.values?.[0];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw queryError('Invalid limit: Value must be a valid range between 1 and 9,223,372,036,854,775,807');
+  }
+  return Math.min(v, Number.MAX_SAFE_INTEGER);
 }
 
 function intValue(q: RawQuery, min: number, max: number, name: string): number {

@@ -44,6 +44,9 @@ export function rowAttributes(t: TableSchema): (attribute: string) => AttributeI
   };
 }
 
+/** The most rows a list's `total` counts (APP_LIMIT_COUNT). */
+export const TOTAL_LIMIT = 5000;
+
 /** Filters an index can serve. */
 const SELECTIVE = new Set([
   'equal',
@@ -235,9 +238,10 @@ export function listRows(
       .all(...params) as Parameters<typeof fromDb>[0][]
   ).map(fromDb);
   if (reverse) rows.reverse();
+  // Appwrite counts at most APP_LIMIT_COUNT (5,000) rows (Documents/XList.php:208).
   const total = withTotal
     ? (db
-        .prepare(`SELECT COUNT(*) FROM tdb_rows WHERE ${where}`)
+        .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM tdb_rows WHERE ${where} LIMIT ${TOTAL_LIMIT})`)
         .pluck()
         .get(...filterParams) as number)
     : 0;

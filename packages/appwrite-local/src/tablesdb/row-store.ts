@@ -295,8 +295,14 @@ export class RowStore {
     applyDefaults = true,
     dates: { createdAt?: number; updatedAt?: number } = {},
   ): StoredRow {
-    const now = dates.updatedAt ?? Math.max(this.tick(), current.updatedAt);
     const data = { ...current.data, ...patch };
+    // utopia bumps `$updatedAt` only when a value or the permissions changed (`Database.php:6153-6160, 6323-6325`);
+    // increments always move it (the SQL sets `_updatedAt`).
+    const changed =
+      !applyDefaults ||
+      Object.keys(patch).some((k) => JSON.stringify(patch[k] ?? null) !== JSON.stringify(current.data[k] ?? null)) ||
+      (permissions !== undefined && JSON.stringify(permissions) !== JSON.stringify(current.permissions));
+    const now = dates.updatedAt ?? (changed ? Math.max(this.tick(), current.updatedAt) : current.updatedAt);
     if (applyDefaults) {
       for (const [key, { def }] of t.columns) {
         if (
