@@ -300,7 +300,9 @@ export class RowStore {
     // increments always move it (the SQL sets `_updatedAt`).
     const changed =
       !applyDefaults ||
-      Object.keys(patch).some((k) => JSON.stringify(patch[k] ?? null) !== JSON.stringify(current.data[k] ?? null)) ||
+      Object.keys(patch).some(
+        (k) => JSON.stringify(patch[k] ?? null) !== JSON.stringify(current.data[k] ?? null),
+      ) ||
       (permissions !== undefined && JSON.stringify(permissions) !== JSON.stringify(current.permissions));
     const now = dates.updatedAt ?? (changed ? Math.max(this.tick(), current.updatedAt) : current.updatedAt);
     if (applyDefaults) {
