@@ -3,7 +3,7 @@
  * TablesDB variant (ApiTablesDB scope: `/tablesdb/{db}/tables/{t}/columns`), through node-appwrite against
  * appwrite-local. Each upstream `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID } from 'node-appwrite';
+import { ID, Permission, Role } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, failure, type Kit, startKit } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -339,5 +339,163 @@ upstream(`${DB_BASE}:1346`, 'testAttributeResponseModels (without the relationsh
   expect(badEnum.code).toBe(400);
   expect(badEnum.message).toBe(
     'Invalid `elements` param: Value must a valid array no longer than 100 items and Value must be a valid string and at least 1 chars and no longer than 255 chars',
+  );
+});
+
+upstream(`${DB_BASE}:4919`, 'testInvalidDocumentStructure', async () => {
+  const database = await k.tables.create({ databaseId: ID.unique(), name: 'InvalidDocumentDatabase' });
+  expect(k.status()).toBe(201);
+  expect(database.name).toBe('InvalidDocumentDatabase');
+  const collection = await k.tables.createTable({
+    databaseId: database.$id,
+    tableId: ID.unique(),
+    name: 'invalidDocumentStructure',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.any()), Permission.read(Role.any())],
+  });
+  expect(k.status()).toBe(201);
+  expect(collection.name).toBe('invalidDocumentStructure');
+  const base = { databaseId: database.$id, tableId: collection.$id };
+  const status = async (call: Promise<unknown>) => {
+    const r = await k.attempt(call);
+    return { status: k.status(), message: (r as { message?: string }).message };
+  };
+  const email = await status(k.tables.createEmailColumn({ ...base, key: 'email', required: false }));
+  const en = await status(
+    k.tables.createEnumColumn({ ...base, key: 'enum', elements: ['yes', 'no', 'maybe'], required: false }),
+  );
+  const ip = await status(k.tables.createIpColumn({ ...base, key: 'ip', required: false }));
+  const url = await status(k.tables.createUrlColumn({ ...base, key: 'url', required: false }));
+  const range = await status(
+    k.tables.createIntegerColumn({ ...base, key: 'range', required: false, min: 1, max: 10 }),
+  );
+  const floatRange = await status(
+    k.tables.createFloatColumn({ ...base, key: 'floatRange', required: false, min: 1.1, max: 1.4 }),
+  );
+  const probability = await status(
+    k.tables.createFloatColumn({ ...base, key: 'probability', required: false, xdefault: 0, min: 0, max: 1 }),
+  );
+  const upperBound = await status(
+    k.tables.createIntegerColumn({ ...base, key: 'upperBound', required: false, max: 10 }),
+  );
+  const lowerBound = await status(
+    k.tables.createIntegerColumn({ ...base, key: 'lowerBound', required: false, min: 5 }),
+  );
+  const invalidRange = await status(
+    k.tables.createIntegerColumn({ ...base, key: 'invalidRange', required: false, min: 4, max: 3 }),
+  );
+  const defaultArray = await status(
+    k.tables.createIntegerColumn({
+      ...base,
+      key: 'defaultArray',
+      required: false,
+      xdefault: 42,
+      array: true,
+    }),
+  );
+  const defaultRequired = await status(
+    k.tables.createIntegerColumn({ ...base, key: 'defaultRequired', required: true, xdefault: 12 }),
+  );
+  const enumDefault = await status(
+    k.tables.createEnumColumn({
+      ...base,
+      key: 'enumDefault',
+      elements: ['north', 'west'],
+      required: false,
+      xdefault: 'south',
+    }),
+  );
+  const enumDefaultStrict = await status(
+    k.tables.createEnumColumn({
+      ...base,
+      key: 'enumDefault',
+      elements: ['north', 'west'],
+      required: false,
+      xdefault: 'NORTH',
+    }),
+  );
+  const goodDatetime = await status(
+    k.tables.createDatetimeColumn({
+      ...base,
+      key: 'birthDay',
+      required: false,
+      xdefault: null as unknown as string,
+    }),
+  );
+  const datetimeDefault = await status(
+    k.tables.createDatetimeColumn({ ...base, key: 'badBirthDay', required: false, xdefault: 'bad' }),
+  );
+  expect(email.status).toBe(202);
+  expect(ip.status).toBe(202);
+  expect(url.status).toBe(202);
+  expect(range.status).toBe(202);
+  expect(floatRange.status).toBe(202);
+  expect(probability.status).toBe(202);
+  expect(upperBound.status).toBe(202);
+  expect(lowerBound.status).toBe(202);
+  expect(en.status).toBe(202);
+  expect(goodDatetime.status).toBe(202);
+  expect(invalidRange.status).toBe(400);
+  expect(defaultArray.status).toBe(400);
+  expect(defaultRequired.status).toBe(400);
+  expect(enumDefault.status).toBe(400);
+  expect(enumDefaultStrict.status).toBe(400);
+  expect(invalidRange.message).toBe('Minimum value must be lesser than maximum value');
+  expect(defaultArray.message).toBe('Cannot set default value for array columns');
+  expect(datetimeDefault.status).toBe(400);
+  const table = (await k.tables.getTable(base)) as unknown as Body;
+  expect(table.columns).toHaveLength(10);
+
+  const create = (data: Body) => status(k.tables.createRow({ ...base, rowId: ID.unique(), data }));
+  const good = [
+    { email: 'user@example.com' },
+    { enum: 'yes' },
+    { ip: '1.1.1.1' },
+    { url: 'http://www.example.com' },
+    { range: 3 },
+    { floatRange: 1.4 },
+    { probability: 0.99999 },
+    { upperBound: 8 },
+    { lowerBound: 8 },
+  ];
+  const goodResults = [];
+  for (const data of good) goodResults.push(await create(data));
+  for (const r of goodResults) expect(r.status).toBe(201);
+
+  const bad = [
+    { email: 'user@@example.com' },
+    { enum: 'badEnum' },
+    { ip: '1.1.1.1.1' },
+    { url: 'example...com' },
+    { range: 11 },
+    { floatRange: 2.5 },
+    { probability: 1.1 },
+    { upperBound: 11 },
+    { lowerBound: 3 },
+    { birthDay: '2020-10-10 27:30:10+01:00' },
+  ];
+  const badResults = [];
+  for (const data of bad) badResults.push(await create(data));
+  for (const r of badResults) expect(r.status).toBe(400);
+  const messages = badResults.map((r) => r.message);
+  const structure = 'Invalid document structure: Attribute ';
+  expect(messages[0]).toBe(`${structure}"email" has invalid format. Value must be a valid email address`);
+  expect(messages[1]).toBe(`${structure}"enum" has invalid format. Value must be one of (yes, no, maybe)`);
+  expect(messages[2]).toBe(`${structure}"ip" has invalid format. Value must be a valid IP address`);
+  expect(messages[3]).toBe(`${structure}"url" has invalid format. Value must be a valid URL`);
+  expect(messages[4]).toBe(
+    `${structure}"range" has invalid format. Value must be a valid range between 1 and 10`,
+  );
+  expect(messages[5]).toBe(
+    `${structure}"floatRange" has invalid format. Value must be a valid range between 1 and 1`,
+  );
+  expect(messages[6]).toBe(
+    `${structure}"probability" has invalid format. Value must be a valid range between 0 and 1`,
+  );
+  expect(messages[7]).toBe(
+    `${structure}"upperBound" has invalid format. Value must be a valid range between -9,223,372,036,854,775,808 and 10`,
+  );
+  expect(messages[8]).toBe(
+    `${structure}"lowerBound" has invalid format. Value must be a valid range between 5 and 9,223,372,036,854,775,807`,
   );
 });

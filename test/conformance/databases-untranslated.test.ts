@@ -40,11 +40,6 @@ skipUpstream(
 skipUpstream(`${DB_BASE}:4461`, 'testOperators', 'Operator values in row data are not served');
 skipUpstream(`${DB_BASE}:4715`, 'testBulkOperators', 'Operator values in row data are not served');
 skipUpstream(
-  `${DB_BASE}:4919`,
-  'testInvalidDocumentStructure',
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(
   `${DB_BASE}:5472`,
   'testDefaultPermissions',
   'needs user sessions of the client scopes; not translated yet',
