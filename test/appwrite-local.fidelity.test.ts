@@ -479,3 +479,32 @@ describe('rows and queries (platform notes §F4)', () => {
     expect(page.total).toBe(5000);
   });
 });
+
+describe('increment answers', () => {
+  it('answer the row as read before the update (old $updatedAt, new value), while the stored $updatedAt moves', async () => {
+    const h = await startHarness();
+    try {
+      await h.tables.create({ databaseId: DB, name: DB });
+      await makeTable(h, 'inc');
+      const created = await h.tables.createRow({
+        databaseId: DB,
+        tableId: 'inc',
+        rowId: 'c',
+        data: { n: 1 },
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      const answer = await h.tables.incrementRowColumn({
+        databaseId: DB,
+        tableId: 'inc',
+        rowId: 'c',
+        column: 'n',
+      });
+      expect([answer.n, answer.$updatedAt]).toEqual([2, created.$updatedAt]);
+      const stored = await h.tables.getRow({ databaseId: DB, tableId: 'inc', rowId: 'c' });
+      expect(stored.n).toBe(2);
+      expect(Date.parse(stored.$updatedAt)).toBeGreaterThan(Date.parse(created.$updatedAt));
+    } finally {
+      await h.server.stop();
+    }
+  });
+});

@@ -252,7 +252,10 @@ export class RowStore {
       }
       if (stored === null || stored === undefined)
         return this.incrementNull(t, current, column, after, bound);
-      return this.write('tables', t, current, { [column]: after }, undefined, false);
+      const written = this.write('tables', t, current, { [column]: after }, undefined, false);
+      // Appwrite answers the row as it read it (under the lock) with the computed value: the stored `$updatedAt`
+      // moves, the answer's does not (`Database.php:7602-7605`).
+      return { ...written, updatedAt: current.updatedAt };
     })();
   }
 
