@@ -499,3 +499,152 @@ upstream(`${DB_BASE}:4919`, 'testInvalidDocumentStructure', async () => {
     `${structure}"lowerBound" has invalid format. Value must be a valid range between 5 and 9,223,372,036,854,775,807`,
   );
 });
+
+upstream(`${DB_BASE}:935`, 'testCreateAttributes (without the relationship column)', async () => {
+  const user = 'conformance-user';
+  const movies = await k.tables.createTable({
+    databaseId,
+    tableId: ID.unique(),
+    name: 'AttribTestMovies',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user(user))],
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.createTable({
+    databaseId,
+    tableId: ID.unique(),
+    name: 'AttribTestActors',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user(user))],
+  });
+  expect(k.status()).toBe(201);
+  const base = { databaseId, tableId: movies.$id };
+  const made: Record<string, { body: Body; status: number }> = {};
+  const make = async (name: string, call: Promise<unknown>) => {
+    const body = (await call) as Body;
+    made[name] = { body, status: k.status() };
+    return made[name] as { body: Body; status: number };
+  };
+  const title = await make(
+    'title',
+    k.tables.createStringColumn({ ...base, key: 'title', size: 256, required: true }),
+  );
+  const description = await make(
+    'description',
+    k.tables.createStringColumn({ ...base, key: 'description', size: 500, required: false, xdefault: '' }),
+  );
+  const tagline = await make(
+    'tagline',
+    k.tables.createStringColumn({ ...base, key: 'tagline', size: 600, required: false, xdefault: '' }),
+  );
+  const releaseYear = await make(
+    'releaseYear',
+    k.tables.createIntegerColumn({ ...base, key: 'releaseYear', required: true, min: 1900, max: 2200 }),
+  );
+  const duration = await make(
+    'duration',
+    k.tables.createIntegerColumn({ ...base, key: 'duration', required: false, min: 60 }),
+  );
+  const actorsAttr = await make(
+    'actors',
+    k.tables.createStringColumn({ ...base, key: 'actors', size: 256, required: false, array: true }),
+  );
+  const datetime = await make(
+    'birthDay',
+    k.tables.createDatetimeColumn({ ...base, key: 'birthDay', required: false }),
+  );
+  const integers = await make(
+    'integers',
+    k.tables.createIntegerColumn({
+      ...base,
+      key: 'integers',
+      required: false,
+      array: true,
+      min: 10,
+      max: 99,
+    }),
+  );
+
+  expect(title.status).toBe(202);
+  expect(title.body.key).toBe('title');
+  expect(title.body.type).toBe('string');
+  expect(title.body.size).toBe(256);
+  expect(title.body.required).toBe(true);
+  expect(title.body.encrypt).toBe(false);
+  expect(description.status).toBe(202);
+  expect(description.body.key).toBe('description');
+  expect(description.body.type).toBe('string');
+  expect(description.body.required).toBe(false);
+  expect(description.body.default).toBe('');
+  expect(tagline.status).toBe(202);
+  expect(tagline.body.key).toBe('tagline');
+  expect(tagline.body.type).toBe('string');
+  expect(tagline.body.required).toBe(false);
+  expect(tagline.body.default).toBe('');
+  expect(releaseYear.status).toBe(202);
+  expect(releaseYear.body.key).toBe('releaseYear');
+  expect(releaseYear.body.type).toBe('integer');
+  expect(releaseYear.body.required).toBe(true);
+  expect(duration.status).toBe(202);
+  expect(duration.body.key).toBe('duration');
+  expect(duration.body.type).toBe('integer');
+  expect(duration.body.required).toBe(false);
+  expect(actorsAttr.status).toBe(202);
+  expect(actorsAttr.body.key).toBe('actors');
+  expect(actorsAttr.body.type).toBe('string');
+  expect(actorsAttr.body.size).toBe(256);
+  expect(actorsAttr.body.required).toBe(false);
+  expect(actorsAttr.body.array).toBe(true);
+  expect(datetime.status).toBe(202);
+  expect(datetime.body.key).toBe('birthDay');
+  expect(datetime.body.type).toBe('datetime');
+  expect(datetime.body.required).toBe(false);
+
+  const integers2 = await make(
+    'integers2',
+    k.tables.createIntegerColumn({
+      ...base,
+      key: 'integers2',
+      required: false,
+      array: true,
+      min: 10,
+      max: 99,
+    }),
+  );
+  expect(description.body.size).toBe(500);
+  expect(tagline.body.size).toBe(600);
+  expect(integers.status).toBe(202);
+  expect(integers.body.key).toBe('integers');
+  expect(integers.body.type).toBe('integer');
+  expect(integers.body).not.toHaveProperty('size');
+  expect(integers.body.required).toBe(false);
+  expect(integers.body.array).toBe(true);
+  expect(integers2.status).toBe(202);
+  expect(integers2.body.key).toBe('integers2');
+  expect(integers2.body.type).toBe('integer');
+  expect(integers2.body).not.toHaveProperty('size');
+  expect(integers2.body.required).toBe(false);
+  expect(integers2.body.array).toBe(true);
+
+  const table = (await k.tables.getTable(base)) as unknown as Body;
+  const columns = table.columns as Body[];
+  expect(Array.isArray(columns)).toBe(true);
+  expect(columns).toHaveLength(9);
+  expect(table).toHaveProperty('bytesMax');
+  expect(table).toHaveProperty('bytesUsed');
+  expect(table.bytesUsed as number).toBeGreaterThanOrEqual(0);
+  const keys = [
+    'title',
+    'description',
+    'tagline',
+    'releaseYear',
+    'duration',
+    'actors',
+    'birthDay',
+    'integers',
+    'integers2',
+  ];
+  keys.forEach((key, i) => {
+    expect(columns[i]?.key).toBe(made[key]?.body.key);
+  });
+});
