@@ -397,3 +397,138 @@ upstream(`${TX_BASE}:2578`, 'testMixedSingleOperations', async () => {
   const documents = await k.tables.listRows(base);
   expect(documents.total).toBe(3);
 });
+
+/** A database and table with the given columns (upstream's per-test set-up; its asserts not counted). */
+async function tableWith(
+  dbName: string,
+  columns: ((b: { databaseId: string; tableId: string }) => Promise<unknown>)[],
+) {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: dbName })).$id;
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'TestCollection',
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  for (const c of columns) await c({ databaseId, tableId });
+  return { databaseId, tableId };
+}
+
+upstream(`${TX_BASE}:1582`, 'testCreateDocument (staged through the createRow route)', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'WriteRoutesTestDB' })).$id;
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'TestCollection',
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  const base = { databaseId, tableId };
+  await k.tables.createStringColumn({ ...base, key: 'name', size: 256, required: true });
+  expect(k.status()).toBe(202);
+  await k.tables.createIntegerColumn({ ...base, key: 'counter', required: false, min: 0, max: 10000 });
+  expect(k.status()).toBe(202);
+  await k.tables.createStringColumn({ ...base, key: 'category', size: 256, required: false });
+  expect(k.status()).toBe(202);
+  await k.tables.createStringColumn({ ...base, key: 'data', size: 256, required: false });
+  expect(k.status()).toBe(202);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  await k.tables.createRow({
+    ...base,
+    rowId: 'doc_from_route',
+    data: { name: 'Created via normal route', counter: 100, category: 'test' },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'doc_from_route' })));
+  expect(k.status()).toBe(404);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const response = await k.tables.getRow({ ...base, rowId: 'doc_from_route' });
+  expect(k.status()).toBe(200);
+  expect(response.name).toBe('Created via normal route');
+});
+
+upstream(`${TX_BASE}:1697`, 'testUpdateDocument (staged through the updateRow route)', async () => {
+  const base = await tableWith('UpdateRouteTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'name', size: 256, required: true }),
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'counter', required: false, min: 0, max: 10000 }),
+    (b) => k.tables.createStringColumn({ ...b, key: 'category', size: 256, required: false }),
+  ]);
+  await k.tables.createRow({
+    ...base,
+    rowId: 'doc_to_update',
+    data: { name: 'Original name', counter: 50, category: 'original' },
+  });
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.updateRow({
+    ...base,
+    rowId: 'doc_to_update',
+    data: { name: 'Updated via normal route', counter: 150, category: 'updated' },
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  let response = await k.tables.getRow({ ...base, rowId: 'doc_to_update' });
+  expect(response.name).toBe('Original name');
+  expect(response.counter).toBe(50);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  response = await k.tables.getRow({ ...base, rowId: 'doc_to_update' });
+  expect(response.name).toBe('Updated via normal route');
+  expect(response.counter).toBe(150);
+});
+
+upstream(`${TX_BASE}:1836`, 'testUpsertDocument (staged through the upsertRow route)', async () => {
+  const base = await tableWith('UpsertRouteTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'name', size: 256, required: true }),
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'counter', required: false, min: 0, max: 10000 }),
+  ]);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.upsertRow({
+    ...base,
+    rowId: 'doc_upsert',
+    data: { name: 'Created by upsert', counter: 25 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'doc_upsert' })));
+  expect(k.status()).toBe(404);
+  await k.tables.upsertRow({
+    ...base,
+    rowId: 'doc_upsert',
+    data: { name: 'Updated by upsert', counter: 75 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const response = await k.tables.getRow({ ...base, rowId: 'doc_upsert' });
+  expect(k.status()).toBe(200);
+  expect(response.name).toBe('Updated by upsert');
+  expect(response.counter).toBe(75);
+});
+
+upstream(`${TX_BASE}:1965`, 'testDeleteDocument (staged through the deleteRow route)', async () => {
+  const base = await tableWith('SharedTransactionTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'name', size: 256, required: false }),
+  ]);
+  const rowId = ID.unique();
+  await k.tables.createRow({ ...base, rowId, data: { name: 'Will be deleted' } });
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.deleteRow({ ...base, rowId, transactionId });
+  expect(k.status()).toBe(204);
+  await k.tables.getRow({ ...base, rowId });
+  expect(k.status()).toBe(200);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId })));
+  expect(k.status()).toBe(404);
+});

@@ -134,10 +134,6 @@ skipUpstream(
   'testOperationsOnNonExistentDocuments',
   'not translated yet (served by appwrite-local)',
 );
-skipUpstream(`${TX_BASE}:1582`, 'testCreateDocument', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:1697`, 'testUpdateDocument', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:1836`, 'testUpsertDocument', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:1965`, 'testDeleteDocument', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2034`, 'testBulkCreate', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2179`, 'testBulkUpdate', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2305`, 'testBulkUpsert', 'not translated yet (served by appwrite-local)');
