@@ -3,7 +3,7 @@
  * variant with an API key (TablesDBTransactionsCustomServerTest), through node-appwrite against appwrite-local.
  * Each upstream `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Role } from 'node-appwrite';
+import { ID, Permission, Query, Role } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { failure, type Kit, startKit, TX_BASE } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -531,4 +531,124 @@ upstream(`${TX_BASE}:1965`, 'testDeleteDocument (staged through the deleteRow ro
   expect(k.status()).toBe(200);
   failure(await k.attempt(k.tables.getRow({ ...base, rowId })));
   expect(k.status()).toBe(404);
+});
+
+const nameAndCategory = [
+  (b: { databaseId: string; tableId: string }) =>
+    k.tables.createStringColumn({ ...b, key: 'name', size: 256, required: true }),
+  (b: { databaseId: string; tableId: string }) =>
+    k.tables.createStringColumn({ ...b, key: 'category', size: 256, required: false }),
+];
+
+upstream(`${TX_BASE}:2034`, 'testBulkCreate (staged through the createRows route)', async () => {
+  const base = await tableWith('BulkCreateTestDB', nameAndCategory);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createRows({
+    ...base,
+    rows: [1, 2, 3].map((i) => ({
+      $id: `bulk_create_${i}`,
+      name: `Bulk created ${i}`,
+      category: 'bulk_created',
+    })),
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  let list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_created'])] });
+  expect(list.total).toBe(0);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'bulk_create_1' })));
+  expect(k.status()).toBe(404);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_created'])] });
+  expect(list.total).toBe(3);
+  for (let i = 1; i <= 3; i++) {
+    const response = await k.tables.getRow({ ...base, rowId: `bulk_create_${i}` });
+    expect(k.status()).toBe(200);
+    expect(response.name).toBe(`Bulk created ${i}`);
+    expect(response.category).toBe('bulk_created');
+  }
+});
+
+upstream(`${TX_BASE}:2179`, 'testBulkUpdate (staged through the updateRows route)', async () => {
+  const base = await tableWith('BulkUpdateTestDB', nameAndCategory);
+  for (let i = 1; i <= 3; i++) {
+    await k.tables.createRow({
+      ...base,
+      rowId: `bulk_update_${i}`,
+      data: { name: `Bulk doc ${i}`, category: 'bulk_test' },
+    });
+  }
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.updateRows({
+    ...base,
+    queries: [Query.equal('category', ['bulk_test'])],
+    data: { category: 'bulk_updated' },
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  let list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_test'])] });
+  expect(list.total).toBe(3);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_updated'])] });
+  expect(list.total).toBe(3);
+});
+
+upstream(`${TX_BASE}:2305`, 'testBulkUpsert (staged through the upsertRows route)', async () => {
+  const base = await tableWith('BulkUpsertTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'name', size: 256, required: true }),
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'counter', required: false, min: 0, max: 10000 }),
+  ]);
+  await k.tables.createRow({
+    ...base,
+    rowId: 'bulk_upsert_existing',
+    data: { name: 'Existing doc', counter: 10 },
+  });
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.upsertRows({
+    ...base,
+    rows: [
+      { $id: 'bulk_upsert_existing', name: 'Updated existing', counter: 20 },
+      { $id: 'bulk_upsert_new', name: 'New doc', counter: 30 },
+    ],
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  let response = await k.tables.getRow({ ...base, rowId: 'bulk_upsert_existing' });
+  expect(response.name).toBe('Existing doc');
+  expect(response.counter).toBe(10);
+  failure(await k.attempt(k.tables.getRow({ ...base, rowId: 'bulk_upsert_new' })));
+  expect(k.status()).toBe(404);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  response = await k.tables.getRow({ ...base, rowId: 'bulk_upsert_existing' });
+  expect(response.name).toBe('Updated existing');
+  expect(response.counter).toBe(20);
+  response = await k.tables.getRow({ ...base, rowId: 'bulk_upsert_new' });
+  expect(response.name).toBe('New doc');
+  expect(response.counter).toBe(30);
+});
+
+upstream(`${TX_BASE}:2453`, 'testBulkDelete (staged through the deleteRows route)', async () => {
+  const base = await tableWith('BulkDeleteTestDB', nameAndCategory);
+  for (let i = 1; i <= 3; i++) {
+    await k.tables.createRow({
+      ...base,
+      rowId: `bulk_delete_${i}`,
+      data: { name: `Delete doc ${i}`, category: 'bulk_delete_test' },
+    });
+  }
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.deleteRows({
+    ...base,
+    queries: [Query.equal('category', ['bulk_delete_test'])],
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  let list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_delete_test'])] });
+  expect(list.total).toBe(3);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_delete_test'])] });
+  expect(list.total).toBe(0);
 });

@@ -134,10 +134,6 @@ skipUpstream(
   'testOperationsOnNonExistentDocuments',
   'not translated yet (served by appwrite-local)',
 );
-skipUpstream(`${TX_BASE}:2034`, 'testBulkCreate', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:2179`, 'testBulkUpdate', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:2305`, 'testBulkUpsert', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:2453`, 'testBulkDelete', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:2860`, 'testMixedOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:3004`,
