@@ -652,3 +652,89 @@ upstream(`${TX_BASE}:2453`, 'testBulkDelete (staged through the deleteRows route
   list = await k.tables.listRows({ ...base, queries: [Query.equal('category', ['bulk_delete_test'])] });
   expect(list.total).toBe(0);
 });
+
+upstream(`${TX_BASE}:682`, 'testTransactionSizeLimit', async () => {
+  const base = await tableWith('SizeLimitTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'value', size: 256, required: false }),
+  ]);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  const creates = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, n) => ({
+      ...base,
+      action: 'create',
+      rowId: `doc_${from + n}`,
+      data: { value: `Test ${from + n}` },
+    }));
+  let response = await k.tables.createOperations({ transactionId, operations: creates(0, 50) });
+  expect(k.status()).toBe(201);
+  expect(response.operations).toBe(50);
+  response = await k.tables.createOperations({ transactionId, operations: creates(50, 100) });
+  expect(k.status()).toBe(201);
+  expect(response.operations).toBe(100);
+  failure(
+    await k.attempt(
+      k.tables.createOperations({
+        transactionId,
+        operations: [
+          { ...base, action: 'create', rowId: 'doc_overflow', data: { value: 'This should fail' } },
+        ],
+      }),
+    ),
+  );
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${TX_BASE}:802`, 'testConcurrentTransactionConflicts', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'ConflictTestDB' })).$id;
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'TestCollection',
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  const base = { databaseId, tableId };
+  await k.tables.createIntegerColumn({ ...base, key: 'counter', required: true, min: 0, max: 1_000_000 });
+  expect(k.status()).toBe(202);
+  await k.tables.createRow({ ...base, rowId: 'shared_doc', data: { counter: 100 } });
+  expect(k.status()).toBe(201);
+  const t1 = (await k.tables.createTransaction({})).$id;
+  const t2 = (await k.tables.createTransaction({})).$id;
+  const stage = (transactionId: string, counter: number) =>
+    k.tables.createOperations({
+      transactionId,
+      operations: [{ ...base, action: 'update', rowId: 'shared_doc', data: { counter } }],
+    });
+  await stage(t1, 200);
+  await stage(t2, 300);
+  // Timestamps are whole milliseconds (as DATETIME(3)); against a real server the round trips between staging
+  // and this commit take longer than that, here they may not.
+  await new Promise((r) => setTimeout(r, 3));
+  await k.tables.updateTransaction({ transactionId: t1, commit: true });
+  expect(k.status()).toBe(200);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId: t2, commit: true })));
+  expect([409, 500]).toContain(k.status());
+  const doc = await k.tables.getRow({ ...base, rowId: 'shared_doc' });
+  expect(doc.counter).toBe(200);
+});
+
+upstream(`${TX_BASE}:943`, 'testDeleteDocumentDuringTransaction', async () => {
+  const base = await tableWith('DeleteConflictDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'data', size: 256, required: false }),
+  ]);
+  await k.tables.createRow({ ...base, rowId: 'target_doc', data: { data: 'Original' } });
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      { ...base, action: 'update', rowId: 'target_doc', data: { data: 'Updated in transaction' } },
+    ],
+  });
+  await k.tables.deleteRow({ ...base, rowId: 'target_doc' });
+  expect(k.status()).toBe(204);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
+  expect(k.status()).toBe(404);
+});

@@ -111,17 +111,6 @@ skipUpstream(
   'testTransactionExpiration',
   'not translated yet (needs a clock jump; covered by test/appwrite-local.transactions.test.ts)',
 );
-skipUpstream(`${TX_BASE}:682`, 'testTransactionSizeLimit', 'not translated yet (served by appwrite-local)');
-skipUpstream(
-  `${TX_BASE}:802`,
-  'testConcurrentTransactionConflicts',
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(
-  `${TX_BASE}:943`,
-  'testDeleteDocumentDuringTransaction',
-  'not translated yet (served by appwrite-local)',
-);
 skipUpstream(`${TX_BASE}:1050`, 'testBulkOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:1218`,
