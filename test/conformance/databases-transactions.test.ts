@@ -3,9 +3,9 @@
  * variant with an API key (TablesDBTransactionsCustomServerTest), through node-appwrite against appwrite-local.
  * Each upstream `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Query, Role } from 'node-appwrite';
+import { ID, Permission, Query, Role, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { failure, type Kit, startKit, TX_BASE } from './databases-kit.ts';
+import { ACID_BASE, failure, type Kit, startKit, TX_BASE } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
 
 installAssertionCounter();
@@ -737,4 +737,51 @@ upstream(`${TX_BASE}:943`, 'testDeleteDocumentDuringTransaction', async () => {
   expect(k.status()).toBe(204);
   failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
   expect(k.status()).toBe(404);
+});
+
+upstream(`${ACID_BASE}:18`, 'testAtomicity', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'AtomicityTestDB' })).$id;
+  expect(k.status()).toBe(201);
+  const tableId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'AtomicityTest',
+      rowSecurity: false,
+      permissions: ANY,
+    })
+  ).$id;
+  const base = { databaseId, tableId };
+  await k.tables.createStringColumn({ ...base, key: 'email', size: 256, required: true });
+  await k.tables.createIndex({
+    ...base,
+    key: 'unique_email',
+    type: TablesDBIndexType.Unique,
+    columns: ['email'],
+  });
+  await k.tables.createRow({ ...base, rowId: ID.unique(), data: { email: 'existing@example.com' } });
+  expect(k.status()).toBe(201);
+  const transaction = await k.tables.createTransaction({});
+  expect(k.status()).toBe(201);
+  expect(transaction).toHaveProperty('$id');
+  await k.tables.createOperations({
+    transactionId: transaction.$id,
+    operations: ['newuser@example.com', 'existing@example.com', 'anotheruser@example.com'].map((email) => ({
+      ...base,
+      action: 'create',
+      rowId: ID.unique(),
+      data: { email },
+    })),
+  });
+  expect(k.status()).toBe(201);
+  await k.attempt(k.tables.updateTransaction({ transactionId: transaction.$id, commit: true }));
+  if (k.status() === 200) {
+    const documents = await k.tables.listRows(base);
+    expect(documents.total).toBeGreaterThanOrEqual(1);
+  } else {
+    expect(k.status()).toBe(409);
+    const documents = await k.tables.listRows(base);
+    expect(documents.total).toBe(1);
+    expect(documents.rows[0]?.email).toBe('existing@example.com');
+  }
 });

@@ -195,7 +195,6 @@ skipUpstream(
   'Operator values in row data are not served',
 );
 skipUpstream(`${TX_BASE}:5992`, 'testMultipleArrayOperators', 'Operator values in row data are not served');
-skipUpstream(`${ACID_BASE}:18`, 'testAtomicity', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${ACID_BASE}:177`, 'testConsistency', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${ACID_BASE}:312`, 'testIsolation', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${ACID_BASE}:471`, 'testDurability', 'not translated yet (served by appwrite-local)');
