@@ -785,3 +785,115 @@ upstream(`${ACID_BASE}:18`, 'testAtomicity', async () => {
     expect(documents.rows[0]?.email).toBe('existing@example.com');
   }
 });
+
+upstream(`${TX_BASE}:1218`, 'testPartialFailureRollback', async () => {
+  const base = await tableWith('PartialFailureDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'email', size: 256, required: true }),
+    (b) =>
+      k.tables.createIndex({ ...b, key: 'unique_email', type: TablesDBIndexType.Unique, columns: ['email'] }),
+  ]);
+  await k.tables.createRow({ ...base, rowId: ID.unique(), data: { email: 'existing@example.com' } });
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      'valid1@example.com',
+      'valid2@example.com',
+      'existing@example.com',
+      'valid3@example.com',
+    ].map((email) => ({ ...base, action: 'create', rowId: ID.unique(), data: { email } })),
+  });
+  expect(k.status()).toBe(201);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
+  expect(k.status()).toBe(409);
+  const documents = await k.tables.listRows(base);
+  expect(documents.total).toBe(1);
+  expect(documents.rows[0]?.email).toBe('existing@example.com');
+});
+
+upstream(`${TX_BASE}:1357`, 'testDoubleCommitRollback', async () => {
+  const base = await tableWith('DoubleCommitDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'data', size: 256, required: false }),
+  ]);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [{ ...base, action: 'create', rowId: ID.unique(), data: { data: 'Test' } }],
+  });
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId, commit: true })));
+  expect(k.status()).toBe(400);
+  const transactionId2 = (await k.tables.createTransaction({})).$id;
+  await k.tables.updateTransaction({ transactionId: transactionId2, rollback: true });
+  expect(k.status()).toBe(200);
+  failure(await k.attempt(k.tables.updateTransaction({ transactionId: transactionId2, rollback: true })));
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${TX_BASE}:1479`, 'testOperationsOnNonExistentDocuments', async () => {
+  const base = await tableWith('NonExistentDocDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'data', size: 256, required: false }),
+  ]);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  failure(
+    await k.attempt(
+      k.tables.createOperations({
+        transactionId,
+        operations: [{ ...base, action: 'update', rowId: 'non_existent_doc', data: { data: 'Should fail' } }],
+      }),
+    ),
+  );
+  expect(k.status()).toBe(404);
+  const transactionId2 = (await k.tables.createTransaction({})).$id;
+  failure(
+    await k.attempt(
+      k.tables.createOperations({
+        transactionId: transactionId2,
+        operations: [{ ...base, action: 'delete', rowId: 'non_existent_doc', data: [] }],
+      }),
+    ),
+  );
+  expect(k.status()).toBe(404);
+});
+
+upstream(`${TX_BASE}:4819`, 'testNonExistentResources', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'ResourceTestDatabase' })).$id;
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  expect(k.status()).toBe(201);
+  failure(
+    await k.attempt(
+      k.tables.createOperations({
+        transactionId,
+        operations: [
+          {
+            action: 'create',
+            databaseId: 'nonExistentDatabase',
+            tableId: 'someCollection',
+            rowId: ID.unique(),
+            data: { name: 'Test' },
+          },
+        ],
+      }),
+    ),
+  );
+  expect(k.status()).toBe(404);
+  failure(
+    await k.attempt(
+      k.tables.createOperations({
+        transactionId,
+        operations: [
+          {
+            action: 'create',
+            databaseId,
+            tableId: 'nonExistentCollection',
+            rowId: ID.unique(),
+            data: { name: 'Test' },
+          },
+        ],
+      }),
+    ),
+  );
+  expect(k.status()).toBe(404);
+});

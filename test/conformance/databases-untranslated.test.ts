@@ -112,17 +112,6 @@ skipUpstream(
   'not translated yet (needs a clock jump; covered by test/appwrite-local.transactions.test.ts)',
 );
 skipUpstream(`${TX_BASE}:1050`, 'testBulkOperations', 'not translated yet (served by appwrite-local)');
-skipUpstream(
-  `${TX_BASE}:1218`,
-  'testPartialFailureRollback',
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(`${TX_BASE}:1357`, 'testDoubleCommitRollback', 'not translated yet (served by appwrite-local)');
-skipUpstream(
-  `${TX_BASE}:1479`,
-  'testOperationsOnNonExistentDocuments',
-  'not translated yet (served by appwrite-local)',
-);
 skipUpstream(`${TX_BASE}:2860`, 'testMixedOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:3004`,
@@ -152,7 +141,6 @@ skipUpstream(
 skipUpstream(`${TX_BASE}:3994`, 'testBulkUpdateOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:4138`, 'testBulkUpsertOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:4299`, 'testBulkDeleteOperations', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:4819`, 'testNonExistentResources', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:4885`, 'testIncrementThenUpdate', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:5023`,
