@@ -897,3 +897,53 @@ upstream(`${TX_BASE}:4819`, 'testNonExistentResources', async () => {
   );
   expect(k.status()).toBe(404);
 });
+
+upstream(`${TX_BASE}:3687`, 'testIncrementDecrementOperations', async () => {
+  const base = await tableWith('IncrementDecrementTestDB', [
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'counter', required: false, xdefault: 0 }),
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'score', required: false, xdefault: 100 }),
+  ]);
+  await k.tables.createRow({ ...base, rowId: 'counter_doc', data: { counter: 10, score: 50 } });
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      { ...base, action: 'increment', rowId: 'counter_doc', data: { column: 'counter', value: 5 } },
+      { ...base, action: 'decrement', rowId: 'counter_doc', data: { column: 'score', value: 20 } },
+      { ...base, action: 'increment', rowId: 'counter_doc', data: { column: 'counter', value: 3, max: 20 } },
+      { ...base, action: 'decrement', rowId: 'counter_doc', data: { column: 'score', value: 30, min: 0 } },
+    ],
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const doc = await k.tables.getRow({ ...base, rowId: 'counter_doc' });
+  expect(k.status()).toBe(200);
+  expect(doc.counter).toBe(18);
+  expect(doc.score).toBe(0);
+});
+
+upstream(`${TX_BASE}:4885`, 'testIncrementThenUpdate', async () => {
+  const base = await tableWith('IncrementUpdateTestDB', [
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'counter', required: false, xdefault: 0 }),
+    (b) => k.tables.createStringColumn({ ...b, key: 'status', size: 50, required: false }),
+  ]);
+  await k.tables.createRow({ ...base, rowId: 'test_row', data: { counter: 10, status: 'initial' } });
+  expect(k.status()).toBe(201);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      { ...base, action: 'increment', rowId: 'test_row', data: { column: 'counter', value: 5 } },
+      { ...base, action: 'update', rowId: 'test_row', data: { status: 'updated' } },
+    ],
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const row = await k.tables.getRow({ ...base, rowId: 'test_row' });
+  expect(k.status()).toBe(200);
+  expect(row.counter).toBe(15);
+  expect(row.status).toBe('updated');
+});

@@ -133,15 +133,9 @@ skipUpstream(
   'testBulkDeleteMatchingUpdatedDocuments',
   'not translated yet (served by appwrite-local)',
 );
-skipUpstream(
-  `${TX_BASE}:3687`,
-  'testIncrementDecrementOperations',
-  'not translated yet (served by appwrite-local)',
-);
 skipUpstream(`${TX_BASE}:3994`, 'testBulkUpdateOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:4138`, 'testBulkUpsertOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:4299`, 'testBulkDeleteOperations', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:4885`, 'testIncrementThenUpdate', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:5023`,
   'testCrossAPIIncrementDecrement',
