@@ -77,6 +77,24 @@ function movies(instance = 'create'): Promise<{ databaseId: string; moviesId: st
       type: TablesDBIndexType.Key,
       columns: ['releaseYear'],
     });
+    await k.tables.createIndex({
+      ...base,
+      key: 'releaseYearDated',
+      type: TablesDBIndexType.Key,
+      columns: ['releaseYear', '$createdAt', '$updatedAt'],
+    });
+    await k.tables.createIndex({
+      ...base,
+      key: 'birthDay',
+      type: TablesDBIndexType.Key,
+      columns: ['birthDay'],
+    });
+    await k.tables.createIndex({
+      ...base,
+      key: 'fts_description',
+      type: TablesDBIndexType.Fulltext,
+      columns: ['description'],
+    });
     return { databaseId, moviesId };
   })();
   moviesData.set(instance, data);
@@ -787,4 +805,79 @@ upstream(`${DB_BASE}:4871`, 'testDeleteDocument', async () => {
   expect(k.status()).toBe(204);
   failure(await k.attempt(k.tables.getRow({ ...base, rowId: document.$id })));
   expect(k.status()).toBe(404);
+});
+
+upstream(`${DB_BASE}:759`, 'testCreateDatabase', async () => {
+  const database = (await k.tables.create({
+    databaseId: ID.unique(),
+    name: 'Test Database',
+  })) as unknown as Body;
+  expect(database.$id).toBeTruthy();
+  expect(k.status()).toBe(201);
+  expect(database.name).toBe('Test Database');
+  expect(database.type).toBe('tablesdb');
+});
+
+upstream(`${DB_BASE}:779`, 'testCreateCollection', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
+  const movies = (await k.tables.createTable({
+    databaseId,
+    tableId: ID.unique(),
+    name: 'Movies',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user(USER))],
+  })) as unknown as Body;
+  expect(k.status()).toBe(201);
+  expect(movies.name).toBe('Movies');
+  expect(movies).toHaveProperty('bytesMax');
+  expect(movies).toHaveProperty('bytesUsed');
+  expect(Number.isInteger(movies.bytesMax)).toBe(true);
+  expect(Number.isInteger(movies.bytesUsed)).toBe(true);
+  expect(movies.bytesMax as number).toBeGreaterThanOrEqual(0);
+  expect(movies.bytesUsed as number).toBeGreaterThanOrEqual(0);
+  const actors = (await k.tables.createTable({
+    databaseId,
+    tableId: ID.unique(),
+    name: 'Actors',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user(USER))],
+  })) as unknown as Body;
+  expect(k.status()).toBe(201);
+  expect(actors.name).toBe('Actors');
+});
+
+upstream(`${DB_BASE}:1187`, 'testListAttributes', async () => {
+  const { databaseId, moviesId } = await movies('schema');
+  const response = await k.tables.listColumns({
+    databaseId,
+    tableId: moviesId,
+    queries: [Query.equal('type', ['string']), Query.limit(2), Query.cursorAfter('title')],
+  });
+  expect(k.status()).toBe(200);
+  expect(response.columns).toHaveLength(2);
+  const bad = failure(
+    await k.attempt(
+      k.tables.listColumns({ databaseId, tableId: moviesId, queries: [Query.select(['key'])] }),
+    ),
+  );
+  expect(bad.type).toBe('general_argument_invalid');
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${DB_BASE}:2476`, 'testListIndexes', async () => {
+  const { databaseId, moviesId } = await movies('schema');
+  const response = await k.tables.listIndexes({
+    databaseId,
+    tableId: moviesId,
+    queries: [Query.equal('type', ['key']), Query.limit(2)],
+  });
+  expect(k.status()).toBe(200);
+  expect(response.indexes).toHaveLength(2);
+  const bad = failure(
+    await k.attempt(
+      k.tables.listIndexes({ databaseId, tableId: moviesId, queries: [Query.select(['key'])] }),
+    ),
+  );
+  expect(bad.type).toBe('general_argument_invalid');
+  expect(k.status()).toBe(400);
 });

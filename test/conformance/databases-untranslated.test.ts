@@ -6,11 +6,8 @@
 import { ACID_BASE, DB_BASE, TX_BASE } from './databases-kit.ts';
 import { skipUpstream } from './harness.ts';
 
-skipUpstream(`${DB_BASE}:759`, 'testCreateDatabase', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:779`, 'testCreateCollection', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:825`, 'testConsoleProject', 'console projects are not served');
 skipUpstream(`${DB_BASE}:866`, 'testDisableCollection', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:1187`, 'testListAttributes', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:1218`, 'testPatchAttribute', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:1286`, 'testUpdateAttributeEnum', 'not translated yet (served by appwrite-local)');
 skipUpstream(
@@ -18,7 +15,6 @@ skipUpstream(
   'testGetIndexByKeyWithLengths',
   'not translated yet (served by appwrite-local)',
 );
-skipUpstream(`${DB_BASE}:2476`, 'testListIndexes', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:2656`, 'testUpsertDocument', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:3318`, 'testListDocumentsWithCache', 'the list cache (listRows ttl) is not served');
 skipUpstream(

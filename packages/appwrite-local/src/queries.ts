@@ -4,7 +4,7 @@
  * SQL for rows (tablesdb/row-query.ts) and {@link applyQueries} for small in-memory lists (databases, tables,
  * columns, teams, users, executions …). Bad queries throw 400 `general_query_invalid`.
  */
-import { AppwriteError } from './errors.ts';
+import { AppwriteError, invalidArgument } from './errors.ts';
 import { parseDate } from './wire.ts';
 
 /** How an attribute's values are typed. */
@@ -134,7 +134,9 @@ export function parseQueries(
     } else if (method === 'orderRandom') {
       throw queryError('Method not supported: orderRandom');
     } else if (method === 'select') {
-      if (options.allowSelect === false) throw queryError('Method not allowed: select');
+      // A list's Queries param validator refuses it: 400 general_argument_invalid (DatabasesBase.php:1210, 2500).
+      if (options.allowSelect === false)
+        throw invalidArgument('Invalid `queries` param: Invalid query method: select');
       const keys = q.values ?? [];
       if (!keys.every((k) => typeof k === 'string')) throw queryError('Invalid select values');
       out.select = [...(out.select ?? []), ...(keys as string[])];
@@ -279,7 +281,8 @@ export function applyQueries<T extends Record<string, unknown>>(
   });
   let ordered = indexed.map((x) => x.doc);
   if (q.cursor) {
-    const at = ordered.findIndex((d) => d.$id === q.cursor?.id);
+    // Models without `$id` (columns) are addressed by their `key`, as Appwrite's attribute cursors are.
+    const at = ordered.findIndex((d) => (d.$id ?? d.key) === q.cursor?.id);
     if (at < 0) throw new AppwriteError('general_cursor_not_found', `Cursor "${q.cursor.id}" not found.`);
     ordered = q.cursor.direction === 'after' ? ordered.slice(at + 1) : ordered.slice(0, at);
     if (q.cursor.direction === 'before') {
