@@ -86,11 +86,7 @@ skipUpstream(
   'testSpatialColCreateOnExistingDataWithDefaults',
   'spatial columns are not served',
 );
-skipUpstream(`${DB_BASE}:9988`, 'testNotContains', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:10117`, 'testNotSearch', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:10149`, 'testNotBetween', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:10274`, 'testNotStartsWith', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:10400`, 'testNotEndsWith', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:10526`, 'testCreatedBefore', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:10659`, 'testCreatedAfter', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:10792`, 'testCreatedBetween', 'not translated yet (served by appwrite-local)');

@@ -1,0 +1,156 @@
+/**
+ * Conformance: the negated query methods of `tests/e2e/Services/Databases/DatabasesBase.php` at Appwrite 1.9.5
+ * (TablesDB variant, API key), through node-appwrite against appwrite-local. Each upstream `$this->assert…` is one
+ * `expect`; line numbers point at the upstream test.
+ */
+import { ID, Permission, Query, Role } from 'node-appwrite';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { DB_BASE, type Kit, startKit } from './databases-kit.ts';
+import { installAssertionCounter, upstream } from './harness.ts';
+
+installAssertionCounter();
+
+let k: Kit;
+const USER = 'conformance-user';
+
+beforeAll(async () => {
+  k = await startKit();
+});
+afterAll(async () => {
+  await k?.server.stop();
+});
+
+type Column = { key: string; kind: 'string' | 'float' };
+
+/**
+ * The shared shape of these upstream tests: a database (3 asserts), a table (2), required columns (1 each),
+ * three rows (1 each), then one list whose result the caller checks.
+ */
+async function scenario(
+  dbName: string,
+  tableName: string,
+  columns: Column[],
+  rows: Record<string, unknown>[],
+  queries: string[],
+) {
+  const database = await k.tables.create({ databaseId: ID.unique(), name: dbName });
+  expect(database.$id).toBeTruthy();
+  expect(k.status()).toBe(201);
+  expect(database.name).toBe(dbName);
+  const table = await k.tables.createTable({
+    databaseId: database.$id,
+    tableId: ID.unique(),
+    name: tableName,
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user(USER))],
+  });
+  expect(k.status()).toBe(201);
+  expect(table.name).toBe(tableName);
+  const base = { databaseId: database.$id, tableId: table.$id };
+  for (const c of columns) {
+    if (c.kind === 'string')
+      await k.tables.createStringColumn({ ...base, key: c.key, size: 256, required: true });
+    else await k.tables.createFloatColumn({ ...base, key: c.key, required: true });
+    expect(k.status()).toBe(202);
+  }
+  for (const data of rows) {
+    await k.tables.createRow({
+      ...base,
+      rowId: ID.unique(),
+      data,
+      permissions: [Permission.read(Role.user(USER))],
+    });
+    expect(k.status()).toBe(201);
+  }
+  const list = await k.tables.listRows({ ...base, queries });
+  return { status: k.status(), rows: list.rows as unknown as Record<string, unknown>[] };
+}
+
+upstream(`${DB_BASE}:9988`, 'testNotContains', async () => {
+  const r = await scenario(
+    'NotContains test',
+    'Movies',
+    [
+      { key: 'title', kind: 'string' },
+      { key: 'genre', kind: 'string' },
+    ],
+    [
+      { title: 'Spider-Man: Homecoming', genre: 'Action' },
+      { title: 'The Avengers', genre: 'Action' },
+      { title: 'Romantic Comedy', genre: 'Romance' },
+    ],
+    [
+      Query.select(['title', 'genre']),
+      Query.notContains('title', ['Spider']),
+      Query.limit(999),
+      Query.offset(0),
+    ],
+  );
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(2);
+  expect(r.rows[0]?.title).toBe('The Avengers');
+  expect(r.rows[1]?.title).toBe('Romantic Comedy');
+});
+
+upstream(`${DB_BASE}:10149`, 'testNotBetween', async () => {
+  const r = await scenario(
+    'NotBetween test',
+    'Products',
+    [
+      { key: 'name', kind: 'string' },
+      { key: 'price', kind: 'float' },
+    ],
+    [
+      { name: 'Cheap Product', price: 5.99 },
+      { name: 'Mid Product', price: 25.0 },
+      { name: 'Expensive Product', price: 150.0 },
+    ],
+    [Query.notBetween('price', 10, 50)],
+  );
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(2);
+  expect(r.rows[0]?.name).toBe('Cheap Product');
+  expect(r.rows[1]?.name).toBe('Expensive Product');
+});
+
+upstream(`${DB_BASE}:10274`, 'testNotStartsWith', async () => {
+  const r = await scenario(
+    'NotStartsWith test',
+    'Employees',
+    [
+      { key: 'name', kind: 'string' },
+      { key: 'department', kind: 'string' },
+    ],
+    [
+      { name: 'John Smith', department: 'Engineering' },
+      { name: 'Jane Doe', department: 'Marketing' },
+      { name: 'Bob Johnson', department: 'Sales' },
+    ],
+    [Query.notStartsWith('name', 'John')],
+  );
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(2);
+  expect(r.rows[0]?.name).toBe('Jane Doe');
+  expect(r.rows[1]?.name).toBe('Bob Johnson');
+});
+
+upstream(`${DB_BASE}:10400`, 'testNotEndsWith', async () => {
+  const r = await scenario(
+    'NotEndsWith test',
+    'Files',
+    [
+      { key: 'filename', kind: 'string' },
+      { key: 'type', kind: 'string' },
+    ],
+    [
+      { filename: 'row.pdf', type: 'PDF' },
+      { filename: 'image.jpg', type: 'Image' },
+      { filename: 'presentation.pptx', type: 'Presentation' },
+    ],
+    [Query.notEndsWith('filename', '.pdf')],
+  );
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(2);
+  expect(r.rows[0]?.filename).toBe('image.jpg');
+  expect(r.rows[1]?.filename).toBe('presentation.pptx');
+});
