@@ -31,7 +31,9 @@ async function scenario(
   tableName: string,
   columns: Column[],
   rows: Record<string, unknown>[],
-  queries: string[],
+  queries: string[] | undefined,
+  /** Upstream sleeps 500 ms between the rows of the time-query tests; a few ms separate their timestamps here. */
+  pauseMs = 0,
 ) {
   const database = await k.tables.create({ databaseId: ID.unique(), name: dbName });
   expect(database.$id).toBeTruthy();
@@ -53,17 +55,24 @@ async function scenario(
     else await k.tables.createFloatColumn({ ...base, key: c.key, required: true });
     expect(k.status()).toBe(202);
   }
+  const created: Record<string, unknown>[] = [];
   for (const data of rows) {
-    await k.tables.createRow({
-      ...base,
-      rowId: ID.unique(),
-      data,
-      permissions: [Permission.read(Role.user(USER))],
-    });
+    if (pauseMs && created.length) await new Promise((r) => setTimeout(r, pauseMs));
+    created.push(
+      (await k.tables.createRow({
+        ...base,
+        rowId: ID.unique(),
+        data,
+        permissions: [Permission.read(Role.user(USER))],
+      })) as unknown as Record<string, unknown>,
+    );
     expect(k.status()).toBe(201);
   }
-  const list = await k.tables.listRows({ ...base, queries });
-  return { status: k.status(), rows: list.rows as unknown as Record<string, unknown>[] };
+  const list = async (q: string[]) => {
+    const page = await k.tables.listRows({ ...base, queries: q });
+    return { status: k.status(), rows: page.rows as unknown as Record<string, unknown>[] };
+  };
+  return { ...(queries ? await list(queries) : { status: 0, rows: [] }), created, list };
 }
 
 upstream(`${DB_BASE}:9988`, 'testNotContains', async () => {
@@ -153,4 +162,75 @@ upstream(`${DB_BASE}:10400`, 'testNotEndsWith', async () => {
   expect(r.rows).toHaveLength(2);
   expect(r.rows[0]?.filename).toBe('image.jpg');
   expect(r.rows[1]?.filename).toBe('presentation.pptx');
+});
+
+const posts = [
+  { title: 'Old Post', content: 'This is an old post content' },
+  { title: 'Recent Post', content: 'This is a recent post content' },
+  { title: 'Newest Post', content: 'This is the newest post content' },
+];
+const textColumns = (a: string, b: string): Column[] => [
+  { key: a, kind: 'string' },
+  { key: b, kind: 'string' },
+];
+
+upstream(`${DB_BASE}:10526`, 'testCreatedBefore', async () => {
+  const s = await scenario(
+    'CreatedBefore test',
+    'Posts',
+    textColumns('title', 'content'),
+    posts,
+    undefined,
+    5,
+  );
+  const r = await s.list([Query.createdBefore(s.created[1]?.$createdAt as string)]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(1);
+  expect(r.rows[0]?.title).toBe('Old Post');
+});
+
+upstream(`${DB_BASE}:10659`, 'testCreatedAfter', async () => {
+  const s = await scenario(
+    'CreatedAfter test',
+    'Events',
+    textColumns('name', 'description'),
+    [
+      { name: 'Early Event', description: 'This is an early event' },
+      { name: 'Middle Event', description: 'This is a middle event' },
+      { name: 'Latest Event', description: 'This is the latest event' },
+    ],
+    undefined,
+    5,
+  );
+  const r = await s.list([Query.createdAfter(s.created[1]?.$createdAt as string)]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(1);
+  expect(r.rows[0]?.name).toBe('Latest Event');
+});
+
+upstream(`${DB_BASE}:10792`, 'testCreatedBetween', async () => {
+  const s = await scenario(
+    'CreatedBetween test',
+    'Articles',
+    textColumns('title', 'content'),
+    ['First', 'Second', 'Third', 'Fourth'].map((n) => ({
+      title: `${n} Article`,
+      content: `This is the ${n.toLowerCase()} article content`,
+    })),
+    undefined,
+    5,
+  );
+  const at = (i: number) => s.created[i]?.$createdAt as string;
+  let r = await s.list([Query.createdBetween(at(0), at(2))]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(3);
+  const titles = r.rows.map((row) => row.title);
+  expect(titles).toContain('First Article');
+  expect(titles).toContain('Second Article');
+  expect(titles).toContain('Third Article');
+  expect(titles).not.toContain('Fourth Article');
+  r = await s.list([Query.createdBetween(at(1), at(1))]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(1);
+  expect(r.rows[0]?.title).toBe('Second Article');
 });
