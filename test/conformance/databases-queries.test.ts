@@ -234,3 +234,61 @@ upstream(`${DB_BASE}:10792`, 'testCreatedBetween', async () => {
   expect(r.rows).toHaveLength(1);
   expect(r.rows[0]?.title).toBe('Second Article');
 });
+
+/** Updates `rows[i]` with `patches[i]` in order, a few ms apart (upstream sleeps 500 ms); returns the answers. */
+async function updateInTurn(s: Awaited<ReturnType<typeof scenario>>, patches: Record<string, unknown>[]) {
+  const answers: Record<string, unknown>[] = [];
+  for (const [i, data] of patches.entries()) {
+    await new Promise((r) => setTimeout(r, 5));
+    const row = s.created[i] as Record<string, unknown>;
+    answers.push(
+      (await k.tables.updateRow({
+        databaseId: row.$databaseId as string,
+        tableId: row.$tableId as string,
+        rowId: row.$id as string,
+        data,
+      })) as unknown as Record<string, unknown>,
+    );
+  }
+  return answers;
+}
+
+upstream(`${DB_BASE}:10970`, 'testUpdatedBefore', async () => {
+  const s = await scenario(
+    'UpdatedBefore test',
+    'Tasks',
+    textColumns('title', 'status'),
+    ['One', 'Two', 'Three'].map((n) => ({ title: `Task ${n}`, status: 'pending' })),
+    undefined,
+  );
+  const answers = await updateInTurn(s, [
+    { status: 'completed' },
+    { status: 'in_progress' },
+    { status: 'review' },
+  ]);
+  const r = await s.list([Query.updatedBefore(answers[1]?.$updatedAt as string)]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(1);
+  expect(r.rows[0]?.title).toBe('Task One');
+  expect(r.rows[0]?.status).toBe('completed');
+});
+
+upstream(`${DB_BASE}:11136`, 'testUpdatedAfter', async () => {
+  const s = await scenario(
+    'UpdatedAfter test',
+    'Orders',
+    textColumns('orderNumber', 'status'),
+    ['ORD-001', 'ORD-002', 'ORD-003'].map((orderNumber) => ({ orderNumber, status: 'pending' })),
+    undefined,
+  );
+  const answers = await updateInTurn(s, [
+    { status: 'processing' },
+    { status: 'shipped' },
+    { status: 'delivered' },
+  ]);
+  const r = await s.list([Query.updatedAfter(answers[1]?.$updatedAt as string)]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(1);
+  expect(r.rows[0]?.orderNumber).toBe('ORD-003');
+  expect(r.rows[0]?.status).toBe('delivered');
+});

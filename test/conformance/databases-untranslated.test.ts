@@ -87,8 +87,6 @@ skipUpstream(
   'spatial columns are not served',
 );
 skipUpstream(`${DB_BASE}:10117`, 'testNotSearch', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:10970`, 'testUpdatedBefore', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:11136`, 'testUpdatedAfter', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:11302`, 'testUpdatedBetween', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${DB_BASE}:11532`,
