@@ -881,3 +881,29 @@ upstream(`${DB_BASE}:2476`, 'testListIndexes', async () => {
   expect(bad.type).toBe('general_argument_invalid');
   expect(k.status()).toBe(400);
 });
+
+upstream(`${DB_BASE}:11532`, 'testDocumentWithEmptyPayload', async () => {
+  const { databaseId, moviesId } = await movies('empty');
+  failure(
+    await k.attempt(
+      k.tables.createRow({
+        databaseId,
+        tableId: moviesId,
+        rowId: ID.unique(),
+        data: {},
+        permissions: userPermissions(),
+      }),
+    ),
+  );
+  expect(k.status()).toBe(400);
+});
+
+upstream(`${DB_BASE}:6270`, 'testAttributeBooleanDefault', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
+  const tableId = (await k.tables.createTable({ databaseId, tableId: ID.unique(), name: 'Boolean' })).$id;
+  expect(k.status()).toBe(201);
+  await k.tables.createBooleanColumn({ databaseId, tableId, key: 'true', required: false, xdefault: true });
+  expect(k.status()).toBe(202);
+  await k.tables.createBooleanColumn({ databaseId, tableId, key: 'false', required: false, xdefault: false });
+  expect(k.status()).toBe(202);
+});

@@ -54,11 +54,6 @@ skipUpstream(
   'testUpdatePermissionsWithEmptyPayload',
   'needs user sessions of the client scopes; not translated yet',
 );
-skipUpstream(
-  `${DB_BASE}:6270`,
-  'testAttributeBooleanDefault',
-  'not translated yet (served by appwrite-local)',
-);
 skipUpstream(`${DB_BASE}:6321`, 'testOneToOneRelationship', 'relationships are not served');
 skipUpstream(`${DB_BASE}:6573`, 'testOneToManyRelationship', 'relationships are not served');
 skipUpstream(`${DB_BASE}:6716`, 'testManyToOneRelationship', 'relationships are not served');
@@ -88,11 +83,6 @@ skipUpstream(
 );
 skipUpstream(`${DB_BASE}:10117`, 'testNotSearch', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:11302`, 'testUpdatedBetween', 'not translated yet (served by appwrite-local)');
-skipUpstream(
-  `${DB_BASE}:11532`,
-  'testDocumentWithEmptyPayload',
-  'not translated yet (served by appwrite-local)',
-);
 skipUpstream(
   `${TX_BASE}:586`,
   'testTransactionExpiration',
