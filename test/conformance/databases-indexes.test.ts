@@ -213,3 +213,42 @@ upstream(`${DB_BASE}:5969`, 'testUniqueIndexDuplicate', async () => {
   );
   expect(k.status()).toBe(409);
 });
+
+upstream(`${DB_BASE}:2384`, 'testGetIndexByKeyWithLengths', async () => {
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
+  const tableId = (
+    await k.tables.createTable({ databaseId, tableId: ID.unique(), name: 'Movies', rowSecurity: true })
+  ).$id;
+  const base = { databaseId, tableId };
+  // setupAttributes' movie columns (DatabasesBase.php:182-225), without the relationship column.
+  await k.tables.createStringColumn({ ...base, key: 'title', size: 256, required: true });
+  await k.tables.createStringColumn({
+    ...base,
+    key: 'description',
+    size: 512,
+    required: false,
+    xdefault: '',
+  });
+  await k.tables.createStringColumn({ ...base, key: 'tagline', size: 512, required: false, xdefault: '' });
+  await k.tables.createStringColumn({ ...base, key: 'actors', size: 256, required: false, array: true });
+  const index = (key: string, columns: string[], lengths: number[]) =>
+    k.attempt(k.tables.createIndex({ ...base, key, type: TablesDBIndexType.Key, columns, lengths }));
+  await index('lengthTestIndex', ['title', 'description'], [128, 200]);
+  expect(k.status()).toBe(202);
+  const got = await k.tables.getIndex({ ...base, key: 'lengthTestIndex' });
+  expect(k.status()).toBe(200);
+  expect(got.key).toBe('lengthTestIndex');
+  expect(got.lengths).toEqual([128, 200]);
+  const arrays = failure(await index('lengthOverrideTestIndex', ['actors'], [120]));
+  expect(k.status()).toBe(400);
+  expect(arrays.message).toBe('Creating indexes on array attributes is not currently supported.');
+  failure(await index('lengthCountExceededIndex', ['title'], [128, 128]));
+  expect(k.status()).toBe(400);
+  // 500 without relationships (upstream: getSupportForRelationships() ? 256 : 500).
+  failure(
+    await index('lengthTooLargeIndex', ['title', 'description', 'tagline', 'actors'], [500, 500, 500, 20]),
+  );
+  expect(k.status()).toBe(400);
+  failure(await index('negativeLengthIndex', ['title'], [-1]));
+  expect(k.status()).toBe(400);
+});

@@ -10,11 +10,6 @@ skipUpstream(`${DB_BASE}:825`, 'testConsoleProject', 'console projects are not s
 skipUpstream(`${DB_BASE}:866`, 'testDisableCollection', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:1218`, 'testPatchAttribute', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:1286`, 'testUpdateAttributeEnum', 'not translated yet (served by appwrite-local)');
-skipUpstream(
-  `${DB_BASE}:2384`,
-  'testGetIndexByKeyWithLengths',
-  'not translated yet (served by appwrite-local)',
-);
 skipUpstream(`${DB_BASE}:2656`, 'testUpsertDocument', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:3318`, 'testListDocumentsWithCache', 'the list cache (listRows ttl) is not served');
 skipUpstream(
