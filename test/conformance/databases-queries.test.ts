@@ -292,3 +292,24 @@ upstream(`${DB_BASE}:11136`, 'testUpdatedAfter', async () => {
   expect(r.rows[0]?.orderNumber).toBe('ORD-003');
   expect(r.rows[0]?.status).toBe('delivered');
 });
+
+upstream(`${DB_BASE}:7128`, 'testOrQueries', async () => {
+  const r = await scenario(
+    'Or queries',
+    'USA Presidents',
+    textColumns('first_name', 'last_name'),
+    [
+      { first_name: 'Donald', last_name: 'Trump' },
+      { first_name: 'George', last_name: 'Bush' },
+      { first_name: 'Joe', last_name: 'Biden' },
+    ],
+    [
+      Query.select(['first_name', 'last_name']),
+      Query.or([Query.equal('first_name', ['Donald']), Query.equal('last_name', ['Bush'])]),
+      Query.limit(999),
+      Query.offset(0),
+    ],
+  );
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(2);
+});
