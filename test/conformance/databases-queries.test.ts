@@ -3,7 +3,7 @@
  * (TablesDB variant, API key), through node-appwrite against appwrite-local. Each upstream `$this->assert…` is one
  * `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Query, Role } from 'node-appwrite';
+import { ID, Permission, Query, Role, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, type Kit, startKit } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -312,4 +312,45 @@ upstream(`${DB_BASE}:7128`, 'testOrQueries', async () => {
   );
   expect(r.status).toBe(200);
   expect(r.rows).toHaveLength(2);
+});
+
+upstream(`${DB_BASE}:10117`, 'testNotSearch', async () => {
+  // setupAttributes' books table (DatabasesBase.php:262-282), setupIndexes' fts_description (:355) and
+  // setupFulltextSearchDocuments' three books (:676-737); their asserts are set-up, not counted.
+  const databaseId = (await k.tables.create({ databaseId: ID.unique(), name: 'Test Database' })).$id;
+  const booksId = (
+    await k.tables.createTable({
+      databaseId,
+      tableId: ID.unique(),
+      name: 'Books',
+      rowSecurity: true,
+      permissions: [Permission.create(Role.user(USER))],
+    })
+  ).$id;
+  const base = { databaseId, tableId: booksId };
+  await k.tables.createStringColumn({ ...base, key: 'title', size: 256, required: true });
+  await k.tables.createStringColumn({ ...base, key: 'description', size: 2048, required: true });
+  await k.tables.createIndex({
+    ...base,
+    key: 'fts_description',
+    type: TablesDBIndexType.Fulltext,
+    columns: ['description'],
+  });
+  for (const data of [
+    { title: 'Science Fiction Adventures', description: 'A thrilling journey through space and time' },
+    { title: 'Romance Novel', description: 'A love story set in modern times' },
+    { title: 'Mystery Thriller', description: 'A detective solves complex crimes' },
+  ]) {
+    await k.tables.createRow({
+      ...base,
+      rowId: ID.unique(),
+      data,
+      permissions: [Permission.read(Role.user(USER))],
+    });
+  }
+  const rows = await k.tables.listRows({ ...base, queries: [Query.notSearch('description', 'space')] });
+  expect(k.status()).toBe(200);
+  expect(rows.rows).toHaveLength(2);
+  expect(rows.rows[0]?.title).toBe('Romance Novel');
+  expect(rows.rows[1]?.title).toBe('Mystery Thriller');
 });

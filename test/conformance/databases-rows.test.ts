@@ -89,12 +89,6 @@ function movies(instance = 'create'): Promise<{ databaseId: string; moviesId: st
       type: TablesDBIndexType.Key,
       columns: ['birthDay'],
     });
-    await k.tables.createIndex({
-      ...base,
-      key: 'fts_description',
-      type: TablesDBIndexType.Fulltext,
-      columns: ['description'],
-    });
     return { databaseId, moviesId };
   })();
   moviesData.set(instance, data);
