@@ -354,3 +354,48 @@ upstream(`${DB_BASE}:10117`, 'testNotSearch', async () => {
   expect(rows.rows[0]?.title).toBe('Romance Novel');
   expect(rows.rows[1]?.title).toBe('Mystery Thriller');
 });
+
+upstream(`${DB_BASE}:11302`, 'testUpdatedBetween', async () => {
+  const s = await scenario(
+    'UpdatedBetween test',
+    'Products',
+    [
+      { key: 'name', kind: 'string' },
+      { key: 'price', kind: 'float' },
+    ],
+    [
+      { name: 'Product A', price: 99.99 },
+      { name: 'Product B', price: 149.99 },
+      { name: 'Product C', price: 199.99 },
+      { name: 'Product D', price: 249.99 },
+    ],
+    undefined,
+    5,
+  );
+  const updatedAt: string[] = [];
+  for (const [i, price] of [89.99, 139.99, 189.99, 239.99].entries()) {
+    await new Promise((r) => setTimeout(r, 5));
+    const row = s.created[i] as Record<string, unknown>;
+    const answer = await k.tables.updateRow({
+      databaseId: row.$databaseId as string,
+      tableId: row.$tableId as string,
+      rowId: row.$id as string,
+      data: { price },
+    });
+    expect(k.status()).toBe(200);
+    updatedAt.push(answer.$updatedAt);
+  }
+  let r = await s.list([Query.updatedBetween(updatedAt[0] as string, updatedAt[2] as string)]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(3);
+  const names = r.rows.map((row) => row.name);
+  expect(names).toContain('Product A');
+  expect(names).toContain('Product B');
+  expect(names).toContain('Product C');
+  expect(names).not.toContain('Product D');
+  r = await s.list([Query.updatedBetween(updatedAt[1] as string, updatedAt[1] as string)]);
+  expect(r.status).toBe(200);
+  expect(r.rows).toHaveLength(1);
+  expect(r.rows[0]?.name).toBe('Product B');
+  expect(r.rows[0]?.price).toBe(139.99);
+});

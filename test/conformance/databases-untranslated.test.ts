@@ -79,7 +79,6 @@ skipUpstream(
   'testSpatialColCreateOnExistingDataWithDefaults',
   'spatial columns are not served',
 );
-skipUpstream(`${DB_BASE}:11302`, 'testUpdatedBetween', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:586`,
   'testTransactionExpiration',
