@@ -947,3 +947,39 @@ upstream(`${TX_BASE}:4885`, 'testIncrementThenUpdate', async () => {
   expect(row.counter).toBe(15);
   expect(row.status).toBe('updated');
 });
+
+upstream(`${TX_BASE}:5592`, 'testUpsertAutoIdThenUpdate', async () => {
+  const base = await tableWith('UpsertAutoIDTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'name', size: 256, required: true }),
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'counter', required: false, min: 0, max: 10000 }),
+  ]);
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  const created = await k.tables.createRow({
+    ...base,
+    rowId: ID.unique(),
+    data: { name: 'Initial document', counter: 5 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  const rowId = created.$id;
+  await k.tables.upsertRow({
+    ...base,
+    rowId,
+    data: { name: 'Upserted in transaction', counter: 10 },
+    transactionId,
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateRow({
+    ...base,
+    rowId,
+    data: { name: 'Updated after upsert', counter: 20 },
+    transactionId,
+  });
+  expect(k.status()).toBe(200);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const response = await k.tables.getRow({ ...base, rowId });
+  expect(k.status()).toBe(200);
+  expect(response.name).toBe('Updated after upsert');
+  expect(response.counter).toBe(20);
+});

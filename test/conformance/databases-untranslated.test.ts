@@ -135,11 +135,6 @@ skipUpstream(
   'not translated yet (served by appwrite-local)',
 );
 skipUpstream(
-  `${TX_BASE}:5592`,
-  'testUpsertAutoIdThenUpdate',
-  'not translated yet (served by appwrite-local)',
-);
-skipUpstream(
   `${TX_BASE}:5733`,
   'testArrayOperatorsWithUpdateRow',
   'Operator values in row data are not served',
