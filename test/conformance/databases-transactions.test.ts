@@ -983,3 +983,69 @@ upstream(`${TX_BASE}:5592`, 'testUpsertAutoIdThenUpdate', async () => {
   expect(response.name).toBe('Updated after upsert');
   expect(response.counter).toBe(20);
 });
+
+upstream(`${TX_BASE}:3994`, 'testBulkUpdateOperations', async () => {
+  const base = await tableWith('BulkUpdateTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'status', size: 50, required: false }),
+    (b) => k.tables.createStringColumn({ ...b, key: 'category', size: 50, required: false }),
+  ]);
+  for (let i = 1; i <= 5; i++) {
+    await k.tables.createRow({
+      ...base,
+      rowId: `doc_${i}`,
+      data: { status: 'pending', category: i % 2 === 0 ? 'even' : 'odd' },
+    });
+  }
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      {
+        ...base,
+        action: 'bulkUpdate',
+        data: { queries: [Query.equal('category', ['even'])], data: { status: 'approved' } },
+      },
+      {
+        ...base,
+        action: 'bulkUpdate',
+        data: { queries: [Query.equal('category', ['odd'])], data: { status: 'rejected' } },
+      },
+    ],
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const docs = await k.tables.listRows(base);
+  for (const doc of docs.rows) {
+    if (doc.category === 'even') expect(doc.status).toBe('approved');
+    else expect(doc.status).toBe('rejected');
+  }
+});
+
+upstream(`${TX_BASE}:4299`, 'testBulkDeleteOperations', async () => {
+  const base = await tableWith('BulkDeleteTestDB', [
+    (b) => k.tables.createStringColumn({ ...b, key: 'type', size: 50, required: false }),
+    (b) => k.tables.createIntegerColumn({ ...b, key: 'priority', required: false }),
+  ]);
+  for (let i = 1; i <= 10; i++) {
+    await k.tables.createRow({
+      ...base,
+      rowId: `doc_${i}`,
+      data: { type: i <= 5 ? 'temp' : 'permanent', priority: i },
+    });
+  }
+  const transactionId = (await k.tables.createTransaction({})).$id;
+  await k.tables.createOperations({
+    transactionId,
+    operations: [
+      { ...base, action: 'bulkDelete', data: { queries: [Query.equal('type', ['temp'])] } },
+      { ...base, action: 'bulkDelete', data: { queries: [Query.greaterThan('priority', 8)] } },
+    ],
+  });
+  expect(k.status()).toBe(201);
+  await k.tables.updateTransaction({ transactionId, commit: true });
+  expect(k.status()).toBe(200);
+  const docs = await k.tables.listRows(base);
+  expect(docs.total).toBe(3);
+  expect(docs.rows.map((d) => d.$id).sort()).toEqual(['doc_6', 'doc_7', 'doc_8']);
+});

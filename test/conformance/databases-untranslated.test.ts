@@ -106,9 +106,7 @@ skipUpstream(
   'testBulkDeleteMatchingUpdatedDocuments',
   'not translated yet (served by appwrite-local)',
 );
-skipUpstream(`${TX_BASE}:3994`, 'testBulkUpdateOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${TX_BASE}:4138`, 'testBulkUpsertOperations', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${TX_BASE}:4299`, 'testBulkDeleteOperations', 'not translated yet (served by appwrite-local)');
 skipUpstream(
   `${TX_BASE}:5023`,
   'testCrossAPIIncrementDecrement',
