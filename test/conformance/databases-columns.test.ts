@@ -3,7 +3,7 @@
  * TablesDB variant (ApiTablesDB scope: `/tablesdb/{db}/tables/{t}/columns`), through node-appwrite against
  * appwrite-local. Each upstream `$this->assert…` is one `expect`; line numbers point at the upstream test.
  */
-import { ID, Permission, Role } from 'node-appwrite';
+import { ID, Permission, Role, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { DB_BASE, failure, type Kit, startKit } from './databases-kit.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -647,4 +647,66 @@ upstream(`${DB_BASE}:935`, 'testCreateAttributes (without the relationship colum
   keys.forEach((key, i) => {
     expect(columns[i]?.key).toBe(made[key]?.body.key);
   });
+});
+
+upstream(`${DB_BASE}:1218`, 'testPatchAttribute', async () => {
+  const collection = await k.tables.createTable({
+    databaseId,
+    tableId: ID.unique(),
+    name: 'patch',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user('conformance-user'))],
+  });
+  expect(k.status()).toBe(201);
+  expect(collection.name).toBe('patch');
+  const base = { databaseId, tableId: collection.$id };
+  const attribute = await k.tables.createStringColumn({ ...base, key: 'title', required: true, size: 100 });
+  expect(k.status()).toBe(202);
+  expect(attribute.size).toBe(100);
+  await k.tables.createIndex({ ...base, key: 'titleIndex', type: TablesDBIndexType.Key, columns: ['title'] });
+  expect(k.status()).toBe(202);
+  const patched = failure(
+    await k.attempt(
+      k.tables.updateStringColumn({
+        ...base,
+        key: 'title',
+        required: true,
+        xdefault: null as unknown as string,
+        size: 2000,
+      }),
+    ),
+  );
+  expect(k.status()).toBe(400);
+  expect(patched.message).toContain('Index length is longer than the maximum:');
+});
+
+upstream(`${DB_BASE}:1286`, 'testUpdateAttributeEnum', async () => {
+  const database = await k.tables.create({ databaseId: ID.unique(), name: 'Test Database 2' });
+  const players = await k.tables.createTable({
+    databaseId: database.$id,
+    tableId: ID.unique(),
+    name: 'Players',
+    rowSecurity: true,
+    permissions: [Permission.create(Role.user('conformance-user'))],
+  });
+  const base = { databaseId: database.$id, tableId: players.$id };
+  let attribute = await k.tables.createEnumColumn({
+    ...base,
+    key: 'position',
+    elements: ['goalkeeper', 'defender', 'midfielder', 'forward'],
+    required: true,
+    array: false,
+  });
+  expect(k.status()).toBe(202);
+  expect(attribute.key).toBe('position');
+  expect(attribute.elements).toEqual(['goalkeeper', 'defender', 'midfielder', 'forward']);
+  attribute = await k.tables.updateEnumColumn({
+    ...base,
+    key: 'position',
+    elements: ['goalkeeper', 'defender', 'midfielder', 'forward', 'coach'],
+    required: true,
+    xdefault: null as unknown as string,
+  });
+  expect(k.status()).toBe(200);
+  expect(attribute.elements).toEqual(['goalkeeper', 'defender', 'midfielder', 'forward', 'coach']);
 });

@@ -8,8 +8,6 @@ import { skipUpstream } from './harness.ts';
 
 skipUpstream(`${DB_BASE}:825`, 'testConsoleProject', 'console projects are not served');
 skipUpstream(`${DB_BASE}:866`, 'testDisableCollection', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:1218`, 'testPatchAttribute', 'not translated yet (served by appwrite-local)');
-skipUpstream(`${DB_BASE}:1286`, 'testUpdateAttributeEnum', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:2656`, 'testUpsertDocument', 'not translated yet (served by appwrite-local)');
 skipUpstream(`${DB_BASE}:3318`, 'testListDocumentsWithCache', 'the list cache (listRows ttl) is not served');
 skipUpstream(

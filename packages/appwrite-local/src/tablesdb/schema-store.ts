@@ -328,6 +328,12 @@ export class SchemaStore {
     }
     const now = this.clock.now();
     const next = { ...def, array: current.def.array };
+    // utopia's updateAttribute re-validates the indexes that cover the column (a larger size can push an index
+    // past the length limit: DatabasesBase.php:1218-1284).
+    const columns = new Map(t.columns).set(def.key, { ...current, def: next });
+    for (const index of t.indexes.filter((i) => i.columns.includes(def.key))) {
+      validateIndex(dialect, { ...t, columns, indexes: t.indexes.filter((i) => i !== index) }, index);
+    }
     this.db
       .prepare(
         'UPDATE tdb_columns SET spec = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND key = ?',
