@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
+import { type AppwriteLocal, type Collation, startAppwriteLocal } from 'appwrite-local';
 import { DATABASE_ID, type TableSpec } from 'resilience-core';
 import {
   createAppwriteClient,
@@ -17,48 +17,61 @@ import { afterAll, describe, it } from 'vitest';
 
 const contractSpec = contractTable as unknown as TableSpec;
 
-// --- local server: provisioned from a one-table appwrite.json -------------------------------------------
-let local: Promise<AppwriteLocal> | undefined;
+// --- local server: provisioned from a one-table appwrite.json, once per collation ---------------------
 const dir = mkdtempSync(path.join(tmpdir(), 'contract-'));
-function localServer(): Promise<AppwriteLocal> {
-  local ??= (async () => {
-    const config = path.join(dir, 'appwrite.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
+const locals = new Map<Collation, Promise<AppwriteLocal>>();
+function localServer(collation: Collation): Promise<AppwriteLocal> {
+  let server = locals.get(collation);
+  if (!server) {
+    server = (async () => {
+      const config = path.join(dir, `appwrite-${collation}.json`);
+      writeFileSync(
+        config,
+        JSON.stringify({
+          projectId: 'test',
+          tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
+          tables: [
+            {
+              ...contractSpec,
+              databaseId: DATABASE_ID,
+              $permissions: [],
+              enabled: true,
+              rowSecurity: false,
+              columns: contractSpec.columns.map((c) => ({ array: false, ...c })),
+            },
+          ],
+        }),
+      );
+      return startAppwriteLocal({
+        port: 0,
+        memory: true,
         projectId: 'test',
-        tablesDB: [{ $id: DATABASE_ID, name: DATABASE_ID, enabled: true }],
-        tables: [
-          {
-            ...contractSpec,
-            databaseId: DATABASE_ID,
-            $permissions: [],
-            enabled: true,
-            rowSecurity: false,
-            columns: contractSpec.columns.map((c) => ({ array: false, ...c })),
-          },
-        ],
-      }),
-    );
-    return startAppwriteLocal({ port: 0, memory: true, projectId: 'test', apiKey: 'key', config });
-  })();
-  return local;
+        apiKey: 'key',
+        config,
+        collation,
+      });
+    })();
+    locals.set(collation, server);
+  }
+  return server;
 }
 afterAll(async () => {
-  await (await local)?.stop();
+  for (const server of locals.values()) await (await server).stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describeTableStoreContract('appwrite adapter on appwrite-local', async () => {
-  const server = await localServer();
-  return {
-    store: createAppwriteTableStore({
-      endpoint: server.endpoint,
-      projectId: server.projectId,
-      key: server.apiKey,
-    }),
-  };
-});
+for (const collation of ['utf8mb4_general_ci', 'binary'] as const) {
+  describeTableStoreContract(`appwrite adapter on appwrite-local (${collation})`, async () => {
+    const server = await localServer(collation);
+    return {
+      store: createAppwriteTableStore({
+        endpoint: server.endpoint,
+        projectId: server.projectId,
+        key: server.apiKey,
+      }),
+    };
+  });
+}
 
 // --- a real Appwrite ------------------------------------------------------------------------------------
 const { APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY } = process.env;

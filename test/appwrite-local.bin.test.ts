@@ -127,6 +127,38 @@ describe('appwrite-local bin', () => {
     }
   }, 60_000);
 
+  it('compares ids case-insensitively by default and exactly with --collation binary', async () => {
+    for (const [args, secondCreate] of [
+      [[], 'refused'],
+      [['--collation', 'binary'], 'created'],
+    ] as const) {
+      const server = await startBin([
+        '--port',
+        '0',
+        '--memory',
+        '--config',
+        config,
+        '--key',
+        'bin-key',
+        ...args,
+      ]);
+      try {
+        const t = tables(server.endpoint);
+        await t.createRow({ databaseId: 'app', tableId: 'notes', rowId: 'Note-1', data: { text: 'a' } });
+        const outcome = await t
+          .createRow({ databaseId: 'app', tableId: 'notes', rowId: 'note-1', data: { text: 'b' } })
+          .then(
+            () => 'created',
+            (e: { type?: string }) => (e.type === 'row_already_exists' ? 'refused' : String(e)),
+          );
+        expect(outcome, args.join(' ') || 'default').toBe(secondCreate);
+      } finally {
+        server.child.kill('SIGTERM');
+        expect(await server.exit).toBe(0);
+      }
+    }
+  }, 60_000);
+
   it('refuses bad flags with exit code 2', async () => {
     for (const args of [
       ['--port', '0'],
@@ -135,6 +167,7 @@ describe('appwrite-local bin', () => {
       ['--key', 'k', '--bogus'],
       ['--key', 'k', '--latency', 'abc'],
       ['--key', 'k', '--latency=-5'],
+      ['--key', 'k', '--collation', 'latin1'],
     ]) {
       const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore' });
       expect(await new Promise((res) => child.on('exit', res)), args.join(' ')).toBe(2);

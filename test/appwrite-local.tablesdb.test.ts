@@ -804,7 +804,11 @@ describe('wire format', () => {
 
   it('answers every route the tests used with bodies that match the OpenAPI schemas', () => {
     const report = checkAgainstSpec(h.trace);
-    expect(report.problems).toEqual([]);
+    // The spec documents 201 for upsertRow, but Appwrite 1.9.5 answers 200 outside a transaction (the route sets
+    // no status, Documents/Upsert.php:389) and its own tests assert 200 (DatabasesBase.php:2677, 2718).
+    const upsert200 =
+      'PUT /tablesdb/{databaseId}/tables/{tableId}/rows/{rowId}: status 200 not documented (201)';
+    expect(report.problems.filter((p) => p !== upsert200)).toEqual([]);
     expect(report.checked).toBeGreaterThan(100);
   });
 });

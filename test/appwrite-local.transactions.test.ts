@@ -101,12 +101,13 @@ describe('transactions', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('rolls back: nothing staged is applied', async () => {
+  it('rolls back: nothing staged is applied, and the transaction is failed (as Appwrite marks it)', async () => {
     const tx = await h.tables.createTransaction({});
     await update('a1', { balance: 99 }, tx.$id);
     await h.tables.deleteRow({ databaseId: DB, tableId: T, rowId: 'b1', transactionId: tx.$id });
+    // Appwrite 1.9.5 Transactions/Update.php:507-512 sets `failed` on rollback (this test said rolled_back before).
     expect((await h.tables.updateTransaction({ transactionId: tx.$id, rollback: true })).status).toBe(
-      'rolled_back',
+      'failed',
     );
     expect((await row('a1')).balance).toBe(0);
     expect((await row('b1')).balance).toBe(7);
@@ -114,13 +115,29 @@ describe('transactions', () => {
 
   it('fails the whole commit when one operation fails, and marks the transaction failed', async () => {
     const tx = await h.tables.createTransaction({});
+    // A row missing at staging is refused then (Operations/Create.php:146-161) and nothing of the batch is staged.
+    await expectAppwriteError(
+      h.tables.createOperations({
+        transactionId: tx.$id,
+        operations: [
+          { action: 'update', databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 1 } },
+          { action: 'update', databaseId: DB, tableId: T, rowId: 'ghost', data: { balance: 1 } },
+        ],
+      }),
+      404,
+      'document_not_found',
+    );
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(0);
+    // A row that disappears between staging and commit fails the commit as a whole.
+    await create('gone', { owner: 'x' });
     await h.tables.createOperations({
       transactionId: tx.$id,
       operations: [
         { action: 'update', databaseId: DB, tableId: T, rowId: 'a1', data: { balance: 1 } },
-        { action: 'update', databaseId: DB, tableId: T, rowId: 'ghost', data: { balance: 1 } },
+        { action: 'update', databaseId: DB, tableId: T, rowId: 'gone', data: { balance: 1 } },
       ],
     });
+    await h.tables.deleteRow({ databaseId: DB, tableId: T, rowId: 'gone' });
     await expectAppwriteError(commit(tx.$id), 404, 'document_not_found');
     expect((await h.tables.getTransaction({ transactionId: tx.$id })).status).toBe('failed');
     expect((await row('a1')).balance).toBe(0);
@@ -329,5 +346,213 @@ describe('concurrency (real concurrent requests)', () => {
   it('answered with bodies that match the OpenAPI schemas', () => {
     const report = checkAgainstSpec(h.trace);
     expect(report.problems).toEqual([]);
+  });
+});
+
+describe('staging checks (Transactions/Operations/Create.php)', () => {
+  it('refuses empty operations, a create without rowId, bulk updates and deletes without queries', async () => {
+    const tx = await h.tables.createTransaction({});
+    const stage = (operations: object[]) => h.tables.createOperations({ transactionId: tx.$id, operations });
+    await expectAppwriteError(stage([]), 400, 'general_bad_request');
+    await expectAppwriteError(
+      stage([{ action: 'create', databaseId: DB, tableId: T, data: { owner: 'z' } }]),
+      400,
+      'general_argument_invalid',
+    );
+    await expectAppwriteError(
+      stage([{ action: 'bulkUpdate', databaseId: DB, tableId: T, data: { data: { balance: 1 } } }]),
+      400,
+      'general_argument_invalid',
+    );
+    await expectAppwriteError(
+      stage([{ action: 'bulkDelete', databaseId: DB, tableId: T, data: {} }]),
+      400,
+      'general_argument_invalid',
+    );
+    await expectAppwriteError(
+      stage([{ action: 'increment', databaseId: DB, tableId: T, rowId: 'a1', data: { value: 1 } }]),
+      400,
+      'general_argument_invalid',
+    );
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(0);
+  });
+
+  it('404s writes to missing rows unless an earlier create of the batch makes them; upsert does not count', async () => {
+    const tx = await h.tables.createTransaction({});
+    const stage = (operations: object[]) => h.tables.createOperations({ transactionId: tx.$id, operations });
+    for (const action of ['update', 'delete', 'increment', 'decrement'] as const) {
+      const data = action === 'increment' || action === 'decrement' ? { column: 'balance', value: 1 } : {};
+      await expectAppwriteError(
+        stage([{ action, databaseId: DB, tableId: T, rowId: 'nobody', data }]),
+        404,
+        'document_not_found',
+      );
+    }
+    await expectAppwriteError(
+      stage([
+        { action: 'upsert', databaseId: DB, tableId: T, rowId: 'up-new', data: { owner: 'up' } },
+        {
+          action: 'increment',
+          databaseId: DB,
+          tableId: T,
+          rowId: 'up-new',
+          data: { column: 'balance', value: 1 },
+        },
+      ]),
+      404,
+      'document_not_found',
+    );
+    await stage([
+      { action: 'create', databaseId: DB, tableId: T, rowId: 'born', data: { owner: 'born' } },
+      {
+        action: 'increment',
+        databaseId: DB,
+        tableId: T,
+        rowId: 'born',
+        data: { column: 'balance', value: 4 },
+      },
+    ]);
+    // A later batch sees the staged create through the transaction's state.
+    await stage([{ action: 'update', databaseId: DB, tableId: T, rowId: 'born', data: { version: 1 } }]);
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(3);
+    await commit(tx.$id);
+    const born = await row('born');
+    expect([born.balance, born.version]).toEqual([4, 1]);
+  });
+
+  it('counts a bulk operation once and answers staged bulk routes 200', async () => {
+    const tx = await h.tables.createTransaction({});
+    const created = await h.tables.createRows({
+      databaseId: DB,
+      tableId: T,
+      rows: [
+        { $id: 'bulk1', owner: 'bulk1' },
+        { $id: 'bulk2', owner: 'bulk2' },
+      ],
+      transactionId: tx.$id,
+    });
+    expect(created.total).toBe(2);
+    const updatedRaw = await h.raw('PATCH', `/tablesdb/${DB}/tables/${T}/rows`, {
+      body: JSON.stringify({ data: { balance: 3 }, queries: [], transactionId: tx.$id }),
+    });
+    expect(updatedRaw.status).toBe(200);
+    const createdRaw = await h.raw('POST', `/tablesdb/${DB}/tables/${T}/rows`, {
+      body: JSON.stringify({ rows: [{ $id: 'bulk3', owner: 'bulk3' }], transactionId: tx.$id }),
+    });
+    expect(createdRaw.status).toBe(200);
+    expect((await h.tables.getTransaction({ transactionId: tx.$id })).operations).toBe(3);
+    await h.tables.updateTransaction({ transactionId: tx.$id, rollback: true });
+  });
+
+  it('refuses staging into a transaction that is not pending (400 general_bad_request)', async () => {
+    const tx = await h.tables.createTransaction({});
+    await h.tables.updateTransaction({ transactionId: tx.$id, rollback: true });
+    await expectAppwriteError(
+      h.tables.createOperations({
+        transactionId: tx.$id,
+        operations: [
+          { action: 'create', databaseId: DB, tableId: T, rowId: 'late', data: { owner: 'late' } },
+        ],
+      }),
+      400,
+      'general_bad_request',
+    );
+    await expectAppwriteError(create('late', { owner: 'late' }, tx.$id), 400, 'transaction_not_ready');
+  });
+
+  it('compares conflict timestamps in whole milliseconds', async () => {
+    await create('ms1', { owner: 'ms1' });
+    const tx = await h.tables.createTransaction({});
+    // Frozen clock: staging and the outside write land in the same millisecond, which Appwrite's DATETIME(3)
+    // cannot tell apart, so the commit goes through.
+    const frozen = Date.now() + offset + 1000;
+    const saved = offset;
+    offset = frozen - Date.now();
+    const realNow = Date.now;
+    Date.now = () => frozen - offset;
+    try {
+      await update('ms1', { balance: 1 }, tx.$id);
+      await update('ms1', { version: 9 });
+    } finally {
+      Date.now = realNow;
+      offset = saved + 1000;
+    }
+    expect((await commit(tx.$id)).status).toBe('committed');
+    expect((await row('ms1')).balance).toBe(1);
+  });
+});
+
+describe('fault injection', () => {
+  const stageOne = async (rowId: string) => {
+    const tx = await h.tables.createTransaction({});
+    await create(rowId, { owner: rowId }, tx.$id);
+    return tx.$id;
+  };
+
+  it('commit-failed: 400 transaction_failed, nothing applied, the transaction failed', async () => {
+    h.server.faults.add({
+      method: 'PATCH',
+      path: '^/tablesdb/transactions/',
+      action: { kind: 'commit-failed' },
+    });
+    const id = await stageOne('f1');
+    await expectAppwriteError(commit(id), 400, 'transaction_failed');
+    expect((await h.tables.getTransaction({ transactionId: id })).status).toBe('failed');
+    await expectAppwriteError(row('f1'), 404, 'row_not_found');
+    // Used up: the next commit goes through.
+    const again = await stageOne('f1');
+    expect((await commit(again)).status).toBe('committed');
+  });
+
+  it('commit-stuck: 500, nothing applied, committing for good, rollback refused', async () => {
+    h.server.faults.add({
+      method: 'PATCH',
+      path: '^/tablesdb/transactions/',
+      action: { kind: 'commit-stuck' },
+    });
+    const id = await stageOne('f2');
+    await expectAppwriteError(commit(id), 500, 'general_unknown');
+    expect((await h.tables.getTransaction({ transactionId: id })).status).toBe('committing');
+    await expectAppwriteError(
+      h.tables.updateTransaction({ transactionId: id, rollback: true }),
+      400,
+      'transaction_not_ready',
+    );
+    await expectAppwriteError(row('f2'), 404, 'row_not_found');
+  });
+
+  it('drop: the commit is applied, the caller gets no response', async () => {
+    h.server.faults.add({ method: 'PATCH', path: '^/tablesdb/transactions/', action: { kind: 'drop' } });
+    const id = await stageOne('f3');
+    await expect(commit(id)).rejects.toThrow();
+    expect((await h.tables.getTransaction({ transactionId: id })).status).toBe('committed');
+    expect((await row('f3')).owner).toBe('f3');
+  });
+
+  it('error rules answer before the handler; rules are listed, counted and cleared over HTTP with the key', async () => {
+    const denied = await h.raw('POST', '/local/faults', {
+      headers: { 'x-appwrite-key': 'wrong' },
+      body: JSON.stringify({ path: 'x', action: { kind: 'drop' } }),
+    });
+    expect(denied.status).toBe(401);
+    const bad = await h.raw('POST', '/local/faults', {
+      body: JSON.stringify({ path: 'x', action: { kind: 'nope' } }),
+    });
+    expect(bad.status).toBe(400);
+    const added = await h.raw('POST', '/local/faults', {
+      body: JSON.stringify({
+        method: 'POST',
+        path: `^/tablesdb/${DB}/tables/${T}/rows$`,
+        times: 2,
+        action: { kind: 'error', status: 503, type: 'general_server_error' },
+      }),
+    });
+    expect(added.status).toBe(201);
+    await expect(create('f4', { owner: 'f4' })).rejects.toMatchObject({ code: 503 });
+    const listed = await h.raw('GET', '/local/faults');
+    expect(listed.json).toMatchObject({ total: 1, faults: [{ remaining: 1, method: 'POST' }] });
+    expect((await h.raw('DELETE', '/local/faults')).status).toBe(204);
+    await create('f4', { owner: 'f4' });
+    expect((await row('f4')).owner).toBe('f4');
   });
 });

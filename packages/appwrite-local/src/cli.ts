@@ -5,16 +5,19 @@
  */
 import { parseArgs } from 'node:util';
 import { startAppwriteLocal } from './server.ts';
+import { COLLATIONS, type Collation } from './tablesdb/collation.ts';
 
 /** Usage text (printed on --help and on bad flags). */
 export const USAGE = `Usage: appwrite-local --key KEY [--port N] [--data DIR | --memory] [--config appwrite.json]
-                      [--project ID] [--host 127.0.0.1] [--latency MS] [--verbose]
+                      [--project ID] [--host 127.0.0.1] [--latency MS] [--collation C] [--verbose]
   --port     TCP port (default 0 = pick a free one)
   --data     keep the database in DIR (survives restarts); --memory keeps it in memory (default)
   --config   provision databases, tables and functions from this appwrite.json
   --project  project id clients send in X-Appwrite-Project (default: the config's projectId, else "local")
   --key      an API key with every scope (or env APPWRITE_LOCAL_KEY)
-  --latency  delay added to every request, ms (default 0)`;
+  --latency  delay added to every request, ms (default 0)
+  --collation  utf8mb4_general_ci (default: ids, unique indexes and equality ignore case, accents and
+             trailing spaces, as Appwrite on MariaDB) or binary (exact comparison)`;
 
 /** Runs the command; resolves with the process exit code once the server has stopped (or failed to start). */
 export async function main(argv: string[]): Promise<number> {
@@ -40,7 +43,9 @@ export async function main(argv: string[]): Promise<number> {
         ? '--port must be an integer 0..65535'
         : !Number.isFinite(latencyMs) || latencyMs < 0
           ? '--latency must be a non-negative number'
-          : undefined;
+          : flags.collation !== undefined && !COLLATIONS.includes(flags.collation as Collation)
+            ? `--collation must be one of ${COLLATIONS.join(', ')}`
+            : undefined;
   if (problem) {
     process.stderr.write(`appwrite-local: ${problem}\n${USAGE}\n`);
     return 2;
@@ -62,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       projectId: projectId ?? 'local',
       apiKey: key as string,
       latencyMs,
+      collation: flags.collation as Collation | undefined,
       log,
     });
   } catch (e) {
@@ -103,6 +109,7 @@ function parse(argv: string[]) {
       project: { type: 'string' },
       key: { type: 'string' },
       latency: { type: 'string' },
+      collation: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

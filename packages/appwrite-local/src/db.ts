@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { registerFold } from './tablesdb/collation.ts';
 
 /** The file name inside `--data DIR`. */
 export const DB_FILE = 'appwrite-local.sqlite';
@@ -22,6 +23,8 @@ export function openDatabase(options: { memory: boolean; dataDir?: string }): Da
     db.pragma('synchronous = NORMAL');
   }
   db.pragma('foreign_keys = ON');
+  // Before the schema: the row-id index below is built over it (see tablesdb/collation.ts).
+  registerFold(db);
   db.exec(CORE_SCHEMA);
   return db;
 }
@@ -85,6 +88,13 @@ CREATE TABLE IF NOT EXISTS tdb_rows (
   FOREIGN KEY (database_id, table_id) REFERENCES tdb_tables(database_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS tdb_rows_seq ON tdb_rows (database_id, table_id, seq);
+-- Row ids compared as utf8mb4_general_ci compares them (aw_fold, registered before this runs).
+CREATE INDEX IF NOT EXISTS tdb_rows_fold ON tdb_rows (database_id, table_id, aw_fold(id));
+-- Server-wide settings of a data directory (e.g. the collation its unique entries were built with).
+CREATE TABLE IF NOT EXISTS tdb_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 -- One entry per row per unique index (rows with a null in an indexed column are exempt, as in MariaDB).
 CREATE TABLE IF NOT EXISTS tdb_unique (
   database_id TEXT NOT NULL,

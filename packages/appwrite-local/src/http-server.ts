@@ -9,7 +9,9 @@
  * `general_unauthorized_scope`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ERROR_CATALOGUE } from './error-catalogue.ts';
 import { AppwriteError, invalidArgument, SERVER_VERSION } from './errors.ts';
+import { FAULTS_PATH, type FaultInjector } from './faults.ts';
 import { GUEST_ROLES } from './identity.ts';
 import { GUEST_SCOPES, USER_SCOPES } from './keys.ts';
 import { parseQueryString } from './query-string.ts';
@@ -38,6 +40,8 @@ export interface HttpFrontOptions {
   log(message: string): void;
   /** Called with every request/response pair (diagnostics, tests). */
   trace?: (entry: TraceEntry) => void;
+  /** Injected faults (`error` and `drop` rules apply here; see faults.ts). */
+  faults?: FaultInjector;
 }
 
 /** One handled request, as the `trace` hook sees it. */
@@ -70,6 +74,11 @@ async function handle(options: HttpFrontOptions, req: IncomingMessage, res: Serv
   const body = await readBody(req, options.maxBodyBytes);
   if (options.latencyMs > 0) await new Promise((r) => setTimeout(r, options.latencyMs));
   const response = await dispatch(options, req, body);
+  if (response === DROP) {
+    // An injected `drop`: the handler ran; the caller gets no response at all.
+    res.destroy();
+    return;
+  }
   if (options.trace) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -89,11 +98,14 @@ async function handle(options: HttpFrontOptions, req: IncomingMessage, res: Serv
   send(res, response);
 }
 
+/** Marks a response to withhold (an injected `drop`). */
+const DROP = Symbol('drop');
+
 async function dispatch(
   options: HttpFrontOptions,
   req: IncomingMessage,
   body: Buffer | 'too_large',
-): Promise<ApiResponse> {
+): Promise<ApiResponse | typeof DROP> {
   try {
     if (body === 'too_large') {
       throw invalidArgument(`Request body is larger than the limit of ${options.maxBodyBytes} bytes.`);
@@ -121,7 +133,16 @@ async function dispatch(
       responseFormat: headers['x-appwrite-response-format'] ?? SERVER_VERSION,
       auth,
     };
-    return await match.route.handler(request);
+    const fault = path === FAULTS_PATH ? undefined : options.faults?.take(method, path, ['error', 'drop']);
+    if (fault?.kind === 'error') {
+      const message = fault.message ?? ERROR_CATALOGUE[fault.type]?.[1] ?? 'Injected fault.';
+      return {
+        status: fault.status,
+        json: { message, code: fault.status, type: fault.type, version: SERVER_VERSION },
+      };
+    }
+    const response = await match.route.handler(request);
+    return fault?.kind === 'drop' ? DROP : response;
   } catch (e) {
     if (e instanceof AppwriteError) return errorResponse(e);
     options.log(`handler failed: ${(e as Error).stack ?? e}`);

@@ -5,6 +5,7 @@
 export type { AppwriteConfig } from './config.ts';
 export { ERROR_CATALOGUE } from './error-catalogue.ts';
 export { AppwriteError, SERVER_VERSION } from './errors.ts';
+export type { FaultAction, FaultInfo, FaultInjector, FaultRule } from './faults.ts';
 export { type DeployFunctionOptions, deployFunction, packDirectory } from './functions/deploy.ts';
 export type { FunctionsModule, FunctionsModuleOptions } from './functions/index.ts';
 export type { TraceEntry } from './http-server.ts';
@@ -20,3 +21,4 @@ export type {
   ServerContext,
   ServerModule,
 } from './server-context.ts';
+export { type Collation, foldGeneralCi } from './tablesdb/collation.ts';

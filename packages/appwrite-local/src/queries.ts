@@ -4,7 +4,7 @@
  * SQL for rows (tablesdb/row-query.ts) and {@link applyQueries} for small in-memory lists (databases, tables,
  * columns, teams, users, executions …). Bad queries throw 400 `general_query_invalid`.
  */
-import { AppwriteError } from './errors.ts';
+import { AppwriteError, invalidArgument } from './errors.ts';
 import { parseDate } from './wire.ts';
 
 /** How an attribute's values are typed. */
@@ -45,7 +45,6 @@ export interface ParsedQueries {
 /** Defaults and caps of list requests. */
 export const QUERY_LIMITS = {
   defaultLimit: 25,
-  maxLimit: 5000,
   maxQueries: 100,
   maxQueryLength: 4096,
   maxValues: 500,
@@ -119,7 +118,7 @@ export function parseQueries(
   for (const item of list) {
     const q = decode(item);
     const method = q.method;
-    if (method === 'limit') out.limit = intValue(q, 0, QUERY_LIMITS.maxLimit, 'limit');
+    if (method === 'limit') out.limit = limitValue(q);
     else if (method === 'offset') out.offset = intValue(q, 0, Number.MAX_SAFE_INTEGER, 'offset');
     else if (method === 'cursorAfter' || method === 'cursorBefore') {
       const id = q.values?.[0];
@@ -135,7 +134,9 @@ export function parseQueries(
     } else if (method === 'orderRandom') {
       throw queryError('Method not supported: orderRandom');
     } else if (method === 'select') {
-      if (options.allowSelect === false) throw queryError('Method not allowed: select');
+      // A list's Queries param validator refuses it: 400 general_argument_invalid (DatabasesBase.php:1210, 2500).
+      if (options.allowSelect === false)
+        throw invalidArgument('Invalid `queries` param: Invalid query method: select');
       const keys = q.values ?? [];
       if (!keys.every((k) => typeof k === 'string')) throw queryError('Invalid select values');
       out.select = [...(out.select ?? []), ...(keys as string[])];
@@ -168,9 +169,23 @@ function decode(item: unknown): RawQuery {
   if (attribute !== undefined && typeof attribute !== 'string') throw queryError('Syntax error');
   if (values !== undefined && !Array.isArray(values)) throw queryError('Syntax error');
   if (Array.isArray(values) && values.length > QUERY_LIMITS.maxValues) {
-    throw queryError(`Query on attribute has greater than ${QUERY_LIMITS.maxValues} values`);
+    // utopia's Query validator names the attribute (DatabasesBase.php:4309 asserts it).
+    const name = typeof attribute === 'string' ? `: ${attribute}` : '';
+    throw queryError(`Query on attribute has greater than ${QUERY_LIMITS.maxValues} values${name}`);
   }
   return { method, attribute: attribute as string | undefined, values: values as unknown[] | undefined };
+}
+
+/**
+ * `limit`: utopia's Limit validator is `Range(1, PHP_INT_MAX)` (`Validator/Query/Limit.php:18,50`): no upper cap,
+ * `limit(0)` refused.
+ */
+function limitValue(q: RawQuery): number {
+  const v = q.values?.[0];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw queryError('Invalid limit: Value must be a valid range between 1 and 9,223,372,036,854,775,807');
+  }
+  return Math.min(v, Number.MAX_SAFE_INTEGER);
 }
 
 function intValue(q: RawQuery, min: number, max: number, name: string): number {
@@ -266,7 +281,8 @@ export function applyQueries<T extends Record<string, unknown>>(
   });
   let ordered = indexed.map((x) => x.doc);
   if (q.cursor) {
-    const at = ordered.findIndex((d) => d.$id === q.cursor?.id);
+    // Models without `$id` (columns) are addressed by their `key`, as Appwrite's attribute cursors are.
+    const at = ordered.findIndex((d) => (d.$id ?? d.key) === q.cursor?.id);
     if (at < 0) throw new AppwriteError('general_cursor_not_found', `Cursor "${q.cursor.id}" not found.`);
     ordered = q.cursor.direction === 'after' ? ordered.slice(at + 1) : ordered.slice(0, at);
     if (q.cursor.direction === 'before') {

@@ -11,6 +11,8 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { AppwriteConfig } from './config.ts';
+import type { FaultInjector } from './faults.ts';
+import type { Collation } from './tablesdb/collation.ts';
 
 /** The scopes an API key carries, e.g. `rows.read`, `rows.write`, `functions.write`, `execution.write`. */
 export type Scope = string;
@@ -202,12 +204,19 @@ export interface ServerContext {
   /** User lookup for `X-Appwrite-JWT` requests (the teams/users module installs the resolver). */
   identity: IdentityRegistry;
   clock: ServerClock;
+  /** Injected faults (tests; see faults.ts). */
+  faults: FaultInjector;
   /** The project id every request must name in `X-Appwrite-Project`. */
   projectId: string;
   /** Parsed appwrite.json (when `config` was given), with `dir` = the directory it was read from. */
   config?: AppwriteConfig;
   /** Server options a module may need. */
-  options: { dataDir?: string; memory: boolean };
+  options: {
+    dataDir?: string;
+    memory: boolean;
+    /** How row ids, unique indexes and string filters compare (tablesdb/collation.ts). */
+    collation: Collation;
+  };
   /** Diagnostic log (stderr); never pass secrets. */
   log(message: string): void;
 }

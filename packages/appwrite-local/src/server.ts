@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type AppwriteConfig, loadAppwriteConfig } from './config.ts';
 import { openDatabase } from './db.ts';
 import { createEventBus } from './events.ts';
+import { createFaultInjector, type FaultInjector, faultRoutes } from './faults.ts';
 import {
   createFunctionsModule,
   type FunctionsModule,
@@ -14,6 +15,7 @@ import { createIdentityRegistry } from './identity.ts';
 import { ALL_SCOPES, createKeysService, persistentSecret, type StaticKey } from './keys.ts';
 import { PathRouter } from './router.ts';
 import type { ServerClock, ServerContext, ServerModule } from './server-context.ts';
+import { COLLATIONS, type Collation, DEFAULT_COLLATION } from './tablesdb/collation.ts';
 import { tablesDbModule } from './tablesdb/module.ts';
 import { teamsModule } from './teams/module.ts';
 
@@ -39,6 +41,11 @@ export interface AppwriteLocalOptions {
   latencyMs?: number;
   /** Largest request body, bytes. Default 32 MiB (deployment chunks are 5 MiB; execution bodies up to 10 MB). */
   maxBodyBytes?: number;
+  /**
+   * How row ids, unique indexes and `equal`/`IN`/text filters compare: `utf8mb4_general_ci` (default; what Appwrite
+   * on MariaDB does: case-, accent- and trailing-space-insensitive) or `binary` (exact).
+   */
+  collation?: Collation;
   /** Time source (epoch ms); default `Date.now`. */
   clock?: ServerClock;
   /** Options of the functions module (scheduler ticking, sync timeout). */
@@ -60,6 +67,11 @@ export interface AppwriteLocal {
   apiKey: string;
   /** Requests received so far. */
   stats: { requests: number };
+  /**
+   * Fault injection for tests (faults.ts): e.g. `faults.add({method: 'PATCH', path: '^/tablesdb/transactions/',
+   * action: {kind: 'commit-stuck'}})`. Also over HTTP: `POST /v1/local/faults` with the API key.
+   */
+  faults: FaultInjector;
   /** The functions module: `tick()` the scheduler, `settle()` background work, `coldStarts`. */
   functions: FunctionsModule;
   /** Stops modules, closes connections and the database. Idempotent. */
@@ -74,6 +86,11 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
   const log = options.log ?? (() => {});
   const clock = options.clock ?? { now: () => Date.now() };
   const memory = options.memory ?? !options.dataDir;
+  const collation = options.collation ?? DEFAULT_COLLATION;
+  if (!COLLATIONS.includes(collation))
+    throw new Error(
+      `appwrite-local: collation must be one of ${COLLATIONS.join(', ')} (got ${String(collation)})`,
+    );
   const config: AppwriteConfig | undefined = options.config ? loadAppwriteConfig(options.config) : undefined;
   const db = openDatabase({ memory, dataDir: options.dataDir });
   const router = new PathRouter();
@@ -85,6 +102,8 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
     staticKeys: [{ secret: options.apiKey, scopes: [...ALL_SCOPES] }, ...(options.keys ?? [])],
   });
   const identity = createIdentityRegistry();
+  const faults = createFaultInjector();
+  faultRoutes(router, faults, options.apiKey);
   const ctx: ServerContext = {
     router,
     db,
@@ -92,9 +111,10 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
     keys,
     identity,
     clock,
+    faults,
     projectId: options.projectId,
     config,
-    options: { dataDir: memory ? undefined : options.dataDir, memory },
+    options: { dataDir: memory ? undefined : options.dataDir, memory, collation },
     log,
   };
   const functions = createFunctionsModule(options.functions);
@@ -121,6 +141,7 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
     stats,
     log,
     trace: options.trace,
+    faults,
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -158,5 +179,14 @@ export async function startAppwriteLocal(options: AppwriteLocalOptions): Promise
     await stop();
     throw e;
   }
-  return { endpoint, port, projectId: options.projectId, apiKey: options.apiKey, stats, functions, stop };
+  return {
+    endpoint,
+    port,
+    projectId: options.projectId,
+    apiKey: options.apiKey,
+    stats,
+    faults,
+    functions,
+    stop,
+  };
 }

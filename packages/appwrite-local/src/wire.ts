@@ -55,10 +55,58 @@ export function optionalStringArray(value: unknown, param: string): string[] | u
   return value as string[];
 }
 
-/** Parses an ISO-8601 date (Appwrite accepts dates with or without time and offset); undefined if invalid. */
+const ZONED =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)? ([A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*)$/;
+
+/**
+ * Parses a date as Appwrite's Datetime validator accepts it (PHP `new \DateTime`): ISO-8601 with or without time
+ * and offset, or a wall-clock time followed by a named zone (`1975-06-12 14:12:55 America/New_York`, upstream
+ * DatabasesBase.php:2560); undefined if invalid.
+ */
 export function parseDate(v: string): number | undefined {
+  const zoned = ZONED.exec(v);
+  if (zoned) return parseZoned(zoned);
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v))
     return undefined;
   const ms = Date.parse(v.replace(' ', 'T'));
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** A wall-clock time in an IANA zone → epoch ms (undefined for an unknown zone or an impossible date). */
+function parseZoned(m: RegExpExecArray): number | undefined {
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+  } catch {
+    return undefined;
+  }
+  const ms = Number(`0.${frac ?? '0'}`) * 1000;
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0), ms);
+  if (Number.isNaN(wall)) return undefined;
+  /** The zone's offset from UTC at instant `t`, ms. */
+  const offsetAt = (t: number) => {
+    const p = Object.fromEntries(format.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+    const asUtc = Date.UTC(
+      Number(p.year),
+      Number(p.month) - 1,
+      Number(p.day),
+      Number(p.hour),
+      Number(p.minute),
+      Number(p.second),
+    );
+    return asUtc - Math.floor(t / 1000) * 1000;
+  };
+  // Two passes settle the offset across a DST change.
+  const first = wall - offsetAt(wall);
+  return wall - offsetAt(first);
 }

@@ -75,9 +75,11 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
     case 'string':
     case 'varchar': {
       const size = body.size;
-      if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1_073_741_824) {
+      // Varchar/Create.php: Range(1, 16381) ("Maximum size is 16381"); String/Create.php: up to 1,073,741,824.
+      const max = kind === 'varchar' ? 16_381 : 1_073_741_824;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > max) {
         throw invalidArgument(
-          'Invalid `size` param: Value must be a valid range between 1 and 1,073,741,824',
+          `Invalid \`size\` param: Value must be a valid range between 1 and ${max.toLocaleString('en-US')}`,
         );
       }
       col.type = kind;
@@ -95,7 +97,8 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
     case 'url':
     case 'ip':
       col.format = kind;
-      col.size = kind === 'ip' ? 39 : 2000;
+      // Attributes/{Email,URL,IP}/Create.php: 254, 2000, 39 characters.
+      col.size = kind === 'ip' ? 39 : kind === 'email' ? 254 : 2000;
       break;
     case 'enum': {
       const elements = body.elements;
@@ -105,11 +108,14 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
         elements.length > 100 ||
         !elements.every((e) => typeof e === 'string' && e.length > 0 && e.length <= 255)
       ) {
-        throw invalidArgument('Invalid `elements` param: Value must a valid array no longer than 100 items');
+        // Appwrite's ArrayList(Text(255, 1), 100) description (DatabasesBase.php:2036 asserts it verbatim).
+        throw invalidArgument(
+          'Invalid `elements` param: Value must a valid array no longer than 100 items and Value must be a valid string and at least 1 chars and no longer than 255 chars',
+        );
       }
       col.format = 'enum';
       col.elements = elements as string[];
-      col.size = Math.max(...(elements as string[]).map((e) => e.length));
+      col.size = 255; // Enum/Create.php: Database::LENGTH_KEY
       break;
     }
     case 'integer':
@@ -134,7 +140,11 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
   }
   const def = body.default;
   if (def !== undefined && def !== null) {
-    if (required || array) throw new AppwriteError('column_default_unsupported');
+    // Attributes/Action.php:356-360 (the TablesDB context word; the legacy routes say "attribute").
+    if (required)
+      throw new AppwriteError('column_default_unsupported', 'Cannot set default value for required column');
+    if (array)
+      throw new AppwriteError('column_default_unsupported', 'Cannot set default value for array columns');
     const message = checkValue(col, def);
     if (message) throw invalidArgument(`Invalid \`default\` param: ${message}`);
     col.default = normalise(col, def);
@@ -180,16 +190,25 @@ export function validateValue(col: ColumnDef, value: unknown): unknown {
     if (!Array.isArray(value)) throw structure(`Attribute "${col.key}" must be an array`);
     return value.map((v) => {
       const message = v === null ? 'Value must not be null' : checkValue(col, v);
-      if (message) throw structure(`Attribute "${col.key}" has invalid type. ${message}`);
+      if (message) throw structure(`Attribute "${col.key}" has invalid ${label(col)}. ${message}`);
       return normalise(col, v);
     });
   }
   const message = checkValue(col, value);
   if (message) {
-    const kind = message.startsWith('Value must be a valid') ? 'has invalid type' : 'has invalid format';
-    throw structure(`Attribute "${col.key}" ${kind}. ${message}`);
+    throw structure(`Attribute "${col.key}" has invalid ${label(col)}. ${message}`);
   }
   return normalise(col, value);
+}
+
+/**
+ * utopia's Structure validator says `format` for an attribute that has one and `type` otherwise
+ * (`Validator/Structure.php:420-421`); Appwrite gives every integer and float column a range format
+ * (`intRange`/`floatRange`) and strings their `email`/`url`/`ip`/`enum` format.
+ */
+function label(col: ColumnDef): 'format' | 'type' {
+  if (col.type === 'integer' || col.type === 'double') return 'format';
+  return col.format && col.format !== 'datetime' ? 'format' : 'type';
 }
 
 function structure(message: string): AppwriteError {
@@ -206,7 +225,10 @@ export function checkValue(col: ColumnDef, v: unknown): string | undefined {
         return isInt ? 'Value must be a valid integer' : 'Value must be a valid float';
       }
       if ((col.min !== undefined && v < col.min) || (col.max !== undefined && v > col.max)) {
-        return `Value must be a valid range between ${fmt(col.min)} and ${fmt(col.max)}`;
+        // Appwrite fills a missing bound with PHP_INT_MIN/MAX (integers) or ∓PHP_FLOAT_MAX (floats).
+        const lo = col.min ?? (isInt ? INT64_MIN : -Number.MAX_VALUE);
+        const hi = col.max ?? (isInt ? INT64_MAX : Number.MAX_VALUE);
+        return `Value must be a valid range between ${numberFormat(lo)} and ${numberFormat(hi)}`;
       }
       return undefined;
     }
@@ -247,8 +269,15 @@ function isUrl(v: string): boolean {
   }
 }
 
-function fmt(n: number | undefined): string {
-  return n === undefined ? 'unbounded' : String(n);
+/** PHP_INT_MIN / PHP_INT_MAX (exact, as strings are needed for messages). */
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+
+/** PHP's `number_format($n)`: rounded half away from zero to an integer, thousands separated by commas. */
+function numberFormat(n: number | bigint): string {
+  const whole = typeof n === 'bigint' ? n : BigInt(Math.sign(n) * Math.round(Math.abs(n)));
+  const digits = (whole < 0n ? -whole : whole).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return whole < 0n ? `-${digits}` : digits;
 }
 
 function bool(v: unknown, param: string): boolean {

@@ -14,7 +14,7 @@ import { createTablesDbService } from './service.ts';
 export const tablesDbModule: ServerModule = {
   name: 'tablesdb',
   install(ctx: ServerContext) {
-    const svc = createTablesDbService(ctx.db, ctx.clock, ctx.events);
+    const svc = createTablesDbService(ctx.db, ctx.clock, ctx.events, ctx.options.collation, ctx.faults);
     transactionRoutes(ctx.router, svc);
     databaseRoutes(ctx.router, svc);
     schemaRoutes(ctx.router, svc, 'tables');

@@ -8,14 +8,14 @@
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import { type ParsedQueries, parseQueries, queryError } from '../queries.ts';
 import type { ApiRequest, ApiResponse, RouteDefinition, Router } from '../server-context.ts';
-import { optionalBoolean, resolveId } from '../wire.ts';
+import { optionalBoolean, parseDate, resolveId } from '../wire.ts';
 import { RowAccess } from './access.ts';
 import { permissionsParam } from './permissions.ts';
 import { listRows, rowAttributes } from './row-query.ts';
 import { renderRow, type StoredRow } from './row-store.ts';
 import type { TableSchema } from './schema-store.ts';
 import type { TablesDbService } from './service.ts';
-import { permissionsOf, type StagedOperation } from './transactions.ts';
+import { permissionsOf, type StagedOperation, type StageOptions } from './transactions.ts';
 
 const READ = ['rows.read', 'documents.read'];
 const WRITE = ['rows.write', 'documents.write'];
@@ -29,7 +29,11 @@ const META = new Set([
   '$tableId',
   '$databaseId',
 ]);
-function dataParam(body: Record<string, unknown>, required: boolean): Record<string, unknown> | undefined {
+function dataParam(
+  body: Record<string, unknown>,
+  required: boolean,
+  req?: ApiRequest,
+): Record<string, unknown> | undefined {
   let data = body.data;
   if (data === undefined || data === null) {
     if (required) throw invalidArgument('Param "data" is not optional.');
@@ -44,6 +48,11 @@ function dataParam(body: Record<string, unknown>, required: boolean): Record<str
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw invalidArgument('Invalid `data` param: Value must be a valid JSON object');
+  if (req?.auth?.kind === 'user') {
+    // Only API keys may set the row's dates (Appwrite's removeReadonlyAttributes for other callers).
+    const { $createdAt: _c, $updatedAt: _u, ...rest } = data as Record<string, unknown>;
+    return rest;
+  }
   return data as Record<string, unknown>;
 }
 
@@ -98,7 +107,12 @@ function rowKit(svc: TablesDbService) {
     txId: string,
     t: TableSchema,
     op: { action: StagedOperation['action']; rowId?: string; data?: unknown },
-  ) => svc.transactions.stage(txId, [{ ...op, databaseId: t.databaseId, tableId: t.id }]);
+  ) =>
+    svc.transactions.stage(
+      txId,
+      [{ ...op, databaseId: t.databaseId, tableId: t.id }],
+      stageOptions(op.action),
+    );
   return {
     /** The route's table (404 when missing). */
     table: (req: ApiRequest) =>
@@ -144,7 +158,8 @@ function rowKit(svc: TablesDbService) {
     },
     /** Every row matching the filters of `q` (no limit), for the bulk update and delete. */
     matching: (t: TableSchema, q: ParsedQueries) =>
-      listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false).rows,
+      listRows(svc.db, t, { ...q, limit: Number.MAX_SAFE_INTEGER }, false, undefined, svc.rows.collation)
+        .rows,
   };
 }
 
@@ -179,12 +194,8 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       const items = bulkRowsParam(req.body);
       if (txId) {
         kit.stage(txId, t, { action: 'bulkCreate', data: items });
-        return list(
-          req,
-          t,
-          items.map((r) => placeholder(t, r.$id, r, permissionsOf(r) ?? [])),
-          201,
-        );
+        // Appwrite answers a staged bulk create 200 `{rows: [], total: n}` (Documents/Create.php:439-444).
+        return { status: 200, json: { total: items.length, rows: [] } };
       }
       const created = svc.db.transaction(() =>
         items.map((r) => svc.rows.create('tables', t, r.$id, r, permissionsOf(r) ?? [])),
@@ -193,7 +204,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       return list(req, t, created, 201);
     }
     const rowId = resolveId(req.body.rowId, 'rowId');
-    const data = dataParam(req.body, true) as Record<string, unknown>;
+    const data = dataParam(req.body, true, req) as Record<string, unknown>;
     if (Object.keys(data).length === 0) throw new AppwriteError('row_missing_data');
     access.create(t);
     const permissions =
@@ -210,7 +221,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
     const withTotal = optionalBoolean(req.query.total, 'total', true);
     const txId = transactionOf(access, req.query);
     const readableBy = access.listFilter(t);
-    const run = () => listRows(svc.db, t, q, withTotal, readableBy);
+    const run = () => listRows(svc.db, t, q, withTotal, readableBy, svc.rows.collation);
     const { total, rows } = txId ? svc.transactions.readStaged(txId, run) : run();
     return { status: 200, json: { total, rows: rows.map((r) => model(req, t, r, select)) } };
   });
@@ -231,7 +242,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
 
   route('PATCH', `${BASE}/:rowId`, WRITE, (req, access, t) => {
     const rowId = req.params.rowId as string;
-    const data = dataParam(req.body, false) ?? {};
+    const data = dataParam(req.body, false, req) ?? {};
     let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
     if (Object.keys(data).length === 0 && permissions === undefined)
       throw new AppwriteError('row_missing_payload');
@@ -241,6 +252,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       permissions = access.rowPermissions(permissions, false);
     }
     if (txId) return stageWrite(req, t, txId, { action: 'update', rowId, status: 200 }, data, permissions);
+    checkTimestamp(req, svc.rows.get(t, rowId));
     const row = svc.rows.update('tables', t, rowId, data, permissions);
     svc.emitRow('update', t, row);
     return { status: 200, json: model(req, t, row) };
@@ -248,7 +260,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
 
   route('PUT', `${BASE}/:rowId`, WRITE, (req, access, t) => {
     const rowId = resolveId(req.params.rowId, 'rowId');
-    const data = dataParam(req.body, false) ?? {};
+    const data = dataParam(req.body, false, req) ?? {};
     let permissions = permissionsParam(req.body.permissions) ?? permissionsOf(data);
     const txId = transactionOf(access, req.body);
     if (req.auth?.kind === 'user') {
@@ -258,9 +270,12 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       permissions = access.rowPermissions(permissions, !existing);
     }
     if (txId) return stageWrite(req, t, txId, { action: 'upsert', rowId, status: 201 }, data, permissions);
+    checkTimestamp(req, svc.rows.get(t, rowId));
     const { row, created } = svc.rows.upsert('tables', t, rowId, data, permissions);
     svc.emitRow(created ? 'create' : 'update', t, row);
-    return { status: 201, json: model(req, t, row) };
+    // 200 whether it created or updated: the route sets no status outside a transaction (Documents/Upsert.php:
+    // 389), and Appwrite's tests assert 200 for both (DatabasesBase.php:2677, 2718).
+    return { status: 200, json: model(req, t, row) };
   });
 
   route('DELETE', `${BASE}/:rowId`, WRITE, (req, access, t) => {
@@ -271,6 +286,7 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
       kit.stage(txId, t, { action: 'delete', rowId });
       return { status: 204 };
     }
+    checkTimestamp(req, svc.rows.get(t, rowId));
     svc.emitRow('delete', t, svc.rows.delete('tables', t, rowId));
     return { status: 204 };
   });
@@ -298,8 +314,8 @@ export function rowRoutes(router: Router, svc: TablesDbService): void {
         const data: Record<string, unknown> = { column, value };
         if (typeof bound === 'number') data[boundKey] = bound;
         kit.stage(txId, t, { action: direction, rowId, data });
-        const current = svc.rows.get(t, rowId) ?? placeholder(t, rowId, {}, []);
-        return { status: 200, json: model(req, t, current) };
+        // Appwrite's placeholder: the id and the requested value, nothing read (Attribute/Increment.php).
+        return { status: 200, json: model(req, t, placeholder(t, rowId, { [column]: value }, [])) };
       }
       const limit = typeof bound === 'number' ? { [boundKey]: bound } : {};
       const row = svc.rows.increment(t, rowId, column, direction === 'increment' ? value : -value, limit);
@@ -333,7 +349,8 @@ function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
     const txId = transactionParam(req.body);
     if (txId) {
       stage(txId, t, { action: 'bulkUpsert', data: items });
-      return list(req, t, [], 201);
+      // Staged: 200 `{rows: [], total: n}` (Bulk/Upsert.php).
+      return { status: 200, json: { total: items.length, rows: [] } };
     }
     const results = svc.db.transaction(() =>
       items.map((r) => svc.rows.upsert('tables', t, r.$id, r, permissionsOf(r))),
@@ -347,7 +364,7 @@ function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
     );
   });
   bulkRoute('PATCH', (req, t) => {
-    const data = dataParam(req.body, false) ?? {};
+    const data = dataParam(req.body, false, req) ?? {};
     const q = parseQueries(req.body.queries, rowAttributes(t));
     const txId = transactionParam(req.body);
     if (txId) {
@@ -371,4 +388,31 @@ function bulkRoutes(router: Router, svc: TablesDbService, kit: RowKit): void {
     for (const row of deleted) svc.emitRow('delete', t, row);
     return list(req, t, deleted, 200);
   });
+}
+
+/**
+ * How each row route stages (Appwrite 1.9.5, `Collections/Documents/*.php`): the create, update, upsert and delete
+ * routes refuse a non-pending transaction with `transaction_not_ready`, the others with `general_bad_request`;
+ * the update and delete routes read the row through the transaction's state and answer 404 `row_not_found`
+ * when it is missing (`Update.php:127-136`, `Delete.php:127-136`); the increment routes check nothing.
+ */
+function stageOptions(action: StagedOperation['action']): StageOptions {
+  const notPending = ['create', 'bulkCreate', 'update', 'upsert', 'delete'].includes(action)
+    ? 'transaction_not_ready'
+    : 'general_bad_request';
+  return { notPending, notFound: action === 'update' || action === 'delete' ? 'row_not_found' : null };
+}
+
+/**
+ * `X-Appwrite-Timestamp` (the SDKs' optimistic-concurrency header, Appwrite's `requestTimestamp`): a row changed
+ * after it is 409 `row_update_conflict` (utopia `Database.php:6328-6331`, whole milliseconds). A malformed value
+ * is 400; no header = no check. Runs right before the write, with no await in between (atomic).
+ */
+function checkTimestamp(req: ApiRequest, current: StoredRow | null): void {
+  const raw = req.headers['x-appwrite-timestamp'];
+  if (raw === undefined || raw === '') return;
+  const since = parseDate(raw);
+  if (since === undefined)
+    throw invalidArgument('Invalid `X-Appwrite-Timestamp` header: Value must be valid date');
+  if (current && Math.floor(current.updatedAt) > since) throw new AppwriteError('row_update_conflict');
 }

@@ -8,6 +8,7 @@ import { attr, listResponse } from '../list.ts';
 import type { ApiRequest, Router } from '../server-context.ts';
 import { formatDate, optionalBoolean, optionalStringArray, requireString, resolveId } from '../wire.ts';
 import { COLUMN_KINDS, type ColumnDef, type ColumnKind, columnFromRequest, renderColumn } from './columns.ts';
+import { sequenceAsString } from './row-store.ts';
 import {
   type ColumnRecord,
   type Dialect,
@@ -34,9 +35,21 @@ const PATHS = {
   },
 } as const;
 
-/** The column model of a stored column. */
-export function columnModel(c: ColumnRecord): Record<string, unknown> {
-  return renderColumn(c.def, c.createdAt, c.updatedAt);
+/**
+ * The column model of a stored column. String columns report `encrypt: false` in response format 1.9 (as
+ * Appwrite 1.9.5 does, DatabasesBase.php:1064 asserts it) but not to older formats: appwrite-cli 12 (format 1.8.0)
+ * compares it with configs that omit it and would otherwise see a change on every push.
+ */
+export function columnModel(c: ColumnRecord, responseFormat = '1.9.5'): Record<string, unknown> {
+  const out = renderColumn(c.def, c.createdAt, c.updatedAt);
+  if (
+    c.def.type === 'string' &&
+    !c.def.format &&
+    out.encrypt === undefined &&
+    sequenceAsString(responseFormat)
+  )
+    out.encrypt = false;
+  return out;
 }
 
 /** The index model (`columns` for TablesDB, `attributes` for the legacy API). */
@@ -56,7 +69,7 @@ export function indexModel(i: IndexRecord, dialect: Dialect): Record<string, unk
 }
 
 /** The table model. */
-export function tableModel(t: TableSchema): Record<string, unknown> {
+export function tableModel(t: TableSchema, responseFormat = '1.9.5'): Record<string, unknown> {
   return {
     $id: t.id,
     $createdAt: formatDate(t.createdAt),
@@ -66,7 +79,7 @@ export function tableModel(t: TableSchema): Record<string, unknown> {
     name: t.name,
     enabled: t.enabled,
     rowSecurity: t.rowSecurity,
-    columns: [...t.columns.values()].map(columnModel),
+    columns: [...t.columns.values()].map((c) => columnModel(c, responseFormat)),
     indexes: t.indexes.map((i) => indexModel(i, 'tables')),
     bytesMax: 65_535,
     bytesUsed: [...t.columns.values()].reduce((n, c) => n + Math.min((c.def.size ?? 8) * 4, 768), 0),
@@ -146,7 +159,12 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     path: colBase,
     scope: p.read,
     handler: (req) =>
-      listResponse(req, p.columns, [...table(req).columns.values()].map(columnModel), COLUMN_ATTRIBUTES),
+      listResponse(
+        req,
+        p.columns,
+        [...table(req).columns.values()].map((c) => columnModel(c, req.responseFormat)),
+        COLUMN_ATTRIBUTES,
+      ),
   });
   router.add({
     method: 'GET',
@@ -155,7 +173,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
     handler: (req) => {
       const c = table(req).columns.get(req.params.key as string);
       if (!c) throw new AppwriteError(ERRORS[dialect].columnNotFound, undefined, req.params.key);
-      return { status: 200, json: columnModel(c) };
+      return { status: 200, json: columnModel(c, req.responseFormat) };
     },
   });
   router.add({
@@ -176,7 +194,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
         table(req);
         const def = columnFromRequest(kind, req.body);
         const record = svc.schemas.addColumn(dialect, ...tableIds(req), def);
-        return { status: 202, json: columnModel(record) };
+        return { status: 202, json: columnModel(record, req.responseFormat) };
       },
     });
     router.add({
@@ -202,7 +220,7 @@ export function schemaRoutes(router: Router, svc: TablesDbService, dialect: Dial
         }
         const def: ColumnDef = columnFromRequest(kind, body);
         const record = svc.schemas.updateColumn(dialect, ...tableIds(req), def);
-        return { status: 200, json: columnModel(record) };
+        return { status: 200, json: columnModel(record, req.responseFormat) };
       },
     });
   }
@@ -288,7 +306,7 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
         svc.schemas.forget(databaseId, id);
         throw e;
       }
-      return { status: 201, json: tableModel(t) };
+      return { status: 201, json: tableModel(t, req.responseFormat) };
     },
   });
   router.add({
@@ -299,7 +317,9 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
       listResponse(
         req,
         'tables',
-        svc.schemas.listTables('tables', req.params.databaseId as string).map(tableModel),
+        svc.schemas
+          .listTables('tables', req.params.databaseId as string)
+          .map((t) => tableModel(t, req.responseFormat)),
         TABLE_ATTRIBUTES,
       ),
   });
@@ -309,7 +329,7 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
     scope: p.read,
     handler: (req) => ({
       status: 200,
-      json: tableModel(svc.schemas.getTable('tables', ...tableIds(req))),
+      json: tableModel(svc.schemas.getTable('tables', ...tableIds(req)), req.responseFormat),
     }),
   });
   router.add({
@@ -328,7 +348,7 @@ function tableRoutes(router: Router, svc: TablesDbService): void {
         enabled:
           req.body.enabled === undefined ? undefined : optionalBoolean(req.body.enabled, 'enabled', true),
       });
-      return { status: 200, json: tableModel(t) };
+      return { status: 200, json: tableModel(t, req.responseFormat) };
     },
   });
   router.add({

@@ -78,6 +78,8 @@ export function transactionRoutes(keyRouter: Router, svc: TablesDbService): void
       if (commit === rollback) throw invalidArgument('Exactly one of `commit` or `rollback` must be true.');
       const id = req.params.transactionId as string;
       if (rollback) return { status: 200, json: renderTransaction(svc.transactions.rollback(id)) };
+      const fault = svc.faults?.take(req.method, req.path, ['commit-failed', 'commit-stuck']);
+      if (fault) svc.transactions.failCommit(id, fault.kind === 'commit-failed' ? 'failed' : 'stuck');
       const { tx, writes } = svc.transactions.commit(id);
       for (const w of writes) svc.emitRow(w.action, w.table, w.row);
       return { status: 200, json: renderTransaction(tx) };

@@ -12,8 +12,9 @@ import {
   queryError,
 } from '../queries.ts';
 import { formatDate } from '../wire.ts';
+import { type Collation, comparisonKey, DEFAULT_COLLATION, isCollatedType } from './collation.ts';
 import { fromDb, type StoredRow } from './row-store.ts';
-import type { TableSchema } from './schema-store.ts';
+import { columnSql, type TableSchema } from './schema-store.ts';
 
 const META: Record<string, { sql: string; info: AttributeInfo; kind: 'id' | 'seq' | 'time' }> = {
   $id: { sql: 'id', info: { kind: 'string', array: false }, kind: 'id' },
@@ -43,6 +44,9 @@ export function rowAttributes(t: TableSchema): (attribute: string) => AttributeI
   };
 }
 
+/** The most rows a list's `total` counts (APP_LIMIT_COUNT). */
+export const TOTAL_LIMIT = 5000;
+
 /** Filters an index can serve. */
 const SELECTIVE = new Set([
   'equal',
@@ -53,24 +57,37 @@ const SELECTIVE = new Set([
   'between',
 ]);
 
-function expr(attribute: string): string {
-  const meta = META[attribute];
-  return meta ? meta.sql : `json_extract(data, '$."${attribute}"')`;
+/** What compiling a list needs besides the queries: the table and how its strings compare. */
+interface Compile {
+  t: TableSchema;
+  collation: Collation;
+}
+
+/** The SQL of an attribute (folded for collated strings, matching the expression indexes). */
+function expr(c: Compile, attribute: string): string {
+  return columnSql(c.t, attribute, c.collation);
+}
+
+/** Whether `attribute` compares under the collation (`$id` and non-array string columns). */
+function collated(c: Compile, attribute: string): boolean {
+  if (attribute === '$id') return true;
+  const def = c.t.columns.get(attribute)?.def;
+  return def !== undefined && !def.array && isCollatedType(def.type);
 }
 
 /** Converts a validated query value into what SQLite compares the stored value with. */
-function sqlValue(attribute: string, info: AttributeInfo, v: unknown): unknown {
+function sqlValue(c: Compile, attribute: string, info: AttributeInfo, v: unknown): unknown {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (info.kind === 'datetime' && typeof v === 'number') return META[attribute] ? v : formatDate(v);
-  return v;
+  return collated(c, attribute) ? comparisonKey(c.collation, v) : v;
 }
 
-function compileFilter(f: Filter, params: unknown[]): string {
+function compileFilter(c: Compile, f: Filter, params: unknown[]): string {
   if (f.kind === 'and' || f.kind === 'or') {
-    return `(${f.children.map((c) => compileFilter(c, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+    return `(${f.children.map((child) => compileFilter(c, child, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
   }
-  const e = expr(f.attribute);
-  const vals = f.values.map((v) => sqlValue(f.attribute, f.info, v));
+  const e = expr(c, f.attribute);
+  const vals = f.values.map((v) => sqlValue(c, f.attribute, f.info, v));
   const add = (...v: unknown[]) => {
     params.push(...v);
     return v.map(() => '?').join(', ');
@@ -147,10 +164,12 @@ export function listRows(
   q: ParsedQueries,
   withTotal: boolean,
   readableBy?: readonly string[],
+  collation: Collation = DEFAULT_COLLATION,
 ): { total: number; rows: StoredRow[] } {
+  const c: Compile = { t, collation };
   const params: unknown[] = [t.databaseId, t.id];
   let where = 'database_id = ? AND table_id = ?';
-  for (const f of q.filters) where += ` AND ${compileFilter(f, params)}`;
+  for (const f of q.filters) where += ` AND ${compileFilter(c, f, params)}`;
   if (readableBy) {
     // Row security: only rows whose $permissions hold one of these permission strings (e.g. `read("users")`).
     where +=
@@ -170,15 +189,17 @@ export function listRows(
   if (q.cursor) {
     const cursorRow = db
       .prepare(
-        'SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?',
+        `SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND ${expr(c, '$id')} = ?`,
       )
-      .get(t.databaseId, t.id, q.cursor.id) as Parameters<typeof fromDb>[0] | undefined;
+      .get(t.databaseId, t.id, comparisonKey(collation, q.cursor.id)) as
+      | Parameters<typeof fromDb>[0]
+      | undefined;
     if (!cursorRow)
       throw new AppwriteError(
         'general_cursor_not_found',
         `Cursor not found: Row '${q.cursor.id}' does not exist.`,
       );
-    const c = fromDb(cursorRow);
+    const cursor = fromDb(cursorRow);
     reverse = q.cursor.direction === 'before';
     // Keyset: (o1 > v1) OR (o1 = v1 AND o2 > v2) OR … with > flipped for DESC and for cursorBefore.
     const ors: string[] = [];
@@ -186,12 +207,12 @@ export function listRows(
       const parts: string[] = [];
       for (let j = 0; j < i; j++) {
         const prev = orders[j] as (typeof orders)[number];
-        parts.push(`${expr(prev.attribute)} = ?`);
-        params.push(cursorValue(prev.attribute, c));
+        parts.push(`${expr(c, prev.attribute)} = ?`);
+        params.push(cursorKey(c, prev.attribute, cursor));
       }
       const ascending = (o.direction === 'ASC') !== reverse;
-      parts.push(`${expr(o.attribute)} ${ascending ? '>' : '<'} ?`);
-      params.push(cursorValue(o.attribute, c));
+      parts.push(`${expr(c, o.attribute)} ${ascending ? '>' : '<'} ?`);
+      params.push(cursorKey(c, o.attribute, cursor));
       ors.push(`(${parts.join(' AND ')})`);
     });
     cursorSql = ` AND (${ors.join(' OR ')})`;
@@ -205,7 +226,7 @@ export function listRows(
   const orderSql = orders
     .map(
       (o) =>
-        `${selective ? '+' : ''}${expr(o.attribute)} ${(o.direction === 'ASC') !== reverse ? 'ASC' : 'DESC'}`,
+        `${selective ? '+' : ''}${expr(c, o.attribute)} ${(o.direction === 'ASC') !== reverse ? 'ASC' : 'DESC'}`,
     )
     .join(', ');
   params.push(q.limit, q.offset);
@@ -217,13 +238,20 @@ export function listRows(
       .all(...params) as Parameters<typeof fromDb>[0][]
   ).map(fromDb);
   if (reverse) rows.reverse();
+  // Appwrite counts at most APP_LIMIT_COUNT (5,000) rows (Documents/XList.php:208).
   const total = withTotal
     ? (db
-        .prepare(`SELECT COUNT(*) FROM tdb_rows WHERE ${where}`)
+        .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM tdb_rows WHERE ${where} LIMIT ${TOTAL_LIMIT})`)
         .pluck()
         .get(...filterParams) as number)
     : 0;
   return { total, rows };
+}
+
+/** A cursor row's value of an order attribute, as the order compares it. */
+function cursorKey(c: Compile, attribute: string, row: StoredRow): unknown {
+  const v = cursorValue(attribute, row);
+  return collated(c, attribute) ? comparisonKey(c.collation, v) : v;
 }
 
 function cursorValue(attribute: string, row: StoredRow): unknown {

@@ -6,7 +6,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { AppwriteError } from '../errors.ts';
 import type { ServerClock } from '../server-context.ts';
-import { formatDate } from '../wire.ts';
+import { formatDate, parseDate } from '../wire.ts';
+import { type Collation, DEFAULT_COLLATION, FOLD_SQL } from './collation.ts';
 import { validateValue } from './columns.ts';
 import { type Dialect, ERRORS, type TableSchema, uniqueValue } from './schema-store.ts';
 
@@ -60,12 +61,18 @@ export class RowStore {
   constructor(
     private readonly db: Database,
     private readonly clock: ServerClock,
+    /** How row ids and unique-index values compare (tablesdb/collation.ts). */
+    readonly collation: Collation = DEFAULT_COLLATION,
   ) {
+    // Under utf8mb4_general_ci an id matches every spelling that folds alike (served by tdb_rows_fold).
+    const idMatch = collation === 'binary' ? 'id = ?' : `${FOLD_SQL}(id) = ${FOLD_SQL}(?)`;
     this.stmt = {
       get: db.prepare(
-        'SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?',
+        `SELECT id, seq, data, permissions, created_at, updated_at FROM tdb_rows WHERE database_id = ? AND table_id = ? AND ${idMatch}`,
       ),
-      exists: db.prepare('SELECT 1 FROM tdb_rows WHERE database_id = ? AND table_id = ? AND id = ?').pluck(),
+      exists: db
+        .prepare(`SELECT id FROM tdb_rows WHERE database_id = ? AND table_id = ? AND ${idMatch}`)
+        .pluck(),
       seq: db
         .prepare(
           'UPDATE tdb_tables SET last_sequence = last_sequence + 1 WHERE database_id = ? AND id = ? RETURNING last_sequence',
@@ -119,7 +126,15 @@ export class RowStore {
         throw new AppwriteError(ERRORS[dialect].rowExists, undefined, rowId);
       const seq = this.stmt.seq.get(t.databaseId, t.id) as number;
       const now = this.tick();
-      const row: StoredRow = { id: rowId, seq, data: values, permissions, createdAt: now, updatedAt: now };
+      const dates = metaDates(data);
+      const row: StoredRow = {
+        id: rowId,
+        seq,
+        data: values,
+        permissions,
+        createdAt: dates.createdAt ?? now,
+        updatedAt: dates.updatedAt ?? now,
+      };
       this.stmt.insert.run(
         t.databaseId,
         t.id,
@@ -127,8 +142,8 @@ export class RowStore {
         seq,
         JSON.stringify(values),
         JSON.stringify(permissions),
-        now,
-        now,
+        row.createdAt,
+        row.updatedAt,
       );
       this.writeUnique(dialect, t, row, false);
       return row;
@@ -144,10 +159,11 @@ export class RowStore {
     permissions: string[] | undefined,
   ): StoredRow {
     const patch = validateRow(t, data, 'update');
+    const dates = metaDates(data);
     return this.db.transaction(() => {
       const current = this.get(t, rowId);
       if (!current) throw new AppwriteError(ERRORS[dialect].rowNotFound, undefined, rowId);
-      return this.write(dialect, t, current, patch, permissions);
+      return this.write(dialect, t, current, patch, permissions, true, dates);
     })();
   }
 
@@ -163,7 +179,15 @@ export class RowStore {
       const current = this.get(t, rowId);
       if (!current) return { row: this.create(dialect, t, rowId, data, permissions ?? []), created: true };
       return {
-        row: this.write(dialect, t, current, validateRow(t, data, 'update'), permissions),
+        row: this.write(
+          dialect,
+          t,
+          current,
+          validateRow(t, data, 'update'),
+          permissions,
+          true,
+          metaDates(data),
+        ),
         created: false,
       };
     })();
@@ -174,7 +198,7 @@ export class RowStore {
     return this.db.transaction(() => {
       const current = this.get(t, rowId);
       if (!current) throw new AppwriteError(ERRORS[dialect].rowNotFound, undefined, rowId);
-      this.stmt.delete.run(t.databaseId, t.id, rowId);
+      this.stmt.delete.run(t.databaseId, t.id, current.id);
       return current;
     })();
   }
@@ -210,7 +234,9 @@ export class RowStore {
           'column_not_found',
           `Row with the requested ID '${rowId}' could not be found.`,
         );
-      const before = typeof current.data[column] === 'number' ? (current.data[column] as number) : 0;
+      const stored = current.data[column];
+      // PHP's `null + value` is `value`: the bound check and the answer count a NULL as 0 (§F2).
+      const before = typeof stored === 'number' ? stored : 0;
       const after = before + delta;
       if (bound.max !== undefined && delta > 0 && after > bound.max) {
         throw new AppwriteError(
@@ -224,22 +250,79 @@ export class RowStore {
           `Column "${column}" has reached the minimum value of ${bound.min}`,
         );
       }
-      return this.write('tables', t, current, { [column]: after }, undefined);
+      if (stored === null || stored === undefined)
+        return this.incrementNull(t, current, column, after, bound);
+      const written = this.write('tables', t, current, { [column]: after }, undefined, false);
+      // Appwrite answers the row as it read it (under the lock) with the computed value: the stored `$updatedAt`
+      // moves, the answer's does not (`Database.php:7602-7605`).
+      return { ...written, updatedAt: current.updatedAt };
     })();
   }
 
+  /**
+   * An increment of a NULL column, as utopia-php/database 6.0.0 runs it on MariaDB (§F2): `UPDATE … SET c = c + v,
+   * _updatedAt = now WHERE _uid = … [AND c <= max - v]`. `NULL + v` stays NULL, and with a (non-zero) bound
+   * `NULL <= …` matches no row, so nothing is written; without one only `$updatedAt` moves. The affected-row count
+   * is not checked, and the answer is the row as read before the update with the computed value
+   * (`Database.php:7591-7605`, `MariaDB.php:1237-1274`).
+   */
+  private incrementNull(
+    t: TableSchema,
+    current: StoredRow,
+    column: string,
+    after: number,
+    bound: IncrementBound,
+  ): StoredRow {
+    // `$max ? … : null` in utopia: a bound of 0 drops the SQL guard.
+    const guarded = Boolean(bound.max) || Boolean(bound.min);
+    if (!guarded) {
+      const now = Math.max(this.tick(), current.updatedAt);
+      this.db
+        .prepare('UPDATE tdb_rows SET updated_at = ? WHERE database_id = ? AND table_id = ? AND id = ?')
+        .run(now, t.databaseId, t.id, current.id);
+    }
+    return { ...current, data: { ...current.data, [column]: after } };
+  }
+
+  /**
+   * Writes `patch` over `current`. `applyDefaults` (updates and upserts): utopia's `updateDocument` re-encodes the
+   * merged row with defaults (`Database.php:6333`, `encode` 8839-8880), so a column still NULL (e.g. added after
+   * the row was created, which leaves it NULL) or set to null gets its default written. Increments do not encode.
+   */
   private write(
     dialect: Dialect,
     t: TableSchema,
     current: StoredRow,
     patch: Record<string, unknown>,
     permissions: string[] | undefined,
+    applyDefaults = true,
+    dates: { createdAt?: number; updatedAt?: number } = {},
   ): StoredRow {
-    const now = Math.max(this.tick(), current.updatedAt);
+    const data = { ...current.data, ...patch };
+    // utopia bumps `$updatedAt` only when a value or the permissions changed (`Database.php:6153-6160, 6323-6325`);
+    // increments always move it (the SQL sets `_updatedAt`).
+    const changed =
+      !applyDefaults ||
+      Object.keys(patch).some(
+        (k) => JSON.stringify(patch[k] ?? null) !== JSON.stringify(current.data[k] ?? null),
+      ) ||
+      (permissions !== undefined && JSON.stringify(permissions) !== JSON.stringify(current.permissions));
+    const now = dates.updatedAt ?? (changed ? Math.max(this.tick(), current.updatedAt) : current.updatedAt);
+    if (applyDefaults) {
+      for (const [key, { def }] of t.columns) {
+        if (
+          (data[key] === null || data[key] === undefined) &&
+          def.default !== null &&
+          def.default !== undefined
+        )
+          data[key] = def.default;
+      }
+    }
     const row: StoredRow = {
       ...current,
-      data: { ...current.data, ...patch },
+      data,
       permissions: permissions ?? current.permissions,
+      createdAt: dates.createdAt ?? current.createdAt,
       updatedAt: now,
     };
     this.stmt.update.run(
@@ -259,7 +342,7 @@ export class RowStore {
     if (unique.length === 0) return;
     if (replace) this.stmt.uniqueDelete.run(t.databaseId, t.id, row.id);
     for (const index of unique) {
-      const value = uniqueValue(index, row.id, row.data);
+      const value = uniqueValue(index, row.id, row.data, this.collation);
       if (value === null) continue;
       if (this.stmt.uniqueInsert.run(t.databaseId, t.id, index.key, value, row.id).changes === 0) {
         throw new AppwriteError(
@@ -269,6 +352,31 @@ export class RowStore {
       }
     }
   }
+}
+
+/**
+ * `$createdAt` / `$updatedAt` given in row data: API-key callers may set them (Appwrite's `preserveDates`; the
+ * routes drop them for users, as `removeReadonlyAttributes` does); an invalid date is 400
+ * `row_invalid_structure` (DatabasesBase.php:11650-11680). Null or absent = the server's time.
+ */
+export function metaDates(data: Record<string, unknown>): { createdAt?: number; updatedAt?: number } {
+  const out: { createdAt?: number; updatedAt?: number } = {};
+  for (const [key, field] of [
+    ['$createdAt', 'createdAt'],
+    ['$updatedAt', 'updatedAt'],
+  ] as const) {
+    const v = data[key];
+    if (v === undefined || v === null || v === '') continue;
+    const ms = typeof v === 'string' ? parseDate(v) : undefined;
+    if (ms === undefined) {
+      throw new AppwriteError(
+        'row_invalid_structure',
+        `Invalid document structure: Attribute "${key}" has invalid format. Value must be valid date between 0000-01-01 00:00:00 and 9999-12-31 23:59:59.`,
+      );
+    }
+    out[field] = ms;
+  }
+  return out;
 }
 
 /**

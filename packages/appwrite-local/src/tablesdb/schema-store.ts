@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { AppwriteError, invalidArgument } from '../errors.ts';
 import type { ServerClock } from '../server-context.ts';
+import { type Collation, comparisonKey, DEFAULT_COLLATION, foldSql, isCollatedType } from './collation.ts';
 import type { ColumnDef } from './columns.ts';
 
 /** Which family of error types a route raises: TablesDB (`table_*`, `column_*`) or legacy (`collection_*`…). */
@@ -101,7 +102,10 @@ export class SchemaStore {
   constructor(
     private readonly db: Database,
     private readonly clock: ServerClock,
+    /** How unique-index values and indexed string columns compare (tablesdb/collation.ts). */
+    readonly collation: Collation = DEFAULT_COLLATION,
   ) {
+    applyCollation(db, collation);
     syncRowIndexStats(db);
   }
 
@@ -292,7 +296,7 @@ export class SchemaStore {
 
   // --- columns ---------------------------------------------------------------------------------------------
 
-  /** Adds a column; existing rows get its default. 409 when the key is taken. */
+  /** Adds a column; existing rows keep NULL in it (no backfill). 409 when the key is taken. */
   addColumn(dialect: Dialect, databaseId: string, tableId: string, def: ColumnDef): ColumnRecord {
     const t = this.getTable(dialect, databaseId, tableId);
     if (t.columns.has(def.key)) throw new AppwriteError(ERRORS[dialect].columnExists, undefined, def.key);
@@ -303,14 +307,9 @@ export class SchemaStore {
          VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM tdb_columns WHERE database_id = ? AND table_id = ?), ?, ?)`,
       )
       .run(databaseId, tableId, def.key, JSON.stringify(def), databaseId, tableId, now, now);
-    // Existing rows get the default (or null) for the new column, as Appwrite's ALTER TABLE ADD COLUMN does.
-    if (def.default !== null && def.default !== undefined) {
-      this.db
-        .prepare(
-          `UPDATE tdb_rows SET data = json_set(data, '$."' || ? || '"', json(?)) WHERE database_id = ? AND table_id = ?`,
-        )
-        .run(def.key, JSON.stringify(def.default), databaseId, tableId);
-    }
+    // Existing rows are not backfilled: utopia-php/database 6.0.0 adds the column without an SQL DEFAULT
+    // (`Adapter/SQL.php:265-269`, nullable for every non-spatial type), so they hold NULL until an update
+    // re-encodes them with defaults (row-store.ts `write`). Reads show null (§F2).
     this.invalidate(dialect, databaseId, tableId);
     return { def, createdAt: now, updatedAt: now };
   }
@@ -329,6 +328,12 @@ export class SchemaStore {
     }
     const now = this.clock.now();
     const next = { ...def, array: current.def.array };
+    // utopia's updateAttribute re-validates the indexes that cover the column (a larger size can push an index
+    // past the length limit: DatabasesBase.php:1218-1284).
+    const columns = new Map(t.columns).set(def.key, { ...current, def: next });
+    for (const index of t.indexes.filter((i) => i.columns.includes(def.key))) {
+      validateIndex(dialect, { ...t, columns, indexes: t.indexes.filter((i) => i !== index) }, index);
+    }
     this.db
       .prepare(
         'UPDATE tdb_columns SET spec = ?, updated_at = ? WHERE database_id = ? AND table_id = ? AND key = ?',
@@ -372,22 +377,13 @@ export class SchemaStore {
     idx: { key: string; type: string; columns: string[]; orders: string[]; lengths: number[] },
   ): IndexRecord {
     const t = this.getTable(dialect, databaseId, tableId);
+    validateIndex(dialect, t, idx);
     if (t.indexes.some((i) => i.key === idx.key))
       throw new AppwriteError(ERRORS[dialect].indexExists, undefined, idx.key);
-    if (idx.type !== 'key' && idx.type !== 'unique' && idx.type !== 'fulltext') {
-      throw invalidArgument('Invalid `type` param: Value must be one of (key, fulltext, unique, spatial)');
-    }
-    if (idx.columns.length === 0)
-      throw new AppwriteError(ERRORS[dialect].indexInvalid, 'Index must have at least one column.');
-    const meta = new Set(['$id', '$createdAt', '$updatedAt', '$sequence']);
-    for (const c of idx.columns) {
-      if (!t.columns.has(c) && !meta.has(c))
-        throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
-    }
     const now = this.clock.now();
     const record: IndexRecord = {
       key: idx.key,
-      type: idx.type,
+      type: idx.type as IndexRecord['type'],
       columns: idx.columns,
       orders: idx.orders,
       lengths: idx.lengths,
@@ -411,7 +407,7 @@ export class SchemaStore {
           now,
           now,
         );
-      this.db.exec(createSqlIndex(databaseId, tableId, record, t));
+      this.db.exec(createSqlIndex(databaseId, tableId, record, t, this.collation));
       syncRowIndexStats(this.db);
       if (idx.type === 'unique') {
         const rows = this.db
@@ -421,7 +417,12 @@ export class SchemaStore {
           'INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)',
         );
         for (const r of rows) {
-          const value = uniqueValue(record, r.id, JSON.parse(r.data) as Record<string, unknown>);
+          const value = uniqueValue(
+            record,
+            r.id,
+            JSON.parse(r.data) as Record<string, unknown>,
+            this.collation,
+          );
           if (value === null) continue;
           if (insert.run(databaseId, tableId, idx.key, value, r.id).changes === 0) {
             throw new AppwriteError(
@@ -466,16 +467,85 @@ export class SchemaStore {
   }
 }
 
+/** MariaDB's index length limit in utf8mb4 characters (`Adapter/SQL.php` getMaxIndexLength, not shared tables). */
+export const MAX_INDEX_LENGTH = 768;
+
+/** Index keys MariaDB reserves (`Adapter/MariaDB.php` getInternalIndexesKeys). */
+const RESERVED_INDEX_KEYS = new Set(['primary', '_created_at', '_updated_at', '_tenant_id']);
+
+/**
+ * Appwrite's checks of a new index, in its order (`Collections/Indexes/Create.php`, then utopia-php/database
+ * 6.0.0 `Validator/Index.php` with the MariaDB adapter's settings): unknown column (`column_unknown`), array
+ * column (not supported), type, no columns, duplicate columns, fulltext over a non-string column, lengths (count,
+ * negative, above the column size, total above {@link MAX_INDEX_LENGTH}; a string counts its size, a float 2,
+ * anything else 1), reserved keys. Messages are utopia's, verbatim.
+ */
+function validateIndex(
+  dialect: Dialect,
+  t: TableSchema,
+  idx: { key: string; type: string; columns: string[]; orders: string[]; lengths: number[] },
+): void {
+  const invalid = (message: string) => new AppwriteError(ERRORS[dialect].indexInvalid, message);
+  const meta: Record<string, { type: string; size: number }> = {
+    $id: { type: 'string', size: 255 },
+    $createdAt: { type: 'datetime', size: 0 },
+    $updatedAt: { type: 'datetime', size: 0 },
+    $sequence: { type: 'integer', size: 0 },
+  };
+  for (const c of idx.columns) {
+    const col = t.columns.get(c)?.def;
+    if (!col && !meta[c]) throw new AppwriteError(ERRORS[dialect].columnUnknown, undefined, c);
+    if (col?.array) throw invalid('Creating indexes on array attributes is not currently supported.');
+  }
+  if (idx.type !== 'key' && idx.type !== 'unique' && idx.type !== 'fulltext') {
+    throw invalidArgument('Invalid `type` param: Value must be one of (key, fulltext, unique, spatial)');
+  }
+  if (idx.columns.length === 0) throw invalid('No attributes provided for index');
+  if (new Set(idx.columns.map((c) => c.toLowerCase())).size !== idx.columns.length)
+    throw invalid('Duplicate attributes provided');
+  const typeOf = (c: string) => t.columns.get(c)?.def.type ?? meta[c]?.type ?? 'string';
+  if (idx.type === 'fulltext') {
+    for (const c of idx.columns) {
+      if (!isCollatedType(typeOf(c)))
+        throw invalid(`Attribute "${c}" cannot be part of a fulltext index, must be of type string`);
+    }
+    return;
+  }
+  if (idx.lengths.length > idx.columns.length)
+    throw invalid(
+      'Invalid index lengths. Count of lengths must be equal or less than the number of attributes.',
+    );
+  let total = 0;
+  idx.columns.forEach((c, i) => {
+    const type = typeOf(c);
+    const stringy = isCollatedType(type);
+    const size = stringy ? (t.columns.get(c)?.def.size ?? meta[c]?.size ?? 0) : type === 'double' ? 2 : 1;
+    const given = idx.lengths[i];
+    const length = stringy && given ? given : size;
+    if (length < 0) throw invalid(`Negative index length provided for ${c}`);
+    if (length > size) throw invalid(`Index length ${length} is larger than the size for ${c}: ${size}"`);
+    total += length;
+  });
+  if (total > MAX_INDEX_LENGTH) throw invalid(`Index length is longer than the maximum: ${MAX_INDEX_LENGTH}`);
+  if (RESERVED_INDEX_KEYS.has(idx.key.toLowerCase())) throw invalid('Index key name is reserved');
+}
+
 /**
  * The value a row contributes to a unique index (JSON of the indexed values), or null when any of them is
  * null: MariaDB lets any number of rows hold NULL in a unique index.
  */
-export function uniqueValue(index: IndexRecord, rowId: string, data: Record<string, unknown>): string | null {
+export function uniqueValue(
+  index: IndexRecord,
+  rowId: string,
+  data: Record<string, unknown>,
+  collation: Collation,
+): string | null {
   const values: unknown[] = [];
   for (const c of index.columns) {
     const v = c === '$id' ? rowId : data[c];
     if (v === null || v === undefined) return null;
-    values.push(v);
+    // Under utf8mb4_general_ci `Ünique` and `unique ` collide with `unique`; arrays are JSON (compared whole).
+    values.push(comparisonKey(collation, v));
   }
   return JSON.stringify(values);
 }
@@ -497,12 +567,137 @@ const META_SQL: Record<string, string> = {
  * indexed columns do not scan the table. The expression text equals the one row-query.ts emits (SQLite matches
  * expression indexes textually). Array columns are not indexed (they are queried through json_each).
  */
-function createSqlIndex(databaseId: string, tableId: string, index: IndexRecord, t: TableSchema): string {
+function createSqlIndex(
+  databaseId: string,
+  tableId: string,
+  index: IndexRecord,
+  t: TableSchema,
+  collation: Collation,
+): string {
   const parts = index.columns
     .filter((c) => META_SQL[c] || !t.columns.get(c)?.def.array)
-    .map((c) => META_SQL[c] ?? `json_extract(data, '$."${c}"')`);
+    .map((c) => columnSql(t, c, collation));
   if (parts.length === 0) return '';
   return `CREATE INDEX IF NOT EXISTS ${sqlIndexName(databaseId, tableId, index.key)} ON tdb_rows (database_id, table_id, ${parts.join(', ')})`;
+}
+
+/**
+ * The SQL expression a filter, an order or an index uses for attribute `c` of `t` (SQLite matches expression
+ * indexes textually, so row-query.ts and the index builder must both call this): meta columns, or
+ * `json_extract` of the row JSON, wrapped in `aw_fold` for string columns under utf8mb4_general_ci.
+ */
+export function columnSql(t: TableSchema, c: string, collation: Collation): string {
+  if (c === '$id') return foldSql(collation, 'id');
+  const meta = META_SQL[c];
+  if (meta) return meta;
+  const def = t.columns.get(c)?.def;
+  const raw = `json_extract(data, '$."${c}"')`;
+  return def && !def.array && isCollatedType(def.type) ? foldSql(collation, raw) : raw;
+}
+
+/**
+ * Makes a data directory's derived state match `collation`: when it was last opened with another one (or before
+ * collations existed, which was binary), the uniqueness entries and the SQL indexes of declared indexes are
+ * rebuilt. Refuses (throws) to open under utf8mb4_general_ci when rows or unique values that were distinct in
+ * binary now collide, naming them, rather than silently merging them.
+ */
+export function applyCollation(db: Database, collation: Collation): void {
+  const stored = db.prepare("SELECT value FROM tdb_meta WHERE key = 'collation'").pluck().get() as
+    | string
+    | undefined;
+  const hasRows = db.prepare('SELECT 1 FROM tdb_rows LIMIT 1').pluck().get() !== undefined;
+  const previous = stored ?? (hasRows ? 'binary' : collation);
+  if (previous === collation) {
+    db.prepare("INSERT OR REPLACE INTO tdb_meta (key, value) VALUES ('collation', ?)").run(collation);
+    return;
+  }
+  db.transaction(() => {
+    if (collation === 'utf8mb4_general_ci') {
+      const clash = db
+        .prepare(
+          'SELECT database_id, table_id, aw_fold(id) AS k, group_concat(id) AS ids FROM tdb_rows GROUP BY database_id, table_id, k HAVING count(*) > 1 LIMIT 1',
+        )
+        .get() as { database_id: string; table_id: string; ids: string } | undefined;
+      if (clash) {
+        throw new Error(
+          `appwrite-local: cannot open this data directory with collation utf8mb4_general_ci: rows ${clash.ids} of ${clash.database_id}/${clash.table_id} differ only in case or accents (start with --collation binary)`,
+        );
+      }
+    }
+    const tables = db.prepare('SELECT database_id, id FROM tdb_tables').all() as {
+      database_id: string;
+      id: string;
+    }[];
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO tdb_unique (database_id, table_id, index_key, value, row_id) VALUES (?, ?, ?, ?, ?)',
+    );
+    db.prepare('DELETE FROM tdb_unique').run();
+    for (const { database_id, id } of tables) {
+      const t = loadSchemaForRebuild(db, database_id, id);
+      for (const index of t.indexes) {
+        db.exec(`DROP INDEX IF EXISTS ${sqlIndexName(database_id, id, index.key)}`);
+        const sql = createSqlIndex(database_id, id, index, t, collation);
+        if (sql) db.exec(sql);
+        if (index.type !== 'unique') continue;
+        const rows = db
+          .prepare('SELECT id, data FROM tdb_rows WHERE database_id = ? AND table_id = ?')
+          .all(database_id, id) as { id: string; data: string }[];
+        for (const r of rows) {
+          const value = uniqueValue(index, r.id, JSON.parse(r.data) as Record<string, unknown>, collation);
+          if (value === null) continue;
+          if (insert.run(database_id, id, index.key, value, r.id).changes === 0) {
+            throw new Error(
+              `appwrite-local: cannot open this data directory with collation ${collation}: unique index ${database_id}/${id}/${index.key} holds values that collide (${value}) (start with --collation ${previous})`,
+            );
+          }
+        }
+      }
+    }
+    db.prepare("INSERT OR REPLACE INTO tdb_meta (key, value) VALUES ('collation', ?)").run(collation);
+  })();
+}
+
+/** Columns and indexes of one table, read directly (the schema cache does not exist yet). */
+function loadSchemaForRebuild(db: Database, databaseId: string, tableId: string): TableSchema {
+  const columns = new Map<string, ColumnRecord>();
+  for (const c of db
+    .prepare('SELECT key, spec FROM tdb_columns WHERE database_id = ? AND table_id = ? ORDER BY position')
+    .all(databaseId, tableId) as { key: string; spec: string }[]) {
+    columns.set(c.key, { def: JSON.parse(c.spec) as ColumnDef, createdAt: 0, updatedAt: 0 });
+  }
+  const indexes = (
+    db
+      .prepare(
+        'SELECT key, type, columns, orders, lengths FROM tdb_indexes WHERE database_id = ? AND table_id = ?',
+      )
+      .all(databaseId, tableId) as {
+      key: string;
+      type: IndexRecord['type'];
+      columns: string;
+      orders: string;
+      lengths: string;
+    }[]
+  ).map((i) => ({
+    key: i.key,
+    type: i.type,
+    columns: JSON.parse(i.columns) as string[],
+    orders: JSON.parse(i.orders) as string[],
+    lengths: JSON.parse(i.lengths) as number[],
+    createdAt: 0,
+    updatedAt: 0,
+  }));
+  return {
+    databaseId,
+    id: tableId,
+    name: tableId,
+    enabled: true,
+    rowSecurity: false,
+    permissions: [],
+    createdAt: 0,
+    updatedAt: 0,
+    columns,
+    indexes,
+  };
 }
 
 /** Planner statistics: rows assumed in `tdb_rows`, per database, per table. */
@@ -530,6 +725,7 @@ export function syncRowIndexStats(db: Database): void {
     // The WITHOUT ROWID primary key is recorded under the table's own name, as ANALYZE does.
     insert.run('tdb_rows', `${STAT_PREFIX} 1`);
     insert.run('tdb_rows_seq', `${STAT_PREFIX} 1`);
+    insert.run('tdb_rows_fold', `${STAT_PREFIX} 1`);
     for (const { name } of db.pragma('index_list(tdb_rows)') as { name: string }[]) {
       if (!name.startsWith('tdbx:')) continue;
       // (database_id, table_id, …expressions)

@@ -3,7 +3,9 @@
  * committed write emits (concrete names for TablesDB and the legacy Databases API, payload = the row model).
  */
 import type { Database } from 'better-sqlite3';
+import type { FaultInjector } from '../faults.ts';
 import type { EventBus, ServerClock } from '../server-context.ts';
+import { type Collation, DEFAULT_COLLATION } from './collation.ts';
 import { RowStore, renderRow, type StoredRow } from './row-store.ts';
 import { SchemaStore, type TableSchema } from './schema-store.ts';
 import { TransactionStore } from './transactions.ts';
@@ -15,6 +17,8 @@ export interface TablesDbService {
   rows: RowStore;
   transactions: TransactionStore;
   clock: ServerClock;
+  /** Injected faults (the commit route applies `commit-failed` and `commit-stuck`). */
+  faults?: FaultInjector;
   /** Emits the platform event for a committed row write. */
   emitRow(action: 'create' | 'update' | 'delete', table: TableSchema, row: StoredRow): void;
 }
@@ -23,9 +27,15 @@ export interface TablesDbService {
 const EVENT_FORMAT = '1.9.5';
 
 /** Builds the service. */
-export function createTablesDbService(db: Database, clock: ServerClock, events: EventBus): TablesDbService {
-  const schemas = new SchemaStore(db, clock);
-  const rows = new RowStore(db, clock);
+export function createTablesDbService(
+  db: Database,
+  clock: ServerClock,
+  events: EventBus,
+  collation: Collation = DEFAULT_COLLATION,
+  faults?: FaultInjector,
+): TablesDbService {
+  const schemas = new SchemaStore(db, clock, collation);
+  const rows = new RowStore(db, clock, collation);
   const transactions = new TransactionStore(db, schemas, rows, clock);
   return {
     db,
@@ -33,6 +43,7 @@ export function createTablesDbService(db: Database, clock: ServerClock, events: 
     rows,
     transactions,
     clock,
+    faults,
     emitRow(action, table, row) {
       const d = table.databaseId;
       const t = table.id;

@@ -12,6 +12,7 @@ import { AppwriteError, invalidArgument } from '../errors.ts';
 import { parseQueries } from '../queries.ts';
 import type { ServerClock } from '../server-context.ts';
 import { formatDate, resolveId, uniqueId } from '../wire.ts';
+import { comparisonKey } from './collation.ts';
 import { permissionsParam } from './permissions.ts';
 import { listRows, rowAttributes } from './row-query.ts';
 import type { RowStore, StoredRow } from './row-store.ts';
@@ -45,10 +46,21 @@ export interface StagedOperation {
   stagedAt: number;
 }
 
+/**
+ * How a route stages (Appwrite's routes differ): `notPending` = the error for a transaction that is not pending
+ * (createOperations, increments and bulk routes: 400 `general_bad_request`; the create, update, upsert and delete
+ * routes: `transaction_not_ready`); `notFound` = the type of the staging existence check (createOperations:
+ * `document_not_found`; the update and delete routes: `row_not_found`; null = none, as the increment routes).
+ */
+export interface StageOptions {
+  notPending?: 'general_bad_request' | 'transaction_not_ready';
+  notFound?: 'document_not_found' | 'row_not_found' | null;
+}
+
 /** A transaction record. */
 export interface TransactionRecord {
   id: string;
-  status: 'pending' | 'committing' | 'committed' | 'rolled_back' | 'failed';
+  status: 'pending' | 'committing' | 'committed' | 'failed';
   operations: StagedOperation[];
   createdAt: number;
   updatedAt: number;
@@ -152,16 +164,37 @@ export class TransactionStore {
         `The transaction is ${tx.status.replace('_', ' ')}, not pending.`,
       );
     }
-    if (tx.expiresAt <= this.clock.now()) throw new AppwriteError('transaction_expired');
+    if (tx.expiresAt < this.clock.now()) throw new AppwriteError('transaction_expired');
     return tx;
   }
 
-  /** Validates and appends operations (all or none); returns the updated record. */
-  stage(id: string, ops: unknown[]): TransactionRecord {
-    const tx = this.pending(id);
+  /**
+   * Validates and appends operations (all or none); returns the updated record. As Appwrite's
+   * `Transactions/Operations/Create.php`: an empty list is 400; a transaction that is not pending is 400
+   * `general_bad_request` and an expired one 410; the operation limit counts each operation once (a bulk
+   * operation is one); each operation is checked as Appwrite's Operation validator checks it; and an update,
+   * delete, increment or decrement of a row that neither exists (committed, or as this transaction's staged
+   * state leaves it) nor is created by an earlier `create` of the same batch is 404 `document_not_found` (an
+   * upsert does not count as a create, `:146-161, 237-244`).
+   */
+  stage(id: string, ops: unknown[], options: StageOptions = {}): TransactionRecord {
+    if (ops.length === 0) throw new AppwriteError('general_bad_request', 'Operations array cannot be empty');
+    const tx = this.get(id);
+    if (tx.status !== 'pending') {
+      if (options.notPending === 'transaction_not_ready') throw new AppwriteError('transaction_not_ready');
+      throw new AppwriteError('general_bad_request', 'Invalid or non\u2011pending transaction');
+    }
+    if (tx.expiresAt < this.clock.now()) throw new AppwriteError('transaction_expired');
+    const existing = tx.operations.length;
+    if (existing + ops.length > MAX_TRANSACTION_OPERATIONS) {
+      throw new AppwriteError(
+        'transaction_limit_exceeded',
+        `Transaction already has ${existing} operations, adding ${ops.length} would exceed the maximum of ${MAX_TRANSACTION_OPERATIONS}`,
+      );
+    }
     const staged = ops.map((op) => this.validate(op));
-    const count = [...tx.operations, ...staged].reduce((n, op) => n + weight(op), 0);
-    if (count > MAX_TRANSACTION_OPERATIONS) throw new AppwriteError('transaction_limit_exceeded');
+    const notFound = options.notFound === undefined ? 'document_not_found' : options.notFound;
+    if (notFound) this.checkTargets(tx.operations, staged, notFound);
     tx.operations.push(...staged);
     tx.updatedAt = this.clock.now();
     this.db
@@ -170,10 +203,46 @@ export class TransactionStore {
     return tx;
   }
 
-  /** Marks a pending transaction rolled back. */
+  /** The existence check of {@link stage}: 404 `document_not_found` for a write to a row that is not there. */
+  private checkTargets(
+    previous: StagedOperation[],
+    batch: StagedOperation[],
+    notFound: 'document_not_found' | 'row_not_found',
+  ): void {
+    const rowKey = (databaseId: string, tableId: string, rowId: string) =>
+      `${databaseId}/${tableId}/${String(comparisonKey(this.rows.collation, rowId))}`;
+    // What the staged state says about a row: true = written by a staged create/upsert, false = deleted.
+    const stagedState = new Map<string, boolean>();
+    for (const op of previous) {
+      const items =
+        op.action === 'bulkCreate' || op.action === 'bulkUpsert'
+          ? (op.data as Record<string, unknown>[]).map((r) => r.$id).filter((x) => typeof x === 'string')
+          : op.rowId !== undefined
+            ? [op.rowId]
+            : [];
+      for (const rowId of items as string[]) {
+        if (op.action === 'delete') stagedState.set(rowKey(op.databaseId, op.tableId, rowId), false);
+        else if (op.action !== 'update' && op.action !== 'increment' && op.action !== 'decrement')
+          stagedState.set(rowKey(op.databaseId, op.tableId, rowId), true);
+      }
+    }
+    const dependants = new Set<string>();
+    for (const op of batch) {
+      if (op.rowId !== undefined && ['update', 'delete', 'increment', 'decrement'].includes(op.action)) {
+        const k = rowKey(op.databaseId, op.tableId, op.rowId);
+        const t = this.schemas.getTable('tables', op.databaseId, op.tableId);
+        const exists = stagedState.get(k) ?? this.rows.get(t, op.rowId) !== null;
+        if (!exists && !dependants.has(k)) throw new AppwriteError(notFound, undefined, op.rowId);
+      }
+      if (op.action === 'create' && op.rowId !== undefined)
+        dependants.add(rowKey(op.databaseId, op.tableId, op.rowId));
+    }
+  }
+
+  /** Rolls a pending transaction back: Appwrite marks it `failed` (`Transactions/Update.php:507-512`). */
   rollback(id: string): TransactionRecord {
     const tx = this.pending(id);
-    return this.setStatus(tx, 'rolled_back');
+    return this.setStatus(tx, 'failed');
   }
 
   /**
@@ -190,6 +259,21 @@ export class TransactionStore {
       throw e;
     }
     return { tx: this.setStatus(tx, 'committed'), writes };
+  }
+
+  /**
+   * An injected commit failure (faults.ts), nothing applied: `failed` = 400 `transaction_failed` and the
+   * transaction `failed` (a utopia TransactionException); `stuck` = 500 and the transaction left `committing`
+   * (an uncaught PDOException after `Update.php` set `committing`), so rollback and commit are refused after.
+   */
+  failCommit(id: string, how: 'failed' | 'stuck'): never {
+    const tx = this.pending(id);
+    if (how === 'failed') {
+      this.setStatus(tx, 'failed');
+      throw new AppwriteError('transaction_failed');
+    }
+    this.setStatus(tx, 'committing');
+    throw new AppwriteError('general_unknown');
   }
 
   /**
@@ -219,54 +303,65 @@ export class TransactionStore {
     return { ...tx, status, updatedAt: now };
   }
 
+  /** Appwrite's Operation validator (`Utopia/Database/Validator/Operation.php`), then the tablesdb checks. */
   private validate(raw: unknown): StagedOperation {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      throw invalidArgument('Invalid `operations` param: each operation must be an object');
+    const bad = (description: string) => invalidArgument(`Invalid \`operations\` param: ${description}`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('Value must be an array');
     const op = raw as Record<string, unknown>;
+    for (const key of ['databaseId', 'action', 'tableId']) {
+      if (!(key in op)) throw bad(`Missing required key: ${key}`);
+    }
+    for (const key of ['databaseId', 'action', 'tableId']) {
+      const v = op[key];
+      if (typeof v !== 'string' || v.trim() === '') throw bad(`Key '${key}' must be a non\u2011empty string`);
+    }
     const action = op.action as StagedOperation['action'];
-    if (!TRANSACTION_ACTIONS.includes(action)) {
-      throw invalidArgument(
-        `Invalid \`operations\` param: action must be one of (${TRANSACTION_ACTIONS.join(', ')})`,
-      );
-    }
-    if (typeof op.databaseId !== 'string' || typeof op.tableId !== 'string') {
-      throw invalidArgument('Invalid `operations` param: databaseId and tableId are required');
-    }
-    this.schemas.getTable('tables', op.databaseId, op.tableId);
-    const needsRow = ['update', 'upsert', 'delete', 'increment', 'decrement'].includes(action);
-    let rowId: string | undefined;
-    if (needsRow || op.rowId !== undefined)
-      rowId = action === 'create' ? resolveId(op.rowId ?? 'unique()', 'rowId') : resolveId(op.rowId, 'rowId');
-    if (action === 'create' && rowId === undefined) rowId = uniqueId();
+    if (!TRANSACTION_ACTIONS.includes(action))
+      throw bad(`Key 'action' must be one of: ${TRANSACTION_ACTIONS.join(', ')}`);
+    const single = ['create', 'update', 'upsert', 'delete', 'increment', 'decrement'].includes(action);
+    if (single && !('rowId' in op)) throw bad(`Key 'rowId' is required for action '${action}'`);
+    if ('rowId' in op && (typeof op.rowId !== 'string' || op.rowId.trim() === ''))
+      throw bad("Key 'rowId' must be a non-empty string");
     const data = op.data;
-    if (action === 'increment' || action === 'decrement') {
-      const d = (data ?? {}) as Record<string, unknown>;
-      if (typeof d.column !== 'string')
-        throw invalidArgument('Invalid `operations` param: increment/decrement data needs a column');
-      const value = d.value ?? 1;
-      if (typeof value !== 'number' || !(value > 0))
-        throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
-    } else if (action === 'bulkCreate' || action === 'bulkUpsert') {
-      if (
-        !Array.isArray(data) ||
-        !data.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))
-      ) {
-        throw invalidArgument(`Invalid \`operations\` param: ${action} data must be an array of rows`);
+    const isObject = (v: unknown) => typeof v === 'object' && v !== null;
+    if (action !== 'delete' && !('data' in op)) throw bad('Missing required key: data');
+    if ('data' in op && !isObject(data)) throw bad("Key 'data' must be an array");
+    if (action === 'bulkUpdate' || action === 'bulkDelete') {
+      const d = data as Record<string, unknown>;
+      if (!('queries' in d)) throw bad(`Key 'queries' is required in data for ${action}`);
+      if (!Array.isArray(d.queries)) throw bad(`Key 'queries' must be an array for ${action}`);
+      if (action === 'bulkUpdate') {
+        if (!('data' in d)) throw bad(`Key 'data' is required in data for ${action}`);
+        if (!isObject(d.data)) throw bad(`Key 'data.data' must be an array for ${action}`);
       }
+    }
+    if (action === 'increment' || action === 'decrement') {
+      const d = data as Record<string, unknown>;
+      if (!('column' in d)) throw bad(`Key 'column' is required in data for ${action}`);
+      if ('value' in d && (typeof d.value !== 'number' || !Number.isFinite(d.value)))
+        throw bad(`Key 'value' must be a numeric value for ${action}`);
+      const value = d.value ?? 1;
+      if (typeof d.column !== 'string') throw bad(`Key 'column' must be a string for ${action}`);
+      if (!((value as number) > 0))
+        throw invalidArgument('Invalid `value` param: Value must be a number greater than 0');
+    }
+    this.schemas.getTable('tables', op.databaseId as string, op.tableId as string);
+    const rowId = single ? resolveId(op.rowId, 'rowId') : undefined;
+    if (action === 'bulkCreate' || action === 'bulkUpsert') {
+      if (!Array.isArray(data) || !data.every((r) => isObject(r) && !Array.isArray(r)))
+        throw bad(`${action} data must be an array of rows`);
       for (const r of data as Record<string, unknown>[]) {
         if (r.$id !== undefined) resolveId(r.$id, '$id');
         permissionsParam(r.$permissions);
       }
-    } else if (action !== 'delete' && action !== 'bulkDelete') {
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        throw invalidArgument('Invalid `operations` param: data must be an object');
-      }
+    } else if (single && action !== 'delete' && action !== 'increment' && action !== 'decrement') {
+      if (Array.isArray(data)) throw bad("Key 'data' must be an object");
       permissionsParam((data as Record<string, unknown>).$permissions);
     }
     return {
       action,
-      databaseId: op.databaseId,
-      tableId: op.tableId,
+      databaseId: op.databaseId as string,
+      tableId: op.tableId as string,
       ...(rowId ? { rowId } : {}),
       ...(data !== undefined ? { data } : {}),
       stagedAt: this.rows.tick(),
@@ -276,14 +371,19 @@ export class TransactionStore {
   private replay(ops: StagedOperation[], checkConflicts: boolean): AppliedWrite[] {
     const writes: AppliedWrite[] = [];
     const touched = new Set<string>();
-    const mark = (t: TableSchema, id: string) => touched.add(`${t.databaseId}/${t.id}/${id}`);
+    // Under utf8mb4_general_ci `Order-1` and `order-1` are one row, so they share a key here too.
+    const key = (t: TableSchema, id: string) =>
+      `${t.databaseId}/${t.id}/${String(comparisonKey(this.rows.collation, id))}`;
+    const mark = (t: TableSchema, id: string) => touched.add(key(t, id));
     const guard = (t: TableSchema, id: string, stagedAt: number) => {
       const row = this.rows.get(t, id);
+      // DATETIME(3) on both sides: whole milliseconds, strictly later (a write in the staging millisecond is not a
+      // conflict, as on Appwrite).
       if (
         checkConflicts &&
         row &&
-        !touched.has(`${t.databaseId}/${t.id}/${id}`) &&
-        row.updatedAt > stagedAt
+        !touched.has(key(t, id)) &&
+        Math.floor(row.updatedAt) > Math.floor(stagedAt)
       ) {
         throw new AppwriteError(
           'transaction_conflict',
@@ -379,6 +479,8 @@ export class TransactionStore {
             t,
             { ...q, limit: Number.MAX_SAFE_INTEGER, offset: 0 },
             false,
+            undefined,
+            this.rows.collation,
           ).rows;
           for (const current of matched) {
             guard(t, current.id, op.stagedAt);
@@ -410,10 +512,6 @@ export function permissionsOf(data: Record<string, unknown>): string[] | undefin
   return Array.isArray(p) && p.every((x) => typeof x === 'string') ? (p as string[]) : undefined;
 }
 
-function weight(op: StagedOperation): number {
-  return Array.isArray(op.data) ? op.data.length : 1;
-}
-
 /** The transaction model. */
 export function renderTransaction(tx: TransactionRecord): Record<string, unknown> {
   return {
@@ -421,7 +519,8 @@ export function renderTransaction(tx: TransactionRecord): Record<string, unknown
     $createdAt: formatDate(tx.createdAt),
     $updatedAt: formatDate(tx.updatedAt),
     status: tx.status,
-    operations: tx.operations.reduce((n, op) => n + weight(op), 0),
+    // One per operation, a bulk operation included (Operations/Create.php:103-111).
+    operations: tx.operations.length,
     expiresAt: formatDate(tx.expiresAt),
   };
 }
