@@ -67,12 +67,18 @@ describe('job routes of create-recognition', () => {
     });
     expect(out.status).toBe(202);
     const { jobId } = out.body as { jobId: string };
-    expect((await jobRows())[0]?.traceparent).toBe(traceparent);
+    // The job's parent is the request's own span: same trace, a span id of the request's.
+    const stored = (await jobRows())[0]?.traceparent as string;
+    expect(stored).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(stored).not.toBe(traceparent);
+    expect(stored.split('-')[2]).toBe(out.headers.traceparent?.split('-')[2]);
     const status = await call('alice', 'GET', `/status/${jobId}`);
     expect(status.body).toMatchObject({ jobId, traceId: '0af7651916cd43dd8448eb211c80319c' });
-    // A job enqueued without a trace reads traceId null.
+    // A request without a traceparent starts a trace of its own, and its job keeps that one.
     const plain = (await call('bob', 'POST', '/exports', { orgId: 'acme' })).body as { jobId: string };
-    expect((await call('bob', 'GET', `/status/${plain.jobId}`)).body).toMatchObject({ traceId: null });
+    const plainStatus = (await call('bob', 'GET', `/status/${plain.jobId}`)).body as { traceId: unknown };
+    expect(plainStatus.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(plainStatus.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
 
     const drained = await invoke(worker, {
       method: 'POST',

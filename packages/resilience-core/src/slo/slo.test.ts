@@ -39,6 +39,12 @@ function traffic(from: number, to: number, n: number, badEvery = 0, opts: Partia
   return out;
 }
 
+describe('FUNCTION_SLOS', () => {
+  it('is exactly what defineSlos makes of it (valid, every default spelled out)', () => {
+    expect(defineSlos(FUNCTION_SLOS)).toEqual(FUNCTION_SLOS);
+  });
+});
+
 describe('burn rates', () => {
   it.each([
     // bad, total, objective, burn rate
