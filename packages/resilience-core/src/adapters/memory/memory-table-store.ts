@@ -30,11 +30,14 @@ export interface StoreStats {
 
 /**
  * What a table holds per id: the stored (frozen) row, and once it has been incremented, the copier for its shape
- * (see {@link clonerFor}), so the next increment of the same shape needs no lookup.
+ * (see {@link clonerFor}), so the next increment of the same shape needs no lookup. An entry is never handed out.
+ * Writes to the live tables outside a transaction may replace an entry's row in place (nothing holds an entry
+ * across an await: every method runs synchronously); a transaction's staged tables share entries with the live
+ * ones, so writes there always put a new entry.
  */
 interface Stored {
-  readonly row: Row;
-  readonly clone?: RowCloner;
+  row: Row;
+  clone: RowCloner | undefined;
 }
 
 type Tables = Map<string, Map<string, Stored>>;
@@ -211,7 +214,7 @@ export class MemoryTableStore implements TableStore {
       $permissions: [...permissions],
     };
     this.checkUnique(t, table, row);
-    t.set(id, { row: deepFreeze(row) });
+    t.set(id, { row: deepFreeze(row), clone: undefined });
     return row;
   }
 
@@ -222,7 +225,7 @@ export class MemoryTableStore implements TableStore {
     const { $id: _i, $sequence: _s, $createdAt: _c, $updatedAt: _u, $permissions: _p, ...values } = patch;
     const row: Row = { ...current, ...copy(values), $updatedAt: this.timestamp() };
     this.checkUnique(t, table, row);
-    t.set(id, { row: deepFreeze(row) });
+    t.set(id, { row: deepFreeze(row), clone: undefined });
     return row;
   }
 
@@ -271,7 +274,12 @@ export class MemoryTableStore implements TableStore {
     const sameShape = Object.hasOwn(current, column);
     row[column] = next;
     row.$updatedAt = this.timestamp();
-    t.set(id, { row: Object.freeze(row), clone: sameShape ? clone : clonerFor(row) });
+    Object.freeze(row);
+    const nextClone = sameShape ? clone : clonerFor(row);
+    if (tables === this.tables) {
+      stored.row = row;
+      stored.clone = nextClone;
+    } else t.set(id, { row, clone: nextClone });
     return row;
   }
 
