@@ -14,6 +14,7 @@ import {
   type WriteOp,
   type WriteOptions,
 } from '../../ports/table-store.ts';
+import { clonerFor, type RowCloner } from './row-cloner.ts';
 
 export interface MemoryTableStoreOptions {
   clock?: Clock;
@@ -27,7 +28,19 @@ export interface StoreStats {
   byMethod: Record<string, number>;
 }
 
-type Tables = Map<string, Map<string, Row>>;
+/**
+ * What a table holds per id: the stored (frozen) row, and once it has been incremented, the copier for its shape
+ * (see {@link clonerFor}), so the next increment of the same shape needs no lookup. An entry is never handed out.
+ * Writes to the live tables outside a transaction may replace an entry's row in place (nothing holds an entry
+ * across an await: every method runs synchronously); a transaction's staged tables share entries with the live
+ * ones, so writes there always put a new entry.
+ */
+interface Stored {
+  row: Row;
+  clone: RowCloner | undefined;
+}
+
+type Tables = Map<string, Map<string, Stored>>;
 
 /**
  * The memory adapter: same semantics as the Appwrite adapter, atomicity included. Every method does all its
@@ -60,8 +73,8 @@ export class MemoryTableStore implements TableStore {
 
   async get<T extends RowData>(table: string, id: string): Promise<Row<T> | null> {
     this.count('get');
-    const row = this.tables.get(table)?.get(id);
-    return row ? (copy(row) as Row<T>) : null;
+    const stored = this.tables.get(table)?.get(id);
+    return stored ? (copy(stored.row) as Row<T>) : null;
   }
 
   async update<T extends RowData>(table: string, id: string, patch: Partial<T>): Promise<Row<T>> {
@@ -91,7 +104,7 @@ export class MemoryTableStore implements TableStore {
   async list<T extends RowData>(table: string, options: ListOptions = {}): Promise<ListResult<T>> {
     this.count('list');
     const limit = Math.min(Math.max(1, options.limit ?? LIST_DEFAULT_LIMIT), LIST_MAX_LIMIT);
-    let rows = [...(this.tables.get(table)?.values() ?? [])].filter((row) =>
+    let rows = Array.from(this.tables.get(table)?.values() ?? [], (s) => s.row).filter((row) =>
       (options.where ?? []).every((c) => matches(row, c)),
     );
     const order = options.orderBy ?? [];
@@ -173,7 +186,7 @@ export class MemoryTableStore implements TableStore {
     this.stats.byMethod[method] = (this.stats.byMethod[method] ?? 0) + 1;
   }
 
-  private table(tables: Tables, name: string): Map<string, Row> {
+  private table(tables: Tables, name: string): Map<string, Stored> {
     let t = tables.get(name);
     if (!t) {
       t = new Map();
@@ -201,18 +214,18 @@ export class MemoryTableStore implements TableStore {
       $permissions: [...permissions],
     };
     this.checkUnique(t, table, row);
-    t.set(id, deepFreeze(row));
+    t.set(id, { row: deepFreeze(row), clone: undefined });
     return row;
   }
 
   private applyUpdate(tables: Tables, table: string, id: string, patch: RowData): Row {
     const t = this.table(tables, table);
-    const current = t.get(id);
+    const current = t.get(id)?.row;
     if (!current) throw errors.notFound(`Row "${id}" not found in ${table}`, { table, id });
     const { $id: _i, $sequence: _s, $createdAt: _c, $updatedAt: _u, $permissions: _p, ...values } = patch;
     const row: Row = { ...current, ...copy(values), $updatedAt: this.timestamp() };
     this.checkUnique(t, table, row);
-    t.set(id, deepFreeze(row));
+    t.set(id, { row: deepFreeze(row), clone: undefined });
     return row;
   }
 
@@ -227,8 +240,9 @@ export class MemoryTableStore implements TableStore {
     if (!Number.isFinite(by) || by === 0)
       throw errors.invalidInput('Increment must be a non-zero finite number');
     const t = this.table(tables, table);
-    const current = t.get(id);
-    if (!current) throw errors.notFound(`Row "${id}" not found in ${table}`, { table, id });
+    const stored = t.get(id);
+    if (!stored) throw errors.notFound(`Row "${id}" not found in ${table}`, { table, id });
+    const current = stored.row;
     const value = current[column] ?? 0;
     if (typeof value !== 'number') throw errors.invalidInput(`Column "${column}" is not numeric`);
     const next = value + by;
@@ -252,20 +266,28 @@ export class MemoryTableStore implements TableStore {
         ...bound,
       });
     }
-    // Spread then assign (no computed key in the literal keeps the row's shape: cheaper). Nested values are
-    // those of the frozen row it replaces, so freezing the top level keeps it wholly frozen.
-    const row: Row = { ...current };
+    // A shallow copy by the shape's generated copier, then two assignments. Nested values are those of the frozen
+    // row it replaces, so freezing the top level keeps it wholly frozen. A column the row lacked changes the
+    // shape: the copier is then looked up again for the new shape.
+    const clone = stored.clone ?? clonerFor(current);
+    const row = clone(current);
+    const sameShape = Object.hasOwn(current, column);
     row[column] = next;
     row.$updatedAt = this.timestamp();
-    t.set(id, Object.freeze(row));
+    Object.freeze(row);
+    const nextClone = sameShape ? clone : clonerFor(row);
+    if (tables === this.tables) {
+      stored.row = row;
+      stored.clone = nextClone;
+    } else t.set(id, { row, clone: nextClone });
     return row;
   }
 
-  private checkUnique(t: Map<string, Row>, table: string, row: Row): void {
+  private checkUnique(t: Map<string, Stored>, table: string, row: Row): void {
     for (const columns of this.unique[table] ?? []) {
       const key = JSON.stringify(columns.map((c) => row[c] ?? null));
       if (columns.every((c) => row[c] === null || row[c] === undefined)) continue;
-      for (const other of t.values()) {
+      for (const { row: other } of t.values()) {
         if (other.$id !== row.$id && JSON.stringify(columns.map((c) => other[c] ?? null)) === key) {
           throw errors.conflict(`Unique index on ${table}(${columns.join(',')}) violated`, {
             table,
