@@ -1,5 +1,5 @@
-import { lazySchema, RolloutOrchestrator } from 'resilience-core';
-import { createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
+import { createSloGate, FUNCTION_SLOS, lazySchema, RolloutOrchestrator } from 'resilience-core';
+import { appwriteExecutionCounter, createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
 import { defineFunction, routesFor } from 'resilience-core/runtime';
 import { z } from 'zod';
 import {
@@ -28,6 +28,11 @@ export default defineFunction({
     z.object({
       /** Longest run of one execution, ms. Default 25 s (fits a synchronous execution's 30 s limit). */
       DEPLOY_MAX_RUN_MS: z.coerce.number().int().min(1_000).max(900_000).default(25_000),
+      /** Events an SLO window needs before an exhausted budget refuses a rollout. Default per SLO (slo-gate.ts). */
+      DEPLOY_SLO_MIN_EVENTS: z.preprocess(
+        (v) => (v === '' ? undefined : v),
+        z.coerce.number().int().min(0).optional(),
+      ),
     }),
   ),
   setup: (ctx) => ({
@@ -38,6 +43,13 @@ export default defineFunction({
       owner: `exec-${ctx.traceId}`.slice(0, 64),
       onEvent: (e) =>
         ctx.log.info('rollout', { rolloutId: e.rolloutId, status: e.status, message: e.message }),
+      // Refuses a rollout whose function's error budget is spent (unless `forceSlo`); fails a fast-burning watch.
+      sloGate: createSloGate({
+        slos: FUNCTION_SLOS,
+        counter: appwriteExecutionCounter(ctx.client()),
+        clock: ctx.clock,
+        ...(ctx.env.DEPLOY_SLO_MIN_EVENTS !== undefined ? { minEvents: ctx.env.DEPLOY_SLO_MIN_EVENTS } : {}),
+      }),
     }),
     maxRunMs: ctx.env.DEPLOY_MAX_RUN_MS,
     selfId: ctx.env.APPWRITE_FUNCTION_ID || 'deploy-orchestrator',
