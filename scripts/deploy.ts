@@ -57,6 +57,7 @@ import {
   formatRolloutEvent,
   processOwner,
   type RolloutRunner,
+  type RolloutRunnerOptions,
   readPolicyFile,
   rolloutVerdictLines,
   startWithRetries,
@@ -100,6 +101,8 @@ export interface DeployOptions {
    * entry records it. Default false: such a rollout is refused and the deploy stops.
    */
   forceSlo?: boolean;
+  /** The rollouts' SLO gate: SLOs and events threshold (default `FUNCTION_SLOS`, see rollout-runner.ts). */
+  slo?: RolloutRunnerOptions['slo'];
   /**
    * Rollout policy for the blue-green rollouts of step 5 (`--policy FILE`), validated before anything changes.
    * Default: the orchestrator's defaults (60 s watch, 5 % errors, p95 5 s, …).
@@ -325,6 +328,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       projectId: options.projectId,
       key: options.key,
       owner: processOwner('deploy'),
+      ...(options.slo !== undefined ? { slo: options.slo } : {}),
       onEvent: (e) => {
         drivenRolloutId ??= e.rolloutId;
         out(`    ${formatRolloutEvent(e, elapsed())}`);
