@@ -7,6 +7,7 @@ import {
   createSloGate,
   defineSlos,
   type ExecutionInfo,
+  FUNCTION_SLOS,
   hasCode,
   memoryExecutionCounter,
   minEventsFor,
@@ -177,6 +178,17 @@ describe('SloGate.admit', () => {
     expect(note).toMatch(
       /^FORCED despite an exhausted error budget \(app-availability-90 .*\); admitted on low traffic despite an exhausted error budget \(app-availability-9995 .*fewer than the 2000 events/,
     );
+  });
+
+  it('costs nothing for a function without SLOs, and 15 counts for create-recognition', async () => {
+    const clock = new ManualClock();
+    const counter = memoryExecutionCounter(() => []);
+    const gate = createSloGate({ slos: FUNCTION_SLOS, counter, clock });
+    expect(await gate.admit('job-worker', { force: false })).toBeNull();
+    expect(counter.calls).toBe(0);
+    expect(await gate.admit('create-recognition', { force: false })).toBeNull();
+    // (1 shared total + 2 SLOs' bad counts) × 5 windows, as evaluate-slo.ts states.
+    expect(counter.calls).toBe(15);
   });
 
   it('rejects a minEvents that is not a whole number ≥ 0', () => {
