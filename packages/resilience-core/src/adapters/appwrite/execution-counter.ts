@@ -1,5 +1,6 @@
 import { type Client, Query } from 'node-appwrite';
 import type { ExecutionCount, ExecutionCounter } from '../../slo/execution-counter.ts';
+import { translateAppwriteError } from './errors.ts';
 import { createFunctionsApi, type FunctionsApi } from './functions-platform.ts';
 
 /** Appwrite counts `total` up to this many rows (`APP_LIMIT_COUNT`, ../shared/appwrite-platform.md §F4). */
@@ -19,6 +20,8 @@ export interface AppwriteExecutionCounterOptions {
  * only — what the Executions query validator allows (`slo/execution-counter.ts`). Sent through
  * {@link createFunctionsApi} (the SDK's transport without the `Functions` class), so a function bundle that
  * gates rollouts (deploy-orchestrator) stays small. `onCall` (or `options.onCall`) counts the round trips.
+ * Failures are port errors (`translateAppwriteError`: unreachable / 429 / 5xx → `RETRYABLE`), so a rollout start
+ * whose gate hit a flaky Appwrite is retried like any other transient failure (`npm run rollout`).
  */
 export function appwriteExecutionCounter(
   client: Client,
@@ -40,7 +43,11 @@ export function appwriteExecutionCounter(
         Query.limit(1),
       ];
       onCall();
-      const page = await api.listExecutions({ functionId: filter.functionId, queries, total: true });
+      const page = await api
+        .listExecutions({ functionId: filter.functionId, queries, total: true })
+        .catch((error: unknown) => {
+          throw translateAppwriteError(error, { operation: 'listExecutions', id: filter.functionId });
+        });
       return { count: page.total, capped: page.total >= APPWRITE_COUNT_CAP };
     },
   };
