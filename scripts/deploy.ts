@@ -25,7 +25,8 @@
  * Never deletes anything. Options: --skip-build, --function <id> (repeatable), --redeploy, --direct (no
  * rollouts: upload and activate directly, the pre-rollout behaviour), --policy FILE.json (rollout policy:
  * watch window, thresholds, smoke requests… see resilience-core deployment/rollout-policy.ts; validated before
- * anything changes).
+ * anything changes), --force-slo (roll out even when an SLO's error budget is exhausted; recorded in the
+ * rollout's history — see scripts/rollout.ts).
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -56,6 +57,7 @@ import {
   formatRolloutEvent,
   processOwner,
   type RolloutRunner,
+  type RolloutRunnerOptions,
   readPolicyFile,
   rolloutVerdictLines,
   startWithRetries,
@@ -94,6 +96,13 @@ export interface DeployOptions {
   schemaPollMs?: number;
   /** Never roll out: upload and activate every changed function directly (`--direct`). Default false. */
   direct?: boolean;
+  /**
+   * Roll out even a function whose SLO error budget is exhausted (`--force-slo`); the rollout's first history
+   * entry records it. Default false: such a rollout is refused and the deploy stops.
+   */
+  forceSlo?: boolean;
+  /** The rollouts' SLO gate: SLOs and events threshold (default `FUNCTION_SLOS`, see rollout-runner.ts). */
+  slo?: RolloutRunnerOptions['slo'];
   /**
    * Rollout policy for the blue-green rollouts of step 5 (`--policy FILE`), validated before anything changes.
    * Default: the orchestrator's defaults (60 s watch, 5 % errors, p95 5 s, …).
@@ -319,6 +328,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       projectId: options.projectId,
       key: options.key,
       owner: processOwner('deploy'),
+      ...(options.slo !== undefined ? { slo: options.slo } : {}),
       onEvent: (e) => {
         drivenRolloutId ??= e.rolloutId;
         out(`    ${formatRolloutEvent(e, elapsed())}`);
@@ -337,16 +347,23 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       orchestrator,
       functionId: fn.$id,
       start: () =>
-        orchestrator.start({
-          functionId: fn.$id,
-          standbyFunctionId: twinId,
-          code,
-          ...(options.policy !== undefined ? { policy: options.policy } : {}),
-        }),
+        orchestrator.start(
+          {
+            functionId: fn.$id,
+            standbyFunctionId: twinId,
+            code,
+            ...(options.policy !== undefined ? { policy: options.policy } : {}),
+          },
+          { forceSlo: options.forceSlo === true },
+        ),
       resume: { code },
       retry: { maxWaitMs: options.retryForMs ?? 300_000, out: (line) => out(`    ${line}`) },
       drivenRolloutId: () => drivenRolloutId,
     }).catch((error: unknown) => {
+      // An exhausted error budget (the SLO gate) refuses the rollout: say how to force it.
+      if (hasCode(error, 'CONFLICT') && error.details?.slos !== undefined) {
+        throw new Error(`${error.message} (\`npm run deploy -- --force-slo\`)`);
+      }
       // A rollout another run left unfinished (or one still running) blocks a new one: say how to clear it.
       if (hasCode(error, 'CONFLICT')) {
         throw new Error(
@@ -581,6 +598,7 @@ async function main(): Promise<void> {
     build: !args.includes('--skip-build'),
     redeploy: args.includes('--redeploy'),
     direct: args.includes('--direct'),
+    forceSlo: args.includes('--force-slo'),
     ...(policy !== undefined ? { policy } : {}),
     only,
   });

@@ -22,6 +22,10 @@
  * Policy: --policy FILE.json and/or --watch-ms, --interval-ms, --min-samples, --max-error-rate, --max-p95-ms,
  * --build-timeout-ms, --build-poll-max-ms, --lock-ttl-ms, --health-path, --resume-policy resume|rollback; --skip-health-check;
  * --no-auto-rollback; --max-run-ms N (stop after N ms, resumable).
+ * SLOs (resilience-core `FUNCTION_SLOS`): `start` evaluates the function's SLOs first (15 execution counts for
+ * create-recognition) and refuses (exit 2) when an error budget is exhausted over a window holding enough events
+ * (⌈1 / (1 − objective)⌉, 2,000 for 99.95 %; --slo-min-events N overrides); --force-slo starts anyway and the
+ * rollout's first history entry records it. With fewer events the start goes through with a low-traffic note.
  * Flaky server: a transient failure (Appwrite unreachable, 5xx, 429, a write whose outcome is unknown) does not
  * end the command: it retries with backoff and a countdown for up to --retry-for-ms (default 300000), resuming
  * the rollout it started (this process's own lock is taken back at once). `resume` takes over the lock of a run
@@ -86,6 +90,8 @@ const { values, positionals } = parseArgs({
     wait: { type: 'boolean', default: false },
     'skip-health-check': { type: 'boolean', default: false },
     'no-auto-rollback': { type: 'boolean', default: false },
+    'force-slo': { type: 'boolean', default: false },
+    'slo-min-events': { type: 'string' },
     reason: { type: 'string' },
     limit: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -119,12 +125,18 @@ if (!endpoint || !projectId || !key) {
   refuse('set APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID and APPWRITE_API_KEY (or --endpoint, --project, --key)');
 }
 
-const { orchestrator, platform } = createRolloutRunner({
+const sloMinEvents = values['slo-min-events'];
+if (sloMinEvents !== undefined && !/^\d+$/.test(sloMinEvents)) {
+  refuse(`--slo-min-events must be a whole number ≥ 0, got ${sloMinEvents}`);
+}
+
+const { orchestrator, platform, sloStats } = createRolloutRunner({
   endpoint,
   projectId,
   key,
   owner: processOwner('cli'),
   onEvent: printEvent,
+  ...(sloMinEvents !== undefined ? { slo: { minEvents: Number(sloMinEvents) } } : {}),
 });
 
 /** The rollout this process drives (from the history entries it writes). */
@@ -185,10 +197,14 @@ async function codeFromArgs(required: boolean): Promise<CodeBundle | undefined> 
 function verdict(view: RolloutView): number {
   const totals = platform.stats;
   if (values.json) {
-    console.log(JSON.stringify({ type: 'result', rollout: view, apiCalls: totals }));
+    console.log(
+      JSON.stringify({ type: 'result', rollout: view, apiCalls: totals, sloCounts: sloStats.counts }),
+    );
   } else {
     console.log('');
     console.log(rolloutVerdictLines(view, totals, elapsed()).join('\n'));
+    if (sloStats.counts)
+      console.log(`SLO gate: ${sloStats.counts} execution counts (listExecutions, 1 row each)`);
   }
   return rolloutExitCode(view);
 }
@@ -246,7 +262,7 @@ async function main(): Promise<number> {
       const view = await startWithRetries({
         orchestrator,
         functionId: functionId!,
-        start: () => orchestrator.start(input, run),
+        start: () => orchestrator.start(input, { ...run, forceSlo: values['force-slo'] }),
         resume: { ...run, ...(code ? { code } : {}) },
         retry: retryOptions(),
         drivenRolloutId: () => drivenRolloutId,

@@ -2,7 +2,10 @@
  * The pieces shared by the two commands that drive a blue-green rollout from a terminal or CI:
  * `npm run rollout` (scripts/rollout.ts) and `npm run deploy` step 5 (scripts/deploy.ts). Both run the same
  * resilience-core `RolloutOrchestrator` in their own process against the Appwrite named by endpoint, project
- * and key, print its history entries live as they are written, and end with the same verdict.
+ * and key, print its history entries live as they are written, and end with the same verdict. Both gate a
+ * rollout on the function's SLOs (resilience-core `createSloGate` over the declared `FUNCTION_SLOS`): an
+ * exhausted error budget refuses the start unless forced (`--force-slo`), and the watch fails a green that
+ * burns the budget faster than 14.4×.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,7 +13,9 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   countingPlatform,
+  createSloGate,
   errors,
+  FUNCTION_SLOS,
   type FunctionsPlatform,
   type HolderGone,
   hasCode,
@@ -20,8 +25,15 @@ import {
   type RolloutEvent,
   RolloutOrchestrator,
   type RolloutView,
+  type SloSpec,
+  systemClock,
 } from 'resilience-core';
-import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import {
+  appwriteExecutionCounter,
+  createAppwriteClient,
+  createAppwriteFunctionsPlatform,
+  createAppwriteTableStore,
+} from 'resilience-core/adapters/appwrite';
 
 /** Where and as whom a rollout runs. */
 export interface RolloutRunnerOptions {
@@ -33,6 +45,12 @@ export interface RolloutRunnerOptions {
   owner: string;
   /** Receives every history entry as it is written (must not throw). */
   onEvent: (event: RolloutEvent) => void;
+  /**
+   * The SLO gate: the SLOs to gate on (default `FUNCTION_SLOS`, declared beside the functions) and the events
+   * an SLO window must hold before an exhausted budget refuses (default per SLO: `minEventsFor`, see
+   * resilience-core `deployment/slo-gate.ts`).
+   */
+  slo?: { slos?: readonly SloSpec[]; minEvents?: number };
 }
 
 /** An orchestrator over the Appwrite adapters, with its platform's call counters. */
@@ -40,20 +58,35 @@ export interface RolloutRunner {
   orchestrator: RolloutOrchestrator;
   /** The counted platform the orchestrator drives (`stats` = calls so far, per method). */
   platform: FunctionsPlatform & { stats: PlatformCallStats };
+  /** Execution counts the SLO gate made so far (one `listExecutions` reading at most one row each). */
+  sloStats: { counts: number };
 }
 
-/** Builds the orchestrator both commands use: Appwrite Functions platform (counted) + Appwrite TablesDB store. */
+/**
+ * Builds the orchestrator both commands use: Appwrite Functions platform (counted) + Appwrite TablesDB store +
+ * the SLO gate over Appwrite's execution records (counted in `sloStats`). A start of a function with SLOs costs
+ * one SLO evaluation more (15 counts for create-recognition's two SLOs, issued at once; none without SLOs).
+ */
 export function createRolloutRunner(options: RolloutRunnerOptions): RolloutRunner {
   const connection = { endpoint: options.endpoint, projectId: options.projectId, key: options.key };
-  const platform = countingPlatform(createAppwriteFunctionsPlatform(connection));
+  const client = createAppwriteClient(connection);
+  const platform = countingPlatform(createAppwriteFunctionsPlatform({ client }));
+  const sloStats = { counts: 0 };
+  const sloGate = createSloGate({
+    slos: options.slo?.slos ?? FUNCTION_SLOS,
+    counter: appwriteExecutionCounter(client, () => sloStats.counts++),
+    clock: systemClock,
+    ...(options.slo?.minEvents !== undefined ? { minEvents: options.slo.minEvents } : {}),
+  });
   const orchestrator = new RolloutOrchestrator({
     store: createAppwriteTableStore(connection),
     platform,
     owner: options.owner,
     onEvent: options.onEvent,
     holderGone: holderGoneOnThisHost(options.owner),
+    sloGate,
   });
-  return { orchestrator, platform };
+  return { orchestrator, platform, sloStats };
 }
 
 /**

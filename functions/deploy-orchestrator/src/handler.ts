@@ -38,13 +38,16 @@ export interface HandlerResult {
   body: unknown;
 }
 
-/** `POST /rollouts`: start a rollout. */
+/**
+ * `POST /rollouts`: start a rollout. A function whose SLO error budget is exhausted is refused (409 CONFLICT)
+ * unless `forceSlo` (recorded in the rollout's first history entry).
+ */
 export async function startRollout(body: StartBody, deps: OrchestratorDeps): Promise<HandlerResult> {
   refuseSelf(body.functionId, deps);
-  const { maxRunMs, code, ...rest } = body;
+  const { maxRunMs, code, forceSlo, ...rest } = body;
   const view = await deps.orchestrator.start(
     { ...rest, ...(code ? { code: decodeCode(code) } : {}) },
-    { maxRunMs: budget(maxRunMs, deps) },
+    { maxRunMs: budget(maxRunMs, deps), forceSlo: forceSlo === true },
   );
   return answer(view);
 }

@@ -1,5 +1,16 @@
-import { lazySchema, ROLLOUTS_TABLE, RolloutOrchestrator, type TableStore } from 'resilience-core';
-import { createAppwriteClient, createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
+import {
+  createSloGate,
+  FUNCTION_SLOS,
+  lazySchema,
+  ROLLOUTS_TABLE,
+  RolloutOrchestrator,
+  type TableStore,
+} from 'resilience-core';
+import {
+  appwriteExecutionCounter,
+  createAppwriteClient,
+  createAppwriteFunctionsPlatform,
+} from 'resilience-core/adapters/appwrite';
 import {
   defineFunction,
   openCursor,
@@ -35,23 +46,38 @@ export default defineFunction({
     z.object({
       /** Longest run of one execution, ms. Default 25 s (fits a synchronous execution's 30 s limit). */
       DEPLOY_MAX_RUN_MS: z.coerce.number().int().min(1_000).max(900_000).default(25_000),
+      /** Events an SLO window needs before an exhausted budget refuses a rollout. Default per SLO (slo-gate.ts). */
+      DEPLOY_SLO_MIN_EVENTS: z.preprocess(
+        (v) => (v === '' ? undefined : v),
+        z.coerce.number().int().min(0).optional(),
+      ),
     }),
   ),
-  setup: (ctx) => ({
-    store: ctx.store(),
-    orchestrator: new RolloutOrchestrator({
+  setup: (ctx) => {
+    const client = createAppwriteClient(requireConnection(ctx, 'The Functions platform'));
+    return {
       store: ctx.store(),
-      platform: createAppwriteFunctionsPlatform({
-        client: createAppwriteClient(requireConnection(ctx, 'The Functions platform')),
+      orchestrator: new RolloutOrchestrator({
+        store: ctx.store(),
+        platform: createAppwriteFunctionsPlatform({ client }),
+        clock: ctx.clock,
+        owner: `exec-${ctx.traceId}`.slice(0, 64),
+        onEvent: (e) =>
+          ctx.log.info('rollout', { rolloutId: e.rolloutId, status: e.status, message: e.message }),
+        // Refuses a rollout whose function's error budget is spent (unless `forceSlo`); fails a fast-burning watch.
+        sloGate: createSloGate({
+          slos: FUNCTION_SLOS,
+          counter: appwriteExecutionCounter(client),
+          clock: ctx.clock,
+          ...(ctx.env.DEPLOY_SLO_MIN_EVENTS !== undefined
+            ? { minEvents: ctx.env.DEPLOY_SLO_MIN_EVENTS }
+            : {}),
+        }),
       }),
-      clock: ctx.clock,
-      owner: `exec-${ctx.traceId}`.slice(0, 64),
-      onEvent: (e) =>
-        ctx.log.info('rollout', { rolloutId: e.rolloutId, status: e.status, message: e.message }),
-    }),
-    maxRunMs: ctx.env.DEPLOY_MAX_RUN_MS,
-    selfId: ctx.env.APPWRITE_FUNCTION_ID || 'deploy-orchestrator',
-  }),
+      maxRunMs: ctx.env.DEPLOY_MAX_RUN_MS,
+      selfId: ctx.env.APPWRITE_FUNCTION_ID || 'deploy-orchestrator',
+    };
+  },
   routes: [
     route({
       method: 'POST',

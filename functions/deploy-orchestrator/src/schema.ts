@@ -39,6 +39,8 @@ export const startBodySchema = lazySchema(() =>
       skipHealthCheck: z.boolean().optional(),
       autoRollback: z.boolean().optional(),
       policy: z.record(z.string(), z.unknown()).optional(),
+      /** Start even when an SLO's error budget is exhausted (recorded in the first history entry). */
+      forceSlo: z.boolean().optional(),
       maxRunMs,
     })
     .strict(),

@@ -27,11 +27,11 @@ import {
   webhooksFromEnv,
 } from 'resilience-core';
 import {
+  appwriteExecutionCounter,
   createAppwriteClient,
   createAppwriteFunctionsPlatform,
   createAppwriteTableStore,
 } from 'resilience-core/adapters/appwrite';
-import { appwriteExecutionCounter } from './execution-counter.ts';
 
 /** Where the console reads and acts: the Appwrite named by endpoint, project and key (the key never leaves). */
 export interface OpsConnection {

@@ -21,6 +21,11 @@ export {
   translateAppwriteError,
 } from './errors.ts';
 export {
+  APPWRITE_COUNT_CAP,
+  type AppwriteExecutionCounterOptions,
+  appwriteExecutionCounter,
+} from './execution-counter.ts';
+export {
   type AppwriteFunctionsPlatformOptions,
   createAppwriteFunctionsPlatform,
   createFunctionsApi,
