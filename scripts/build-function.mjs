@@ -42,7 +42,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Largest bundle accepted, in bytes (the bench target). */
 export const MAX_BUNDLE_BYTES = 250 * 1024;
 
+/**
+ * The short git sha in the version string. The root `build` script passes it as `BUILD_GIT_SHA`, which turbo
+ * hashes (turbo.json `env`), so a new commit rebuilds the bundles whose reported version would change.
+ */
 function gitSha() {
+  if (process.env.BUILD_GIT_SHA) return process.env.BUILD_GIT_SHA;
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
       cwd: root,
