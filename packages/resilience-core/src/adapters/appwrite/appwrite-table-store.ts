@@ -12,6 +12,7 @@ import {
   type WriteOp,
   type WriteOptions,
 } from '../../ports/table-store.ts';
+import { backoffDelay } from '../../retry/backoff.ts';
 import { DATABASE_ID } from '../../schema/table-spec.ts';
 import {
   type AppwriteFailure,
@@ -214,8 +215,9 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         });
         if (!retrying) throw error;
         stats.retries++;
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await clock.sleep(Math.floor(random() * ceiling));
+        await clock.sleep(
+          backoffDelay(attempt, { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' }, random),
+        );
       }
     }
   }
