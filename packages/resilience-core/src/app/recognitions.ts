@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorText } from '../error-classification.ts';
 import { errors, hasCode } from '../errors.ts';
 import { newId, stableId } from '../ids.ts';
 import { cursorSchema, openCursor, sealedPage } from '../ports/cursor.ts';
@@ -173,7 +174,7 @@ function admissionHeaders(admission: Admission | undefined, log: Logger): Record
     return { ...(admission?.headers?.() ?? {}) };
   } catch (error) {
     log.error('recognition admission headers failed', {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return {};
   }

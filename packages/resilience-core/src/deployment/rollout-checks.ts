@@ -1,4 +1,5 @@
-import { hasCode, isResilienceError } from '../errors.ts';
+import { messageOf } from '../error-classification.ts';
+import { hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Clock } from '../ports/clock.ts';
 import {
@@ -272,8 +273,5 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A readable message for any thrown value. */
-export function messageOf(error: unknown): string {
-  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
+/** A readable message for any thrown value (moved to error-classification.ts; re-exported under its old home). */
+export { messageOf };

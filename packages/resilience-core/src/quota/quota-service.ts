@@ -21,6 +21,8 @@
  * Create one service per execution: it caches each organization's effective limits for its lifetime (limits are
  * resolved once per execution), plus window boundaries.
  */
+
+import { errorText } from '../error-classification.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -429,7 +431,7 @@ export class QuotaService {
             quotaType: p.quotaType,
             usageId: p.usageId,
             amount: p.amount,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorText(error),
           });
         }
       }),

@@ -1,4 +1,5 @@
 import { Client } from 'node-appwrite';
+import { errorText } from '../../error-classification.ts';
 import { errors, hasCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import {
@@ -443,7 +444,7 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         // one (already committed, failed or stuck `committing`) leaves the outcome unknown: the caller re-reads.
         if (await rollback(transactionId)) throw error;
         throw errors.outcomeUnknown(
-          `transaction commit: outcome unknown (${error instanceof Error ? error.message : String(error)}); re-read the rows`,
+          `transaction commit: outcome unknown (${errorText(error)}); re-read the rows`,
           error,
           { transactionId },
         );
