@@ -24,7 +24,7 @@
 
 import { errorText } from '../error-classification.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { ID_PATTERN, newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import {
@@ -990,7 +990,7 @@ function usedOf(row: object): number {
 
 /** Validates an org id (an Appwrite team id): INVALID_INPUT otherwise. */
 export function assertQuotaOrgId(orgId: unknown): asserts orgId is string {
-  if (typeof orgId !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/.test(orgId)) {
+  if (typeof orgId !== 'string' || !ID_PATTERN.test(orgId)) {
     throw errors.invalidInput('orgId must be an Appwrite id (1–36 characters of a-z, A-Z, 0-9, ., _, -)', [
       { path: 'orgId', message: 'invalid id' },
     ]);
