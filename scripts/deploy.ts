@@ -36,6 +36,7 @@ import { InputFile } from 'node-appwrite/file';
 import {
   allTables,
   DATABASE_ID,
+  errorText,
   hasCode,
   isResilienceError,
   parseRolloutPolicy,
@@ -606,7 +607,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((error: unknown) => {
-    const message = isResilienceError(error) || error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     const issues = isResilienceError(error)
       ? (error.issues?.map((i) => `\n  - ${i.path}: ${i.message}`).join('') ?? '')
       : '';

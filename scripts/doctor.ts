@@ -34,6 +34,7 @@ import {
   CIRCUIT_BREAKERS_TABLE,
   DATABASE_ID,
   DUE_STATUSES,
+  errorText,
   JOB_TABLES,
   LOCKS_TABLE,
   ROLLOUTS_TABLE,
@@ -138,7 +139,7 @@ export function missingScopeOf(error: unknown): string | null {
 const describe = (error: unknown): string => {
   const failure = appwriteFailure(error);
   if (failure) return `${failure.status} ${failure.type}: ${failure.message}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorText(error);
 };
 
 const ago = (ms: number): string => {
@@ -707,7 +708,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       process.exitCode = code;
     },
     (error: unknown) => {
-      console.error(`✗ doctor failed: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`✗ doctor failed: ${errorText(error)}`);
       process.exitCode = 1;
     },
   );

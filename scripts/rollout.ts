@@ -40,13 +40,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packDirectory } from 'appwrite-local';
-import {
-  type CodeBundle,
-  hasCode,
-  isResilienceError,
-  type RolloutEvent,
-  type RolloutView,
-} from 'resilience-core';
+import { type CodeBundle, hasCode, messageOf, type RolloutEvent, type RolloutView } from 'resilience-core';
 import {
   createRolloutRunner,
   formatRolloutEvent,
@@ -338,7 +332,7 @@ main().then(
       console.error(`refused (${error.code}): ${error.message}${issues}`);
       process.exit(2);
     }
-    console.error(`error: ${isResilienceError(error) ? `${error.code}: ${error.message}` : String(error)}`);
+    console.error(`error: ${messageOf(error)}`);
     process.exit(4);
   },
 );

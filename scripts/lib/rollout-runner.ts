@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
+  backoffDelay,
   countingPlatform,
   createSloGate,
   errors,
@@ -168,7 +169,10 @@ export async function retryTransient<T>(
       return await attempt(n);
     } catch (error) {
       if (!isTransientFailure(error)) throw error;
-      const delay = Math.min(cap, initial * 2 ** Math.min(n, 20), options.maxWaitMs - waited);
+      const delay = Math.min(
+        backoffDelay(n + 1, { baseMs: initial, maxMs: cap, jitter: 'none' }),
+        options.maxWaitMs - waited,
+      );
       const message = error instanceof Error ? error.message : String(error);
       if (delay <= 0) {
         options.out(`✗ still failing after ${Math.round(waited / 1000)} s of retries: ${message}`);

@@ -1,4 +1,4 @@
-import { lazySchema } from 'resilience-core';
+import { ID_PATTERN, lazySchema } from 'resilience-core';
 import { cursorSchema } from 'resilience-core/runtime';
 import { z } from 'zod';
 
@@ -8,7 +8,7 @@ import { z } from 'zod';
  * `deploymentId`). Thresholds are validated by the core (`rolloutPolicySchema`), not here.
  */
 
-const id = lazySchema(() => z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/, 'must be an Appwrite id'));
+const id = lazySchema(() => z.string().regex(ID_PATTERN, 'must be an Appwrite id'));
 
 /** Code as sent over the wire. */
 export const wireCodeSchema = lazySchema(() =>

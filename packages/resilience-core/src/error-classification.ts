@@ -74,9 +74,22 @@ export function countsAsFailure(error: unknown): boolean {
   return true;
 }
 
+/**
+ * The message of anything thrown: `error.message` of an Error, else `String(error)`. The one error-to-message
+ * of the project; {@link messageOf} and {@link describeError} add a code in front.
+ */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A readable message for any thrown value: `CODE: message` for a resilience error, else {@link errorText}. */
+export function messageOf(error: unknown): string {
+  return isResilienceError(error) ? `${error.code}: ${error.message}` : errorText(error);
+}
+
 /** A short, log-safe description of an error for events and logs: `CODE: message` (or `Name: message`), ≤ 200 characters. */
 export function describeError(error: unknown): string {
   if (error instanceof Error)
     return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`.slice(0, 200);
-  return String(error).slice(0, 200);
+  return errorText(error).slice(0, 200);
 }

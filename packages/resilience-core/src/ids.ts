@@ -3,6 +3,15 @@ import { createHash, randomBytes } from 'node:crypto';
 /** Appwrite's id rule: 1–36 characters of `[a-zA-Z0-9._-]`, not starting with a special character. */
 export const ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/;
 
+/** The field message of a value that fails {@link ID_PATTERN}. */
+export const ID_MESSAGE = 'must be 1-36 characters [a-zA-Z0-9._-], not starting with . - or _';
+
+/**
+ * Names and client keys (breaker names, idempotency keys): the alphabet of {@link ID_PATTERN}, starting
+ * alphanumeric, but up to 64 characters — they are not row ids themselves.
+ */
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+
 /** A new unique id: 20 hex characters, time-ordered prefix like Appwrite's `ID.unique()`. */
 export function newId(): string {
   const time = Math.floor(Date.now() * 1000)

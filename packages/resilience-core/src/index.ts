@@ -1,6 +1,7 @@
 export * from './app/index.ts';
 export * from './circuit-breaker/index.ts';
 export * from './deployment/index.ts';
+export { describeError, errorText, messageOf } from './error-classification.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './jobs/index.ts';

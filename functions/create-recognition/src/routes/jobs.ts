@@ -2,6 +2,7 @@ import {
   cleanupRecognitionsPayload,
   createJobQueue,
   errors,
+  ID_PATTERN,
   idempotentJobId,
   type JobQueue,
   lazySchema,
@@ -100,7 +101,7 @@ function accepted(job: { jobId: string; status: string; deduplicated: boolean })
  */
 async function visibleJob(deps: AppDeps, caller: Caller, jobId: string, admin = false): Promise<StoredJob> {
   // Not an Appwrite id (too long, odd characters): no such job, and no storage round trip to find out.
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/.test(jobId)) throw errors.notFound('Job not found');
+  if (!ID_PATTERN.test(jobId)) throw errors.notFound('Job not found');
   const job = await jobQueueFor(deps).get(jobId);
   const hidden = errors.notFound(`Job ${jobId} not found`, { jobId });
   if (!job) throw hidden;

@@ -1,3 +1,4 @@
+import { errorText } from '../error-classification.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Row } from '../ports/table-store.ts';
 import type { RecognitionData } from './tables.ts';
@@ -82,7 +83,7 @@ export function composeHooks(...sets: readonly RecognitionHooks[]): RecognitionH
               Object.assign(merged, a.headers?.() ?? {});
             } catch (error) {
               log.error('recognition hook headers failed', {
-                error: error instanceof Error ? error.message : String(error),
+                error: errorText(error),
               });
             }
           }
@@ -106,7 +107,7 @@ export async function safely(
     await fn();
   } catch (error) {
     log.error(`recognition hook ${what} failed`, {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
   }
 }

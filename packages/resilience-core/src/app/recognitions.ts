@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { errorText } from '../error-classification.ts';
 import { errors, hasCode } from '../errors.ts';
-import { newId, stableId } from '../ids.ts';
+import { NAME_PATTERN, newId, stableId } from '../ids.ts';
 import { cursorSchema, openCursor, sealedPage } from '../ports/cursor.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { OrgDirectory } from '../ports/org-directory.ts';
@@ -38,10 +39,7 @@ export const createRecognitionInputSchema = lazySchema(() =>
      * Makes retries safe: the same giver sending the same `requestId` in the same org gets the first
      * recognition back (200) instead of a second one. 1–64 characters `[A-Za-z0-9._-]`.
      */
-    requestId: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
-      .optional(),
+    requestId: z.string().regex(NAME_PATTERN).optional(),
     /** Only for server calls (API key, e.g. imports): the giver. Users always give as themselves. */
     giverId: userId.optional(),
   }),
@@ -173,7 +171,7 @@ function admissionHeaders(admission: Admission | undefined, log: Logger): Record
     return { ...(admission?.headers?.() ?? {}) };
   } catch (error) {
     log.error('recognition admission headers failed', {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return {};
   }

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { countsAsFailure } from '../error-classification.ts';
 import { errors } from '../errors.ts';
+import { NAME_PATTERN } from '../ids.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 
 /** Breaker names: 1–64 characters of `[a-zA-Z0-9._-]`, starting alphanumeric (e.g. `slack`, `db.users`). */
-export const breakerNameSchema = lazySchema(() =>
-  z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, 'invalid breaker name'),
-);
+export const breakerNameSchema = lazySchema(() => z.string().regex(NAME_PATTERN, 'invalid breaker name'));
 
 /**
  * A per-organization breaker's scope (the organization id): 1–64 characters, as the `scope` column holds it.

@@ -1,5 +1,6 @@
 import { errors, hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
+import { versionBump } from '../ports/compare-and-set.ts';
 import { deleteWhere, type PruneLimits, type PruneResult } from '../ports/delete-where.ts';
 import type { TableStore } from '../ports/table-store.ts';
 import type { CircuitState } from './circuit-state.ts';
@@ -97,14 +98,7 @@ export class SharedCircuitStore {
         // Compare-and-set: the bounded increment fails (and the whole transaction with it) unless the row is
         // still at expectedVersion.
         await this.store.transaction([
-          {
-            action: 'increment',
-            table: CIRCUIT_BREAKERS_TABLE,
-            id: this.key,
-            column: 'version',
-            by: 1,
-            bound: { max: expectedVersion + 1 },
-          },
+          versionBump({ table: CIRCUIT_BREAKERS_TABLE, id: this.key, expected: expectedVersion }),
           { action: 'update', table: CIRCUIT_BREAKERS_TABLE, id: this.key, data },
         ]);
       }
@@ -230,14 +224,12 @@ export class SharedCircuitStore {
       try {
         this.onRoundTrip(phase);
         await this.store.transaction([
-          {
-            action: 'increment',
+          versionBump({
             table: CIRCUIT_BREAKER_PROBES_TABLE,
             id,
+            expected: probe.generation,
             column: 'generation',
-            by: 1,
-            bound: { max: probe.generation + 1 },
-          },
+          }),
           {
             action: 'update',
             table: CIRCUIT_BREAKER_PROBES_TABLE,
@@ -268,14 +260,12 @@ export class SharedCircuitStore {
       try {
         this.onRoundTrip(phase);
         await this.store.transaction([
-          {
-            action: 'increment',
+          versionBump({
             table: CIRCUIT_BREAKER_PROBES_TABLE,
             id: lease.id,
+            expected: lease.generation,
             column: 'generation',
-            by: 1,
-            bound: { max: lease.generation + 1 },
-          },
+          }),
           { action: 'update', table: CIRCUIT_BREAKER_PROBES_TABLE, id: lease.id, data: { outcome } },
         ]);
         return true;

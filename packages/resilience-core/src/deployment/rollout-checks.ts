@@ -1,6 +1,8 @@
-import { hasCode, isResilienceError } from '../errors.ts';
+import { messageOf } from '../error-classification.ts';
+import { hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Clock } from '../ports/clock.ts';
+import { forEachLimited } from '../ports/for-each-limited.ts';
 import {
   type ExecutionInfo,
   type ExecutionPage,
@@ -186,38 +188,33 @@ export class RolloutChecks {
     deploymentId: string,
   ): Promise<ExecutionInfo[]> {
     const out: ExecutionInfo[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        const sentAt = this.clock.now();
-        try {
-          out.push(
-            await this.call(() =>
-              this.platform.execute(functionId, { method: 'GET', path, headers: PROBE_HEADERS }),
-            ),
-          );
-        } catch (error) {
-          if (!hasCode(error, 'TIMEOUT')) continue; // not run: no evidence about green either way
-          const now = this.clock.now();
-          out.push({
-            id: `${PROBE_TIMEOUT_PREFIX}${newId()}`,
-            functionId,
-            deploymentId,
-            status: 'failed',
-            trigger: 'http',
-            requestMethod: 'GET',
-            requestPath: path,
-            responseStatusCode: 408,
-            responseBody: '',
-            durationMs: now - sentAt,
-            createdAt: now,
-            endedAt: now,
-          });
-        }
+    await forEachLimited(Array.from({ length: count }), PROBE_CONCURRENCY, async () => {
+      const sentAt = this.clock.now();
+      try {
+        out.push(
+          await this.call(() =>
+            this.platform.execute(functionId, { method: 'GET', path, headers: PROBE_HEADERS }),
+          ),
+        );
+      } catch (error) {
+        if (!hasCode(error, 'TIMEOUT')) return; // not run: no evidence about green either way
+        const now = this.clock.now();
+        out.push({
+          id: `${PROBE_TIMEOUT_PREFIX}${newId()}`,
+          functionId,
+          deploymentId,
+          status: 'failed',
+          trigger: 'http',
+          requestMethod: 'GET',
+          requestPath: path,
+          responseStatusCode: 408,
+          responseBody: '',
+          durationMs: now - sentAt,
+          createdAt: now,
+          endedAt: now,
+        });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, count) }, worker));
+    });
     return out;
   }
 }
@@ -272,8 +269,5 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A readable message for any thrown value. */
-export function messageOf(error: unknown): string {
-  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
+/** A readable message for any thrown value (moved to error-classification.ts; re-exported under its old home). */
+export { messageOf };

@@ -1,6 +1,7 @@
 import { errors, hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
 import type { Clock } from '../ports/clock.ts';
+import { versionBump, versionedDelete } from '../ports/compare-and-set.ts';
 import type { TableStore, WriteOp } from '../ports/table-store.ts';
 import { type LockRow, lockRowSchema } from './rollout-row.ts';
 import { LOCKS_TABLE } from './tables.ts';
@@ -85,7 +86,7 @@ export async function tryAcquireRolloutLock(
       const outcome = await commitLearning(
         store,
         id,
-        [...casOps(id, holder.version), { action: 'update', table: LOCKS_TABLE, id, data: taken }],
+        [lockBump(id, holder.version), { action: 'update', table: LOCKS_TABLE, id, data: taken }],
         (row) =>
           row && holdsExactly(row, taken)
             ? 'applied'
@@ -113,7 +114,7 @@ export async function tryAcquireRolloutLock(
  */
 export function fencedOps(lock: HeldLock, expiresAt: number): WriteOp[] {
   return [
-    ...casOps(lock.id, lock.version),
+    lockBump(lock.id, lock.version),
     { action: 'update', table: LOCKS_TABLE, id: lock.id, data: { expiresAt } },
   ];
 }
@@ -156,7 +157,7 @@ export async function releaseRolloutLock(store: TableStore, lock: HeldLock): Pro
     const outcome = await commitLearning(
       store,
       lock.id,
-      [...casOps(lock.id, lock.version), { action: 'delete', table: LOCKS_TABLE, id: lock.id }],
+      versionedDelete({ table: LOCKS_TABLE, id: lock.id, expected: lock.version }),
       (row) => learnFromLock(row, lock, null),
     );
     return outcome === 'applied';
@@ -227,8 +228,7 @@ function holdsExactly(
   );
 }
 
-function casOps(id: string, version: number): WriteOp[] {
-  return [
-    { action: 'increment', table: LOCKS_TABLE, id, column: 'version', by: 1, bound: { max: version + 1 } },
-  ];
+/** The lock's version compare-and-set guard ({@link versionBump}): fails unless the lock is still at `version`. */
+function lockBump(id: string, version: number): WriteOp {
+  return versionBump({ table: LOCKS_TABLE, id, expected: version });
 }

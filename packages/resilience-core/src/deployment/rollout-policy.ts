@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backoffDelay } from '../retry/backoff.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
 import { jsonShapeSchema } from './json-shape.ts';
 
@@ -93,14 +94,12 @@ export type RolloutPolicyInput = z.input<typeof rolloutPolicySchema>;
 /** Policy with defaults applied. */
 export type RolloutPolicy = z.output<typeof rolloutPolicySchema>;
 
-/** Poll delay for attempt `n` (0-based): exponential from `initialMs`, capped at `maxMs`, ±20 % jitter. */
+/** Poll delay for attempt `n` (0-based): {@link backoffDelay} with `jitter: 'band'` (±20 %), capped at `maxMs`. */
 export function rolloutBackoffDelay(
   attempt: number,
   initialMs: number,
   maxMs: number,
   random: () => number,
 ): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  const jittered = base * (0.8 + 0.4 * random());
-  return Math.round(Math.min(maxMs, Math.max(1, jittered)));
+  return backoffDelay(attempt + 1, { baseMs: initialMs, maxMs, jitter: 'band' }, random);
 }

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { errorText } from '../error-classification.ts';
 import { errors, hasCode } from '../errors.ts';
 import { stableId } from '../ids.ts';
 import { listAll, type TableStore } from '../ports/table-store.ts';
@@ -110,9 +111,7 @@ export async function createSchedule(
   try {
     parseCron(input.cron, input.timezone ?? null);
   } catch (error) {
-    throw errors.invalidInput('Invalid cron expression', [
-      { path: 'cron', message: error instanceof Error ? error.message : String(error) },
-    ]);
+    throw errors.invalidInput('Invalid cron expression', [{ path: 'cron', message: errorText(error) }]);
   }
   const parsed = spec.payload.safeParse(input.payload);
   if (!parsed.success) {

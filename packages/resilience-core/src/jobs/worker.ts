@@ -1,5 +1,6 @@
 import { errors, hasCode } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { backoffDelay } from '../retry/backoff.ts';
 import type { TraceContext } from '../tracing/trace-context.ts';
 import { continueTrace } from '../tracing/trace-context.ts';
 import { JOB_SHARDS, type JobStatus } from './job-row.ts';
@@ -217,7 +218,7 @@ export function createWorker(options: WorkerOptions): Worker {
           }
           if (hasCode(error, 'RETRYABLE', 'OUTCOME_UNKNOWN') && ++storeFailures <= 3) {
             emit({ kind: 'store-error', lane, message: error.message });
-            await clock.sleep(200 * 2 ** storeFailures);
+            await clock.sleep(backoffDelay(storeFailures + 1, { baseMs: 200, maxMs: 1_600, jitter: 'none' }));
             continue;
           }
           throw error;
@@ -276,7 +277,7 @@ export function createWorker(options: WorkerOptions): Worker {
           return await queue.settle(items);
         } catch (error) {
           if (!hasCode(error, 'RETRYABLE') || tries >= 3) return items.map(() => null);
-          await clock.sleep(100 * 2 ** tries);
+          await clock.sleep(backoffDelay(tries + 1, { baseMs: 100, maxMs: 400, jitter: 'none' }));
         }
       }
     }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CircuitEvent } from '../circuit-breaker/metrics.ts';
 import type { CircuitBreakerOptions } from '../circuit-breaker/options.ts';
 import { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
-import { describeError } from '../error-classification.ts';
+import { describeError, errorText } from '../error-classification.ts';
 import { enqueueNotification, type SendNotification } from '../jobs/handlers/send-notification.ts';
 import { productJobTypes } from '../jobs/jobs.ts';
 import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
@@ -176,7 +176,7 @@ function build(ctx: NotificationsContext, path: NotifyPath): ExecutionNotificati
   try {
     webhooks = webhooksFromEnv(ctx.env as Record<string, string | undefined>);
   } catch (error) {
-    badVariables = error instanceof Error ? error.message : String(error);
+    badVariables = errorText(error);
   }
   const channels = (Object.keys(webhooks) as WebhookChannel[]).sort();
   if (channels.length === 0) {

@@ -1,4 +1,8 @@
+import { forEachLimited } from './for-each-limited.ts';
 import type { Condition, TableStore } from './table-store.ts';
+
+/** Re-exported from its own module ({@link forEachLimited} moved to `for-each-limited.ts`). */
+export { forEachLimited };
 
 /** Bounds of one prune: how much it may delete and when it must stop. */
 export interface PruneLimits {
@@ -19,20 +23,6 @@ export interface PruneResult {
 
 /** Rows listed per page (and the largest batch of deletes between two limit checks). */
 export const PRUNE_PAGE = 100;
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /**
  * Deletes every row of `table` matching `where`, page by page (re-listing from the start, so no cursor can

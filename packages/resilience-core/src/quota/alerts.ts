@@ -6,6 +6,8 @@
  * the message goes out, so of any number of executions that see the threshold crossed, exactly one sends. The
  * row then records `sent` or `failed`; quota-reset retries failed (and stuck `sending`) rows.
  */
+
+import { errorText } from '../error-classification.ts';
 import { hasCode } from '../errors.ts';
 import type { TableStore } from '../ports/table-store.ts';
 import type { QuotaLogger, QuotaNotification, QuotaNotifier } from './notifier.ts';
@@ -104,7 +106,7 @@ export async function deliver(
     await deps.store
       .update(QUOTA_TABLES.alerts, id, {
         status: 'failed',
-        lastError: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
+        lastError: errorText(error).slice(0, 1000),
       })
       .catch((e: unknown) => deps.log.error('quota.alert.record-failed', { id, error: e }));
     return 'failed';

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { errors, hasCode } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { ID_PATTERN, newId } from '../ids.ts';
 import { versionedUpdate } from '../ports/compare-and-set.ts';
 import type { Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import { lazySchema } from '../schema/lazy-schema.ts';
@@ -177,7 +177,7 @@ export async function getIncreaseRequest(
   actor: QuotaActor,
   requestId: string,
 ): Promise<IncreaseRequest> {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/.test(requestId)) {
+  if (!ID_PATTERN.test(requestId)) {
     throw errors.invalidInput('Malformed request id', [{ path: 'requestId', message: 'invalid id' }]);
   }
   const row = await store.get<QuotaIncreaseRequestRow>(QUOTA_TABLES.increaseRequests, requestId);

@@ -21,8 +21,10 @@
  * Create one service per execution: it caches each organization's effective limits for its lifetime (limits are
  * resolved once per execution), plus window boundaries.
  */
+
+import { errorText } from '../error-classification.ts';
 import { errors, hasCode, ResilienceError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { ID_PATTERN, newId } from '../ids.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ListResult, Row, TableStore, WriteOp } from '../ports/table-store.ts';
 import {
@@ -429,7 +431,7 @@ export class QuotaService {
             quotaType: p.quotaType,
             usageId: p.usageId,
             amount: p.amount,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorText(error),
           });
         }
       }),
@@ -988,7 +990,7 @@ function usedOf(row: object): number {
 
 /** Validates an org id (an Appwrite team id): INVALID_INPUT otherwise. */
 export function assertQuotaOrgId(orgId: unknown): asserts orgId is string {
-  if (typeof orgId !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,35}$/.test(orgId)) {
+  if (typeof orgId !== 'string' || !ID_PATTERN.test(orgId)) {
     throw errors.invalidInput('orgId must be an Appwrite id (1–36 characters of a-z, A-Z, 0-9, ., _, -)', [
       { path: 'orgId', message: 'invalid id' },
     ]);

@@ -19,6 +19,7 @@
  */
 import { hasCode } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
+import { forEachLimited } from '../ports/for-each-limited.ts';
 import { listAll, type TableStore } from '../ports/table-store.ts';
 import { deliver, pruneAfter, sendAlertOnce } from './alerts.ts';
 import { expireIncreases } from './increase-requests.ts';
@@ -85,20 +86,6 @@ const DAY = 86_400_000;
 /** Usage rows closed in parallel (each is a create + delete). */
 const CLOSE_CONCURRENCY = 8;
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
 /** Runs every step once. See the file header for the idempotence argument. */
 export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaResetReport> {
   const { store, clock } = options;
@@ -163,7 +150,7 @@ export async function runQuotaReset(options: QuotaResetOptions): Promise<QuotaRe
       limit: 100,
     });
     if (!page.rows.length) break;
-    await forEachLimit(page.rows, CLOSE_CONCURRENCY, closeOne);
+    await forEachLimited(page.rows, CLOSE_CONCURRENCY, closeOne);
   }
 
   if (!inTime()) return finish(true);

@@ -1,5 +1,5 @@
 import { errors } from '../errors.ts';
-import { ID_PATTERN } from '../ids.ts';
+import { ID_MESSAGE, ID_PATTERN } from '../ids.ts';
 import { ORG_ADMIN_ROLES, type OrgDirectory } from '../ports/org-directory.ts';
 
 /**
@@ -62,7 +62,7 @@ export function orgIdOf(
   for (const v of candidates) {
     if (typeof v !== 'string' || !ID_PATTERN.test(v)) {
       throw errors.invalidInput('orgId is not a valid organization id', [
-        { path: 'orgId', message: 'must be 1-36 characters [a-zA-Z0-9._-], not starting with . - or _' },
+        { path: 'orgId', message: ID_MESSAGE },
       ]);
     }
   }

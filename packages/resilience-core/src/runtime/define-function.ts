@@ -45,6 +45,8 @@ export type {
   TriggerInput,
 } from './types.ts';
 
+import { errorText } from '../error-classification.ts';
+
 /**
  * A typed route builder for deps `D`: `const route = routesFor<AppDeps>();` then
  * `route({ method: 'POST', path: '/x/:id', body: schema, auth: 'member', handler: ({ body, params }) => … })`
@@ -260,7 +262,7 @@ export function defineFunction<S extends z.ZodObject | undefined, D>(
         rawBody = text.trim() === '' ? undefined : JSON.parse(text);
       } catch (e) {
         throw errors.invalidInput('Body is not valid JSON', [
-          { path: '', message: `invalid JSON: ${(e as Error).message}` },
+          { path: '', message: `invalid JSON: ${errorText(e)}` },
         ]);
       }
       if (rawBody === undefined) {

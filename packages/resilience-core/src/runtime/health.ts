@@ -1,4 +1,4 @@
-import { isResilienceError } from '../errors.ts';
+import { messageOf } from '../error-classification.ts';
 import type { Clock } from '../ports/clock.ts';
 import { withTimeout } from '../retry/timeout.ts';
 import { redact } from './logger.ts';
@@ -25,7 +25,7 @@ export interface HealthInput<D> {
 export async function runHealth<D>(input: HealthInput<D>): Promise<RouteResult> {
   const { definition, clock } = input;
   const checks: HealthReport['checks'] = {};
-  const errorText = (error: unknown) => String(redact(describeError(error), input.secrets));
+  const errorText = (error: unknown) => String(redact(messageOf(error), input.secrets));
   const timeoutMs = definition.healthTimeoutMs ?? 3000;
   if (!input.env.ok) {
     checks.env = { ok: false, durationMs: 0, error: errorText(input.env.error) };
@@ -63,11 +63,4 @@ export async function runHealth<D>(input: HealthInput<D>): Promise<RouteResult> 
     checks,
   };
   return { status: ok ? 200 : 503, body: report };
-}
-
-/** A short description of an error for health reports (codes and messages only; redacted by the caller). */
-function describeError(error: unknown): string {
-  if (isResilienceError(error)) return `${error.code}: ${error.message}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

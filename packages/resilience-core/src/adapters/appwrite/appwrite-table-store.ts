@@ -1,4 +1,5 @@
 import { Client } from 'node-appwrite';
+import { errorText } from '../../error-classification.ts';
 import { errors, hasCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import {
@@ -12,6 +13,7 @@ import {
   type WriteOp,
   type WriteOptions,
 } from '../../ports/table-store.ts';
+import { backoffDelay } from '../../retry/backoff.ts';
 import { DATABASE_ID } from '../../schema/table-spec.ts';
 import {
   type AppwriteFailure,
@@ -214,8 +216,9 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         });
         if (!retrying) throw error;
         stats.retries++;
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await clock.sleep(Math.floor(random() * ceiling));
+        await clock.sleep(
+          backoffDelay(attempt, { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' }, random),
+        );
       }
     }
   }
@@ -441,7 +444,7 @@ export function createAppwriteTableStore(options: AppwriteTableStoreOptions): Ap
         // one (already committed, failed or stuck `committing`) leaves the outcome unknown: the caller re-reads.
         if (await rollback(transactionId)) throw error;
         throw errors.outcomeUnknown(
-          `transaction commit: outcome unknown (${error instanceof Error ? error.message : String(error)}); re-read the rows`,
+          `transaction commit: outcome unknown (${errorText(error)}); re-read the rows`,
           error,
           { transactionId },
         );

@@ -1,5 +1,5 @@
 import { errors } from '../../errors.ts';
-import { ID_PATTERN } from '../../ids.ts';
+import { ID_MESSAGE, ID_PATTERN } from '../../ids.ts';
 
 /**
  * One path segment of an Appwrite REST URL (a database, table, row, column, team, function, deployment or
@@ -10,7 +10,5 @@ import { ID_PATTERN } from '../../ids.ts';
  */
 export function pathSegment(value: unknown, name = 'id'): string {
   if (typeof value === 'string' && ID_PATTERN.test(value)) return value;
-  throw errors.invalidInput(`Not an Appwrite id: ${name}`, [
-    { path: name, message: 'must be 1-36 characters [a-zA-Z0-9._-], not starting with . - or _' },
-  ]);
+  throw errors.invalidInput(`Not an Appwrite id: ${name}`, [{ path: name, message: ID_MESSAGE }]);
 }
