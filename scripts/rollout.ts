@@ -36,13 +36,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packDirectory } from 'appwrite-local';
-import {
-  type CodeBundle,
-  hasCode,
-  isResilienceError,
-  type RolloutEvent,
-  type RolloutView,
-} from 'resilience-core';
+import { hasCode, isResilienceError } from 'resilience-core';
+import type { CodeBundle, RolloutEvent, RolloutView } from 'resilience-core/deployment';
 import {
   createRolloutRunner,
   formatRolloutEvent,

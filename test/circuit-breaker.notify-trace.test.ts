@@ -1,17 +1,19 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
+import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreakerRegistry } from 'resilience-core/circuit-breaker';
 import {
-  CircuitBreakerRegistry,
   createSendNotificationHandler,
-  createWebhookNotifier,
-  type DeferredNotification,
   type EnqueueInput,
   enqueueNotification,
   type JobContext,
   type JobQueue,
+} from 'resilience-core/jobs';
+import {
+  createWebhookNotifier,
+  type DeferredNotification,
   queueDeferral,
   webhookTransport,
-} from 'resilience-core';
-import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/notify';
 import { invoke } from 'resilience-core/runtime';
 import { ManualClock } from 'resilience-core/testing';
 import { formatTraceparent, parseTraceparent, type TraceContext } from 'resilience-core/tracing';

@@ -5,20 +5,22 @@
  */
 import createRecognition from 'fn-create-recognition/src/main.ts';
 import jobWorker from 'fn-job-worker/src/main.ts';
+import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   CIRCUIT_BREAKERS_TABLE,
   type CircuitSnapshot,
   circuitBreakerKey,
+  readStoredBreakers,
+  writeCircuitBreakerMetrics,
+} from 'resilience-core/circuit-breaker';
+import {
   collectJobMetrics,
   createJobQueue,
   type JobMetrics,
-  PrometheusWriter,
   productJobTypes,
-  readStoredBreakers,
-  writeCircuitBreakerMetrics,
   writeJobMetrics,
-} from 'resilience-core';
-import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/jobs';
+import { PrometheusWriter } from 'resilience-core/metrics';
 import { invoke } from 'resilience-core/runtime';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';

@@ -1,11 +1,6 @@
-import {
-  createSloGate,
-  defineSlos,
-  type ExecutionInfo,
-  hasCode,
-  memoryExecutionCounter,
-  ROLLOUTS_TABLE,
-} from 'resilience-core';
+import { hasCode } from 'resilience-core';
+import { createSloGate, type ExecutionInfo, ROLLOUTS_TABLE } from 'resilience-core/deployment';
+import { defineSlos, memoryExecutionCounter } from 'resilience-core/slo';
 import { simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';

@@ -1,12 +1,11 @@
+import { listAll, type TableStore } from 'resilience-core';
 import {
   forgetKnownAlerts,
   historyRowId,
-  listAll,
   QUOTA_TABLES,
   type QuotaResetReport,
   runQuotaReset,
-  type TableStore,
-} from 'resilience-core';
+} from 'resilience-core/quota';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -1,6 +1,7 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { forgetKnownAlerts, quotaExceededError, ResilienceError, tightestDecision } from 'resilience-core';
+import { ResilienceError } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
+import { forgetKnownAlerts, quotaExceededError, tightestDecision } from 'resilience-core/quota';
 import { invoke, toResponse } from 'resilience-core/runtime';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';

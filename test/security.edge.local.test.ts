@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
-import { RECOGNITIONS_TABLE } from 'resilience-core';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
 import { invoke, sealCursor } from 'resilience-core/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import recognition from '../functions/create-recognition/src/main.ts';

@@ -5,18 +5,11 @@
  * keep it that way.
  */
 import fc from 'fast-check';
-import {
-  createJobQueue,
-  errors,
-  idempotentJobId,
-  JOB_TABLES,
-  productJobTypes,
-  RECOGNITIONS_TABLE,
-  ResilienceError,
-  stableId,
-} from 'resilience-core';
+import { errors, ResilienceError, stableId } from 'resilience-core';
 import { translateAppwriteError } from 'resilience-core/adapters/appwrite';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { createJobQueue, idempotentJobId, JOB_TABLES, productJobTypes } from 'resilience-core/jobs';
 import { defineFunction, invoke, routesFor, toResponse } from 'resilience-core/runtime';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';

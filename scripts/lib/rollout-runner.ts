@@ -8,20 +8,19 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { errors, hasCode } from 'resilience-core';
+import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import {
   countingPlatform,
-  errors,
   type FunctionsPlatform,
   type HolderGone,
-  hasCode,
   type LockRow,
   type PlatformCallStats,
   type ResumeOptions,
   type RolloutEvent,
   RolloutOrchestrator,
   type RolloutView,
-} from 'resilience-core';
-import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+} from 'resilience-core/deployment';
 
 /** Where and as whom a rollout runs. */
 export interface RolloutRunnerOptions {

@@ -1,5 +1,6 @@
-import { lazySchema, ROLLOUTS_TABLE, RolloutOrchestrator, type TableStore } from 'resilience-core';
+import { lazySchema, type TableStore } from 'resilience-core';
 import { createAppwriteClient, createAppwriteFunctionsPlatform } from 'resilience-core/adapters/appwrite';
+import { ROLLOUTS_TABLE, RolloutOrchestrator } from 'resilience-core/deployment';
 import {
   defineFunction,
   openCursor,

@@ -1,5 +1,5 @@
 import { type Client, Functions, Query } from 'node-appwrite';
-import type { ExecutionCount, ExecutionCounter } from 'resilience-core';
+import type { ExecutionCount, ExecutionCounter } from 'resilience-core/slo';
 
 /** Appwrite counts `total` up to this many rows (`APP_LIMIT_COUNT`, ../shared/appwrite-platform.md §F4). */
 export const APPWRITE_COUNT_CAP = 5_000;
