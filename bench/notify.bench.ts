@@ -9,7 +9,7 @@ import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { JOB_TABLES } from 'resilience-core/jobs';
 import { REQUEST_PATH_BUDGET_MS } from 'resilience-core/notify';
 import { updateQuotaSettings } from 'resilience-core/quota';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { type Bench, type Figure, percentile } from './lib.ts';
 
 /** What the webhook stand-in does. */

@@ -17,7 +17,8 @@ import {
   updateQuotaSettings,
   usageRowId,
 } from 'resilience-core/quota';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import api from '../functions/create-recognition/src/main.ts';
 import { startLocalWithTables, storeFor } from '../test/appwrite-local-helpers.ts';
 import { measureCriticalPath } from '../test/quota-critical-path.ts';

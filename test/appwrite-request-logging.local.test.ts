@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { AppwriteLocal } from 'appwrite-local';
 import { isResilienceError, type TableStore } from 'resilience-core';
 import { createJobQueue, type Lease, productJobTypes } from 'resilience-core/jobs';
-import { defineFunction, invoke } from 'resilience-core/runtime';
+import { defineFunction } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJobsServer } from './jobs-local-helpers.ts';
 

@@ -14,8 +14,7 @@ import {
   queueDeferral,
   webhookTransport,
 } from 'resilience-core/notify';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { formatTraceparent, parseTraceparent, type TraceContext } from 'resilience-core/tracing';
 import { afterEach, describe, expect, it } from 'vitest';
 

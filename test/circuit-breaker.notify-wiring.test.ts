@@ -5,7 +5,7 @@ import { listAll } from 'resilience-core';
 import { CIRCUIT_BREAKER_BUCKETS_TABLE } from 'resilience-core/circuit-breaker';
 import { processCircuitBreakers, webhookTransport } from 'resilience-core/notify';
 import { forgetKnownAlerts } from 'resilience-core/quota';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

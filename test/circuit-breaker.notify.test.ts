@@ -11,8 +11,7 @@ import {
   webhooksFromEnv,
   webhookTransport,
 } from 'resilience-core/notify';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const SLACK = 'https://hooks.slack.test/services/T000/B000/secret';

@@ -15,7 +15,8 @@ import createRecognition from 'fn-create-recognition/src/main.ts';
 import { Client, Teams, Users } from 'node-appwrite';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { forgetKnownAlerts } from 'resilience-core/quota';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { caseInsensitive, fold, quotaFixture } from './quota-helpers.ts';
 

@@ -9,7 +9,8 @@ import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, TablesDB, Teams, Users } from 'node-appwrite';
 import { DATABASE_ID } from 'resilience-core';
 import { RECOGNITIONS_TABLE } from 'resilience-core/app';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

@@ -7,7 +7,7 @@ import createRecognition from 'fn-create-recognition/src/main.ts';
 import type { OrgDirectory } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { forgetKnownAlerts } from 'resilience-core/quota';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

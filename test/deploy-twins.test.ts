@@ -7,8 +7,7 @@ import orchestratorFunction from 'fn-deploy-orchestrator/src/main.ts';
 import { hasCode } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { type ExecutionInfo, evaluateWatch, twinProblems } from 'resilience-core/deployment';
-import { invoke } from 'resilience-core/runtime';
-import { simBundle } from 'resilience-core/testing';
+import { invoke, simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';
 

@@ -2,7 +2,7 @@ import createRecognition from 'fn-create-recognition/src/main.ts';
 import { listAll } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { idempotentJobId, JOB_TABLES } from 'resilience-core/jobs';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { caseInsensitive, quotaFixture } from './quota-helpers.ts';
 

@@ -13,7 +13,8 @@ import { Client, Teams, Users } from 'node-appwrite';
 import { listAll } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { JOB_TABLES } from 'resilience-core/jobs';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

@@ -5,7 +5,7 @@ import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/m
 import { RECOGNITIONS_TABLE } from 'resilience-core/app';
 import { createJobQueue, enqueueNotification, JOB_TABLES, productJobTypes } from 'resilience-core/jobs';
 import { webhookTransport } from 'resilience-core/notify';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 let store: MemoryTableStore;

@@ -21,8 +21,7 @@ import {
   writeJobMetrics,
 } from 'resilience-core/jobs';
 import { PrometheusWriter } from 'resilience-core/metrics';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 
 const T0 = Date.UTC(2026, 0, 1);

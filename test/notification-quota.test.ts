@@ -5,7 +5,7 @@ import { CircuitBreakerRegistry } from 'resilience-core/circuit-breaker';
 import { JOB_TABLES } from 'resilience-core/jobs';
 import { createWebhookNotifier, type DeferredNotification, webhookTransport } from 'resilience-core/notify';
 import { forgetKnownAlerts, QUOTA_TABLES } from 'resilience-core/quota';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -6,7 +6,8 @@ import { ConsoleHub, createLiveSystem, type OpsConsole, startOpsConsole } from '
 import { allTables } from 'resilience-core';
 import { CIRCUIT_BREAKERS_TABLE } from 'resilience-core/circuit-breaker';
 import type { ExecutionInfo } from 'resilience-core/deployment';
-import { memoryExecutionCounter, type SloAlert } from 'resilience-core/slo';
+import type { SloAlert } from 'resilience-core/slo';
+import { memoryExecutionCounter } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

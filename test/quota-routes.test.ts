@@ -4,7 +4,7 @@ import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { RECOGNITIONS_TABLE } from 'resilience-core/app';
 import { webhookTransport } from 'resilience-core/notify';
 import { forgetKnownAlerts, QUOTA_TABLES } from 'resilience-core/quota';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

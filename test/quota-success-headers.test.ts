@@ -2,7 +2,8 @@ import createRecognition from 'fn-create-recognition/src/main.ts';
 import { ResilienceError } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
 import { forgetKnownAlerts, quotaExceededError, tightestDecision } from 'resilience-core/quota';
-import { invoke, toResponse } from 'resilience-core/runtime';
+import { toResponse } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

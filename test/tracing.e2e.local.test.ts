@@ -18,7 +18,7 @@ import { Client, Teams, Users } from 'node-appwrite';
 import { listAll } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { JOB_TABLES } from 'resilience-core/jobs';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { parseTraceparent } from 'resilience-core/tracing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import recognition from '../functions/create-recognition/src/main.ts';

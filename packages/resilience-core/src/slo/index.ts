@@ -5,11 +5,10 @@ export {
   type SloStatus,
   type SloWindowStatus,
 } from './evaluate-slo.ts';
-export {
-  type ExecutionCount,
-  type ExecutionCounter,
-  type ExecutionCountFilter,
-  memoryExecutionCounter,
+export type {
+  ExecutionCount,
+  ExecutionCounter,
+  ExecutionCountFilter,
 } from './execution-counter.ts';
 export { FUNCTION_SLOS } from './function-slos.ts';
 export { writeSloMetrics } from './prometheus.ts';
