@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import { CircuitBreaker } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreaker } from 'resilience-core/circuit-breaker';
 import { median, timePerCall } from './lib.ts';
 
 /**

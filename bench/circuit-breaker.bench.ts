@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ConsecutiveBreaker, CountBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import { CircuitBreaker } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreaker } from 'resilience-core/circuit-breaker';
 import { pairedRatios, quartiles } from './circuit-breaker-paired.ts';
 import { type Bench, compareRounds, type Figure, median } from './lib.ts';
 

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deployFunction, packDirectory } from 'appwrite-local';
+import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import {
   type CodeBundle,
   countingPlatform,
   RolloutOrchestrator,
   type RolloutPolicyInput,
-} from 'resilience-core';
-import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+} from 'resilience-core/deployment';
 import {
   createLiveWithTwin,
   DEPLOY_FIXTURES as FIXTURES,

@@ -25,8 +25,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createJobQueue, productJobTypes } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { createJobQueue, productJobTypes } from 'resilience-core/jobs';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { bundle as bundleUntyped } from '../scripts/build-function.mjs';
 import { mapLimit, writeJobsConfig } from '../test/jobs-local-helpers.ts';

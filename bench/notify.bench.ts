@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { startAppwriteLocal } from 'appwrite-local';
 import createRecognitionFunction from 'fn-create-recognition/src/main.ts';
 import { Client, Teams, Users } from 'node-appwrite';
-import { JOB_TABLES, REQUEST_PATH_BUDGET_MS, updateQuotaSettings } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
-import { invoke } from 'resilience-core/runtime';
+import { JOB_TABLES } from 'resilience-core/jobs';
+import { REQUEST_PATH_BUDGET_MS } from 'resilience-core/notify';
+import { updateQuotaSettings } from 'resilience-core/quota';
+import { invoke } from 'resilience-core/testing';
 import { type Bench, type Figure, percentile } from './lib.ts';
 
 /** What the webhook stand-in does. */

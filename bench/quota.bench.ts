@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { type TableStore, uniqueIndexesOf, type WriteOp } from 'resilience-core';
+import { type AppwriteTableStore, createTeamsOrgDirectory } from 'resilience-core/adapters/appwrite';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { createRecognition, createRecognitionInputSchema, type RecognitionHooks } from 'resilience-core/app';
 import {
-  createRecognition,
-  createRecognitionInputSchema,
   forgetKnownAlerts,
   MAX_QUOTA_AMOUNT,
   QUOTA_TABLES,
@@ -12,16 +14,11 @@ import {
   QuotaService,
   type QuotaType,
   quotaTables,
-  type RecognitionHooks,
-  type TableStore,
-  uniqueIndexesOf,
   updateQuotaSettings,
   usageRowId,
-  type WriteOp,
-} from 'resilience-core';
-import { type AppwriteTableStore, createTeamsOrgDirectory } from 'resilience-core/adapters/appwrite';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+} from 'resilience-core/quota';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import api from '../functions/create-recognition/src/main.ts';
 import { startLocalWithTables, storeFor } from '../test/appwrite-local-helpers.ts';
 import { measureCriticalPath } from '../test/quota-critical-path.ts';

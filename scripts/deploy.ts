@@ -33,17 +33,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Functions, ID, type Models, type ProjectKeyScopes, type Runtime } from 'node-appwrite';
 import { InputFile } from 'node-appwrite/file';
-import {
-  allTables,
-  DATABASE_ID,
-  errorText,
-  hasCode,
-  isResilienceError,
-  parseRolloutPolicy,
-  type RolloutPolicyInput,
-  type RolloutView,
-} from 'resilience-core';
+import { allTables, DATABASE_ID, errorText, hasCode, isResilienceError } from 'resilience-core';
 import { type ProvisionEvent, provisionSchema, readFailure } from 'resilience-core/adapters/appwrite';
+import { parseRolloutPolicy, type RolloutPolicyInput, type RolloutView } from 'resilience-core/deployment';
 import { z } from 'zod';
 import {
   functions as declaredFunctions,

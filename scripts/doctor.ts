@@ -28,19 +28,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, ExecutionMethod, Functions, type Models, Query, TablesDB } from 'node-appwrite';
-import {
-  ACTIVE_STATUSES,
-  allTables,
-  CIRCUIT_BREAKERS_TABLE,
-  DATABASE_ID,
-  DUE_STATUSES,
-  errorText,
-  JOB_TABLES,
-  LOCKS_TABLE,
-  ROLLOUTS_TABLE,
-  type TableSpec,
-} from 'resilience-core';
+import { allTables, DATABASE_ID, errorText, type TableSpec } from 'resilience-core';
 import { findNullCounters, planSchema, type TableState } from 'resilience-core/adapters/appwrite';
+import { CIRCUIT_BREAKERS_TABLE } from 'resilience-core/circuit-breaker';
+import { ACTIVE_STATUSES, LOCKS_TABLE, ROLLOUTS_TABLE } from 'resilience-core/deployment';
+import { DUE_STATUSES, JOB_TABLES } from 'resilience-core/jobs';
 import { z } from 'zod';
 import {
   functions as declaredFunctions,

@@ -40,7 +40,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packDirectory } from 'appwrite-local';
-import { type CodeBundle, hasCode, messageOf, type RolloutEvent, type RolloutView } from 'resilience-core';
+import { hasCode, messageOf } from 'resilience-core';
+import type { CodeBundle, RolloutEvent, RolloutView } from 'resilience-core/deployment';
 import {
   createRolloutRunner,
   formatRolloutEvent,

@@ -16,7 +16,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { check, type ExecuteResult, type ScenarioContext, type ScenarioStep } from './scenario-context.ts';
 import { expectStatus, truncate } from './scenario-support.ts';
 

@@ -3,7 +3,8 @@
  * quote the function's answer, and reading job rows. Nothing here changes state.
  */
 import { Query, TablesDB } from 'node-appwrite';
-import { DATABASE_ID, JOB_TABLES } from 'resilience-core';
+import { DATABASE_ID } from 'resilience-core';
+import { JOB_TABLES } from 'resilience-core/jobs';
 import { check, type ExecuteResult, type ScenarioContext } from './scenario-context.ts';
 
 /**

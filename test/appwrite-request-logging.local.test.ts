@@ -7,14 +7,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppwriteLocal } from 'appwrite-local';
-import {
-  createJobQueue,
-  isResilienceError,
-  type Lease,
-  productJobTypes,
-  type TableStore,
-} from 'resilience-core';
-import { defineFunction, invoke } from 'resilience-core/runtime';
+import { isResilienceError, type TableStore } from 'resilience-core';
+import { createJobQueue, type Lease, productJobTypes } from 'resilience-core/jobs';
+import { defineFunction } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJobsServer } from './jobs-local-helpers.ts';
 

@@ -25,8 +25,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
-import { createJobQueue, productJobTypes } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { createJobQueue, productJobTypes } from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

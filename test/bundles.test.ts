@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction, MAX_BUNDLE_BYTES } from '../scripts/build-function.mjs';

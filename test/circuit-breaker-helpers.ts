@@ -1,12 +1,6 @@
-import {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  errors,
-  hasCode,
-  ResilienceError,
-  type TableStore,
-} from 'resilience-core';
+import { errors, hasCode, ResilienceError, type TableStore } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreaker, type CircuitBreakerOptions } from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { expect } from 'vitest';
 

@@ -4,6 +4,7 @@
  * platform notes §F1), so every id goes through `stableId`, which never gives two different parts ids that
  * compare equal that way. Run against the local server in both collation modes (its `collation` start option).
  */
+import { hasCode, listAll, stableId } from 'resilience-core';
 import {
   CIRCUIT_BREAKER_BUCKETS_TABLE,
   CIRCUIT_BREAKERS_TABLE,
@@ -11,10 +12,7 @@ import {
   CircuitBreakerRegistry,
   circuitBreakerKey,
   circuitBreakerTables,
-  hasCode,
-  listAll,
-  stableId,
-} from 'resilience-core';
+} from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

@@ -2,7 +2,8 @@
  * The fleet scenario against the local Appwrite server: 20 executions — separate breaker instances, each with
  * its own SDK client, like cold processes — share the `circuit-breakers` tables through real HTTP.
  */
-import { CIRCUIT_BREAKERS_TABLE, circuitBreakerTables, type TableStore } from 'resilience-core';
+import type { TableStore } from 'resilience-core';
+import { CIRCUIT_BREAKERS_TABLE, circuitBreakerTables } from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

@@ -1,16 +1,11 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import {
-  CIRCUIT_BREAKER_BUCKETS_TABLE,
-  JOB_TABLES,
-  listAll,
-  processCircuitBreakers,
-  REQUEST_PATH_BUDGET_MS,
-  retry,
-  webhookTransport,
-} from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+import { CIRCUIT_BREAKER_BUCKETS_TABLE } from 'resilience-core/circuit-breaker';
+import { JOB_TABLES } from 'resilience-core/jobs';
+import { processCircuitBreakers, REQUEST_PATH_BUDGET_MS, webhookTransport } from 'resilience-core/notify';
+import { retry } from 'resilience-core/retry';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const SLACK = 'https://hooks.slack.test/services/T000/B000/request-path';

@@ -1,19 +1,20 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
+import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreakerRegistry } from 'resilience-core/circuit-breaker';
 import {
-  CircuitBreakerRegistry,
   createSendNotificationHandler,
-  createWebhookNotifier,
-  type DeferredNotification,
   type EnqueueInput,
   enqueueNotification,
   type JobContext,
   type JobQueue,
+} from 'resilience-core/jobs';
+import {
+  createWebhookNotifier,
+  type DeferredNotification,
   queueDeferral,
   webhookTransport,
-} from 'resilience-core';
-import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+} from 'resilience-core/notify';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { formatTraceparent, parseTraceparent, type TraceContext } from 'resilience-core/tracing';
 import { afterEach, describe, expect, it } from 'vitest';
 

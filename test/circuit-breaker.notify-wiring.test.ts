@@ -1,14 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import quotaReset from 'fn-quota-reset/src/main.ts';
-import {
-  CIRCUIT_BREAKER_BUCKETS_TABLE,
-  forgetKnownAlerts,
-  listAll,
-  processCircuitBreakers,
-  webhookTransport,
-} from 'resilience-core';
-import { invoke } from 'resilience-core/runtime';
+import { listAll } from 'resilience-core';
+import { CIRCUIT_BREAKER_BUCKETS_TABLE } from 'resilience-core/circuit-breaker';
+import { processCircuitBreakers, webhookTransport } from 'resilience-core/notify';
+import { forgetKnownAlerts } from 'resilience-core/quota';
+import { invoke } from 'resilience-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

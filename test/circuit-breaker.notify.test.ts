@@ -1,21 +1,17 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
+import { listAll } from 'resilience-core';
+import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreakerRegistry } from 'resilience-core/circuit-breaker';
+import { createJobQueue, enqueueNotification, JOB_TABLES, productJobTypes } from 'resilience-core/jobs';
 import {
-  CircuitBreakerRegistry,
-  createJobQueue,
   createWebhookNotifier,
   type DeferredNotification,
-  enqueueNotification,
-  JOB_TABLES,
-  listAll,
   postWebhook,
-  productJobTypes,
   queueDeferral,
   webhooksFromEnv,
   webhookTransport,
-} from 'resilience-core';
-import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+} from 'resilience-core/notify';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const SLACK = 'https://hooks.slack.test/services/T000/B000/secret';

@@ -4,6 +4,7 @@
  * either commit and then throw, or throw without committing. The breaker must re-read the row and act on what
  * it says — never assume the write happened, never assume it did not.
  */
+import { errors, type TableStore, type WriteOp } from 'resilience-core';
 import {
   CIRCUIT_BREAKER_PROBES_TABLE,
   CIRCUIT_BREAKERS_TABLE,
@@ -11,10 +12,7 @@ import {
   type CircuitBreakerOptions,
   type CircuitEvent,
   circuitBreakerTables,
-  errors,
-  type TableStore,
-  type WriteOp,
-} from 'resilience-core';
+} from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { CircuitBreaker, type CircuitBreakerOptions } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreaker, type CircuitBreakerOptions } from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { serverError } from './circuit-breaker-helpers.ts';

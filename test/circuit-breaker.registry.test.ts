@@ -1,3 +1,5 @@
+import { hasCode } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   CIRCUIT_BREAKER_BUCKETS_TABLE,
   CircuitBreaker,
@@ -5,11 +7,9 @@ import {
   circuitBreakerPresets,
   circuitBreakers,
   configureCircuitBreakers,
-  hasCode,
   pruneCircuitBreakerRows,
   resolveCircuitBreakerOptions,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { serverError } from './circuit-breaker-helpers.ts';

@@ -1,14 +1,6 @@
-import {
-  CircuitBreaker,
-  errors,
-  fullJitterDelay,
-  hasCode,
-  parseRetryAfter,
-  ResilienceError,
-  retry,
-  retryAfterMs,
-  withTimeout,
-} from 'resilience-core';
+import { errors, hasCode, ResilienceError } from 'resilience-core';
+import { CircuitBreaker } from 'resilience-core/circuit-breaker';
+import { fullJitterDelay, parseRetryAfter, retry, retryAfterMs, withTimeout } from 'resilience-core/retry';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { clientError, serverError } from './circuit-breaker-helpers.ts';

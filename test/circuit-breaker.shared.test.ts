@@ -1,14 +1,12 @@
+import { hasCode, isResilienceError, stableId } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   CIRCUIT_BREAKER_PROBES_TABLE,
   CIRCUIT_BREAKERS_TABLE,
   CircuitBreaker,
   type CircuitEvent,
   circuitBreakerKey,
-  hasCode,
-  isResilienceError,
-  stableId,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import {

@@ -5,7 +5,7 @@
  * instead of failing (and pushing a deferred notification into a retry backoff). Time is a ManualClock; the
  * state goes through the local Appwrite server with one SDK client per process.
  */
-import { CircuitBreaker, circuitBreakerTables } from 'resilience-core';
+import { CircuitBreaker, circuitBreakerTables } from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

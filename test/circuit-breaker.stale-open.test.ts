@@ -1,4 +1,5 @@
-import { CircuitBreaker, type CircuitBreakerOptions, hasCode } from 'resilience-core';
+import { hasCode } from 'resilience-core';
+import { CircuitBreaker, type CircuitBreakerOptions } from 'resilience-core/circuit-breaker';
 import type { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { callOnce, dependency, memoryBreakers, sleeperRegistered } from './circuit-breaker-helpers.ts';

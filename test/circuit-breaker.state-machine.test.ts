@@ -1,5 +1,6 @@
-import type { CircuitBreakerOptions, CircuitStatus, TableStore } from 'resilience-core';
+import type { TableStore } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import type { CircuitBreakerOptions, CircuitStatus } from 'resilience-core/circuit-breaker';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,7 +1,7 @@
 /** The breaker's local window (lazy success runs) and its hot-path time reuse within one event-loop turn. */
 import fc from 'fast-check';
-import { CircuitBreaker, LocalWindow } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CircuitBreaker, LocalWindow } from 'resilience-core/circuit-breaker';
 import { describe, expect, it } from 'vitest';
 
 const countWindow = (size: number) => ({ type: 'count' as const, size, bucketMs: 1000 });

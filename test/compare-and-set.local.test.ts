@@ -5,7 +5,8 @@
  * on the row first; NOT_FOUND once the row is deleted) and writes nothing — not even the other rows of its
  * transaction.
  */
-import { createJobQueue, hasCode, JOB_TABLES, jobTables, productJobTypes } from 'resilience-core';
+import { hasCode } from 'resilience-core';
+import { createJobQueue, JOB_TABLES, jobTables, productJobTypes } from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionedDelete, versionedUpdate } from '../packages/resilience-core/src/ports/compare-and-set.ts';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

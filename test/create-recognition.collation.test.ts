@@ -13,9 +13,10 @@ import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import createRecognition from 'fn-create-recognition/src/main.ts';
 import { Client, Teams, Users } from 'node-appwrite';
-import { forgetKnownAlerts } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import { forgetKnownAlerts } from 'resilience-core/quota';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { caseInsensitive, fold, quotaFixture } from './quota-helpers.ts';
 

@@ -7,8 +7,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, TablesDB, Teams, Users } from 'node-appwrite';
-import { DATABASE_ID, RECOGNITIONS_TABLE } from 'resilience-core';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import { DATABASE_ID } from 'resilience-core';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

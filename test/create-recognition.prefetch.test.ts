@@ -4,9 +4,10 @@
  * whatever the body, and nothing is written.
  */
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { forgetKnownAlerts, type OrgDirectory } from 'resilience-core';
+import type { OrgDirectory } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
+import { forgetKnownAlerts } from 'resilience-core/quota';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -15,16 +15,11 @@
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
-import {
-  createRecognition,
-  createRecognitionInputSchema,
-  QuotaService,
-  quotaRecognitionHooks,
-  updateQuotaSettings,
-  usageRowId,
-} from 'resilience-core';
 import { createAppwriteTableStore, createTeamsOrgDirectory } from 'resilience-core/adapters/appwrite';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import { createRecognition, createRecognitionInputSchema } from 'resilience-core/app';
+import { QuotaService, quotaRecognitionHooks, updateQuotaSettings, usageRowId } from 'resilience-core/quota';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import api from '../functions/create-recognition/src/main.ts';
 import { measureCriticalPath } from './quota-critical-path.ts';

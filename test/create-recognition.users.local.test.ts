@@ -8,8 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions, TablesDB, Teams, Users } from 'node-appwrite';
-import { DATABASE_ID, RECOGNITIONS_TABLE, updateQuotaSettings } from 'resilience-core';
+import { DATABASE_ID } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { updateQuotaSettings } from 'resilience-core/quota';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

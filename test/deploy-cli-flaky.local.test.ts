@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AppwriteLocal } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
-import { deploymentTables } from 'resilience-core';
 import { provisionSchema } from 'resilience-core/adapters/appwrite';
+import { deploymentTables } from 'resilience-core/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLiveWithTwin, DEPLOY_FIXTURES, type DeployServer } from './deploy-helpers.ts';
 

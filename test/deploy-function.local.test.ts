@@ -8,7 +8,7 @@ import path from 'node:path';
 import { type AppwriteLocal, deployFunction, packDirectory } from 'appwrite-local';
 import type { Functions } from 'node-appwrite';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orchestratorFunction from '../functions/deploy-orchestrator/src/main.ts';
 import { functions as declared } from '../scripts/appwrite-config.ts';

@@ -1,16 +1,15 @@
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
+import { type Clock, uniqueIndexesOf } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
-  type Clock,
   deploymentTables,
   type RolloutEvent,
   RolloutOrchestrator,
   type RolloutOrchestratorOptions,
   type RolloutPolicyInput,
-  uniqueIndexesOf,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/deployment';
 import { ManualClock, SimulatedFunctionsPlatform } from 'resilience-core/testing';
 import { startLocalWithTables } from './appwrite-local-helpers.ts';
 

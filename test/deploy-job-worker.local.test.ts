@@ -13,18 +13,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction, packDirectory, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions, Query } from 'node-appwrite';
+import { listAll, systemClock } from 'resilience-core';
+import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import {
   countingPlatform,
-  createJobQueue,
   type FunctionsPlatform,
-  JOB_TABLES,
-  listAll,
-  productJobTypes,
   type RolloutEvent,
   RolloutOrchestrator,
-  systemClock,
-} from 'resilience-core';
-import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+} from 'resilience-core/deployment';
+import { createJobQueue, JOB_TABLES, productJobTypes } from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

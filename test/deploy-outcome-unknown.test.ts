@@ -4,23 +4,19 @@
  * The lock code re-reads the lock row and learns the result; it never assumes either. `AmbiguousCommits`
  * wraps a store and makes chosen transactions commit-then-throw or throw-without-commit.
  */
+import { errors, hasCode, type TableStore, uniqueIndexesOf, type WriteOp } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   commitFenced,
   deploymentTables,
   EVENTS_TABLE,
-  errors,
   type HeldLock,
-  hasCode,
   LOCKS_TABLE,
   type LockRow,
   releaseRolloutLock,
   rolloutLockIdOf,
-  type TableStore,
   tryAcquireRolloutLock,
-  uniqueIndexesOf,
-  type WriteOp,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/deployment';
 import { ManualClock, simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { hasCode, type RolloutView } from 'resilience-core';
+import { hasCode } from 'resilience-core';
+import type { RolloutView } from 'resilience-core/deployment';
 import { simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, flush, settle, simWorld } from './deploy-helpers.ts';

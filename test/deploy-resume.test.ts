@@ -1,4 +1,5 @@
-import { EVENTS_TABLE, hasCode, LOCKS_TABLE, ROLLOUTS_TABLE, rolloutLockIdOf } from 'resilience-core';
+import { hasCode } from 'resilience-core';
+import { EVENTS_TABLE, LOCKS_TABLE, ROLLOUTS_TABLE, rolloutLockIdOf } from 'resilience-core/deployment';
 import { simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, flush, settle, simWorld, statusPath } from './deploy-helpers.ts';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
-import type { RolloutPolicyInput } from 'resilience-core';
+import type { RolloutPolicyInput } from 'resilience-core/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations

@@ -1,5 +1,6 @@
 /** The rollout command's pieces for a flaky server (scripts/lib/rollout-runner.ts): owners, proof of a dead holder, retries. */
-import { errors, type LockRow } from 'resilience-core';
+import { errors } from 'resilience-core';
+import type { LockRow } from 'resilience-core/deployment';
 import { describe, expect, it } from 'vitest';
 import {
   holderGoneOnThisHost,

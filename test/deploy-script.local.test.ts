@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions, TablesDB } from 'node-appwrite';
-import { allTables, DATABASE_ID, hasCode, RECOGNITIONS_TABLE, type TableSpec } from 'resilience-core';
+import { allTables, DATABASE_ID, hasCode, type TableSpec } from 'resilience-core';
 import { planTable, provisionSchema } from 'resilience-core/adapters/appwrite';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations

@@ -4,10 +4,10 @@
  * its budget by design) while cron/event errors still count; deploy-orchestrator never rolls itself out.
  */
 import orchestratorFunction from 'fn-deploy-orchestrator/src/main.ts';
-import { type ExecutionInfo, evaluateWatch, hasCode, twinProblems } from 'resilience-core';
+import { hasCode } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
-import { simBundle } from 'resilience-core/testing';
+import { type ExecutionInfo, evaluateWatch, twinProblems } from 'resilience-core/deployment';
+import { invoke, simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';
 

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
+import { hasCode, uniqueIndexesOf } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   deploymentTables,
   type ExecutionInfo,
   evaluateWatch,
-  hasCode,
   jsonShapeSchema,
   LOCKS_TABLE,
   matchJsonShape,
@@ -12,9 +13,7 @@ import {
   rolloutBackoffDelay,
   rolloutLockIdOf,
   tryAcquireRolloutLock,
-  uniqueIndexesOf,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/deployment';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 

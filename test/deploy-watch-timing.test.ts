@@ -4,7 +4,8 @@
  * (platform notes §F5); a probe that outlives the 30 s sync limit answers 408 (the adapter's `TIMEOUT`) while
  * Appwrite records it `failed`/500.
  */
-import { type ExecutionInfo, mergeProbeTimeouts, ResilienceError } from 'resilience-core';
+import { ResilienceError } from 'resilience-core';
+import { type ExecutionInfo, mergeProbeTimeouts } from 'resilience-core/deployment';
 import { simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';

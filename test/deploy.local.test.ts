@@ -6,16 +6,16 @@
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction, packDirectory } from 'appwrite-local';
 import type { Functions } from 'node-appwrite';
+import { hasCode } from 'resilience-core';
+import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import {
   type CodeBundle,
   countingPlatform,
   type FunctionsPlatform,
-  hasCode,
   ROLLOUTS_TABLE,
   RolloutOrchestrator,
   type RolloutPolicyInput,
-} from 'resilience-core';
-import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+} from 'resilience-core/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLiveWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
 

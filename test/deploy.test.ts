@@ -1,13 +1,13 @@
+import { hasCode } from 'resilience-core';
 import {
   canTransition,
   createBlueGreen,
-  hasCode,
   ROLLOUT_STATUSES,
   ROLLOUT_TRANSITIONS,
   ROLLOUTS_TABLE,
   type RolloutPolicyInput,
   type RolloutStatus,
-} from 'resilience-core';
+} from 'resilience-core/deployment';
 import { type SimBehaviourInput, simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld, statusPath } from './deploy-helpers.ts';

@@ -8,16 +8,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions, TablesDB } from 'node-appwrite';
-import {
-  allTables,
-  CIRCUIT_BREAKERS_TABLE,
-  DATABASE_ID,
-  JOB_TABLES,
-  LOCKS_TABLE,
-  ROLLOUTS_TABLE,
-  stableId,
-} from 'resilience-core';
+import { allTables, DATABASE_ID, stableId } from 'resilience-core';
 import { provisionSchema } from 'resilience-core/adapters/appwrite';
+import { CIRCUIT_BREAKERS_TABLE } from 'resilience-core/circuit-breaker';
+import { LOCKS_TABLE, ROLLOUTS_TABLE } from 'resilience-core/deployment';
+import { JOB_TABLES } from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations

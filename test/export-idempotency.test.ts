@@ -1,7 +1,8 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { idempotentJobId, JOB_TABLES, listAll } from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
+import { idempotentJobId, JOB_TABLES } from 'resilience-core/jobs';
+import { invoke } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { caseInsensitive, quotaFixture } from './quota-helpers.ts';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { breakerNameSchema, ID_PATTERN, NAME_PATTERN } from '../packages/resilience-core/src/index.ts';
+import { breakerNameSchema } from '../packages/resilience-core/src/circuit-breaker/index.ts';
+import { ID_PATTERN, NAME_PATTERN } from '../packages/resilience-core/src/index.ts';
 import { assertQuotaOrgId } from '../packages/resilience-core/src/quota/quota-service.ts';
 
 describe('the one id pattern', () => {

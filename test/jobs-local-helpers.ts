@@ -3,7 +3,9 @@
  * tables, a server, and store clients (one per worker, as separate executions would have).
  */
 import type { AppwriteLocal } from 'appwrite-local';
-import { appTables, jobTables, type TableSpec } from 'resilience-core';
+import type { TableSpec } from 'resilience-core';
+import { appTables } from 'resilience-core/app';
+import { jobTables } from 'resilience-core/jobs';
 import { startLocalWithTables, writeTablesConfig } from './appwrite-local-helpers.ts';
 
 export { storeFor } from './appwrite-local-helpers.ts';

@@ -7,16 +7,15 @@
  * option; a server build without it compares byte-wise, and the binary run is then the same as the other).
  */
 import type { AppwriteLocal } from 'appwrite-local';
+import { listAll, stableId } from 'resilience-core';
 import {
   createJobQueue,
   createSchedule,
   idempotentJobId,
   JOB_TABLES,
-  listAll,
   productJobTypes,
   slotJobId,
-  stableId,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collation, startJobsServer, storeFor } from './jobs-local-helpers.ts';
 

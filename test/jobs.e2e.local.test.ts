@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
-import { JOB_TABLES, listAll } from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
-import { type FunctionHandler, invoke } from 'resilience-core/runtime';
+import { JOB_TABLES } from 'resilience-core/jobs';
+import type { FunctionHandler } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain .mjs build script without type declarations
 import { buildFunction } from '../scripts/build-function.mjs';

@@ -1,14 +1,14 @@
 import type { AppwriteLocal } from 'appwrite-local';
+import { listAll } from 'resilience-core';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
 import {
   createJobQueue,
   createWorker,
   JOB_TABLES,
-  listAll,
   productJobTypes,
-  RECOGNITIONS_TABLE,
   readExport,
   registerProductHandlers,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJobsServer, storeFor } from './jobs-local-helpers.ts';
 

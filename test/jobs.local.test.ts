@@ -6,19 +6,18 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AppwriteLocal } from 'appwrite-local';
 import { build } from 'esbuild';
+import { hasCode, listAll } from 'resilience-core';
 import {
   createJobQueue,
   createSchedule,
   createWorker,
   type DrainReport,
-  hasCode,
   JOB_TABLES,
   type Lease,
-  listAll,
   productJobTypes,
   readHistory,
   tickSchedules,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapLimit, startJobsServer, storeFor } from './jobs-local-helpers.ts';
 

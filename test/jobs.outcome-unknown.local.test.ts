@@ -8,18 +8,15 @@
  * - `lost`: OUTCOME_UNKNOWN is thrown without committing anything (a commit that failed).
  */
 import type { AppwriteLocal } from 'appwrite-local';
+import { errors, listAll, type TableStore, type WriteOp } from 'resilience-core';
 import {
   createJobQueue,
   createWorker,
-  errors,
   JOB_TABLES,
   type JobQueue,
-  listAll,
   productJobTypes,
   readHistory,
-  type TableStore,
-  type WriteOp,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mapLimit, startJobsServer, storeFor } from './jobs-local-helpers.ts';
 

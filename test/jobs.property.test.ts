@@ -1,13 +1,7 @@
 import fc from 'fast-check';
-import {
-  createJobQueue,
-  hasCode,
-  JOB_TABLES,
-  type JobQueue,
-  type Lease,
-  productJobTypes,
-} from 'resilience-core';
+import { hasCode } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { createJobQueue, JOB_TABLES, type JobQueue, type Lease, productJobTypes } from 'resilience-core/jobs';
 import { ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 

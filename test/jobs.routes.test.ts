@@ -1,16 +1,11 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
 import jobWorker from 'fn-job-worker/src/main.ts';
-import {
-  createJobQueue,
-  enqueueNotification,
-  JOB_TABLES,
-  listAll,
-  productJobTypes,
-  RECOGNITIONS_TABLE,
-  webhookTransport,
-} from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { createJobQueue, enqueueNotification, JOB_TABLES, productJobTypes } from 'resilience-core/jobs';
+import { webhookTransport } from 'resilience-core/notify';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 let store: MemoryTableStore;

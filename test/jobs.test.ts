@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { errors, hasCode } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
 import {
   calculateDelay,
   collectJobMetrics,
@@ -9,20 +12,16 @@ import {
   csvCell,
   dueSlots,
   EXPORT_CHUNK_CHARS,
-  errors,
-  hasCode,
   JOB_TABLES,
   type JobQueue,
   type Lease,
   productJobTypes,
-  RECOGNITIONS_TABLE,
   readExport,
   readHistory,
   registerProductHandlers,
   tickSchedules,
   type WorkerEvent,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/jobs';
 import { ManualClock } from 'resilience-core/testing';
 import { parseTraceparent } from 'resilience-core/tracing';
 import { beforeEach, describe, expect, it, vi } from 'vitest';

@@ -44,6 +44,17 @@ describe('module-level zod schemas are built on first use, not at load', () => {
         await import('resilience-core/runtime');
         await import('resilience-core/adapters/appwrite');
         await import('resilience-core/adapters/memory');
+        await import('resilience-core/app');
+        await import('resilience-core/circuit-breaker');
+        await import('resilience-core/deployment');
+        await import('resilience-core/jobs');
+        await import('resilience-core/metrics');
+        await import('resilience-core/notify');
+        await import('resilience-core/quota');
+        await import('resilience-core/retention');
+        await import('resilience-core/retry');
+        await import('resilience-core/slo');
+        await import('resilience-core/tracing');
       }),
     ).toEqual([]);
   });

@@ -5,22 +5,23 @@
  */
 import createRecognition from 'fn-create-recognition/src/main.ts';
 import jobWorker from 'fn-job-worker/src/main.ts';
+import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   CIRCUIT_BREAKERS_TABLE,
   type CircuitSnapshot,
   circuitBreakerKey,
+  readStoredBreakers,
+  writeCircuitBreakerMetrics,
+} from 'resilience-core/circuit-breaker';
+import {
   collectJobMetrics,
   createJobQueue,
   type JobMetrics,
-  PrometheusWriter,
   productJobTypes,
-  readStoredBreakers,
-  writeCircuitBreakerMetrics,
   writeJobMetrics,
-} from 'resilience-core';
-import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+} from 'resilience-core/jobs';
+import { PrometheusWriter } from 'resilience-core/metrics';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,18 +1,11 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import {
-  CircuitBreakerRegistry,
-  createWebhookNotifier,
-  type DeferredNotification,
-  forgetKnownAlerts,
-  JOB_TABLES,
-  listAll,
-  QUOTA_TABLES,
-  ResilienceError,
-  type TableStore,
-  webhookTransport,
-} from 'resilience-core';
+import { listAll, ResilienceError, type TableStore } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
+import { CircuitBreakerRegistry } from 'resilience-core/circuit-breaker';
+import { JOB_TABLES } from 'resilience-core/jobs';
+import { createWebhookNotifier, type DeferredNotification, webhookTransport } from 'resilience-core/notify';
+import { forgetKnownAlerts, QUOTA_TABLES } from 'resilience-core/quota';
+import { invoke } from 'resilience-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -1,14 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import {
-  createJobQueue,
-  productJobTypes,
-  type StoredJob,
-  submitIncreaseRequest,
-  type TableStore,
-} from 'resilience-core';
+import type { TableStore } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { createJobQueue, productJobTypes, type StoredJob } from 'resilience-core/jobs';
+import { submitIncreaseRequest } from 'resilience-core/quota';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium, type StartedSystem, startSystem } from './ops-console-helpers.ts';

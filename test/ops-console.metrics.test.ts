@@ -3,13 +3,11 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ConsoleHub, createLiveSystem, type OpsConsole, startOpsConsole } from 'ops-console';
-import {
-  allTables,
-  CIRCUIT_BREAKERS_TABLE,
-  type ExecutionInfo,
-  memoryExecutionCounter,
-  type SloAlert,
-} from 'resilience-core';
+import { allTables } from 'resilience-core';
+import { CIRCUIT_BREAKERS_TABLE } from 'resilience-core/circuit-breaker';
+import type { ExecutionInfo } from 'resilience-core/deployment';
+import type { SloAlert } from 'resilience-core/slo';
+import { memoryExecutionCounter } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

@@ -1,12 +1,7 @@
-import {
-  createSloGate,
-  defineSlos,
-  type ExecutionInfo,
-  hasCode,
-  memoryExecutionCounter,
-  ROLLOUTS_TABLE,
-} from 'resilience-core';
-import { simBundle } from 'resilience-core/testing';
+import { hasCode } from 'resilience-core';
+import { createSloGate, type ExecutionInfo, ROLLOUTS_TABLE } from 'resilience-core/deployment';
+import { defineSlos } from 'resilience-core/slo';
+import { memoryExecutionCounter, simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';
 

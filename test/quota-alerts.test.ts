@@ -1,4 +1,5 @@
-import { crossedThresholds, quotaNotifierFromWebhooks, summaryOf, thresholdUnits } from 'resilience-core';
+import { quotaNotifierFromWebhooks } from 'resilience-core/notify';
+import { crossedThresholds, summaryOf, thresholdUnits } from 'resilience-core/quota';
 import { describe, expect, it } from 'vitest';
 
 describe('alert thresholds', () => {

@@ -1,18 +1,15 @@
 /** Shared fixtures for the quota tests: a store, a manual clock, a recording notifier and limit setup. */
+import { type ListOptions, type TableStore, uniqueIndexesOf, type WriteOp } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
-  type ListOptions,
   type QuotaNotification,
   type QuotaNotifier,
   QuotaService,
   type QuotaServiceOptions,
   type QuotaType,
   quotaTables,
-  type TableStore,
-  uniqueIndexesOf,
   updateQuotaSettings,
-  type WriteOp,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/quota';
 import { ManualClock } from 'resilience-core/testing';
 
 /** A notifier that records every message; `failing` makes it throw. */

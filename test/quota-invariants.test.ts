@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { forgetKnownAlerts, QUOTA_TABLES, type UsageTicket, usageRowId } from 'resilience-core';
+import { forgetKnownAlerts, QUOTA_TABLES, type UsageTicket, usageRowId } from 'resilience-core/quota';
 import { describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -9,15 +9,8 @@
  *   release still refunds `used`.
  * The store below reproduces Appwrite's NULL semantics over the memory adapter.
  */
-import {
-  errors,
-  forgetKnownAlerts,
-  QUOTA_TABLES,
-  type QuotaUsageRow,
-  type TableStore,
-  usageRowId,
-  type WriteOp,
-} from 'resilience-core';
+import { errors, type TableStore, type WriteOp } from 'resilience-core';
+import { forgetKnownAlerts, QUOTA_TABLES, type QuotaUsageRow, usageRowId } from 'resilience-core/quota';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -4,24 +4,20 @@
  * runs against a TableStore whose next matching transaction (a) commits and then throws OUTCOME_UNKNOWN, or (b)
  * throws OUTCOME_UNKNOWN without committing.
  */
+import { errors, hasCode, type TableStore, uniqueIndexesOf, type WriteOp } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   decideIncreaseRequest,
-  errors,
   expireIncreases,
   forgetKnownAlerts,
-  hasCode,
   increaseRequestInputSchema,
   QUOTA_TABLES,
   type QuotaActor,
   type QuotaUsageRow,
   quotaTables,
   submitIncreaseRequest,
-  type TableStore,
-  uniqueIndexesOf,
   updateQuotaSettings,
-  type WriteOp,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/quota';
 import { ManualClock } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';

@@ -1,12 +1,11 @@
+import { listAll, type TableStore } from 'resilience-core';
 import {
   forgetKnownAlerts,
   historyRowId,
-  listAll,
   QUOTA_TABLES,
   type QuotaResetReport,
   runQuotaReset,
-  type TableStore,
-} from 'resilience-core';
+} from 'resilience-core/quota';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 
@@ -228,7 +227,7 @@ describe('quota-reset deadline', () => {
 describe('quota-reset function', () => {
   it('runs on its cron trigger and by hand with an API key; a user cannot run it', async () => {
     const { default: quotaReset } = await import('fn-quota-reset/src/main.ts');
-    const { invoke } = await import('resilience-core/runtime');
+    const { invoke } = await import('resilience-core/testing');
     const f = quotaFixture();
     await f.service().consume(ORG, 'exports_per_day', 2);
     f.clock.set('2026-03-11T00:00:00.000Z');

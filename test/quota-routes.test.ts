@@ -1,13 +1,10 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import {
-  forgetKnownAlerts,
-  listAll,
-  QUOTA_TABLES,
-  RECOGNITIONS_TABLE,
-  webhookTransport,
-} from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { webhookTransport } from 'resilience-core/notify';
+import { forgetKnownAlerts, QUOTA_TABLES } from 'resilience-core/quota';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

@@ -1,11 +1,11 @@
+import { hasCode } from 'resilience-core';
 import {
   forgetKnownAlerts,
-  hasCode,
   QUOTA_TABLES,
   quotaExceededError,
   usageRowId,
   windowKeyAt,
-} from 'resilience-core';
+} from 'resilience-core/quota';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { concurrently, quotaFixture } from './quota-helpers.ts';
 

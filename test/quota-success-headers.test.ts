@@ -1,7 +1,9 @@
 import createRecognition from 'fn-create-recognition/src/main.ts';
-import { forgetKnownAlerts, quotaExceededError, ResilienceError, tightestDecision } from 'resilience-core';
+import { ResilienceError } from 'resilience-core';
 import { MemoryOrgDirectory } from 'resilience-core/adapters/memory';
-import { invoke, toResponse } from 'resilience-core/runtime';
+import { forgetKnownAlerts, quotaExceededError, tightestDecision } from 'resilience-core/quota';
+import { toResponse } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quotaFixture } from './quota-helpers.ts';
 

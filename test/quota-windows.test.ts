@@ -8,7 +8,7 @@ import {
   windowAt,
   windowKeyAt,
   windowOfKey,
-} from 'resilience-core';
+} from 'resilience-core/quota';
 import { describe, expect, it } from 'vitest';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

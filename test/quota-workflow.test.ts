@@ -1,10 +1,10 @@
+import { hasCode } from 'resilience-core';
 import {
   computeLimits,
   decideIncreaseRequest,
   expireIncreases,
   forgetKnownAlerts,
   getIncreaseRequest,
-  hasCode,
   increaseRequestInputSchema,
   listIncreaseRequests,
   PLAN_LIMITS,
@@ -16,7 +16,7 @@ import {
   submitIncreaseRequest,
   updateQuotaSettings,
   usageReport,
-} from 'resilience-core';
+} from 'resilience-core/quota';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { concurrently, quotaFixture } from './quota-helpers.ts';
 

@@ -2,6 +2,8 @@
  * The quota service against the local Appwrite server through the real Appwrite adapter (node-appwrite over
  * HTTP): every consumer has its own store client, as separate executions would.
  */
+
+import type { AppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import {
   forgetKnownAlerts,
   QUOTA_TABLES,
@@ -10,8 +12,7 @@ import {
   runQuotaReset,
   updateQuotaSettings,
   usageRowId,
-} from 'resilience-core';
-import type { AppwriteTableStore } from 'resilience-core/adapters/appwrite';
+} from 'resilience-core/quota';
 import { ManualClock } from 'resilience-core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';

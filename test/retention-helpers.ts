@@ -1,16 +1,15 @@
 /** Fixtures of the retention tests: a world (clock, store, queue) and rows of every kind retention prunes. */
+import type { TableStore } from 'resilience-core';
+import { MemoryTableStore } from 'resilience-core/adapters/memory';
+import { CIRCUIT_BREAKER_BUCKETS_TABLE, CIRCUIT_BREAKER_PROBES_TABLE } from 'resilience-core/circuit-breaker';
 import {
-  CIRCUIT_BREAKER_BUCKETS_TABLE,
-  CIRCUIT_BREAKER_PROBES_TABLE,
   createJobQueue,
   exportChunkId,
   JOB_TABLES,
   type JobQueue,
   type JobRow,
   productJobTypes,
-  type TableStore,
-} from 'resilience-core';
-import { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/jobs';
 import { ManualClock } from 'resilience-core/testing';
 
 export const HOUR = 3_600_000;

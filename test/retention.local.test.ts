@@ -1,14 +1,9 @@
 import quotaReset from 'fn-quota-reset/src/main.ts';
-import {
-  allTables,
-  CIRCUIT_BREAKER_BUCKETS_TABLE,
-  CIRCUIT_BREAKER_PROBES_TABLE,
-  JOB_TABLES,
-  listAll,
-  readExport,
-  runRetention,
-} from 'resilience-core';
-import { invoke } from 'resilience-core/runtime';
+import { allTables, listAll } from 'resilience-core';
+import { CIRCUIT_BREAKER_BUCKETS_TABLE, CIRCUIT_BREAKER_PROBES_TABLE } from 'resilience-core/circuit-breaker';
+import { JOB_TABLES, readExport } from 'resilience-core/jobs';
+import { runRetention } from 'resilience-core/retention';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalTables, startLocalWithTables } from './appwrite-local-helpers.ts';
 import {

@@ -1,19 +1,20 @@
+import { listAll, type TableStore } from 'resilience-core';
+import type { MemoryTableStore } from 'resilience-core/adapters/memory';
 import {
   CIRCUIT_BREAKER_BUCKETS_TABLE,
   CIRCUIT_BREAKER_PROBES_TABLE,
   circuitBreakerTables,
+} from 'resilience-core/circuit-breaker';
+import {
   createSchedule,
   JOB_TABLES,
   jobTables,
-  listAll,
   readExport,
-  runRetention,
   slotJobId,
   slotSettledAt,
-  type TableStore,
   tickSchedules,
-} from 'resilience-core';
-import type { MemoryTableStore } from 'resilience-core/adapters/memory';
+} from 'resilience-core/jobs';
+import { runRetention } from 'resilience-core/retention';
 import { describe, expect, it } from 'vitest';
 import {
   breakerRows,

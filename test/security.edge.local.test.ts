@@ -10,8 +10,9 @@
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Teams, Users } from 'node-appwrite';
-import { RECOGNITIONS_TABLE } from 'resilience-core';
-import { invoke, sealCursor } from 'resilience-core/runtime';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { sealCursor } from 'resilience-core/runtime';
+import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import recognition from '../functions/create-recognition/src/main.ts';
 import orchestrator from '../functions/deploy-orchestrator/src/main.ts';

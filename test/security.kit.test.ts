@@ -5,20 +5,13 @@
  * keep it that way.
  */
 import fc from 'fast-check';
-import {
-  createJobQueue,
-  errors,
-  idempotentJobId,
-  JOB_TABLES,
-  productJobTypes,
-  RECOGNITIONS_TABLE,
-  ResilienceError,
-  stableId,
-} from 'resilience-core';
+import { errors, ResilienceError, stableId } from 'resilience-core';
 import { translateAppwriteError } from 'resilience-core/adapters/appwrite';
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { defineFunction, invoke, routesFor, toResponse } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { createJobQueue, idempotentJobId, JOB_TABLES, productJobTypes } from 'resilience-core/jobs';
+import { defineFunction, routesFor, toResponse } from 'resilience-core/runtime';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import recognitionHandler from '../functions/create-recognition/src/main.ts';

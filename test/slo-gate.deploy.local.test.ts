@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
-import { defineSlos, type RolloutPolicyInput } from 'resilience-core';
 import { appwriteExecutionCounter } from 'resilience-core/adapters/appwrite';
+import type { RolloutPolicyInput } from 'resilience-core/deployment';
+import { defineSlos } from 'resilience-core/slo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations

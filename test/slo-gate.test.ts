@@ -3,18 +3,10 @@
  * window holds enough events for the budget to be at least one bad event (⌈1 / (1 − objective)⌉, or the
  * gate's `minEvents`); below that the rollout is admitted with a low-traffic note in its first history entry.
  */
-import {
-  createSloGate,
-  defineSlos,
-  type ExecutionInfo,
-  FUNCTION_SLOS,
-  hasCode,
-  memoryExecutionCounter,
-  minEventsFor,
-  ROLLOUTS_TABLE,
-  type SloSpecInput,
-} from 'resilience-core';
-import { ManualClock, simBundle } from 'resilience-core/testing';
+import { hasCode } from 'resilience-core';
+import { createSloGate, type ExecutionInfo, minEventsFor, ROLLOUTS_TABLE } from 'resilience-core/deployment';
+import { defineSlos, FUNCTION_SLOS, type SloSpecInput } from 'resilience-core/slo';
+import { ManualClock, memoryExecutionCounter, simBundle } from 'resilience-core/testing';
 import { describe, expect, it } from 'vitest';
 import { fastPolicy, settle, simWorld } from './deploy-helpers.ts';
 

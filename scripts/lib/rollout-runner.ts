@@ -11,30 +11,27 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import {
-  backoffDelay,
-  countingPlatform,
-  createSloGate,
-  errors,
-  FUNCTION_SLOS,
-  type FunctionsPlatform,
-  type HolderGone,
-  hasCode,
-  type LockRow,
-  type PlatformCallStats,
-  type ResumeOptions,
-  type RolloutEvent,
-  RolloutOrchestrator,
-  type RolloutView,
-  type SloSpec,
-  systemClock,
-} from 'resilience-core';
+import { errors, hasCode, systemClock } from 'resilience-core';
 import {
   appwriteExecutionCounter,
   createAppwriteClient,
   createAppwriteFunctionsPlatform,
   createAppwriteTableStore,
 } from 'resilience-core/adapters/appwrite';
+import {
+  countingPlatform,
+  createSloGate,
+  type FunctionsPlatform,
+  type HolderGone,
+  type LockRow,
+  type PlatformCallStats,
+  type ResumeOptions,
+  type RolloutEvent,
+  RolloutOrchestrator,
+  type RolloutView,
+} from 'resilience-core/deployment';
+import { backoffDelay } from 'resilience-core/retry';
+import { FUNCTION_SLOS, type SloSpec } from 'resilience-core/slo';
 
 /** Where and as whom a rollout runs. */
 export interface RolloutRunnerOptions {

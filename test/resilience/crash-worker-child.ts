@@ -4,8 +4,9 @@
  * it runs (printing `{"done": id}` once each is stored) and hangs in every later handler (printing
  * `{"hang": id}`), holding its leases until the parent SIGKILLs it.
  */
-import { createJobQueue, createWorker, productJobTypes } from 'resilience-core';
+
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { createJobQueue, createWorker, productJobTypes } from 'resilience-core/jobs';
 
 const [endpoint, projectId, key, lanes, batch, completeFirst] = process.argv.slice(2);
 if (!endpoint || !projectId || !key) {

@@ -9,7 +9,7 @@
  * table is the same before and after.
  */
 import fc from 'fast-check';
-import type { FakeRequest } from 'resilience-core/runtime';
+import type { FakeRequest } from 'resilience-core/testing';
 import recognition from '../../functions/create-recognition/src/main.ts';
 import orchestrator from '../../functions/deploy-orchestrator/src/main.ts';
 import jobWorker from '../../functions/job-worker/src/main.ts';

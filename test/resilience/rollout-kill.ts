@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { deployFunction } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
-import { deploymentTables } from 'resilience-core';
+import { deploymentTables } from 'resilience-core/deployment';
 import { buildAppwriteConfig } from '../../scripts/appwrite-config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');

@@ -16,12 +16,8 @@ import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Query, TablesDB, Teams, Users } from 'node-appwrite';
 import { allTables, DATABASE_ID } from 'resilience-core';
-import {
-  type AppwriteContext,
-  type FakeRequest,
-  invoke,
-  type ResponseDescriptor,
-} from 'resilience-core/runtime';
+import type { AppwriteContext, ResponseDescriptor } from 'resilience-core/runtime';
+import { type FakeRequest, invoke } from 'resilience-core/testing';
 import recognition from '../../functions/create-recognition/src/main.ts';
 import orchestrator from '../../functions/deploy-orchestrator/src/main.ts';
 import jobWorker from '../../functions/job-worker/src/main.ts';

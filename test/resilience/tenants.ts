@@ -5,8 +5,11 @@
  * of B's ids, the answer equals the answer for an id that does not exist (status, code and message, with the
  * id itself masked): nothing tells A that B's row exists; no answer carries B's data; B's rows are unchanged.
  */
-import { JOB_TABLES, listAll, QUOTA_TABLES, RECOGNITIONS_TABLE } from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { JOB_TABLES } from 'resilience-core/jobs';
+import { QUOTA_TABLES } from 'resilience-core/quota';
 import { sealCursor } from 'resilience-core/runtime';
 import type { CallResult, FunctionName, System } from './system.ts';
 import { TENANTS } from './system.ts';

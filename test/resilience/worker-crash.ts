@@ -8,15 +8,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  createJobQueue,
-  createWorker,
-  JOB_TABLES,
-  listAll,
-  productJobTypes,
-  readHistory,
-} from 'resilience-core';
+import { listAll } from 'resilience-core';
 import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
+import { createJobQueue, createWorker, JOB_TABLES, productJobTypes, readHistory } from 'resilience-core/jobs';
 import type { System } from './system.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');

@@ -1,4 +1,5 @@
-import type { Clock, OrgDirectory, RecognitionHooks, TableStore } from 'resilience-core';
+import type { Clock, OrgDirectory, TableStore } from 'resilience-core';
+import type { RecognitionHooks } from 'resilience-core/app';
 import { routesFor, type SetupContext } from 'resilience-core/runtime';
 
 /**

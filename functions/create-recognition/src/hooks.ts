@@ -1,4 +1,4 @@
-import { composeHooks, type RecognitionHooks } from 'resilience-core';
+import { composeHooks, type RecognitionHooks } from 'resilience-core/app';
 import type { SetupContext } from 'resilience-core/runtime';
 import { notificationHooks } from './routes/notifications.ts';
 import { quotaHooks } from './routes/quota.ts';

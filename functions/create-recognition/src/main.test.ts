@@ -1,6 +1,5 @@
 import { MemoryOrgDirectory, MemoryTableStore } from 'resilience-core/adapters/memory';
-import { invoke } from 'resilience-core/runtime';
-import { ManualClock } from 'resilience-core/testing';
+import { invoke, ManualClock } from 'resilience-core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import handler from './main.ts';
 

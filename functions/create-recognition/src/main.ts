@@ -1,4 +1,5 @@
-import { RECOGNITIONS_TABLE, webhookVariablesSchema } from 'resilience-core';
+import { RECOGNITIONS_TABLE } from 'resilience-core/app';
+import { webhookVariablesSchema } from 'resilience-core/notify';
 import { defineFunction } from 'resilience-core/runtime';
 import { hooksFor } from './hooks.ts';
 import { circuitBreakerRoutes } from './routes/circuit-breakers.ts';

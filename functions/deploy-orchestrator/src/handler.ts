@@ -1,4 +1,5 @@
-import { type CodeBundle, errors, type RolloutOrchestrator, type RolloutView } from 'resilience-core';
+import { errors } from 'resilience-core';
+import type { CodeBundle, RolloutOrchestrator, RolloutView } from 'resilience-core/deployment';
 import type { HistoryQuery, ResumeBody, RollbackBody, StartBody } from './schema.ts';
 
 /**

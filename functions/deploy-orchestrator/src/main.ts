@@ -1,16 +1,10 @@
-import {
-  createSloGate,
-  FUNCTION_SLOS,
-  lazySchema,
-  ROLLOUTS_TABLE,
-  RolloutOrchestrator,
-  type TableStore,
-} from 'resilience-core';
+import { lazySchema, type TableStore } from 'resilience-core';
 import {
   appwriteExecutionCounter,
   createAppwriteClient,
   createAppwriteFunctionsPlatform,
 } from 'resilience-core/adapters/appwrite';
+import { createSloGate, ROLLOUTS_TABLE, RolloutOrchestrator } from 'resilience-core/deployment';
 import {
   defineFunction,
   openCursor,
@@ -18,6 +12,7 @@ import {
   routesFor,
   sealCursor,
 } from 'resilience-core/runtime';
+import { FUNCTION_SLOS } from 'resilience-core/slo';
 import { z } from 'zod';
 import {
   currentRollout,

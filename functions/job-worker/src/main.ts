@@ -1,3 +1,4 @@
+import { lazySchema } from 'resilience-core';
 import {
   collectJobMetrics,
   createJobQueue,
@@ -6,17 +7,14 @@ import {
   type DrainReport,
   JOB_TABLES,
   type JobQueue,
-  lazySchema,
-  PROMETHEUS_CONTENT_TYPE,
-  PrometheusWriter,
-  prefersPrometheusText,
   productJobTypes,
   registerProductHandlers,
   runWorkerExecution,
   type Worker,
-  webhookVariablesSchema,
   writeJobMetrics,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
+import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter, prefersPrometheusText } from 'resilience-core/metrics';
+import { webhookVariablesSchema } from 'resilience-core/notify';
 import {
   cursorSchema,
   defineFunction,

@@ -1,4 +1,5 @@
-import { type NotificationsContext, notificationsFor, type SendNotification } from 'resilience-core';
+import type { SendNotification } from 'resilience-core/jobs';
+import { type NotificationsContext, notificationsFor } from 'resilience-core/notify';
 
 /**
  * The job-worker's sender of deferred notifications (`send-notification` jobs): resilience-core's

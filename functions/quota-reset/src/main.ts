@@ -1,14 +1,12 @@
+import { lazySchema } from 'resilience-core';
+import { notificationsFor, webhookVariablesSchema } from 'resilience-core/notify';
 import {
-  lazySchema,
-  notificationsFor,
   QUOTA_TABLES,
   type QuotaNotifier,
   type QuotaResetReport,
-  type RetentionReport,
   runQuotaReset,
-  runRetention,
-  webhookVariablesSchema,
-} from 'resilience-core';
+} from 'resilience-core/quota';
+import { type RetentionReport, runRetention } from 'resilience-core/retention';
 import { defineFunction, type RouteResult, routesFor, type SetupContext } from 'resilience-core/runtime';
 import { z } from 'zod';
 

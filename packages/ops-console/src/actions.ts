@@ -1,10 +1,7 @@
-import {
-  breakerNameSchema,
-  decideIncreaseRequest,
-  errors,
-  ID_PATTERN,
-  type RolloutView,
-} from 'resilience-core';
+import { errors, ID_PATTERN } from 'resilience-core';
+import { breakerNameSchema } from 'resilience-core/circuit-breaker';
+import type { RolloutView } from 'resilience-core/deployment';
+import { decideIncreaseRequest } from 'resilience-core/quota';
 import { z } from 'zod';
 import type { LiveSystem } from './live-system.ts';
 

@@ -1,4 +1,4 @@
-import { type SloAlertOutcome, sendSloAlerts } from 'resilience-core';
+import { type SloAlertOutcome, sendSloAlerts } from 'resilience-core/slo';
 import type { LiveSystem } from './live-system.ts';
 import { type ConsoleState, loadState } from './panels.ts';
 

@@ -1,37 +1,31 @@
 import { type Client, Functions } from 'node-appwrite';
-import {
-  CircuitBreakerRegistry,
-  type Clock,
-  countingPlatform,
-  createJobQueue,
-  createQuotaService,
-  createSloGate,
-  createWebhookNotifier,
-  type ExecutionCounter,
-  enqueueNotification,
-  FUNCTION_SLOS,
-  type FunctionsPlatform,
-  type JobQueue,
-  memoryAlertLedger,
-  notifierAlertSender,
-  productJobTypes,
-  type QuotaService,
-  queueDeferral,
-  type RolloutEvent,
-  RolloutOrchestrator,
-  type SloAlertLedger,
-  type SloAlertSender,
-  type SloSpec,
-  systemClock,
-  type TableStore,
-  webhooksFromEnv,
-} from 'resilience-core';
+import { type Clock, systemClock, type TableStore } from 'resilience-core';
 import {
   appwriteExecutionCounter,
   createAppwriteClient,
   createAppwriteFunctionsPlatform,
   createAppwriteTableStore,
 } from 'resilience-core/adapters/appwrite';
+import { CircuitBreakerRegistry } from 'resilience-core/circuit-breaker';
+import {
+  countingPlatform,
+  createSloGate,
+  type FunctionsPlatform,
+  type RolloutEvent,
+  RolloutOrchestrator,
+} from 'resilience-core/deployment';
+import { createJobQueue, enqueueNotification, type JobQueue, productJobTypes } from 'resilience-core/jobs';
+import { createWebhookNotifier, queueDeferral, webhooksFromEnv } from 'resilience-core/notify';
+import { createQuotaService, type QuotaService } from 'resilience-core/quota';
+import {
+  type ExecutionCounter,
+  FUNCTION_SLOS,
+  memoryAlertLedger,
+  notifierAlertSender,
+  type SloAlertLedger,
+  type SloAlertSender,
+  type SloSpec,
+} from 'resilience-core/slo';
 
 /** Where the console reads and acts: the Appwrite named by endpoint, project and key (the key never leaves). */
 export interface OpsConnection {

@@ -1,15 +1,7 @@
-import {
-  collectJobMetrics,
-  evaluateSlos,
-  type JobMetrics,
-  PrometheusWriter,
-  productJobTypes,
-  readStoredBreakers,
-  type SloEvaluation,
-  writeCircuitBreakerMetrics,
-  writeJobMetrics,
-  writeSloMetrics,
-} from 'resilience-core';
+import { readStoredBreakers, writeCircuitBreakerMetrics } from 'resilience-core/circuit-breaker';
+import { collectJobMetrics, type JobMetrics, productJobTypes, writeJobMetrics } from 'resilience-core/jobs';
+import { PrometheusWriter } from 'resilience-core/metrics';
+import { evaluateSlos, type SloEvaluation, writeSloMetrics } from 'resilience-core/slo';
 import type { LiveSystem } from './live-system.ts';
 import { loadQuotas } from './panels.ts';
 

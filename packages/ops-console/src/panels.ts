@@ -3,24 +3,22 @@ import {
   aggregateBuckets,
   CIRCUIT_BREAKER_BUCKETS_TABLE,
   circuitBreakerPresets,
-  collectJobMetrics,
-  evaluateSlos,
   isPresetName,
+  readStoredBreakers,
+  resolveCircuitBreakerOptions,
+  type StoredBreakers,
+} from 'resilience-core/circuit-breaker';
+import type { RolloutEvent, RolloutView } from 'resilience-core/deployment';
+import {
+  collectJobMetrics,
   JOB_TABLES,
   type JobMetrics,
   parseJobRow,
-  QUOTA_TABLES,
-  type QuotaTypeReport,
-  type RolloutEvent,
-  type RolloutView,
   readHistory,
-  readStoredBreakers,
-  resolveCircuitBreakerOptions,
-  type SloEvaluation,
-  type StoredBreakers,
   type StoredJob,
-  usageReport,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
+import { QUOTA_TABLES, type QuotaTypeReport, usageReport } from 'resilience-core/quota';
+import { evaluateSlos, type SloEvaluation } from 'resilience-core/slo';
 import type { LiveSystem } from './live-system.ts';
 
 /** One breaker row of the panel. */

@@ -1,10 +1,10 @@
+import { lazySchema } from 'resilience-core';
 import {
   breakerNameSchema,
   CIRCUIT_BREAKERS_TABLE,
-  lazySchema,
-  processCircuitBreakers,
   storedBreakerFromRow,
-} from 'resilience-core';
+} from 'resilience-core/circuit-breaker';
+import { processCircuitBreakers } from 'resilience-core/notify';
 import { cursorSchema, invalidInput, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { route } from '../deps.ts';

@@ -1,19 +1,16 @@
+import { errors, ID_PATTERN, lazySchema, ORG_ADMIN_ROLES } from 'resilience-core';
 import {
   cleanupRecognitionsPayload,
   createJobQueue,
-  errors,
-  ID_PATTERN,
   idempotentJobId,
   type JobQueue,
-  lazySchema,
-  ORG_ADMIN_ROLES,
   productJobTypes,
-  rateLimitHeaders,
   readExport,
   readHistory,
   type StoredJob,
   statusPath,
-} from 'resilience-core';
+} from 'resilience-core/jobs';
+import { rateLimitHeaders } from 'resilience-core/quota';
 import type { Caller } from 'resilience-core/runtime';
 import { formatTraceparent, parseTraceparent, type TraceContext } from 'resilience-core/tracing';
 import { z } from 'zod';

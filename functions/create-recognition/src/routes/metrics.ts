@@ -1,12 +1,11 @@
+import { newId } from 'resilience-core';
 import {
   type MetricsProcess,
-  newId,
-  PROMETHEUS_CONTENT_TYPE,
-  PrometheusWriter,
-  processCircuitBreakers,
   readStoredBreakers,
   writeCircuitBreakerMetrics,
-} from 'resilience-core';
+} from 'resilience-core/circuit-breaker';
+import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from 'resilience-core/metrics';
+import { processCircuitBreakers } from 'resilience-core/notify';
 import { route } from '../deps.ts';
 
 /**

@@ -1,4 +1,5 @@
-import { notificationsFor, type RecognitionHooks, recognitionMessage } from 'resilience-core';
+import type { RecognitionHooks } from 'resilience-core/app';
+import { notificationsFor, recognitionMessage } from 'resilience-core/notify';
 import type { SetupContext } from 'resilience-core/runtime';
 import { continueTrace, parseTraceparent, type TraceContext } from 'resilience-core/tracing';
 import { executionQuotaService } from './quota.ts';

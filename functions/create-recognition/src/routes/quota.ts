@@ -1,15 +1,14 @@
+import { errors, lazySchema, ORG_ADMIN_ROLES } from 'resilience-core';
+import type { RecognitionHooks } from 'resilience-core/app';
+import { notificationsFor } from 'resilience-core/notify';
 import {
   decideIncreaseRequest,
-  errors,
   getIncreaseRequest,
   INCREASE_STATUSES,
   increaseDecisionInputSchema,
   increaseRequestInputSchema,
-  lazySchema,
   listIncreaseRequests,
   listQuotaAudit,
-  notificationsFor,
-  ORG_ADMIN_ROLES,
   QUOTA_TABLES,
   type QuotaActor,
   type QuotaLogger,
@@ -19,11 +18,10 @@ import {
   quotaSettingsInputSchema,
   quotaTypeSchema,
   REPORT_PAST_MAX,
-  type RecognitionHooks,
   submitIncreaseRequest,
   updateQuotaSettings,
   usageReport,
-} from 'resilience-core';
+} from 'resilience-core/quota';
 import { type Caller, cursorSchema, type SetupContext, sealedPage } from 'resilience-core/runtime';
 import { z } from 'zod';
 import { type AppDeps, route } from '../deps.ts';

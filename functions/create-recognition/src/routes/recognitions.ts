@@ -4,7 +4,7 @@ import {
   listRecognitions,
   listRecognitionsQuerySchema,
   prefetchRecognition,
-} from 'resilience-core';
+} from 'resilience-core/app';
 import { route } from '../deps.ts';
 
 /**

@@ -1,21 +1,10 @@
-export { countsAsFailure, isTransportError, isUnhealthyStatus, statusOf } from '../error-classification.ts';
 export {
   CircuitBreaker,
   type CircuitBreakerDeps,
   type ExecuteOptions,
   type Fallback,
 } from './circuit-breaker.ts';
-export {
-  type CircuitState,
-  type CircuitStatus,
-  type ClosedState,
-  circuitStateSchema,
-  circuitStatus,
-  closedStateSchema,
-  initialCircuitState,
-  type OpenState,
-  openStateSchema,
-} from './circuit-state.ts';
+export type { CircuitState, CircuitStatus, ClosedState, OpenState } from './circuit-state.ts';
 export type {
   CircuitCounters,
   CircuitEvent,
@@ -25,11 +14,8 @@ export type {
 } from './metrics.ts';
 export {
   breakerNameSchema,
-  breakerScopeSchema,
   type CircuitBreakerOptions,
   type CircuitBreakerSettings,
-  circuitBreakerSettingsSchema,
-  openDurationFor,
   type ResolvedCircuitBreakerOptions,
   resolveCircuitBreakerOptions,
 } from './options.ts';
@@ -52,9 +38,16 @@ export {
 } from './registry.ts';
 export {
   circuitBreakerKey,
-  circuitStateFromRow,
   pruneCircuitBreakerRows,
   pruneCircuitBreakerRowsWithin,
 } from './shared-circuit-store.ts';
-export * from './tables.ts';
-export { aggregateBuckets, judgeWindow, LocalWindow, type WindowCounts } from './window.ts';
+export {
+  CIRCUIT_BREAKER_BUCKETS_TABLE,
+  CIRCUIT_BREAKER_PROBES_TABLE,
+  CIRCUIT_BREAKERS_TABLE,
+  type CircuitBreakerRow,
+  type CircuitBucketRow,
+  type CircuitProbeRow,
+  circuitBreakerTables,
+} from './tables.ts';
+export { aggregateBuckets, LocalWindow, type WindowCounts } from './window.ts';

@@ -29,19 +29,77 @@
  * - Delivery is at least once: a handler whose worker dies after side effects but before settling runs again
  *   after its lease expires. Handlers should be idempotent (the product handlers are).
  */
-export * from './backoff.ts';
-export * from './export-row.ts';
-export * from './handlers/cleanup-recognitions.ts';
-export * from './handlers/generate-export.ts';
-export * from './handlers/send-notification.ts';
-export * from './job-row.ts';
-export * from './job-types.ts';
-export * from './jobs.ts';
-export * from './metrics.ts';
-export * from './prometheus.ts';
-export * from './prune.ts';
-export * from './queue.ts';
-export * from './schedule-row.ts';
-export * from './schedules.ts';
-export * from './tables.ts';
-export * from './worker.ts';
+
+export { type BackoffPolicy, calculateDelay } from './backoff.ts';
+export { type CleanupResult, cleanupRecognitionsPayload } from './handlers/cleanup-recognitions.ts';
+export {
+  csvCell,
+  EXPORT_CHUNK_CHARS,
+  type ExportResult,
+  exportChunkId,
+  readExport,
+} from './handlers/generate-export.ts';
+export {
+  createSendNotificationHandler,
+  enqueueNotification,
+  type NotificationPayload,
+  type SendNotification,
+} from './handlers/send-notification.ts';
+export {
+  type AttemptRecord,
+  DUE_STATUSES,
+  type JobRow,
+  type JobStatus,
+  parseJobRow,
+  readHistory,
+  type StoredJob,
+} from './job-row.ts';
+export { defineJobType, type JobTypeDefaults, type JobTypeSpec } from './job-types.ts';
+export {
+  createJobs,
+  type Jobs,
+  type JobsOptions,
+  type ProductHandlerDeps,
+  productJobTypes,
+  registerProductHandlers,
+  runWorkerExecution,
+  statusPath,
+  type WorkerExecutionOptions,
+} from './jobs.ts';
+export { collectJobMetrics, type JobMetrics, type JobMetricsOptions, type Percentiles } from './metrics.ts';
+export { type JobPrometheusOptions, writeJobMetrics } from './prometheus.ts';
+export { createJobQueue } from './queue.ts';
+export { casOps, reconcile } from './queue-cas.ts';
+export { MAX_CLAIM_BATCH } from './queue-lease.ts';
+export { idempotentJobId } from './queue-producer.ts';
+export type {
+  AttemptOutcome,
+  ClaimOptions,
+  EnqueueInput,
+  EnqueueResult,
+  JobContext,
+  JobHandler,
+  JobQueue,
+  JobQueueOptions,
+  Lease,
+  RecoverySweep,
+  SettleResult,
+} from './queue-types.ts';
+export {
+  type CreateScheduleInput,
+  createSchedule,
+  dueSlots,
+  slotJobId,
+  slotSettledAt,
+  type TickReport,
+  tickSchedules,
+} from './schedules.ts';
+export { JOB_TABLES, jobTables } from './tables.ts';
+export {
+  createWorker,
+  type DrainOptions,
+  type DrainReport,
+  type Worker,
+  type WorkerEvent,
+  type WorkerOptions,
+} from './worker.ts';

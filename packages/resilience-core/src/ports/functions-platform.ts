@@ -1,7 +1,7 @@
 /**
  * FunctionsPlatform: the port the blue-green orchestrator drives. It is the part of Appwrite Functions a
  * rollout needs, with no SDK types (the node-appwrite adapter lives in `adapters/appwrite/functions-platform.ts`,
- * a simulated platform for tests in `deployment/testing/`).
+ * a simulated platform for tests in `testing/`).
  *
  * The platform model it assumes (../shared/appwrite-platform.md §C4, §C7):
  * - A function has at most ONE active deployment. Every execution runs the active one; an execution cannot

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { MemoryOrgDirectory } from '../adapters/memory/memory-org-directory.ts';
 import { MemoryTableStore } from '../adapters/memory/memory-table-store.ts';
 import { errors, ResilienceError } from '../errors.ts';
+import { invoke } from '../testing/fake-context.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { defineFunction, routesFor, type SetupContext } from './define-function.ts';
 import type { BaseEnv } from './env.ts';
-import { invoke } from './fake-context.ts';
 import { redact } from './logger.ts';
 import { toResponse } from './responses.ts';
 

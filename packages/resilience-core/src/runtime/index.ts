@@ -38,7 +38,6 @@ export {
   type TriggerInput,
 } from './define-function.ts';
 export { type BaseEnv, baseEnvSchema, parseEnv } from './env.ts';
-export { createFakeContext, type FakeContext, type FakeRequest, invoke } from './fake-context.ts';
 export { createLogger, type LogFields, type Logger, REDACTED, redact } from './logger.ts';
 export {
   type ErrorEnvelope,

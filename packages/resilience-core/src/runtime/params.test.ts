@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { invoke } from '../testing/fake-context.ts';
 import { defineFunction, routesFor } from './define-function.ts';
-import { invoke } from './fake-context.ts';
 import type { PathParams } from './params.ts';
 
 const seen: unknown[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { invoke } from '../testing/fake-context.ts';
 import { defineFunction, routesFor } from './define-function.ts';
-import { invoke } from './fake-context.ts';
 
 const route = routesFor<null>();
 const fn = defineFunction({

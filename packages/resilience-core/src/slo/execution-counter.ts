@@ -46,23 +46,3 @@ export function matchesCountFilter(e: ExecutionInfo, filter: ExecutionCountFilte
   if (filter.bad?.kind === 'slow') return e.durationMs > filter.bad.slowerThanMs;
   return true;
 }
-
-/**
- * A counter over records in memory (tests; the rollout watch's own executions). `cap` mimics Appwrite's count
- * limit (default none).
- */
-export function memoryExecutionCounter(
-  records: () => readonly ExecutionInfo[],
-  options: { cap?: number } = {},
-): ExecutionCounter & { calls: number } {
-  const counter = {
-    calls: 0,
-    async count(filter: ExecutionCountFilter): Promise<ExecutionCount> {
-      counter.calls++;
-      const n = records().filter((e) => matchesCountFilter(e, filter)).length;
-      const cap = options.cap ?? Number.POSITIVE_INFINITY;
-      return n >= cap ? { count: cap, capped: true } : { count: n, capped: false };
-    },
-  };
-  return counter;
-}

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionInfo } from '../ports/functions-platform.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
+import { memoryExecutionCounter } from '../testing/memory-execution-counter.ts';
 import { BURN_RATE_RULES, burnRate, errorBudgetRemaining, firingAlerts } from './burn-rate.ts';
 import { evaluateSlos } from './evaluate-slo.ts';
-import { memoryExecutionCounter } from './execution-counter.ts';
 import { FUNCTION_SLOS } from './function-slos.ts';
 import { memoryAlertLedger, notifierAlertSender, type SloAlert, sendSloAlerts } from './slo-alerts.ts';
 import { defineSlos } from './slo-spec.ts';

@@ -1,4 +1,4 @@
-import type { AppwriteContext, ResponseDescriptor } from './context.ts';
+import type { AppwriteContext, ResponseDescriptor } from '../runtime/context.ts';
 
 /** A request for {@link createFakeContext}. */
 export interface FakeRequest {

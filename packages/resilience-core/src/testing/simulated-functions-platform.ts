@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { errors } from '../../errors.ts';
-import { newId } from '../../ids.ts';
-import { type Clock, systemClock } from '../../ports/clock.ts';
+import { errors } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type {
   CodeBundle,
   DeploymentInfo,
@@ -11,7 +11,7 @@ import type {
   ExecutionRequest,
   FunctionInfo,
   FunctionsPlatform,
-} from '../../ports/functions-platform.ts';
+} from '../ports/functions-platform.ts';
 
 /**
  * How a simulated bundle behaves. A simulated "archive" is this JSON, UTF-8 encoded ({@link simBundle}), so
