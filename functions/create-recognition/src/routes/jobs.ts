@@ -1,9 +1,9 @@
 import { errors, ID_PATTERN, lazySchema, ORG_ADMIN_ROLES } from 'resilience-core';
 import {
   cleanupRecognitionsPayload,
-  createJobQueue,
+  createJobClient,
   idempotentJobId,
-  type JobQueue,
+  type JobClient,
   productJobTypes,
   readExport,
   readHistory,
@@ -34,8 +34,8 @@ import { executionQuotaService } from './quota.ts';
  */
 
 /** The queue of one execution. */
-export function jobQueueFor(deps: Pick<AppDeps, 'store' | 'clock'>): JobQueue {
-  return createJobQueue({ store: deps.store, clock: deps.clock, types: productJobTypes });
+export function jobQueueFor(deps: Pick<AppDeps, 'store' | 'clock'>): JobClient {
+  return createJobClient({ store: deps.store, clock: deps.clock, types: productJobTypes });
 }
 
 const idempotencyKey = lazySchema(() => z.string().min(1).max(200).optional());

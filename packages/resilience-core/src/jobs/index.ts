@@ -68,7 +68,7 @@ export {
 } from './jobs.ts';
 export { collectJobMetrics, type JobMetrics, type JobMetricsOptions, type Percentiles } from './metrics.ts';
 export { type JobPrometheusOptions, writeJobMetrics } from './prometheus.ts';
-export { createJobQueue } from './queue.ts';
+export { createJobClient, createJobQueue } from './queue.ts';
 export { casOps, reconcile } from './queue-cas.ts';
 export { MAX_CLAIM_BATCH } from './queue-lease.ts';
 export { idempotentJobId } from './queue-producer.ts';
@@ -77,6 +77,7 @@ export type {
   ClaimOptions,
   EnqueueInput,
   EnqueueResult,
+  JobClient,
   JobContext,
   JobHandler,
   JobQueue,

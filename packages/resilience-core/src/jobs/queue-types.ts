@@ -142,6 +142,25 @@ export interface JobContext {
   trace: TraceContext;
 }
 
+/**
+ * The queue as a request path uses it: enqueue, read and administer jobs, but never lease them. A function that
+ * only produces (create-recognition, the notifier's deferral) builds this with `createJobClient`, so its bundle
+ * carries no claim, settle or recovery code.
+ */
+export type JobClient = Pick<
+  JobQueue,
+  | 'store'
+  | 'clock'
+  | 'random'
+  | 'enqueue'
+  | 'get'
+  | 'getForOrg'
+  | 'cancel'
+  | 'redrive'
+  | 'listDeadLetters'
+  | 'typeSpec'
+>;
+
 /** The queue's operations. Every state change is a version compare-and-set (see job-row.ts). */
 export interface JobQueue {
   readonly store: TableStore;

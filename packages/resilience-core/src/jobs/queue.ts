@@ -9,9 +9,10 @@
  */
 import { systemClock } from '../ports/clock.ts';
 import { createAdmin } from './queue-admin.ts';
+import type { QueueContext } from './queue-cas.ts';
 import { createLease } from './queue-lease.ts';
 import { createProducer } from './queue-producer.ts';
-import type { JobQueue, JobQueueOptions } from './queue-types.ts';
+import type { JobClient, JobQueue, JobQueueOptions } from './queue-types.ts';
 
 export { casOps, isRaceError, reconcile } from './queue-cas.ts';
 export { MAX_CLAIM_BATCH } from './queue-lease.ts';
@@ -21,6 +22,7 @@ export type {
   ClaimOptions,
   EnqueueInput,
   EnqueueResult,
+  JobClient,
   JobContext,
   JobHandler,
   JobQueue,
@@ -32,18 +34,31 @@ export type {
 
 /** Creates the queue over a TableStore. */
 export function createJobQueue(options: JobQueueOptions): JobQueue {
-  const { store } = options;
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
-  const types = new Map(options.types.map((t) => [t.type, t]));
-  const ctx = { store, clock, random, types };
+  const ctx = queueContext(options);
+  return { ...clientOver(ctx), ...createLease(ctx) };
+}
+
+/** The producer and admin halves only (see {@link JobClient}): what a request path needs. */
+export function createJobClient(options: JobQueueOptions): JobClient {
+  return clientOver(queueContext(options));
+}
+
+function queueContext(options: JobQueueOptions): QueueContext {
   return {
-    store,
-    clock,
-    random,
+    store: options.store,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    types: new Map(options.types.map((t) => [t.type, t])),
+  };
+}
+
+function clientOver(ctx: QueueContext): JobClient {
+  return {
+    store: ctx.store,
+    clock: ctx.clock,
+    random: ctx.random,
     ...createProducer(ctx),
     ...createAdmin(ctx),
-    ...createLease(ctx),
-    typeSpec: (type) => types.get(type),
+    typeSpec: (type) => ctx.types.get(type),
   };
 }

@@ -5,7 +5,8 @@ import { CircuitBreakerRegistry } from '../circuit-breaker/registry.ts';
 import { describeError, errorText } from '../error-classification.ts';
 import { enqueueNotification, type SendNotification } from '../jobs/handlers/send-notification.ts';
 import { productJobTypes } from '../jobs/jobs.ts';
-import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
+import { createJobClient } from '../jobs/queue.ts';
+import type { JobClient } from '../jobs/queue-types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TableStore } from '../ports/table-store.ts';
 import type { QuotaNotifier } from '../quota/notifier.ts';
@@ -196,7 +197,7 @@ function build(ctx: NotificationsContext, path: NotifyPath): ExecutionNotificati
     };
   }
   const breakers = processCircuitBreakers(ctx, path);
-  let queue: JobQueue | undefined;
+  let queue: JobClient | undefined;
   const notifier: WebhookNotifier = createWebhookNotifier({
     webhooks,
     breakers,
@@ -204,7 +205,7 @@ function build(ctx: NotificationsContext, path: NotifyPath): ExecutionNotificati
     clock: ctx.clock,
     fetch: (input, init) => webhookTransport.fetch(input, init),
     defer: queueDeferral((orgId, payload, options) => {
-      queue ??= createJobQueue({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
+      queue ??= createJobClient({ store: ctx.store(), clock: ctx.clock, types: productJobTypes });
       return enqueueNotification(queue, orgId, payload, options);
     }),
     log: ctx.log,

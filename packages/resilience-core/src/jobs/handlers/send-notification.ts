@@ -64,7 +64,7 @@ export function createSendNotificationHandler(send: SendNotification) {
  * `traceparent` so the worker's delivery continues its trace.
  */
 export function enqueueNotification(
-  queue: JobQueue,
+  queue: Pick<JobQueue, 'enqueue'>,
   orgId: string,
   payload: NotificationPayload,
   options: { idempotencyKey?: string; delayMs?: number; traceparent?: string } = {},
