@@ -369,7 +369,7 @@ export class RolloutOrchestrator {
   /** The function's rollouts, newest first. */
   async history(
     functionId: string,
-    page: { limit?: number; cursor?: string } = {},
+    page: { limit?: number | undefined; cursor?: string | undefined } = {},
   ): Promise<RolloutHistoryPage> {
     const result = await this.store.list(ROLLOUTS_TABLE, {
       where: [{ field: 'functionId', op: 'eq', value: functionId }],

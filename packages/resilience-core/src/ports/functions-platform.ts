@@ -100,9 +100,9 @@ export interface CodeBundle {
   /** Entrypoint relative to the archive root, e.g. `dist/main.js`. */
   entrypoint: string;
   /** Build commands (`''` for pre-bundled code); omitted = the function's configured commands. */
-  commands?: string;
+  commands?: string | undefined;
   /** File name sent with the upload; default `code.tar.gz`. */
-  filename?: string;
+  filename?: string | undefined;
 }
 
 /** A synchronous request to a function's active deployment. */
