@@ -88,7 +88,7 @@ export const faultRuleSchema = z.object({
 
 interface ActiveRule {
   id: string;
-  method?: string;
+  method?: string | undefined;
   path: RegExp;
   remaining: number;
   action: FaultAction;

@@ -149,8 +149,8 @@ export function parseQueries(
 
 interface RawQuery {
   method: string;
-  attribute?: string;
-  values?: unknown[];
+  attribute?: string | undefined;
+  values?: unknown[] | undefined;
 }
 
 function decode(item: unknown): RawQuery {

@@ -22,40 +22,40 @@ import { teamsModule } from './teams/module.ts';
 /** Options of {@link startAppwriteLocal}. */
 export interface AppwriteLocalOptions {
   /** TCP port; 0 (default) picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Interface to bind; default `127.0.0.1`. */
-  host?: string;
+  host?: string | undefined;
   /** Keep everything in memory (default when `dataDir` is not given). */
-  memory?: boolean;
+  memory?: boolean | undefined;
   /** Directory of the SQLite database; data survives restarts. Ignored when `memory` is true. */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** The project id clients must send in `X-Appwrite-Project`. */
   projectId: string;
   /** A key with every scope. */
   apiKey: string;
   /** More keys with limited scopes. */
-  keys?: StaticKey[];
+  keys?: StaticKey[] | undefined;
   /** Path of an appwrite.json to provision (databases, tables, columns, indexes, functions). */
-  config?: string;
+  config?: string | undefined;
   /** Delay added before handling every request, in ms (benches simulate a network with it). Default 0. */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
   /** Largest request body, bytes. Default 32 MiB (deployment chunks are 5 MiB; execution bodies up to 10 MB). */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /**
    * How row ids, unique indexes and `equal`/`IN`/text filters compare: `utf8mb4_general_ci` (default; what Appwrite
    * on MariaDB does: case-, accent- and trailing-space-insensitive) or `binary` (exact).
    */
-  collation?: Collation;
+  collation?: Collation | undefined;
   /** Time source (epoch ms); default `Date.now`. */
-  clock?: ServerClock;
+  clock?: ServerClock | undefined;
   /** Options of the functions module (scheduler ticking, sync timeout). */
-  functions?: FunctionsModuleOptions;
+  functions?: FunctionsModuleOptions | undefined;
   /** Extra modules (tests); installed after the built-in ones. */
-  modules?: ServerModule[];
+  modules?: ServerModule[] | undefined;
   /** Called with every request/response pair (tests validate responses against the OpenAPI spec with it). */
-  trace?: (entry: TraceEntry) => void;
+  trace?: ((entry: TraceEntry) => void) | undefined;
   /** Diagnostics sink; default: none. */
-  log?: (message: string) => void;
+  log?: ((message: string) => void) | undefined;
 }
 
 /** A running server. */

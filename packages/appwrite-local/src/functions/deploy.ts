@@ -19,17 +19,17 @@ export interface DeployFunctionOptions {
   /** The function's root directory (what the archive's root becomes). */
   dir: string;
   /** Paths inside `dir` to pack (default: everything, `.`), e.g. `['dist']` for a bundled function. */
-  files?: string[];
+  files?: string[] | undefined;
   /** Entrypoint relative to `dir` (default: the function's configured entrypoint). */
-  entrypoint?: string;
+  entrypoint?: string | undefined;
   /** Build commands (default: the function's configured commands). */
-  commands?: string;
+  commands?: string | undefined;
   /** Activate once built (default true). */
-  activate?: boolean;
+  activate?: boolean | undefined;
   /** Give up waiting for the build after this many ms (default 120 000). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Poll interval while waiting, ms (default 100). */
-  pollMs?: number;
+  pollMs?: number | undefined;
 }
 
 /** Packs a directory as a gzipped tarball in memory. */

@@ -36,12 +36,12 @@ export interface ExecutionInput {
   headers: Record<string, string>;
   body: Buffer;
   /** The event name for event triggers. */
-  event?: string;
+  event?: string | undefined;
   /**
    * The signed-in user who called (a `X-Appwrite-JWT` request): the execution gets `x-appwrite-user-id` and a
    * fresh `x-appwrite-user-jwt` for them. Absent for API keys, guests and triggers (both headers empty).
    */
-  userId?: string;
+  userId?: string | undefined;
 }
 
 /** The outcome of an execution. */

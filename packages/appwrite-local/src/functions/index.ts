@@ -29,9 +29,9 @@ export interface FunctionsModuleOptions {
    * Run the minute scheduler on real timers (default true). Tests that need determinism pass false and call
    * `tick(date)` themselves.
    */
-  autoTick?: boolean;
+  autoTick?: boolean | undefined;
   /** Synchronous execution limit before 408 `function_synchronous_timeout`, seconds (default 30, as Appwrite). */
-  syncTimeoutSeconds?: number;
+  syncTimeoutSeconds?: number | undefined;
 }
 
 /** The functions module plus the hooks tests and scripts use. */

@@ -32,8 +32,8 @@ export type PartialUploads = Map<string, PartialUpload>;
 interface DeploymentForm {
   code: Buffer;
   activate: boolean;
-  entrypoint?: string;
-  commands?: string;
+  entrypoint?: string | undefined;
+  commands?: string | undefined;
 }
 
 async function parseForm(req: ApiRequest): Promise<DeploymentForm> {
