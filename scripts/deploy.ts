@@ -360,7 +360,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       // A rollout another run left unfinished (or one still running) blocks a new one: say how to clear it.
       if (hasCode(error, 'CONFLICT')) {
         throw new Error(
-          `${(error as Error).message}. Finish it with \`npm run rollout -- resume ${fn.$id}\` (or ` +
+          `${errorText(error)}. Finish it with \`npm run rollout -- resume ${fn.$id}\` (or ` +
             `\`npm run rollout -- rollback ${fn.$id}\`), then deploy again`,
         );
       }
@@ -501,7 +501,7 @@ async function finishUnfinishedRollout(
   const view = await runner.orchestrator.resume(functionId).catch((error: unknown) => {
     if (hasCode(error, 'CONFLICT')) {
       throw new Error(
-        `${(error as Error).message}. Another run is rolling ${functionId} out: wait for it, or see ` +
+        `${errorText(error)}. Another run is rolling ${functionId} out: wait for it, or see ` +
           `\`npm run rollout -- status ${functionId}\``,
       );
     }

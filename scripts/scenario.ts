@@ -21,6 +21,8 @@ export {
   scenarioContext,
 } from './scenario-context.ts';
 
+import { errorText } from 'resilience-core';
+
 const healthStep: ScenarioStep = {
   name: 'every deployed function answers GET /health',
   async run(ctx) {
@@ -133,7 +135,7 @@ export async function runScenario(
       print(`  ✓ ${step.name} (${ms} ms)${detail ? ` — ${detail}` : ''}`);
     } catch (e) {
       failed++;
-      print(`  ✗ ${step.name}: ${(e as Error).message}`);
+      print(`  ✗ ${step.name}: ${errorText(e)}`);
     }
   }
   return { passed, failed };

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AppwriteLocal, deployFunction, startAppwriteLocal } from 'appwrite-local';
 import { type OpsConsole, startOpsConsole } from 'ops-console';
+import { errorText } from 'resilience-core';
 import { runScenario, scenarioContext } from './scenario.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -200,6 +201,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`npm start failed: ${(e as Error).message}`);
+  console.error(`npm start failed: ${errorText(e)}`);
   process.exit(1);
 });

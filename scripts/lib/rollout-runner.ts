@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { errors, hasCode, systemClock } from 'resilience-core';
+import { errors, errorText, hasCode, systemClock } from 'resilience-core';
 import {
   appwriteExecutionCounter,
   createAppwriteClient,
@@ -170,7 +170,7 @@ export async function retryTransient<T>(
         backoffDelay(n + 1, { baseMs: initial, maxMs: cap, jitter: 'none' }),
         options.maxWaitMs - waited,
       );
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       if (delay <= 0) {
         options.out(`✗ still failing after ${Math.round(waited / 1000)} s of retries: ${message}`);
         throw error;
@@ -301,7 +301,7 @@ export function readPolicyFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw errors.invalidInput(`cannot read the policy file ${file}: ${(error as Error).message}`, [
+    throw errors.invalidInput(`cannot read the policy file ${file}: ${errorText(error)}`, [
       { path: 'policy', message: 'unreadable file' },
     ]);
   }
@@ -309,7 +309,7 @@ export function readPolicyFile(file: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw errors.invalidInput(`the policy file ${file} is not JSON: ${(error as Error).message}`, [
+    throw errors.invalidInput(`the policy file ${file} is not JSON: ${errorText(error)}`, [
       { path: 'policy', message: 'not JSON' },
     ]);
   }

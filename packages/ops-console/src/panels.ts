@@ -1,4 +1,5 @@
 import { Query } from 'node-appwrite';
+import { errorText } from 'resilience-core';
 import {
   aggregateBuckets,
   CIRCUIT_BREAKER_BUCKETS_TABLE,
@@ -113,7 +114,7 @@ async function guard<T>(load: () => Promise<T>): Promise<T | { error: string }> 
   try {
     return await load();
   } catch (error) {
-    return { error: (error as Error).message };
+    return { error: errorText(error) };
   }
 }
 
