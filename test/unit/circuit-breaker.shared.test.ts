@@ -10,7 +10,7 @@ import {
 } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
 import { ManualClock } from 'resilience-core/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   callOnce,
   dependency,
@@ -295,12 +295,19 @@ describe('shared circuit breaker', () => {
   });
 
   it('over the system clock, reads time once per event-loop turn yet refreshes after the TTL', async () => {
+    // Turn reuse exists only over systemClock, so the test fakes `Date` (what systemClock reads) instead of
+    // passing a ManualClock; setImmediate stays real, as it marks the end of a turn.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 1) });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const store = new MemoryTableStore();
     const b = new CircuitBreaker('real', { cacheTtlMs: 20 }, { store });
     await b.execute(async () => 1);
     for (let i = 0; i < 100; i++) await b.execute(async () => i);
     expect(b.snapshot().counters.storageRoundTrips).toEqual({ callPath: 1, background: 0 });
-    await new Promise((r) => setTimeout(r, 30));
+    vi.advanceTimersByTime(30);
+    await new Promise((r) => setImmediate(r)); // the burst's turn ends
     await b.execute(async () => 0);
     await b.flush();
     expect(b.snapshot().counters.storageRoundTrips.background).toBeGreaterThanOrEqual(2);

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { CircuitBreaker, LocalWindow } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 
 const countWindow = (size: number) => ({ type: 'count' as const, size, bucketMs: 1000 });
 
@@ -52,6 +52,12 @@ describe('LocalWindow count window: successes taken as a pending run', () => {
 
 describe('hot-path time reuse within an event-loop turn (system clock)', () => {
   it('after a burst of calls in one turn, a later turn reads the clock again and sees an isolate', async () => {
+    // Turn reuse exists only over systemClock, so the test fakes `Date` (what systemClock reads) instead of
+    // passing a ManualClock; setImmediate stays real, as it marks the end of a turn.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 1) });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const store = new MemoryTableStore();
     const a = new CircuitBreaker('turns', { cacheTtlMs: 30 }, { store });
     const b = new CircuitBreaker('turns', { cacheTtlMs: 30 }, { store });
@@ -60,14 +66,17 @@ describe('hot-path time reuse within an event-loop turn (system clock)', () => {
     // A burst in one turn: the breaker starts reusing the turn's time after a few same-millisecond reads.
     for (let i = 0; i < 200; i++) await a.execute(ok);
     await b.isolate('test');
-    await new Promise((r) => setTimeout(r, 80));
-    // The cache expired in wall time; the turn that read the old time is over, so the next calls notice.
+    vi.advanceTimersByTime(80);
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    await nextTurn();
+    // The cache expired in (system) time; the turn that read the old time is over, so the next calls notice
+    // (the first one starts the background re-read, a later one sees its result).
     let rejected: unknown = null;
     for (let i = 0; i < 20 && !rejected; i++) {
       await a.execute(ok).catch((e: unknown) => {
         rejected = e;
       });
-      await new Promise((r) => setTimeout(r, 5));
+      await nextTurn();
     }
     expect(rejected).toMatchObject({ code: 'CIRCUIT_OPEN', details: { reason: 'isolated' } });
     await a.flush();
