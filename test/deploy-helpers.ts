@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { type AppwriteLocal, deployFunction } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
-import { deploymentTables } from 'resilience-core';
+import { deploymentTables, LOCKS_TABLE, rolloutLockIdOf, type TableStore } from 'resilience-core';
+import { waitFor } from '../scripts/scenario-support.ts';
 import { startLocalWithTables } from './appwrite-local-helpers.ts';
 
 /** The rollout fixtures: test/fixtures/deploy/<name> (blue, good, bad-build, bad-health, ...). */
@@ -77,6 +78,25 @@ export async function createLiveWithTwin(
     });
   }
   return deployBlueWithTwin(server, id, { pollMs: options.pollMs });
+}
+
+/**
+ * Waits until the rollout lock of `functionId`, as stored, is free or its lease has ended (a dead run's lock
+ * may then be taken over); fails after `timeoutMs` with what it waited for.
+ */
+export async function waitForLockLeaseEnd(
+  store: TableStore,
+  functionId: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor(
+    `the lease on ${functionId}'s rollout lock to end`,
+    async () => {
+      const lock = await store.get(LOCKS_TABLE, rolloutLockIdOf(functionId));
+      return lock === null || Date.now() > Number(lock.expiresAt) ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 25 },
+  );
 }
 
 /** The in-memory rollout helpers (kept importable from here for existing importers). */

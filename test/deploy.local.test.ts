@@ -11,16 +11,19 @@ import {
   countingPlatform,
   type FunctionsPlatform,
   hasCode,
-  LOCKS_TABLE,
   ROLLOUTS_TABLE,
   RolloutOrchestrator,
   type RolloutPolicyInput,
-  rolloutLockIdOf,
 } from 'resilience-core';
 import { createAppwriteFunctionsPlatform, createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../scripts/scenario-support.ts';
-import { createLiveWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
+import {
+  createLiveWithTwin,
+  DEPLOY_FIXTURES as FIXTURES,
+  startDeployServer,
+  waitForLockLeaseEnd,
+} from './deploy-helpers.ts';
 
 /** Short windows: each rollout takes a few seconds of real time. */
 const policy: RolloutPolicyInput = {
@@ -163,14 +166,7 @@ describe('blue-green rollouts on the local Appwrite server', () => {
     );
     const refused = await orchestrator.resume('kill-fn').catch((e: unknown) => e);
     expect(hasCode(refused, 'CONFLICT')).toBe(true); // the dead run's lease has not expired yet
-    await waitFor(
-      "the dead run's lock lease to end",
-      async () => {
-        const lock = await store.get(LOCKS_TABLE, rolloutLockIdOf('kill-fn'));
-        return lock !== null && Date.now() > Number(lock.expiresAt) ? true : undefined;
-      },
-      { timeoutMs: 10_000, intervalMs: 25 },
-    );
+    await waitForLockLeaseEnd(store, 'kill-fn');
     const view = await orchestrator.resume('kill-fn');
     expect(view.status).toBe('succeeded');
     expect(view.rolloutId).toBe(current!.rolloutId);
