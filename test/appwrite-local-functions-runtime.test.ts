@@ -5,6 +5,7 @@
  */
 import { AppwriteException, Query } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../scripts/scenario-support.ts';
 import {
   createFunction,
   deployFixture,
@@ -233,7 +234,14 @@ describe('activation while executions run', () => {
       s.functions.createExecution({ functionId: 'drain', xpath: '/sleep?ms=400' }),
     );
     // Synchronous executions are stored only when they end (as Appwrite): wait until all three run.
-    while (s.module.runningExecutions < 3) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(
+      'three executions running',
+      async () => (s.module.runningExecutions >= 3 ? true : undefined),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 5,
+      },
+    );
     await s.functions.updateFunctionDeployment({ functionId: 'drain', deploymentId: green.$id });
     const onGreen = await s.functions.createExecution({ functionId: 'drain', xpath: '/echo' });
     expect(onGreen.deploymentId).toBe(green.$id);
@@ -252,7 +260,10 @@ describe('the record of a synchronous execution', () => {
   it('is stored only once it ends: not listed while it runs, and $createdAt is its end (Create.php:507)', async () => {
     const started = Date.now();
     const running = run('/sleep?ms=400');
-    while (s.module.runningExecutions < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor('the execution running', async () => (s.module.runningExecutions >= 1 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 5,
+    });
     const during = await s.functions.listExecutions({
       functionId: 'basic',
       queries: [Query.equal('requestPath', ['/sleep?ms=400'])],

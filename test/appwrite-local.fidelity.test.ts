@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { foldGeneralCi } from 'appwrite-local';
 import { Query, TablesDBIndexType } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../scripts/scenario-support.ts';
 import { expectAppwriteError, type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
+
+/** Waits until the wall clock is past `at` (an Appwrite datetime), so a later write gets a later timestamp. */
+function clockPast(at: string): Promise<true> {
+  return waitFor(`the clock to pass ${at}`, async () => (Date.now() > Date.parse(at) ? true : undefined), {
+    timeoutMs: 1_000,
+    intervalMs: 1,
+  });
+}
 
 const DB = 'db';
 
@@ -453,7 +462,7 @@ describe('rows and queries (platform notes §F4)', () => {
 
   it('an update or upsert that changes nothing keeps $updatedAt; one that changes a value moves it', async () => {
     const created = await h.tables.createRow({ ...base, rowId: 'same', data: { status: 'a', n: 1 } });
-    await new Promise((r) => setTimeout(r, 5));
+    await clockPast(created.$updatedAt);
     const same = await h.tables.updateRow({ ...base, rowId: 'same', data: { status: 'a' } });
     expect(same.$updatedAt).toBe(created.$updatedAt);
     const upserted = await h.tables.upsertRow({ ...base, rowId: 'same', data: { status: 'a', n: 1 } });
@@ -492,7 +501,7 @@ describe('increment answers', () => {
         rowId: 'c',
         data: { n: 1 },
       });
-      await new Promise((r) => setTimeout(r, 5));
+      await clockPast(created.$updatedAt);
       const answer = await h.tables.incrementRowColumn({
         databaseId: DB,
         tableId: 'inc',

@@ -4,12 +4,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { createAppwriteTableStore } from 'resilience-core/adapters/appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLiveWithTwin,
   type DeployServer,
   DEPLOY_FIXTURES as FIXTURES,
   startDeployServer,
+  waitForLockLeaseEnd,
 } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -131,7 +133,12 @@ describe('npm run rollout', () => {
     expect(killed.out).toMatch(/switching traffic to green/);
     expect(killed.code).toBeNull();
     expect(killed.out).not.toMatch(/VERDICT/);
-    await new Promise((r) => setTimeout(r, 2_700)); // the dead run's lease (2.5 s) expires
+    const store = createAppwriteTableStore({
+      endpoint: s.server.endpoint,
+      projectId: s.server.projectId,
+      key: s.server.apiKey,
+    });
+    await waitForLockLeaseEnd(store, 'cli-kill'); // the dead run's lease (2.5 s) ends
     const { code, out } = await rollout(['resume', 'cli-kill', ...POLICY_FLAGS]).done;
     // Killed on the "switching" line; on a loaded machine the signal may land just after the next write.
     expect(out).toMatch(/resumes the rollout at (switching|watching)/);

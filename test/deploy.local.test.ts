@@ -17,7 +17,13 @@ import {
   type RolloutPolicyInput,
 } from 'resilience-core/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLiveWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
+import { waitFor } from '../scripts/scenario-support.ts';
+import {
+  createLiveWithTwin,
+  DEPLOY_FIXTURES as FIXTURES,
+  startDeployServer,
+  waitForLockLeaseEnd,
+} from './deploy-helpers.ts';
 
 /** Short windows: each rollout takes a few seconds of real time. */
 const policy: RolloutPolicyInput = {
@@ -136,7 +142,7 @@ describe('blue-green rollouts on the local Appwrite server', () => {
   });
 
   it('an orchestrator killed mid-switch converges on its next run', async () => {
-    await freshFunction('kill-fn');
+    const blue = await freshFunction('kill-fn');
     // The run dies right after its activation call reached Appwrite, before it could record anything.
     const dead = world((p) => ({
       ...p,
@@ -146,17 +152,21 @@ describe('blue-green rollouts on the local Appwrite server', () => {
       },
     }));
     void dead.orchestrator.start({ functionId: 'kill-fn', code: bundles.good, policy });
-    const { orchestrator } = world();
+    const { orchestrator, store } = world();
     let current = await orchestrator.current('kill-fn');
     for (let i = 0; i < 200 && current?.status !== 'switching'; i++) {
       await new Promise((r) => setTimeout(r, 50));
       current = await orchestrator.current('kill-fn');
     }
     expect(current?.status).toBe('switching');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      "the dead run's activation of green",
+      async () => ((await activeOf('kill-fn')) !== blue ? true : undefined),
+      { timeoutMs: 20_000, intervalMs: 25 },
+    );
     const refused = await orchestrator.resume('kill-fn').catch((e: unknown) => e);
     expect(hasCode(refused, 'CONFLICT')).toBe(true); // the dead run's lease has not expired yet
-    await new Promise((r) => setTimeout(r, 2_600));
+    await waitForLockLeaseEnd(store, 'kill-fn');
     const view = await orchestrator.resume('kill-fn');
     expect(view.status).toBe('succeeded');
     expect(view.rolloutId).toBe(current!.rolloutId);
@@ -196,9 +206,24 @@ describe('blue-green rollouts on the local Appwrite server', () => {
       }
     };
     const workers = Array.from({ length: 3 }, load);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      'the load generator to be answered',
+      async () => (outcomes.length >= 3 ? true : undefined),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 10,
+      },
+    );
     const view = await orchestrator.start({ functionId: 'load-fn', code: bundles.good, policy });
-    await new Promise((r) => setTimeout(r, 300));
+    const atEnd = outcomes.length;
+    await waitFor(
+      'green to answer the load after the rollout',
+      async () =>
+        outcomes.slice(atEnd).filter((o) => o.deploymentId === view.green.deploymentId).length >= 3
+          ? true
+          : undefined,
+      { timeoutMs: 20_000, intervalMs: 10 },
+    );
     running = false;
     await Promise.all(workers);
     expect(view.status).toBe('succeeded');

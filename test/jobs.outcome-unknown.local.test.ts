@@ -18,6 +18,7 @@ import {
   readHistory,
 } from 'resilience-core/jobs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../scripts/scenario-support.ts';
 import { mapLimit, startJobsServer, storeFor } from './jobs-local-helpers.ts';
 
 type Mode = 'committed' | 'lost';
@@ -172,7 +173,14 @@ describe.each<Mode>(['committed', 'lost'])('OUTCOME_UNKNOWN on commit (%s)', (mo
   it('recovery: takes over exactly the expired leases the commit took', async () => {
     const ids = await enqueue(4, { leaseMs: 1000 });
     await queue.claim({ workerId: 'dead', limit: 4 });
-    await new Promise((r) => setTimeout(r, 1100));
+    await waitFor(
+      "the dead worker's leases, as stored, to end",
+      async () => {
+        const held = await Promise.all(ids.map((id) => truth.get(id)));
+        return held.every((r) => r !== null && Date.now() > Number(r.leaseExpiresAt)) ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 25 },
+    );
     faulty.next(mode);
     const sweep = await queue.recoverSweep({ workerId: 'w2', limit: 10 });
     const rows = await Promise.all(ids.map((id) => truth.get(id)));
@@ -227,7 +235,14 @@ describe('a heartbeat whose outcome is unknown inside a drain', () => {
     const [id] = await enqueue(1, { leaseMs: 1500 });
     const worker = createWorker({ queue, workerId: 'hb', lanes: 1 });
     worker.registerHandler('send-notification', async () => {
-      await new Promise((r) => setTimeout(r, 1200)); // two heartbeats (every 500 ms)
+      // Runs until a heartbeat (every 500 ms) was lost and a later one still moved the stored lease.
+      const claimed = Number((await truth.get(id!))?.leaseExpiresAt);
+      await waitFor(
+        'a heartbeat after the lost one to move the lease',
+        async () =>
+          faulty.fired === 1 && Number((await truth.get(id!))?.leaseExpiresAt) > claimed ? true : undefined,
+        { timeoutMs: 10_000, intervalMs: 25 },
+      );
       return 'slow';
     });
     // Heartbeats are the transactions of 2 operations that patch leaseExpiresAt only.

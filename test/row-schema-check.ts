@@ -1,7 +1,7 @@
 /**
  * Checks a table's `rowSchema` (the zod schema the service parses its rows with) against the table's declared
  * columns (what appwrite.json makes Appwrite enforce), so code and config cannot drift. Used by
- * test/appwrite-config.test.ts for every table in `allTables`.
+ * test/unit/appwrite-config.test.ts for every table in `allTables`.
  *
  * A row schema fits its columns when, field by field:
  * - every field is a declared column, and every declared column is a field (a column the code never reads or

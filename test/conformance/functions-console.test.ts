@@ -11,6 +11,7 @@ import { packDirectory } from 'appwrite-local';
 import { type Functions, ID, type Models, Query, Role } from 'node-appwrite';
 import { InputFile } from 'node-appwrite/file';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { waitFor } from '../../scripts/scenario-support.ts';
 import { failure, lastStatus, rawCall } from '../appwrite-local-functions-conformance.ts';
 import { startServer, type TestServer } from '../appwrite-local-functions-helpers.ts';
 import { installAssertionCounter, upstream } from './harness.ts';
@@ -344,11 +345,14 @@ upstream(`${F}:870`, 'testVariableE2E', async () => {
     entrypoint: 'index.js',
   });
   expect(status()).toBe(202);
-  for (;;) {
-    const d = await functions.getDeployment({ functionId, deploymentId: deployment.$id });
-    if (d.status === 'ready' || d.status === 'failed') break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(
+    `deployment ${deployment.$id} to finish building`,
+    async () => {
+      const d = await functions.getDeployment({ functionId, deploymentId: deployment.$id });
+      return d.status === 'ready' || d.status === 'failed' ? true : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 25 },
+  );
   expect((await functions.getDeployment({ functionId, deploymentId: deployment.$id })).status).toBe('ready');
   expect((await functions.get({ functionId })).deploymentId).toBe(deployment.$id);
   expect(deployment.$id).not.toBe('');
