@@ -543,6 +543,10 @@ function incrementedColumns(): Set<string> {
     const text = readFileSync(path.join(src, file), 'utf8');
     for (const m of text.matchAll(/action: 'increment',[^}]*?column: '(\w+)'/gs)) out.add(m[1]!);
     for (const m of text.matchAll(/\.increment\(\s*[\w.]+,\s*[^,]+,\s*'(\w+)'/g)) out.add(m[1]!);
+    // The compare-and-set helpers (ports/compare-and-set.ts) increment `version`, or the `column` they are given.
+    for (const m of text.matchAll(/\b(?:versionBump|versionedUpdate|versionedDelete)\(\s*\{([^}]*)\}/g)) {
+      out.add(/column: '(\w+)'/.exec(m[1]!)?.[1] ?? 'version');
+    }
   }
   return out;
 }
