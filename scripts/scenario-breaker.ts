@@ -104,7 +104,9 @@ interface ProcessView {
 }
 
 /** The shared `slack` breaker and create-recognition's process counters for it (GET /circuit-breakers). */
-async function slackBreaker(ctx: ScenarioContext): Promise<{ shared?: BreakerView; local?: ProcessView }> {
+async function slackBreaker(
+  ctx: ScenarioContext,
+): Promise<{ shared?: BreakerView | undefined; local?: ProcessView | undefined }> {
   const r = await ctx.execute('create-recognition', { path: '/circuit-breakers' });
   expectStatus(r, 200, 'GET /circuit-breakers');
   const body = r.body as { breakers: BreakerView[]; process: ProcessView[] };

@@ -79,7 +79,7 @@ export function scenarioContext(options: {
       functionId,
       xpath: request.path,
       method: (request.method ?? 'GET') as never,
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
       headers: {
         ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...request.headers,

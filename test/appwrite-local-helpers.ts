@@ -58,7 +58,7 @@ export interface LocalTables {
 export async function startLocalWithTables(
   tables: readonly TableSpec[],
   options: Partial<Omit<AppwriteLocalOptions, 'config'>> & {
-    functionEntries?: readonly Record<string, unknown>[];
+    functionEntries?: readonly Record<string, unknown>[] | undefined;
   } = {},
 ): Promise<LocalTables> {
   const { functionEntries, ...serverOptions } = options;
@@ -123,7 +123,7 @@ export async function startHarness(options: Partial<AppwriteLocalOptions> = {}):
           'content-type': 'application/json',
           ...init.headers,
         },
-        body: init.body as RequestInit['body'],
+        ...(init.body === undefined ? {} : { body: init.body as NonNullable<RequestInit['body']> }),
       });
       const text = await res.text();
       let json: unknown;

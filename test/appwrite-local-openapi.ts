@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { TraceEntry } from 'appwrite-local';
 
 type Schema = {
-  $ref?: string;
+  $ref?: string | undefined;
   type?: string;
   properties?: Record<string, Schema>;
   required?: string[];

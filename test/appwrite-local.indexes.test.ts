@@ -16,7 +16,7 @@ import { SchemaStore, type TableSchema } from '../packages/appwrite-local/src/ta
 const ROWS = 2_000;
 const clock = { now: () => 1_767_225_600_000 };
 
-type Q = { method: string; attribute?: string; values?: unknown[] };
+type Q = { method: string; attribute?: string | undefined; values?: unknown[] | undefined };
 const q = (method: string, attribute?: string, values?: unknown[]): string =>
   JSON.stringify({ method, attribute, values } satisfies Q);
 

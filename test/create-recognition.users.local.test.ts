@@ -43,7 +43,7 @@ async function call(who: Functions, method: 'GET' | 'POST', xpath: string, body?
     functionId: 'create-recognition',
     xpath,
     method: method as never,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
   });
   let parsed: Answer['body'];

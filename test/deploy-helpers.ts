@@ -23,7 +23,7 @@ export async function startDeployServer(
   options: { projectId?: string; functions?: readonly Record<string, unknown>[] } = {},
 ): Promise<DeployServer> {
   const { server } = await startLocalWithTables(deploymentTables, {
-    projectId: options.projectId,
+    ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
     functionEntries: options.functions,
   });
   const functions = new Functions(
@@ -39,7 +39,7 @@ export async function startDeployServer(
 export async function deployBlueWithTwin(
   server: AppwriteLocal,
   id: string,
-  options: { pollMs?: number } = {},
+  options: { pollMs?: number | undefined } = {},
 ): Promise<string> {
   const common = {
     endpoint: server.endpoint,

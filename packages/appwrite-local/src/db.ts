@@ -11,7 +11,7 @@ import { registerFold } from './tablesdb/collation.ts';
 export const DB_FILE = 'appwrite-local.sqlite';
 
 /** Opens `:memory:` or `<dataDir>/appwrite-local.sqlite` (WAL) and applies the core schema. */
-export function openDatabase(options: { memory: boolean; dataDir?: string }): Database.Database {
+export function openDatabase(options: { memory: boolean; dataDir?: string | undefined }): Database.Database {
   let db: Database.Database;
   if (options.memory || !options.dataDir) {
     db = new Database(':memory:');

@@ -39,9 +39,9 @@ export interface HttpFrontOptions {
   stats: { requests: number };
   log(message: string): void;
   /** Called with every request/response pair (diagnostics, tests). */
-  trace?: (entry: TraceEntry) => void;
+  trace?: ((entry: TraceEntry) => void) | undefined;
   /** Injected faults (`error` and `drop` rules apply here; see faults.ts). */
-  faults?: FaultInjector;
+  faults?: FaultInjector | undefined;
 }
 
 /** One handled request, as the `trace` hook sees it. */

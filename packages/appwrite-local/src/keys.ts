@@ -138,7 +138,7 @@ export function createKeysService(options: {
   projectId: string;
   staticKeys: StaticKey[];
   clock: ServerClock;
-  secret?: Buffer;
+  secret?: Buffer | undefined;
 }): KeysService {
   const secret = options.secret ?? randomBytes(32);
   const statics = new Map<string, AuthContext>();

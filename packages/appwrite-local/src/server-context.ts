@@ -90,7 +90,7 @@ export interface ApiRequest {
    * The authenticated caller (a key, a user JWT, or a guest); undefined only on public routes (`scope: null`)
    * called without a key.
    */
-  auth?: AuthContext;
+  auth?: AuthContext | undefined;
 }
 
 /** What a handler returns. `json` is serialised with `content-type: application/json`. */
@@ -209,10 +209,10 @@ export interface ServerContext {
   /** The project id every request must name in `X-Appwrite-Project`. */
   projectId: string;
   /** Parsed appwrite.json (when `config` was given), with `dir` = the directory it was read from. */
-  config?: AppwriteConfig;
+  config?: AppwriteConfig | undefined;
   /** Server options a module may need. */
   options: {
-    dataDir?: string;
+    dataDir?: string | undefined;
     memory: boolean;
     /** How row ids, unique indexes and string filters compare (tablesdb/collation.ts). */
     collation: Collation;

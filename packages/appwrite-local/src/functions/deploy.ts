@@ -56,8 +56,8 @@ export async function deployFunction(options: DeployFunctionOptions): Promise<Mo
     functionId: options.functionId,
     code: InputFile.fromBuffer(new Uint8Array(archive), 'code.tar.gz'),
     activate,
-    entrypoint: options.entrypoint,
-    commands: options.commands,
+    ...(options.entrypoint === undefined ? {} : { entrypoint: options.entrypoint }),
+    ...(options.commands === undefined ? {} : { commands: options.commands }),
   });
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const pollMs = options.pollMs ?? 100;

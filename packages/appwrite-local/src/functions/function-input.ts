@@ -30,7 +30,7 @@ export const MAX_TIMEOUT = 900;
 /** Settings shared by create and update. */
 export interface FunctionSettings {
   name: string;
-  runtime?: string;
+  runtime?: string | undefined;
   execute: string[];
   events: string[];
   schedule: string;

@@ -91,7 +91,7 @@ export function columnFromRequest(kind: ColumnKind, body: Record<string, unknown
     case 'mediumtext':
     case 'longtext':
       col.type = kind;
-      col.size = TEXT_SIZES[kind];
+      col.size = TEXT_SIZES[kind]!;
       break;
     case 'email':
     case 'url':

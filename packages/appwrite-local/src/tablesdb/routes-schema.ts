@@ -87,7 +87,7 @@ export function tableModel(t: TableSchema, responseFormat = '1.9.5'): Record<str
 }
 
 /** The create-column kind for an appwrite.json / inline column (`type` + optional `format`). */
-export function kindOf(column: { type: string; format?: string }): ColumnKind {
+export function kindOf(column: { type: string; format?: string | undefined }): ColumnKind {
   const format = column.format ?? '';
   if (column.type === 'string' && ['email', 'url', 'ip', 'enum'].includes(format))
     return format as ColumnKind;

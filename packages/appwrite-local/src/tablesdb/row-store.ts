@@ -26,8 +26,8 @@ export interface StoredRow {
 
 /** Bounds for {@link RowStore.increment}. */
 export interface IncrementBound {
-  max?: number;
-  min?: number;
+  max?: number | undefined;
+  min?: number | undefined;
 }
 
 interface DbRow {

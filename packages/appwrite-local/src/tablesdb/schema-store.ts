@@ -264,7 +264,12 @@ export class SchemaStore {
     dialect: Dialect,
     databaseId: string,
     tableId: string,
-    patch: { name: string; permissions?: string[]; rowSecurity?: boolean; enabled?: boolean },
+    patch: {
+      name: string;
+      permissions?: string[] | undefined;
+      rowSecurity?: boolean | undefined;
+      enabled?: boolean | undefined;
+    },
   ): TableSchema {
     const t = this.getTable(dialect, databaseId, tableId);
     this.db

@@ -18,7 +18,7 @@ export interface TablesDbService {
   transactions: TransactionStore;
   clock: ServerClock;
   /** Injected faults (the commit route applies `commit-failed` and `commit-stuck`). */
-  faults?: FaultInjector;
+  faults?: FaultInjector | undefined;
   /** Emits the platform event for a committed row write. */
   emitRow(action: 'create' | 'update' | 'delete', table: TableSchema, row: StoredRow): void;
 }
