@@ -1,7 +1,7 @@
 /**
  * The source of appwrite.json: the four functions (declared here) plus the database and every table the code
  * declares (`allTables` in resilience-core). `npx tsx scripts/gen-appwrite-json.ts` writes appwrite.json;
- * test/appwrite-config.test.ts fails when the file and this source drift, and validates both against what
+ * test/unit/appwrite-config.test.ts fails when the file and this source drift, and validates both against what
  * appwrite-cli 12 accepts.
  *
  * Scopes are least privilege for the dynamic `x-appwrite-key` each execution receives (platform notes §A4).

@@ -17,7 +17,7 @@
  *   - `import { z } from 'zod'` in our code is compiled as `import * as z` (see {@link zodNamespaceImports}).
  * - Cold start (bench/bundles.bench.ts): no zod schema is built while the bundle loads — module-level schemas
  *   are declared with `lazySchema()` (resilience-core, schema/lazy-schema.ts; guarded by
- *   test/lazy-schemas.test.ts), so loading is mostly V8 compiling the file, which is why size matters too.
+ *   test/unit/lazy-schemas.test.ts), so loading is mostly V8 compiling the file, which is why size matters too.
  *   `node:crypto` → scripts/shims/node-crypto.mjs, loaded on first use; the undici shim is lazy too.
  *   `croner` → scripts/shims/croner.mjs: the real library is built into dist/croner.cjs beside the bundle
  *   (shipped with dist/) and loaded the first time a cron expression is evaluated.

@@ -88,7 +88,7 @@ export interface TableSpec {
   /**
    * The zod schema of the row's columns (without `$`-metadata): the one the service parses the rows it reads
    * with (declare it once, in the service, and reference it here). Every table in `allTables` must have one:
-   * `npm test` (test/appwrite-config.test.ts, test/row-schema-check.ts) checks that its fields and the columns
+   * `npm test` (test/unit/appwrite-config.test.ts, test/row-schema-check.ts) checks that its fields and the columns
    * are the same set with compatible types (string/enum ↔ string, `z.iso.datetime` ↔ datetime, int ↔ integer,
    * number ↔ double, boolean), arrays, nullability (required ↔ never null; not required and no default ↔
    * `.nullable()`), zod `.max()` ≤ `size`, enum values = `elements`, and zod bounds within `min`/`max`, so code

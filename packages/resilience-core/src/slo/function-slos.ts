@@ -6,7 +6,7 @@ import type { SloSpec } from './slo-spec.ts';
  * seed's headline, an error budget of 21.6 minutes of full outage a month) and p95 under one second.
  *
  * Written out in full (every default spelled) rather than parsed at load, so importing the module builds no
- * zod schema (the bundles' cold start, test/lazy-schemas.test.ts); `slo.test.ts` checks that `defineSlos`
+ * zod schema (the bundles' cold start, test/unit/lazy-schemas.test.ts); `slo.test.ts` checks that `defineSlos`
  * accepts the list unchanged.
  */
 export const FUNCTION_SLOS: readonly SloSpec[] = [
