@@ -266,6 +266,78 @@ export const appwriteSideEffectFree = {
   },
 };
 
+/**
+ * Where node-appwrite defines the members {@link appwriteUnusedMembers} may cut: `Client`'s instance methods
+ * (client.mjs, two-space indent; `Client` is the only class there with methods besides a constructor) and
+ * `Query`'s statics (query.mjs, `_Query.name = …` up to the next docblock or static).
+ */
+const APPWRITE_MEMBERS = [
+  {
+    file: 'client.mjs',
+    name: /^ {2}(?:async )?([A-Za-z_$][\w$]*)\(/gm,
+    whole: /^ {2}(?:async )?([A-Za-z_$][\w$]*)\([^)\n]*\) \{\n[\s\S]*?^ {2}\}\n/gm,
+  },
+  {
+    file: 'query.mjs',
+    name: /^_Query\.([A-Za-z_$][\w$]*) = /gm,
+    whole: /^_Query\.([A-Za-z_$][\w$]*) = [\s\S]*?(?=^\/\*\*\n|^_Query\.|^var Query = )/gm,
+  },
+];
+
+const appwriteDist = () => path.dirname(fileURLToPath(import.meta.resolve('node-appwrite')));
+
+/**
+ * The `Client` methods and `Query` statics a bundle's code never calls, per file of {@link APPWRITE_MEMBERS}:
+ * every member whose `.name(` does not occur in the bundle's minified output. Member names survive
+ * minification, so this is exact for direct calls; a member calling another (`Query.createdBefore` calls
+ * `lessThan`) keeps its callee, and a name that also names some other call is kept (errs on the safe side).
+ */
+export function uncalledAppwriteMembers(output) {
+  const dist = appwriteDist();
+  const uncalled = new Map();
+  for (const { file, name } of APPWRITE_MEMBERS) {
+    const names = new Set();
+    for (const m of readFileSync(path.join(dist, file), 'utf8').matchAll(name))
+      if (m[1] !== 'constructor' && !output.includes(`.${m[1]}(`)) names.add(m[1]);
+    uncalled.set(file, names);
+  }
+  return uncalled;
+}
+
+/**
+ * node-appwrite's `Client` and `Query` keep every member in the bundle (class methods, and statics assigned to
+ * a class, are never tree-shaken): `Client.chunkedUpload` alone keeps ~5 KB (with `InputFile`) in bundles that
+ * upload nothing. This cuts the members in `drop` (from {@link uncalledAppwriteMembers} of a first build, as
+ * {@link bundle} does), so a call to a cut member cannot exist. Throws if a name is not found where expected
+ * (the SDK's layout changed).
+ */
+export function appwriteUnusedMembers(drop) {
+  return {
+    name: 'node-appwrite-unused-members',
+    setup(b) {
+      for (const { file, whole } of APPWRITE_MEMBERS) {
+        const names = drop.get(file);
+        if (!names?.size) continue;
+        b.onLoad(
+          { filter: new RegExp(`[\\\\/]node-appwrite[\\\\/]dist[\\\\/]${file.replace('.', '\\.')}$`) },
+          (args) => {
+            const cut = new Set();
+            const contents = readFileSync(args.path, 'utf8').replace(whole, (text, name) => {
+              if (!names.has(name)) return text;
+              cut.add(name);
+              return '';
+            });
+            const missed = [...names].filter((n) => !cut.has(n));
+            if (missed.length)
+              throw new Error(`node-appwrite-unused-members: [${missed}] not found in ${args.path}`);
+            return { contents, resolveDir: path.dirname(args.path), loader: 'js' };
+          },
+        );
+      }
+    },
+  };
+}
+
 /** THE esbuild options of every function bundle (exported for benches and probes; see also {@link bundle}). */
 export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
   return {
@@ -303,7 +375,16 @@ export function esbuildOptions({ entry, outfile, version = '0.0.0-dev' }) {
  */
 export async function bundle({ entry, outfile, version }) {
   mkdirSync(path.dirname(outfile), { recursive: true });
-  const result = await build({ ...esbuildOptions({ entry, outfile, version }), metafile: true });
+  const options = esbuildOptions({ entry, outfile, version });
+  let result = await build({ ...options, metafile: true });
+  // Second build without the node-appwrite members the first one never calls (appwriteUnusedMembers).
+  const uncalled = uncalledAppwriteMembers(readFileSync(outfile, 'utf8'));
+  if (uncalled.size > 0)
+    result = await build({
+      ...options,
+      plugins: [appwriteUnusedMembers(uncalled), ...options.plugins],
+      metafile: true,
+    });
   // Files tree-shaken away still appear among the inputs: what counts is code of the stand-in in the output.
   const usesCroner = Object.values(result.metafile.outputs).some((output) =>
     Object.entries(output.inputs).some(
