@@ -379,7 +379,8 @@ export async function bundle({ entry, outfile, version }) {
   let result = await build({ ...options, metafile: true });
   // Second build without the node-appwrite members the first one never calls (appwriteUnusedMembers).
   const uncalled = uncalledAppwriteMembers(readFileSync(outfile, 'utf8'));
-  if (uncalled.size > 0)
+  // One entry per file of APPWRITE_MEMBERS, always: what decides is whether any of them has a name to cut.
+  if ([...uncalled.values()].some((names) => names.size > 0))
     result = await build({
       ...options,
       plugins: [appwriteUnusedMembers(uncalled), ...options.plugins],
