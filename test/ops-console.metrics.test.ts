@@ -164,6 +164,17 @@ describe('console refresh', () => {
     expect(state.roundTrips.byArea).toEqual({ executions: 15, tables: 8, functions: 1 });
     expect(state.roundTrips.total).toBe(24);
   });
+
+  it("an action's answer shows the action, even when a refresh was already running as it acted", async () => {
+    const running = ops.hub.refresh(); // reads the breakers before the isolate below
+    const res = await post('/api/actions/breaker.isolate', { name: 'refresh-race', reason: 'test' });
+    await running;
+    expect(res.status).toBe(200);
+    const { state } = JSON.parse(res.body) as {
+      state: { breakers: { rows: { name: string; state: string }[] } };
+    };
+    expect(state.breakers.rows.find((b) => b.name === 'refresh-race')?.state).toBe('ISOLATED');
+  });
 });
 
 describe('SLO alerts from the console', () => {

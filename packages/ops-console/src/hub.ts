@@ -71,6 +71,15 @@ export class ConsoleHub {
     return this.inflight;
   }
 
+  /**
+   * A state read wholly after this call, for the answer to an action: a refresh already running may have read
+   * some panels before the action changed them, so it is waited out (not joined) before refreshing.
+   */
+  async refreshAfterChange(): Promise<ConsoleState> {
+    await this.inflight?.catch(() => {});
+    return this.refresh();
+  }
+
   /** The latest state if younger than `maxAgeMs`, else a fresh one. */
   async current(maxAgeMs: number): Promise<ConsoleState> {
     if (this.state && this.sys.clock.now() - Date.parse(this.state.at) < maxAgeMs) return this.state;

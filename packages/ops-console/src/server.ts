@@ -131,7 +131,7 @@ export async function startOpsConsole(options: OpsConsoleOptions): Promise<OpsCo
     const action = /^\/api\/actions\/([a-z]+\.[a-z]+)$/.exec(url.pathname);
     if (req.method === 'POST' && action) {
       const result = await runAction(sys, action[1]!, await readJson(req));
-      const state = await hub.refresh();
+      const state = await hub.refreshAfterChange();
       return json(res, 200, { ok: true, result, state });
     }
     return json(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'no such page' } });
