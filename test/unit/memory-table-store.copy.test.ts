@@ -82,6 +82,19 @@ describe('MemoryTableStore row copies', () => {
     expect(o).toMatchObject({ 'a"b': 2, "c'}); throw 1; ({": 2, '\u2028': 3, '0': 4 });
   });
 
+  it('copies rows wider than the generated copiers take (the spread path) exactly', async () => {
+    const store = new MemoryTableStore();
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 80; i++) wide[`c${i}`] = i;
+    await store.create('t', 'w', wide);
+    const first = (await store.increment('t', 'w', 'c0', 1)) as Record<string, unknown>;
+    const second = (await store.increment('t', 'w', 'c79', 1)) as Record<string, unknown>;
+    expect(Object.isFrozen(second)).toBe(true);
+    expect(first).toMatchObject({ ...wide, c0: 1 });
+    expect(second).toMatchObject({ ...wide, c0: 1, c79: 80 });
+    expect(Object.keys(second)).toEqual(Object.keys((await store.get('t', 'w'))!));
+  });
+
   it('keeps the live row untouched when a transaction increments it and then fails', async () => {
     const store = new MemoryTableStore();
     await store.create('t', 'a', { n: 1 });

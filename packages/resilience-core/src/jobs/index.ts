@@ -68,24 +68,15 @@ export {
 } from './jobs.ts';
 export { collectJobMetrics, type JobMetrics, type JobMetricsOptions, type Percentiles } from './metrics.ts';
 export { type JobPrometheusOptions, writeJobMetrics } from './prometheus.ts';
-export { createJobClient, createJobQueue } from './queue.ts';
-export { casOps, reconcile } from './queue-cas.ts';
-export { MAX_CLAIM_BATCH } from './queue-lease.ts';
-export { idempotentJobId } from './queue-producer.ts';
-export type {
-  AttemptOutcome,
-  ClaimOptions,
-  EnqueueInput,
-  EnqueueResult,
-  JobClient,
-  JobContext,
-  JobHandler,
-  JobQueue,
-  JobQueueOptions,
-  Lease,
-  RecoverySweep,
-  SettleResult,
-} from './queue-types.ts';
+export {
+  casOps,
+  createJobClient,
+  createJobQueue,
+  idempotentJobId,
+  MAX_CLAIM_BATCH,
+  reconcile,
+} from './queue.ts';
+export type * from './queue-types.ts';
 export {
   type CreateScheduleInput,
   createSchedule,

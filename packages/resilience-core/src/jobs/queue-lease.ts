@@ -116,27 +116,25 @@ export function createLease(
         orderBy: [{ field: 'priority', direction: 'asc' }],
         limit: listLimit,
       });
-      return { rows: listed.rows, limit: listLimit };
+      return listed.rows;
     };
     const shard = o.shard;
     const sharded = shard !== undefined;
-    let page = sharded ? await listDue([{ field: 'shard', op: 'eq', value: shard }]) : await listDue([]);
+    let rows = sharded ? await listDue([{ field: 'shard', op: 'eq', value: shard }]) : await listDue([]);
     let inShard = sharded;
-    if (sharded && page.rows.every((r) => reserved.has(r.$id))) {
-      page = await listDue([]);
+    if (sharded && rows.every((r) => reserved.has(r.$id))) {
+      rows = await listDue([]);
       inShard = false;
     }
-    const candidates = claimable(page.rows).filter((j) => !reserved.has(j.$id));
+    const candidates = claimable(rows).filter((j) => !reserved.has(j.$id));
     // Within a shard take the head in order (other workers' lanes are mostly on other shards). Across the whole
     // queue, see pickSpread; with spread 1, the head of the queue in order.
     let chosen = inShard || spread <= 1 ? candidates.slice(0, limit) : pickSpread(candidates, limit);
-    if (inShard && chosen.length < limit && page.rows.length < page.limit) {
+    if (inShard && chosen.length < limit && rows.length < listLimit) {
       // The shard ran dry before the batch was full: fill it from the whole queue (one more list is cheaper
       // than a second claim and settle transaction, 3 requests each).
       const taken = new Set(chosen.map((j) => j.$id));
-      const rest = claimable((await listDue([])).rows).filter(
-        (j) => !reserved.has(j.$id) && !taken.has(j.$id),
-      );
+      const rest = claimable(await listDue([])).filter((j) => !reserved.has(j.$id) && !taken.has(j.$id));
       const more = spread <= 1 ? rest : pickSpread(rest, limit - chosen.length);
       chosen = [...chosen, ...more.slice(0, limit - chosen.length)];
     }

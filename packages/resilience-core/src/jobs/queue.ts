@@ -16,21 +16,8 @@ import type { JobClient, JobQueue, JobQueueOptions } from './queue-types.ts';
 
 export { casOps, isRaceError, reconcile } from './queue-cas.ts';
 export { MAX_CLAIM_BATCH } from './queue-lease.ts';
-export { DEFAULT_LEASE_MS, DEFAULT_MAX_RETRIES, idempotentJobId } from './queue-producer.ts';
-export type {
-  AttemptOutcome,
-  ClaimOptions,
-  EnqueueInput,
-  EnqueueResult,
-  JobClient,
-  JobContext,
-  JobHandler,
-  JobQueue,
-  JobQueueOptions,
-  Lease,
-  RecoverySweep,
-  SettleResult,
-} from './queue-types.ts';
+export { idempotentJobId } from './queue-producer.ts';
+export type * from './queue-types.ts';
 
 /** Creates the queue over a TableStore. */
 export function createJobQueue(options: JobQueueOptions): JobQueue {

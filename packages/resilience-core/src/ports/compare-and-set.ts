@@ -10,10 +10,9 @@
  * `expected + 1`. If anyone else bumped it since the read, the increment fails with `BOUND_EXCEEDED` (or the
  * transaction with `CONFLICT`, when the backend sees the other commit on the row first, as Appwrite's conflict
  * detection can) and the whole transaction with it, writing nothing; a row deleted meanwhile fails with
- * `NOT_FOUND`. Of any number of
- * concurrent writers that read the same `expected`, at most one succeeds. The new counter value is the fencing
- * token of the winner. An `OUTCOME_UNKNOWN` commit leaves the caller to re-read the row: the counter is either
- * still `expected` (nothing applied) or past it.
+ * `NOT_FOUND`. Of any number of concurrent writers that read the same `expected`, at most one succeeds. The new
+ * counter value is the fencing token of the winner. An `OUTCOME_UNKNOWN` commit leaves the caller to re-read the
+ * row: the counter is either still `expected` (nothing applied) or past it.
  *
  * The operations these builders return can be joined with others into one transaction (several rows'
  * compare-and-sets, an audit row). Adapters commit a transaction's operations ordered by (table, row id) —

@@ -20,10 +20,17 @@ describe('forEachLimited (the one bounded-concurrency loop)', () => {
 
   it('a limit below 1 still runs every item, one at a time; no items, no call', async () => {
     const seen: string[] = [];
+    let running = 0;
+    let peak = 0;
     await forEachLimited(['a', 'b', 'c'], 0, async (x) => {
       seen.push(x);
+      running++;
+      peak = Math.max(peak, running);
+      await Promise.resolve();
+      running--;
     });
     expect(seen).toEqual(['a', 'b', 'c']);
+    expect(peak).toBe(1);
     await forEachLimited([], 5, async () => {
       throw new Error('not called');
     });

@@ -1,10 +1,9 @@
 /**
- * Bounded concurrency, the one place it is written: `limit` workers (at least 1, at most one per item) take the
- * next item in order until none is left. The first failure rejects the whole call (workers already running
- * finish their current item and keep taking items, as with any `Promise.all`); callers that must not stop catch
- * inside `fn`.
+ * Runs `fn` over `items`, at most `limit` at a time: bounded concurrency, the one place it is written. `limit`
+ * workers (at least 1, at most one per item) take the next item in order until none is left. The first failure
+ * rejects the whole call (workers already running finish their current item and keep taking items, as with any
+ * `Promise.all`); callers that must not stop catch inside `fn`.
  */
-/** Runs `fn` over `items`, at most `limit` at a time. */
 export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,

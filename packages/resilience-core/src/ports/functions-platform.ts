@@ -21,9 +21,6 @@
 /** A build's lifecycle, as Appwrite reports it. `ready`, `failed` and `canceled` are final. */
 export type DeploymentStatus = 'waiting' | 'processing' | 'building' | 'ready' | 'failed' | 'canceled';
 
-/** The build states that will not change any more. */
-export const FINAL_BUILD_STATUSES: readonly DeploymentStatus[] = ['ready', 'failed', 'canceled'];
-
 /** What the orchestrator needs to know about a function. */
 export interface FunctionInfo {
   id: string;

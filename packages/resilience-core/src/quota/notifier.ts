@@ -5,6 +5,7 @@
  * webhook error, an open circuit); the quota service records the failure on the alert row and quota-reset retries
  * it. In production it is the breaker-protected Slack/Teams notifier (`quotaNotifierFromWebhooks` in `notify/`).
  */
+import type { Logger } from '../ports/logger.ts';
 
 /** One message for an organization's admins. */
 export interface QuotaNotification {
@@ -30,12 +31,8 @@ export interface QuotaNotifier {
 /** A notifier that drops every message (when no channel is configured). */
 export const silentNotifier: QuotaNotifier = { notify: async () => {} };
 
-/** The logging the quota service does; the function kit's Logger satisfies it. */
-export interface QuotaLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** The logging the quota service does: the levels it writes of the logging port's {@link Logger}. */
+export type QuotaLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 /** A logger that drops every line. */
 export const silentLogger: QuotaLogger = { info() {}, warn() {}, error() {} };
