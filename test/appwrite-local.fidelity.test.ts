@@ -272,6 +272,8 @@ describe('NULL counters (columns added to populated tables)', () => {
 
   it('an unbounded increment of NULL answers the computed value, writes nothing but $updatedAt', async () => {
     const before = await get('old1');
+    // $updatedAt has millisecond resolution: step past `before`'s millisecond so a missed bump shows.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const answer = await h.tables.incrementRowColumn({
       databaseId: DB,
       tableId: 'q',
@@ -282,7 +284,7 @@ describe('NULL counters (columns added to populated tables)', () => {
     expect(answer.used).toBe(3);
     const after = await get('old1');
     expect(after.used).toBeNull();
-    expect(Date.parse(after.$updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.$updatedAt));
+    expect(Date.parse(after.$updatedAt)).toBeGreaterThan(Date.parse(before.$updatedAt));
   });
 
   it('a bounded increment of NULL matches no row: answers the computed value, changes nothing', async () => {
