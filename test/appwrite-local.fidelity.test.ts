@@ -272,8 +272,7 @@ describe('NULL counters (columns added to populated tables)', () => {
 
   it('an unbounded increment of NULL answers the computed value, writes nothing but $updatedAt', async () => {
     const before = await get('old1');
-    // $updatedAt has millisecond resolution: step past `before`'s millisecond so a missed bump shows.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await clockPast(before.$updatedAt);
     const answer = await h.tables.incrementRowColumn({
       databaseId: DB,
       tableId: 'q',
