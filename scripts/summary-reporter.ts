@@ -1,5 +1,9 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
+/**
+ * Same value as `CONFORMANCE_PREFIX` in test/conformance/harness.ts; copied, not imported, because the harness
+ * imports vitest's test API, which this reporter (loaded by the vitest main process) must not.
+ */
 const CONFORMANCE_PREFIX = '[upstream ';
 
 /**

@@ -3,6 +3,7 @@
  * as payload (what the functions module matches triggers against); failed and staged writes emit nothing.
  */
 import type { EventBus, PlatformEvent, ServerModule } from 'appwrite-local';
+import { Query } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableT, type LocalHarness, startHarness } from './appwrite-local-helpers.ts';
 
@@ -79,6 +80,27 @@ describe('row events', () => {
       'databases.db.tables.t.rows.r3.create',
       'databases.db.tables.t.rows.r2.delete',
     ]);
+  });
+
+  it('on commit, an upsert fires update even for a new row, and bulk operations fire nothing (Update.php:397-445)', async () => {
+    take();
+    const tx = await h.tables.createTransaction({});
+    await h.tables.createOperations({
+      transactionId: tx.$id,
+      operations: [
+        { action: 'upsert', databaseId: 'db', tableId: 't', rowId: 'u1', data: { n: 1 } },
+        { action: 'bulkCreate', databaseId: 'db', tableId: 't', data: [{ $id: 'b1', n: 1 }] },
+        {
+          action: 'bulkUpdate',
+          databaseId: 'db',
+          tableId: 't',
+          data: { queries: [Query.equal('$id', ['b1']).toString()], data: { n: 2 } },
+        },
+      ],
+    });
+    await h.tables.updateTransaction({ transactionId: tx.$id, commit: true });
+    expect(take().map((e) => e.names[0])).toEqual(['databases.db.tables.t.rows.u1.update']);
+    expect((await h.tables.getRow({ databaseId: 'db', tableId: 't', rowId: 'b1' })).n).toBe(2);
   });
 
   it('isolates a throwing listener from the request and from other listeners', async () => {

@@ -92,6 +92,31 @@ async function setupDeployment(functionId: string, code: string): Promise<string
 }
 
 /** FunctionsBase.php:128 cleanupFunction (no assertion when the first delete answers 204). */
+/**
+ * The 13 upstream assertions on the `basic` fixture's output for an http execution by the user with body
+ * `foobar` (repeated verbatim in testCreateCustomExecution and testSynchronousExecution).
+ */
+function expectBasicEnv(
+  output: Record<string, unknown>,
+  functionId: string,
+  name: string,
+  deploymentId: string,
+): void {
+  expect(output.APPWRITE_FUNCTION_ID).toBe(functionId);
+  expect(output.APPWRITE_FUNCTION_NAME).toBe(name);
+  expect(output.APPWRITE_FUNCTION_DEPLOYMENT).toBe(deploymentId);
+  expect(output.APPWRITE_FUNCTION_TRIGGER).toBe('http');
+  expect(output.APPWRITE_FUNCTION_RUNTIME_NAME).toBe('Node.js');
+  expect(output.APPWRITE_FUNCTION_RUNTIME_VERSION).toBe('22');
+  expect(output.APPWRITE_VERSION).toBe('1.9.5');
+  expect(output.APPWRITE_REGION).toBe('default');
+  expect(output.APPWRITE_FUNCTION_EVENT).toBe('');
+  expect(output.APPWRITE_FUNCTION_DATA).toBe('foobar');
+  expect(output.APPWRITE_FUNCTION_USER_ID).toBe(userId);
+  expect(output.APPWRITE_FUNCTION_JWT).toBeTruthy();
+  expect(output.APPWRITE_FUNCTION_PROJECT_ID).toBe(s.projectId);
+}
+
 async function cleanupFunction(functionId: string): Promise<void> {
   await admin.delete({ functionId });
 }
@@ -184,19 +209,7 @@ upstream(`${F}:159`, 'testCreateCustomExecution', async () => {
   expect(execution.responseStatusCode).toBe(200);
   expect(execution.duration).toBeGreaterThan(0);
   expect(execution.status).toBe('completed');
-  expect(output.APPWRITE_FUNCTION_ID).toBe(functionId);
-  expect(output.APPWRITE_FUNCTION_NAME).toBe('Test');
-  expect(output.APPWRITE_FUNCTION_DEPLOYMENT).toBe(deploymentId);
-  expect(output.APPWRITE_FUNCTION_TRIGGER).toBe('http');
-  expect(output.APPWRITE_FUNCTION_RUNTIME_NAME).toBe('Node.js');
-  expect(output.APPWRITE_FUNCTION_RUNTIME_VERSION).toBe('22');
-  expect(output.APPWRITE_VERSION).toBe('1.9.5');
-  expect(output.APPWRITE_REGION).toBe('default');
-  expect(output.APPWRITE_FUNCTION_EVENT).toBe('');
-  expect(output.APPWRITE_FUNCTION_DATA).toBe('foobar');
-  expect(output.APPWRITE_FUNCTION_USER_ID).toBe(userId);
-  expect(output.APPWRITE_FUNCTION_JWT).toBeTruthy();
-  expect(output.APPWRITE_FUNCTION_PROJECT_ID).toBe(s.projectId);
+  expectBasicEnv(output, functionId, 'Test', deploymentId);
   expect(output.APPWRITE_FUNCTION_EXECUTION_ID).toBeTruthy();
   expect(output.APPWRITE_FUNCTION_EXECUTION_ID).toBe(execution.$id);
   expect(output.APPWRITE_FUNCTION_CLIENT_IP).toBeTruthy();
@@ -259,19 +272,7 @@ upstream(`${F}:286`, 'testSynchronousExecution', async () => {
   expect(status()).toBe(201);
   expect(execution.status).toBe('completed');
   expect(execution.responseStatusCode).toBe(200);
-  expect(output.APPWRITE_FUNCTION_ID).toBe(functionId);
-  expect(output.APPWRITE_FUNCTION_NAME).toBe('Test synchronous execution');
-  expect(output.APPWRITE_FUNCTION_DEPLOYMENT).toBe(deploymentId);
-  expect(output.APPWRITE_FUNCTION_TRIGGER).toBe('http');
-  expect(output.APPWRITE_FUNCTION_RUNTIME_NAME).toBe('Node.js');
-  expect(output.APPWRITE_FUNCTION_RUNTIME_VERSION).toBe('22');
-  expect(output.APPWRITE_VERSION).toBe('1.9.5');
-  expect(output.APPWRITE_REGION).toBe('default');
-  expect(output.APPWRITE_FUNCTION_EVENT).toBe('');
-  expect(output.APPWRITE_FUNCTION_DATA).toBe('foobar');
-  expect(output.APPWRITE_FUNCTION_USER_ID).toBe(userId);
-  expect(output.APPWRITE_FUNCTION_JWT).toBeTruthy();
-  expect(output.APPWRITE_FUNCTION_PROJECT_ID).toBe(s.projectId);
+  expectBasicEnv(output, functionId, 'Test synchronous execution', deploymentId);
   expect(execution.logs).toBe('');
   expect(execution.errors).toBe('');
   await cleanupFunction(functionId);

@@ -68,7 +68,11 @@ export interface TransactionRecord {
   expiresAt: number;
 }
 
-/** A row write that a commit applied (for events). */
+/**
+ * A row write of a commit that fires an event, as `Transactions/Update.php:397-445` picks them: create →
+ * `create`; update, increment, decrement and upsert (even of a new row) → `update`; delete → `delete`; bulk
+ * operations none.
+ */
 export interface AppliedWrite {
   action: 'create' | 'update' | 'delete';
   table: TableSchema;
@@ -416,7 +420,7 @@ export class TransactionStore {
               this.rows.create('legacy', t, id, item, permissionsOf(item) ?? []),
             );
             mark(t, id);
-            writes.push({ action: 'create', table: t, row });
+            if (op.action === 'create') writes.push({ action: 'create', table: t, row });
           }
           break;
         }
@@ -427,11 +431,11 @@ export class TransactionStore {
           for (const item of items) {
             const id = resolveId(item.$id ?? 'unique()', '$id');
             guard(t, id, op.stagedAt);
-            const { row, created } = conflictOnDuplicate(() =>
+            const { row } = conflictOnDuplicate(() =>
               this.rows.upsert('legacy', t, id, item, permissionsOf(item)),
             );
             mark(t, id);
-            writes.push({ action: created ? 'create' : 'update', table: t, row });
+            if (op.action === 'upsert') writes.push({ action: 'update', table: t, row });
           }
           break;
         }
@@ -485,16 +489,12 @@ export class TransactionStore {
           for (const current of matched) {
             guard(t, current.id, op.stagedAt);
             if (op.action === 'bulkDelete') {
-              writes.push({ action: 'delete', table: t, row: this.rows.delete('legacy', t, current.id) });
+              this.rows.delete('legacy', t, current.id);
             } else {
               const patch = (data.data ?? {}) as Record<string, unknown>;
-              writes.push({
-                action: 'update',
-                table: t,
-                row: conflictOnDuplicate(() =>
-                  this.rows.update('legacy', t, current.id, patch, permissionsOf(patch)),
-                ),
-              });
+              conflictOnDuplicate(() =>
+                this.rows.update('legacy', t, current.id, patch, permissionsOf(patch)),
+              );
             }
             mark(t, current.id);
           }
