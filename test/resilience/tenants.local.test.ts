@@ -17,7 +17,7 @@ describe('two tenants probing each other', () => {
     console.log(`tenants: ${JSON.stringify(figures)}`);
     expect(violations).toEqual([]);
     expect(figures.probes).toBeGreaterThan(50);
-    expect(figures).toMatchObject({ accepted: 0, oracles: 0, leaks: 0, crossWrites: 0 });
+    expect(figures).toMatchObject({ accepted: 0, oracles: 0, leaks: 0, crossWrites: 0, controls: 5 });
     expect(leakedSecrets(system.logLines, system.secrets)).toEqual([]);
   }, 120_000);
 });

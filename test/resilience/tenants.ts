@@ -27,6 +27,11 @@ export interface TenantFigures {
   leaks: number;
   /** B's rows changed by the probes. */
   crossWrites: number;
+  /**
+   * Control reads: B's owner reading, through the same routes, what A is refused. Each must answer 200 and show
+   * B's data, or the refusals above prove nothing (a route that refused everyone would pass them).
+   */
+  controls: number;
 }
 
 interface Seeded {
@@ -100,7 +105,14 @@ export async function runTenantProbes(
   const b = TENANTS.b;
   await seed(system, a, 'tenant-a-message');
   const bs = await seed(system, b, B_SECRET);
-  const figures: TenantFigures = { probes: 0, accepted: 0, oracles: 0, leaks: 0, crossWrites: 0 };
+  const figures: TenantFigures = {
+    probes: 0,
+    accepted: 0,
+    oracles: 0,
+    leaks: 0,
+    crossWrites: 0,
+    controls: 0,
+  };
   const violations: string[] = [];
   const before = await snapshotB(system);
 
@@ -151,6 +163,21 @@ export async function runTenantProbes(
       );
     }
   };
+
+  // The controls: what A probes below is there, and B's owner reads it through the same routes.
+  for (const [path, shows] of [
+    [`/orgs/${b.orgId}/recognitions`, B_SECRET],
+    [`/orgs/${b.orgId}/quotas`, b.orgId],
+    [`/orgs/${b.orgId}/quota-requests`, bs.requestId],
+    [`/orgs/${b.orgId}/quota-requests/${bs.requestId}`, bs.requestId],
+    [`/status/${bs.jobId}`, bs.jobId],
+  ] as const) {
+    const r = await system.call('create-recognition', { method: 'GET', path, headers: system.as(b.owner) });
+    figures.controls++;
+    if (r.status !== 200 || !JSON.stringify(r.body).includes(shows)) {
+      violations.push(`control: GET ${path} as B's owner → ${r.status}, expected 200 showing ${shows}`);
+    }
+  }
 
   for (let round = 0; round < options.rounds; round++) {
     for (const user of [a.owner, a.member]) {
