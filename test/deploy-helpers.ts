@@ -137,6 +137,3 @@ export async function waitForLockLeaseEnd(
     { timeoutMs, intervalMs: 25 },
   );
 }
-
-/** The in-memory rollout helpers (kept importable from here for existing importers). */
-export { fastPolicy, flush, settle, simWorld, statusPath } from './deploy-sim.ts';
