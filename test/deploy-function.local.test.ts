@@ -12,7 +12,12 @@ import { invoke } from 'resilience-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orchestratorFunction from '../functions/deploy-orchestrator/src/main.ts';
 import { functions as declared } from '../scripts/appwrite-config.ts';
-import { deployBlueWithTwin, DEPLOY_FIXTURES as FIXTURES, startDeployServer } from './deploy-helpers.ts';
+import {
+  deployBlueWithTwin,
+  DEPLOY_FIXTURES as FIXTURES,
+  functionEntry,
+  startDeployServer,
+} from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FUNCTION_DIR = path.join(ROOT, 'functions', 'deploy-orchestrator');
@@ -53,31 +58,15 @@ beforeAll(async () => {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-function.mjs'), FUNCTION_DIR], {
     stdio: 'ignore',
   });
-  const fn = (id: string, extra: Record<string, unknown>) => ({
-    $id: id,
-    name: id,
-    runtime: 'node-22',
-    execute: [],
-    events: [],
-    schedule: '',
-    timeout: 60,
-    enabled: true,
-    logging: true,
-    entrypoint: 'index.js',
-    commands: '',
-    path: '.',
-    scopes: [],
-    ...extra,
-  });
   ({ server, functions } = await startDeployServer({
     functions: [
       // The scopes appwrite.json gives it (least privilege for its dynamic key).
-      fn('deploy-orchestrator', {
+      functionEntry('deploy-orchestrator', {
         entrypoint: 'dist/main.js',
         scopes: declared.find((f) => f.$id === 'deploy-orchestrator')!.scopes,
       }),
-      fn('live', { execute: ['users'] }),
-      fn('live-standby', {}),
+      functionEntry('live', { execute: ['users'] }),
+      functionEntry('live-standby', {}),
     ],
   }));
   await deployFunction({

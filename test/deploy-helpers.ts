@@ -2,7 +2,12 @@ import path from 'node:path';
 import { type AppwriteLocal, deployFunction } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
 import type { TableStore } from 'resilience-core';
-import { deploymentTables, LOCKS_TABLE, rolloutLockIdOf } from 'resilience-core/deployment';
+import {
+  deploymentTables,
+  LOCKS_TABLE,
+  type RolloutPolicyInput,
+  rolloutLockIdOf,
+} from 'resilience-core/deployment';
 import { waitFor } from '../scripts/scenario-support.ts';
 import { startLocalWithTables } from './appwrite-local-helpers.ts';
 
@@ -14,6 +19,39 @@ export interface DeployServer {
   server: AppwriteLocal;
   functions: Functions;
 }
+
+/**
+ * An appwrite.json `functions[]` entry for startDeployServer: function `id` on node-22, entrypoint index.js, no
+ * build commands, no roles, events, schedule or scopes; `extra` overrides any field.
+ */
+export function functionEntry(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    $id: id,
+    name: id,
+    runtime: 'node-22',
+    execute: [],
+    events: [],
+    schedule: '',
+    timeout: 60,
+    enabled: true,
+    logging: true,
+    entrypoint: 'index.js',
+    commands: '',
+    path: '.',
+    scopes: [],
+    ...extra,
+  };
+}
+
+/** A few seconds per rollout on a local server: fast build polls, a 1.5 s watch judged every 300 ms on at least 3 samples. */
+export const localRolloutPolicy: RolloutPolicyInput = {
+  buildPollInitialMs: 50,
+  buildPollMaxMs: 200,
+  watchWindowMs: 1_500,
+  watchIntervalMs: 300,
+  minSamples: 3,
+  lockTtlMs: 2_000,
+};
 
 /**
  * Starts an in-memory local Appwrite server (startLocalWithTables) provisioned with the deployment tables and
@@ -99,6 +137,3 @@ export async function waitForLockLeaseEnd(
     { timeoutMs, intervalMs: 25 },
   );
 }
-
-/** The in-memory rollout helpers (kept importable from here for existing importers). */
-export { fastPolicy, flush, settle, simWorld, statusPath } from './deploy-sim.ts';

@@ -15,7 +15,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
-import type { RolloutPolicyInput } from 'resilience-core/deployment';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 // @ts-expect-error — plain .mjs build script without type declarations
@@ -23,21 +22,12 @@ import { buildFunction } from '../scripts/build-function.mjs';
 import { type DeployOptions, type DeployReport, deploy, RolloutVerdictError } from '../scripts/deploy.ts';
 import { createRolloutRunner } from '../scripts/lib/rollout-runner.ts';
 import { tarGz } from '../scripts/lib/tar-gz.ts';
+import { localRolloutPolicy } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FN = 'create-recognition';
 const TWIN = `${FN}-standby`;
 const ONLY = [FN, TWIN];
-
-/** A few seconds per rollout: fast build polls, a 1.5 s watch judged every 300 ms on at least 3 samples. */
-const policy: RolloutPolicyInput = {
-  buildPollInitialMs: 50,
-  buildPollMaxMs: 200,
-  watchWindowMs: 1_500,
-  watchIntervalMs: 300,
-  minSamples: 3,
-  lockTtlMs: 2_000,
-};
 
 let server: AppwriteLocal;
 let api: Functions;
@@ -55,7 +45,7 @@ const run = (extra: Partial<DeployOptions> = {}): Promise<DeployReport> => {
     build: false,
     only: ONLY,
     sourceRoot: source,
-    policy,
+    policy: localRolloutPolicy,
     out: (line) => lines.push(line),
     pollMs: 50,
     schemaPollMs: 20,
@@ -140,7 +130,7 @@ describe('npm run deploy: code changes roll out blue-green', () => {
     expect(view.validation).toMatchObject({ health: { ok: true } });
     expect(view.figures.switch?.calls).toBe(1);
     expect(view.figures.rollback).toBeNull();
-    expect(view.watch?.samples).toBeGreaterThanOrEqual(policy.minSamples!);
+    expect(view.watch?.samples).toBeGreaterThanOrEqual(localRolloutPolicy.minSamples!);
     green = view.green.deploymentId!;
     expect(green).not.toBe(blue);
     expect(entry.deploymentId).toBe(green);
@@ -192,7 +182,10 @@ describe('npm run deploy: code changes roll out blue-green', () => {
     const policyFile = path.join(source, 'policy.json');
     writeFileSync(
       policyFile,
-      JSON.stringify({ ...policy, smokeRequests: [{ path: '/no-such-route', expectStatus: 200 }] }),
+      JSON.stringify({
+        ...localRolloutPolicy,
+        smokeRequests: [{ path: '/no-such-route', expectStatus: 200 }],
+      }),
     );
     const result = await promisify(execFile)(
       process.execPath,
@@ -257,7 +250,11 @@ describe('npm run deploy: code changes roll out blue-green', () => {
     });
     const archive = tarGz(path.join(source, 'functions', FN), ['dist']);
     const interrupted = await orchestrator.start(
-      { functionId: FN, code: { archive: new Uint8Array(archive), entrypoint: 'dist/main.js' }, policy },
+      {
+        functionId: FN,
+        code: { archive: new Uint8Array(archive), entrypoint: 'dist/main.js' },
+        policy: localRolloutPolicy,
+      },
       { maxRunMs: 1 },
     );
     expect(interrupted.done).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * In-memory rollout helpers: a simulated world (ManualClock, MemoryTableStore, SimulatedFunctionsPlatform) and a
  * driver that advances the manual clock until a rollout settles. No server and no child process, so unit tests
- * (test/unit/) use them; test/deploy-helpers.ts re-exports them beside the local-server helpers.
+ * (test/unit/) import them from here.
  */
 import { type Clock, uniqueIndexesOf } from 'resilience-core';
 import { MemoryTableStore } from 'resilience-core/adapters/memory';

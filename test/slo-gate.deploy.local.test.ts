@@ -11,7 +11,6 @@ import path from 'node:path';
 import { type AppwriteLocal, startAppwriteLocal } from 'appwrite-local';
 import { Client, Functions } from 'node-appwrite';
 import { appwriteExecutionCounter } from 'resilience-core/adapters/appwrite';
-import type { RolloutPolicyInput } from 'resilience-core/deployment';
 import { defineSlos } from 'resilience-core/slo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
@@ -19,6 +18,7 @@ import { functions as declared } from '../scripts/appwrite-config.ts';
 import { buildFunction } from '../scripts/build-function.mjs';
 import { type DeployOptions, deploy } from '../scripts/deploy.ts';
 import { createRolloutRunner } from '../scripts/lib/rollout-runner.ts';
+import { localRolloutPolicy } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FN = 'create-recognition';
@@ -26,14 +26,6 @@ const ONLY = [FN, `${FN}-standby`];
 const SLOS = defineSlos([
   { id: 'test-latency', functionId: FN, kind: 'latency', objective: 0.5, thresholdMs: 1 },
 ]);
-const policy: RolloutPolicyInput = {
-  buildPollInitialMs: 50,
-  buildPollMaxMs: 200,
-  watchWindowMs: 1_500,
-  watchIntervalMs: 300,
-  minSamples: 3,
-  lockTtlMs: 2_000,
-};
 
 let server: AppwriteLocal;
 let api: Functions;
@@ -49,7 +41,7 @@ const run = (extra: Partial<DeployOptions> = {}) => {
     build: false,
     only: ONLY,
     sourceRoot: source,
-    policy,
+    policy: localRolloutPolicy,
     slo: { slos: SLOS },
     out: (line) => lines.push(line),
     pollMs: 50,

@@ -14,7 +14,7 @@ import { ExecutionMethod } from 'node-appwrite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions as declared } from '../scripts/appwrite-config.ts';
 import { createRolloutRunner } from '../scripts/lib/rollout-runner.ts';
-import { DEPLOY_FIXTURES, type DeployServer, startDeployServer } from './deploy-helpers.ts';
+import { DEPLOY_FIXTURES, type DeployServer, functionEntry, startDeployServer } from './deploy-helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ORCHESTRATOR_DIR = path.join(ROOT, 'functions', 'deploy-orchestrator');
@@ -93,30 +93,14 @@ beforeAll(async () => {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-function.mjs'), ORCHESTRATOR_DIR], {
     stdio: 'ignore',
   });
-  const fn = (id: string, extra: Record<string, unknown> = {}) => ({
-    $id: id,
-    name: id,
-    runtime: 'node-22',
-    execute: [],
-    events: [],
-    schedule: '',
-    timeout: 60,
-    enabled: true,
-    logging: true,
-    entrypoint: 'index.js',
-    commands: '',
-    path: '.',
-    scopes: [],
-    ...extra,
-  });
   s = await startDeployServer({
     functions: [
-      fn('deploy-orchestrator', {
+      functionEntry('deploy-orchestrator', {
         entrypoint: 'dist/main.js',
         scopes: declared.find((f) => f.$id === 'deploy-orchestrator')!.scopes,
       }),
-      fn(FN),
-      fn(`${FN}-standby`),
+      functionEntry(FN),
+      functionEntry(`${FN}-standby`),
     ],
   });
   const connection = { endpoint: s.server.endpoint, projectId: s.server.projectId, apiKey: s.server.apiKey };

@@ -44,7 +44,7 @@ describe('a request path never sleeps on a webhook Retry-After', () => {
     expect(out.status).toBe(201);
     expect(clock.now()).toBe(startedAt);
     expect(clock.pending).toBe(0);
-    // One attempt: a 429 is never retried inline (today's code slept the Retry-After out inside the request).
+    // One attempt: a 429 is never retried inline, nor its Retry-After slept out inside the request.
     expect(webhook.calls).toEqual([SLACK]);
     const jobs = await listAll(store, JOB_TABLES.queue);
     expect(jobs).toHaveLength(1);

@@ -29,10 +29,8 @@ export { parseRolloutPolicy, type StartRolloutInput } from './rollout-input.ts';
 export {
   type AcquireResult,
   commitFenced,
-  commitLearning,
   type HeldLock,
   type HolderGone,
-  type Learned,
   releaseRolloutLock,
   rolloutLockIdOf,
   tryAcquireRolloutLock,
@@ -53,7 +51,7 @@ export {
   type SmokeRequest,
   type SmokeRequestInput,
 } from './rollout-policy.ts';
-export { type Preflight, type PreflightDeps, twinProblems } from './rollout-preflight.ts';
+export { twinProblems } from './rollout-preflight.ts';
 export {
   ACTIVE_STATUSES,
   canTransition,

@@ -94,16 +94,7 @@ export class RolloutJournal {
     const all = [...ops];
     let created: RolloutEvent | null = null;
     if (event) {
-      created = {
-        id: newId(),
-        rolloutId: run.id,
-        functionId: rowAfter.functionId,
-        at: this.clock.now(),
-        status: rowAfter.status,
-        level: event.level,
-        message: event.message.slice(0, 1000),
-        details: event.details === undefined ? null : JSON.stringify(event.details).slice(0, 8000),
-      };
+      created = this.eventOf(run.id, rowAfter, event.level, event.message, event.details);
       const { id, ...data } = created;
       all.push({ action: 'create', table: EVENTS_TABLE, id, data });
     }
@@ -117,25 +108,37 @@ export class RolloutJournal {
     await commitFenced(this.store, run.lock, this.clock.now(), []);
   }
 
+  /** Records a history entry without the lock (a rollback request while another run holds it). */
   async appendEvent(
     id: string,
     row: RolloutRow,
     level: EventRow['level'],
     message: string,
   ): Promise<RolloutEvent> {
-    const event: RolloutEvent = {
+    const event = this.eventOf(id, row, level, message);
+    const { id: eventId, ...data } = event;
+    await this.store.create(EVENTS_TABLE, eventId, data);
+    return event;
+  }
+
+  /** A new history entry of rollout `rolloutId` in `row`'s status, its text fitted to the columns (tables.ts). */
+  private eventOf(
+    rolloutId: string,
+    row: RolloutRow,
+    level: EventRow['level'],
+    message: string,
+    details?: unknown,
+  ): RolloutEvent {
+    return {
       id: newId(),
-      rolloutId: id,
+      rolloutId,
       functionId: row.functionId,
       at: this.clock.now(),
       status: row.status,
       level,
-      message,
-      details: null,
+      message: message.slice(0, 1000),
+      details: details === undefined ? null : JSON.stringify(details).slice(0, 8000),
     };
-    const { id: eventId, ...data } = event;
-    await this.store.create(EVENTS_TABLE, eventId, data);
-    return event;
   }
 
   emit(event: RolloutEvent): void {

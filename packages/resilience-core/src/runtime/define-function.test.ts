@@ -455,3 +455,46 @@ describe('auth without an org', () => {
     expect(asServer.body).toEqual({ orgId: null, kind: 'server' });
   });
 });
+
+describe('defineFunction: prefetch routes', () => {
+  const prefetching = (setup: () => { n: number }, seen: unknown[]) =>
+    defineFunction({
+      name: 'prefetch-test',
+      version: '0',
+      setup,
+      routes: [
+        routesFor<{ n: number }>()({
+          method: 'GET',
+          path: '/orgs/:orgId/x',
+          auth: 'member',
+          prefetch: ({ deps, caller }) => {
+            seen.push({ deps, orgId: caller.orgId, roles: caller.roles });
+          },
+          handler: ({ deps }) => ({ body: deps }),
+        }),
+      ],
+    }).with({ env, store, orgs, clock: new ManualClock() });
+
+  it('builds the deps once: the prefetch and the handler get the same deps', async () => {
+    let setups = 0;
+    const seen: unknown[] = [];
+    const out = await invoke(
+      prefetching(() => ({ n: ++setups }), seen),
+      { path: '/orgs/acme/x', headers: user('alice') },
+    );
+    expect(out.status).toBe(200);
+    expect(out.body).toEqual({ n: 1 });
+    expect(setups).toBe(1);
+    expect(seen).toEqual([{ deps: { n: 1 }, orgId: 'acme', roles: [] }]);
+  });
+
+  it('answers a refused caller 403 when setup (started early) fails', async () => {
+    const seen: unknown[] = [];
+    const failing = prefetching(() => {
+      throw new Error('setup down');
+    }, seen);
+    const out = await invoke(failing, { path: '/orgs/acme/x', headers: user('dave') });
+    expect(out.status).toBe(403);
+    expect(seen).toEqual([]);
+  });
+});

@@ -58,10 +58,7 @@ export function newTrace(random: (bytes: number) => string = randomHex): TraceCo
   return { traceId: nonZero(random, 16), spanId: nonZero(random, 8), sampled: true };
 }
 
-/**
- * The context of an incoming request or job: a child span of a valid `traceparent`, else a new trace.
- * `fallbackTraceId` (e.g. derived from `x-appwrite-execution-id`) is used for the new trace when it is 32 hex.
- */
+/** The context of an incoming request or job: a child span of a valid `traceparent`, else a new trace. */
 export function continueTrace(
   traceparent: string | undefined | null,
   random: (bytes: number) => string = randomHex,
